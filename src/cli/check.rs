@@ -1,0 +1,66 @@
+//! `repmail check`: every problem at once, nothing sent.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use repmail::config::Campaign;
+use repmail::plan::{self, Item, Selection};
+
+use super::report::Problems;
+use super::{Exit, Output};
+
+pub fn run(config: &Path, strict: bool, out: Output) -> anyhow::Result<Exit> {
+    let campaign = Campaign::load(config)?;
+    let prepared = match plan::prepare(&campaign) {
+        Ok(p) => p,
+        Err(problems) => {
+            return Err(problems).context("the campaign cannot be used; fix the above")
+        }
+    };
+    let mut problems = Problems::default();
+    let mut ready = 0usize;
+    for item in prepared.letters(Selection::default()) {
+        match item {
+            Item::Letter(..) => ready += 1,
+            Item::Problem(d) => problems.add(d),
+        }
+    }
+    problems.print(out.quiet);
+    if ready == 0 && problems.errors == 0 {
+        eprintln!(
+            "error: {}: no recipients with an address; add rows to the contacts file",
+            campaign.contacts.path.display()
+        );
+        return Ok(Exit::Error);
+    }
+    let summary = format!(
+        "{ready} letter{} ready, {} error{}, {} warning{}",
+        plural(ready),
+        problems.errors,
+        plural(problems.errors),
+        problems.warnings,
+        plural(problems.warnings)
+    );
+    if problems.errors > 0 || (strict && problems.warnings > 0) {
+        let what = if problems.errors > 0 {
+            "errors"
+        } else {
+            "warnings (--strict)"
+        };
+        eprintln!("{summary}: fix the {what} above, then run check again");
+        Ok(Exit::Error)
+    } else {
+        if !out.quiet {
+            say!("{summary}");
+        }
+        Ok(Exit::Ok)
+    }
+}
+
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

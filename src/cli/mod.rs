@@ -1,0 +1,120 @@
+//! Command-line layer: arguments, printing, prompts and exit codes.
+
+/// `println!` that treats a closed pipe (`repmail preview | head`) as the
+/// reader being done, not as an error: exit quietly instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+
+mod check;
+mod exit;
+mod init;
+mod preview;
+mod report;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub use exit::Exit;
+
+/// Send one personal letter to every representative on a list — safely
+/// paced, resumable, with a delivery log.
+#[derive(Debug, Parser)]
+#[command(name = "repmail", version, about, long_about = None)]
+pub struct Cli {
+    /// Campaign file
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        value_name = "PATH",
+        default_value = "repmail.toml"
+    )]
+    pub config: PathBuf,
+    /// More detail (repeat for more)
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors and the final summary
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate config, contacts and templates; render every letter in memory
+    Check {
+        /// Treat warnings (duplicate address, row without address) as errors
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Show the letters exactly as they would be sent
+    Preview(PreviewArgs),
+    /// Create a new campaign folder from the example campaign
+    Init {
+        /// Folder to create (default: the current folder)
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// Only this recipient (repeatable)
+    #[arg(long, value_name = "EMAIL")]
+    pub recipient: Vec<String>,
+    /// At most N letters
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Write one .eml file per recipient into DIR
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Output verbosity, resolved once from the flags.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    pub quiet: bool,
+    #[allow(dead_code)]
+    pub verbose: u8,
+}
+
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let out = Output {
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+    };
+    let result = match &cli.command {
+        Command::Check { strict } => check::run(&cli.config, *strict, out),
+        Command::Preview(args) => preview::run(&cli.config, args, out),
+        Command::Init { dir } => init::run(dir, out),
+    };
+    match result {
+        Ok(code) => code.into(),
+        Err(e) => {
+            report::error(&e);
+            Exit::Error.into()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

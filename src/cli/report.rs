@@ -1,0 +1,67 @@
+//! How problems reach the terminal: one place, so every command reports
+//! the same way.
+
+use std::collections::HashMap;
+
+use repmail::diag::Diagnostic;
+
+/// Prints an error with its whole chain (tera and lettre hide the useful
+/// part in the source).
+pub fn error(e: &anyhow::Error) {
+    eprintln!("error: {e}");
+    for cause in e.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+}
+
+/// Collects problems and prints them grouped: the same template error on
+/// 300 rows is one message with the list of lines, not 300 messages.
+#[derive(Default)]
+pub struct Problems {
+    order: Vec<String>,
+    by_message: HashMap<String, (Diagnostic, Vec<String>)>,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+/// How many places to list before "and N more".
+const PLACES_SHOWN: usize = 5;
+
+impl Problems {
+    pub fn add(&mut self, d: Diagnostic) {
+        if d.is_error() {
+            self.errors += 1;
+        } else {
+            self.warnings += 1;
+        }
+        let key = format!("{:?}{}", d.severity, d.message);
+        match self.by_message.get_mut(&key) {
+            Some((_, places)) => places.push(d.place),
+            None => {
+                self.order.push(key.clone());
+                self.by_message.insert(key, (d, Vec::new()));
+            }
+        }
+    }
+
+    /// Prints to stderr; warnings are left out when `quiet`.
+    pub fn print(&self, quiet: bool) {
+        for key in &self.order {
+            let (first, more) = &self.by_message[key];
+            if quiet && !first.is_error() {
+                continue;
+            }
+            eprintln!("{first}");
+            if !more.is_empty() {
+                let shown: Vec<&str> = more.iter().take(PLACES_SHOWN).map(String::as_str).collect();
+                let rest = more.len().saturating_sub(PLACES_SHOWN);
+                let tail = if rest > 0 {
+                    format!(" and {rest} more")
+                } else {
+                    String::new()
+                };
+                eprintln!("  (the same at {}{tail})", shown.join(", "));
+            }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! repmail: send one personal letter to every representative on a list.
+//!
+//! Data flows one way (see `docs/design.md`):
+//! `config` → `contacts` → `ledger` → `plan` → `render` → `send` → `ledger`,
+//! and `review` reads the ledger. The library never prints; the binary owns
+//! printing, prompts and exit codes.
+
+pub mod config;
+pub mod contacts;
+pub mod diag;
+pub mod plan;
+pub mod render;
+pub mod scaffold;
+pub mod text;

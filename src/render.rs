@@ -1,0 +1,274 @@
+//! Render: Tera templates + one recipient → a complete `lettre::Message`.
+//!
+//! `preview` writes exactly these bytes and `send` hands exactly these to
+//! SMTP, so what the coordinator reviewed is what the senator receives.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::Message;
+use tera::{Context, Tera};
+
+use crate::config::Campaign;
+use crate::contacts::Recipient;
+use crate::diag::{Diagnostic, Problems};
+use crate::text::one_line;
+
+const SUBJECT: &str = "campaign.subject";
+const DISPLAY_NAME: &str = "contacts.name";
+
+/// Templates compiled once per run, plus the parts every message shares.
+pub struct Renderer {
+    tera: Tera,
+    text: String,
+    html: Option<String>,
+    has_name: bool,
+    from: Mailbox,
+    reply_to: Option<Mailbox>,
+    domain: String,
+    campaign: String,
+    attachments: Vec<(String, ContentType, Vec<u8>)>,
+    vars: Context,
+}
+
+/// One rendered letter.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The complete message, headers and body.
+    pub message: Message,
+    /// The To mailbox (display name and address).
+    pub to: Mailbox,
+    /// The decoded Subject.
+    pub subject: String,
+    /// The Message-ID, with angle brackets.
+    pub message_id: String,
+    /// The plain-text body as rendered (before transfer encoding), for
+    /// showing on a terminal.
+    pub text: String,
+}
+
+impl Renderer {
+    /// Compiles the campaign's templates and reads its attachments,
+    /// reporting every problem at once.
+    pub fn new(campaign: &Campaign) -> Result<Renderer, Problems> {
+        let mut problems = Vec::new();
+        let mut tera = Tera::new();
+        let base = campaign.base_dir();
+        let c = &campaign.campaign;
+
+        let text = template_name(base, &c.text);
+        load(&mut tera, &text, &c.text, &mut problems);
+        let html = c.html.as_ref().map(|path| {
+            let name = template_name(base, path);
+            load(&mut tera, &name, path, &mut problems);
+            name
+        });
+        // Only the HTML body is escaped: `&` in a name must stay `&` in the
+        // plain text and the Subject.
+        tera.autoescape_on(html.iter().cloned().collect::<Vec<_>>());
+        add(&mut tera, SUBJECT, &c.subject, &mut problems);
+        if let Some(name) = &campaign.contacts.name {
+            add(&mut tera, DISPLAY_NAME, name, &mut problems);
+        }
+
+        let mut attachments = Vec::new();
+        for path in &c.attachments {
+            match std::fs::read(path) {
+                Ok(bytes) => {
+                    let file = path
+                        .file_name()
+                        .map(|f| f.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| "attachment".into());
+                    attachments.push((file, content_type(path), bytes));
+                }
+                Err(e) => problems.push(Diagnostic::error(
+                    format!("{}: campaign.attachments", campaign.path.display()),
+                    format!("cannot read attachment {}: {e}; fix the path or remove it from `attachments`", path.display()),
+                )),
+            }
+        }
+
+        let mut vars = Context::new();
+        for (k, v) in &campaign.vars {
+            vars.insert(k.clone(), v);
+        }
+        if !problems.is_empty() {
+            return Err(Problems(problems));
+        }
+        Ok(Renderer {
+            tera,
+            text,
+            html,
+            has_name: campaign.contacts.name.is_some(),
+            from: campaign.sender.from.clone(),
+            reply_to: campaign.sender.reply_to.clone(),
+            domain: campaign.sender.domain().to_string(),
+            campaign: campaign.campaign.name.clone(),
+            attachments,
+            vars,
+        })
+    }
+
+    /// Renders the letter for one recipient. A problem names the variable,
+    /// the template and the recipient's CSV line.
+    pub fn render(&self, r: &Recipient, place: &str) -> Result<Rendered, Diagnostic> {
+        let mut ctx = self.vars.clone();
+        // A column beats a campaign-wide value of the same name: it is the
+        // more specific one.
+        for (name, value) in r.variables() {
+            ctx.insert(name.to_string(), value);
+        }
+        let at = || format!("{place}:{}", r.line);
+        let run = |name: &str| {
+            self.tera
+                .render(name, &ctx)
+                .map_err(|e| Diagnostic::error(at(), describe(&e)))
+        };
+
+        let subject = one_line(&run(SUBJECT)?);
+        if subject.is_empty() {
+            return Err(Diagnostic::error(
+                at(),
+                "the subject renders empty; check `subject` under [campaign]",
+            ));
+        }
+        let name = if self.has_name {
+            Some(one_line(&run(DISPLAY_NAME)?)).filter(|n| !n.is_empty())
+        } else {
+            None
+        };
+        let to = Mailbox::new(name, r.email.clone());
+        let text = run(&self.text)?;
+        let html = self.html.as_deref().map(run).transpose()?;
+        let shown = text.clone();
+        let message_id = self.message_id(r);
+
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .to(to.clone())
+            .subject(subject.clone())
+            .date_now()
+            .message_id(Some(message_id.clone()));
+        if let Some(reply_to) = &self.reply_to {
+            builder = builder.reply_to(reply_to.clone());
+        }
+        let built = match (html, self.attachments.is_empty()) {
+            (None, true) => builder.singlepart(SinglePart::plain(text)),
+            (Some(html), true) => builder.multipart(MultiPart::alternative_plain_html(text, html)),
+            (body, false) => {
+                let mut mixed = match body {
+                    Some(html) => {
+                        MultiPart::mixed().multipart(MultiPart::alternative_plain_html(text, html))
+                    }
+                    None => MultiPart::mixed().singlepart(SinglePart::plain(text)),
+                };
+                for (file, ctype, bytes) in &self.attachments {
+                    mixed = mixed.singlepart(
+                        Attachment::new(file.clone()).body(bytes.clone(), ctype.clone()),
+                    );
+                }
+                builder.multipart(mixed)
+            }
+        };
+        let message =
+            built.map_err(|e| Diagnostic::error(at(), format!("cannot build the message: {e}")))?;
+        Ok(Rendered {
+            message,
+            to,
+            subject,
+            message_id,
+            text: shown,
+        })
+    }
+
+    /// A Message-ID on the sender's domain: spam filters score one on the
+    /// machine's host name (rspamd `MID_RHS_NOT_FQDN`). Unique per render so
+    /// that a retry is a distinct message to the server.
+    fn message_id(&self, r: &Recipient) -> String {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(&(&self.campaign, r.key(), std::process::id()), &mut h);
+        let hash = std::hash::Hasher::finish(&h);
+        format!("<{nanos:x}.{n:x}.{hash:016x}@{}>", self.domain)
+    }
+}
+
+fn template_name(base: &Path, path: &Path) -> String {
+    path.strip_prefix(base)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+fn load(tera: &mut Tera, name: &str, path: &Path, problems: &mut Vec<Diagnostic>) {
+    match std::fs::read_to_string(path) {
+        Ok(source) => add(tera, name, &source, problems),
+        Err(e) => problems.push(Diagnostic::error(
+            path.display().to_string(),
+            format!("cannot read template: {e}; check `text`/`html` under [campaign]"),
+        )),
+    }
+}
+
+fn add(tera: &mut Tera, name: &str, source: &str, problems: &mut Vec<Diagnostic>) {
+    if let Err(e) = tera.add_raw_template(name, source) {
+        problems.push(Diagnostic::error(name, describe(&e)));
+    }
+}
+
+/// Tera's `Display` is a multi-line report; keep the message and its
+/// template line, then the rest of the source chain, so nothing is lost.
+fn describe(e: &tera::Error) -> String {
+    let mut out = match e.kind() {
+        tera::ErrorKind::SyntaxError(r) | tera::ErrorKind::RenderingError(r) => {
+            let kind = if matches!(e.kind(), tera::ErrorKind::SyntaxError(_)) {
+                "template syntax error"
+            } else {
+                "template error"
+            };
+            format!(
+                "{kind} in {} line {}, column {}: {}",
+                r.filename(),
+                r.span().start_line,
+                r.span().start_col + 1,
+                r.message()
+            )
+        }
+        _ => e.to_string(),
+    };
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+fn content_type(path: &Path) -> ContentType {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let mime = match ext.as_str() {
+        "pdf" => "application/pdf",
+        "txt" => "text/plain; charset=utf-8",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "doc" => "application/msword",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "odt" => "application/vnd.oasis.opendocument.text",
+        "html" | "htm" => "text/html; charset=utf-8",
+        _ => "application/octet-stream",
+    };
+    ContentType::parse(mime).unwrap_or(ContentType::TEXT_PLAIN)
+}
