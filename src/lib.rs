@@ -8,6 +8,7 @@
 pub mod config;
 pub mod contacts;
 pub mod diag;
+pub mod ledger;
 pub mod plan;
 pub mod render;
 pub mod scaffold;

@@ -1,0 +1,1061 @@
+//! The delivery log ("ledger"): one append-only CSV file per campaign, one
+//! row per event, read back into a state per recipient.
+//!
+//! The whole tool's promise — nobody is mailed twice, nobody is silently
+//! lost — rests on three properties kept here:
+//!
+//! * a row is on disk (`fsync`) before [`LedgerWriter::append`] returns, so
+//!   a `sending` row always precedes its SMTP transaction;
+//! * one writer at a time: [`LedgerWriter`] holds an exclusive lock on the
+//!   file for as long as it lives;
+//! * a crash can only tear the last line, and a torn last line is ignored
+//!   on read ([`Ledger::torn_tail`]) and cut off before the next append.
+//!
+//! Format (header once):
+//! `time,campaign,email,status,attempt,smtp_code,message_id,detail`.
+//! Every row is a single line: control characters in text fields are
+//! replaced by spaces before writing, so a line break in a server reply can
+//! never split a row.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+
+use crate::text::one_line;
+
+/// The header line, column by column, exactly as written.
+pub const HEADER: [&str; 8] = [
+    "time",
+    "campaign",
+    "email",
+    "status",
+    "attempt",
+    "smtp_code",
+    "message_id",
+    "detail",
+];
+
+/// What went wrong with a delivery log. Every message names the file (and
+/// the line, where there is one) and says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// The file system refused an operation.
+    #[error("cannot {op} the delivery log {}: {source}", path.display())]
+    Io {
+        /// What was being done, e.g. "open", "write to".
+        op: &'static str,
+        /// The delivery log.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// A line that is not the last one cannot be read. (A bad last line is
+    /// a torn write and is ignored instead.)
+    #[error("{}:{line}: {message}", path.display())]
+    Malformed {
+        /// The delivery log.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong and what to do about it.
+        message: String,
+    },
+    /// Another writer holds the lock.
+    #[error(
+        "the delivery log {} is in use: another `repmail send` of this campaign \
+         is running. Wait for it to finish (or stop it), then run again",
+        path.display()
+    )]
+    Locked {
+        /// The delivery log.
+        path: PathBuf,
+    },
+}
+
+impl LedgerError {
+    fn io(op: &'static str, path: &Path, source: io::Error) -> Self {
+        LedgerError::Io {
+            op,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// The status written in a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Written and fsynced before the SMTP transaction starts.
+    Sending,
+    /// The server accepted the message (2xx after DATA).
+    Sent,
+    /// Transient failure (4xx, connection lost, timeout): retried.
+    Deferred,
+    /// Permanent failure (5xx, invalid address): not retried by default.
+    Failed,
+}
+
+impl Status {
+    /// All statuses, in the order of a message's life.
+    pub const ALL: [Status; 4] = [
+        Status::Sending,
+        Status::Sent,
+        Status::Deferred,
+        Status::Failed,
+    ];
+
+    /// The word written in the log: `sending`, `sent`, `deferred`, `failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Sending => "sending",
+            Status::Sent => "sent",
+            Status::Deferred => "deferred",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A word that is not a [`Status`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown status `{0}` (expected sending, sent, deferred or failed)")]
+pub struct ParseStatusError(pub String);
+
+impl FromStr for Status {
+    type Err = ParseStatusError;
+
+    /// Case-insensitive, surrounding spaces ignored (the log may have been
+    /// touched by a spreadsheet; `--status` is typed by people).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let word = s.trim();
+        Status::ALL
+            .into_iter()
+            .find(|status| status.as_str().eq_ignore_ascii_case(word))
+            .ok_or_else(|| ParseStatusError(word.to_string()))
+    }
+}
+
+/// A recipient's state, decided by the last row for that recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Accepted by the server: never send again.
+    Sent,
+    /// Transient failure: retry.
+    Deferred,
+    /// Permanent failure: retry only with `--retry-failed`.
+    Failed,
+    /// The last row is `sending`: the run stopped mid-transaction and nobody
+    /// knows whether the server took the message. Resend only with
+    /// `--resend-unknown`.
+    Unknown,
+}
+
+impl State {
+    /// `sent`, `deferred`, `failed` or `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Sent => "sent",
+            State::Deferred => "deferred",
+            State::Failed => "failed",
+            State::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<Status> for State {
+    /// The state a recipient is in when this status is its last row.
+    fn from(status: Status) -> Self {
+        match status {
+            Status::Sending => State::Unknown,
+            Status::Sent => State::Sent,
+            Status::Deferred => State::Deferred,
+            Status::Failed => State::Failed,
+        }
+    }
+}
+
+/// One row of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// When it happened (UTC; stored with millisecond precision).
+    pub time: DateTime<Utc>,
+    /// The campaign's name.
+    pub campaign: String,
+    /// The recipient's address as given in the contacts.
+    pub email: String,
+    /// What happened.
+    pub status: Status,
+    /// Which try within the run this belongs to (1-based).
+    pub attempt: u32,
+    /// The server's reply code, if there was a reply.
+    pub smtp_code: Option<u16>,
+    /// The message's `Message-ID` (may be empty).
+    pub message_id: String,
+    /// The server's reply or the error.
+    pub detail: String,
+}
+
+impl Event {
+    /// An event stamped now, with no reply code, message id or detail.
+    pub fn new(
+        campaign: impl Into<String>,
+        email: impl Into<String>,
+        status: Status,
+        attempt: u32,
+    ) -> Self {
+        Event {
+            time: Utc::now(),
+            campaign: campaign.into(),
+            email: email.into(),
+            status,
+            attempt,
+            smtp_code: None,
+            message_id: String::new(),
+            detail: String::new(),
+        }
+    }
+
+    /// Sets the server's reply code.
+    pub fn with_smtp_code(mut self, code: Option<u16>) -> Self {
+        self.smtp_code = code;
+        self
+    }
+
+    /// Sets the `Message-ID`.
+    pub fn with_message_id(mut self, message_id: impl Into<String>) -> Self {
+        self.message_id = message_id.into();
+        self
+    }
+
+    /// Sets the server's reply or the error text.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
+    }
+
+    /// The key identifying this event's recipient, see [`recipient_key`].
+    pub fn key(&self) -> String {
+        recipient_key(&self.email)
+    }
+
+    /// The event exactly as it will read back from the file: text fields on
+    /// one line, time cut to milliseconds. The writer stores this form so
+    /// that its live view equals what a later [`Ledger::read`] returns.
+    fn normalized(&self) -> Event {
+        Event {
+            time: self.time.trunc_subsecs(3),
+            campaign: one_line(&self.campaign),
+            email: one_line(&self.email),
+            status: self.status,
+            attempt: self.attempt,
+            smtp_code: self.smtp_code,
+            message_id: one_line(&self.message_id),
+            detail: one_line(&self.detail),
+        }
+    }
+}
+
+/// How rows are matched to recipients: the address trimmed and lower-cased
+/// (contacts treat addresses case-insensitively, so the log must too).
+pub fn recipient_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Per-recipient summary kept alongside the events so lookups are O(1)
+/// even for logs with many thousands of rows.
+#[derive(Debug, Clone)]
+struct Recipient {
+    /// Index of the recipient's last row in `events`.
+    last: usize,
+    /// Number of `sending` rows.
+    attempts: u32,
+}
+
+/// The delivery log as read: every event in file order, and the state of
+/// each recipient.
+#[derive(Debug, Clone, Default)]
+pub struct Ledger {
+    events: Vec<Event>,
+    /// In order of each recipient's first appearance.
+    recipients: Vec<Recipient>,
+    by_key: HashMap<String, usize>,
+    torn_tail: bool,
+}
+
+impl Ledger {
+    /// Reads the log at `path`. A missing file is an empty log. A torn last
+    /// line (a crash during a write) is ignored and reported by
+    /// [`Ledger::torn_tail`]; any other unreadable line is an error naming
+    /// the line. Never modifies the file and takes no lock, so reviewing
+    /// works while a `send` runs.
+    pub fn read(path: &Path) -> Result<Ledger, LedgerError> {
+        let bytes = match fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Ledger::default()),
+            Err(e) => return Err(LedgerError::io("read", path, e)),
+        };
+        Ok(scan(path, &bytes)?.ledger)
+    }
+
+    /// A log holding these events, in this order (for callers that build
+    /// one in memory, such as tests of the planning step).
+    pub fn from_events(events: impl IntoIterator<Item = Event>) -> Ledger {
+        let mut ledger = Ledger::default();
+        for event in events {
+            ledger.push(event);
+        }
+        ledger
+    }
+
+    /// Every event, in file order.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// The last event of each recipient, in order of first appearance.
+    pub fn latest(&self) -> impl Iterator<Item = &Event> + '_ {
+        self.recipients.iter().map(|r| &self.events[r.last])
+    }
+
+    /// The recipient's state and the row that decided it, or `None` if the
+    /// log has never seen this address.
+    pub fn state(&self, email: &str) -> Option<(State, &Event)> {
+        let recipient = self.recipient(email)?;
+        let event = &self.events[recipient.last];
+        Some((State::from(event.status), event))
+    }
+
+    /// How many times a message to this recipient was started (`sending`
+    /// rows, across all runs).
+    pub fn attempts(&self, email: &str) -> u32 {
+        self.recipient(email).map_or(0, |r| r.attempts)
+    }
+
+    /// The times of `sent` rows at or after `since`, oldest first. The daily
+    /// cap uses it both to count and to say when the oldest one leaves the
+    /// 24-hour window.
+    pub fn sent_since(&self, since: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+        let mut times: Vec<_> = self
+            .events
+            .iter()
+            .filter(|e| e.status == Status::Sent && e.time >= since)
+            .map(|e| e.time)
+            .collect();
+        // Rows are in write order, but the clock may have been set back
+        // between runs.
+        times.sort_unstable();
+        times
+    }
+
+    /// Whether the last line was torn (a crash during a write) and ignored.
+    /// The next [`LedgerWriter::open`] cuts it off.
+    pub fn torn_tail(&self) -> bool {
+        self.torn_tail
+    }
+
+    /// Whether the log has no events.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    fn recipient(&self, email: &str) -> Option<&Recipient> {
+        self.by_key
+            .get(&recipient_key(email))
+            .map(|&i| &self.recipients[i])
+    }
+
+    fn push(&mut self, event: Event) {
+        let index = self.events.len();
+        let is_sending = event.status == Status::Sending;
+        let key = event.key();
+        let slot = *self.by_key.entry(key).or_insert_with(|| {
+            self.recipients.push(Recipient {
+                last: index,
+                attempts: 0,
+            });
+            self.recipients.len() - 1
+        });
+        let recipient = &mut self.recipients[slot];
+        recipient.last = index;
+        recipient.attempts += u32::from(is_sending);
+        self.events.push(event);
+    }
+}
+
+/// The result of reading a log's bytes.
+struct Scan {
+    ledger: Ledger,
+    has_header: bool,
+    /// Bytes up to the end of the last good line: what survives a repair.
+    valid_len: usize,
+}
+
+/// Parses a whole log. Shared by the reader and the writer so that the
+/// writer cuts off exactly what the reader ignores, no more.
+fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, LedgerError> {
+    let mut out = Scan {
+        ledger: Ledger::default(),
+        has_header: false,
+        valid_len: 0,
+    };
+    let malformed = |line: usize, message: String| LedgerError::Malformed {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let mut pos = 0;
+    let mut line_no = 0;
+    while pos < bytes.len() {
+        line_no += 1;
+        let (raw, end, terminated) = match bytes[pos..].iter().position(|&b| b == b'\n') {
+            Some(i) => (&bytes[pos..pos + i], pos + i + 1, true),
+            None => (&bytes[pos..], bytes.len(), false),
+        };
+        pos = end;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let raw = if line_no == 1 {
+            raw.strip_prefix("\u{feff}".as_bytes()).unwrap_or(raw)
+        } else {
+            raw
+        };
+
+        if !terminated {
+            // Every row is written with its `\n` last, so a line without one
+            // never finished: ignore it even if it happens to parse (a
+            // cut-off reply still parses). Before the header, only accept
+            // what a torn header can look like, so that a log setting
+            // pointing at some other file is reported, not "repaired" away.
+            if !out.has_header && !is_torn_header(raw) {
+                return Err(malformed(line_no, not_a_log_message()));
+            }
+            out.ledger.torn_tail = true;
+            break;
+        }
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            out.valid_len = end;
+            continue;
+        }
+        let is_last = end == bytes.len();
+        let fields = match parse_line(raw) {
+            Ok(fields) => fields,
+            Err(_) if is_last && out.has_header => {
+                out.ledger.torn_tail = true;
+                break;
+            }
+            Err(message) => return Err(malformed(line_no, fix_message(&message))),
+        };
+        if !out.has_header {
+            if fields.iter().map(|f| f.trim()).eq(HEADER) {
+                out.has_header = true;
+                out.valid_len = end;
+                continue;
+            }
+            return Err(malformed(line_no, not_a_log_message()));
+        }
+        match parse_event(&fields) {
+            Ok(event) => {
+                out.ledger.push(event);
+                out.valid_len = end;
+            }
+            Err(_) if is_last => {
+                out.ledger.torn_tail = true;
+                break;
+            }
+            Err(message) => return Err(malformed(line_no, fix_message(&message))),
+        }
+    }
+    Ok(out)
+}
+
+fn not_a_log_message() -> String {
+    format!(
+        "this is not a repmail delivery log: its first line should be `{}`. \
+         Check the `log` setting in the campaign file",
+        HEADER.join(",")
+    )
+}
+
+fn fix_message(problem: &str) -> String {
+    format!(
+        "unreadable row in the delivery log: {problem}. Fix or delete this line \
+         (keep a copy of the file first), then run again"
+    )
+}
+
+/// A fragment a crash while writing the header can leave behind: a prefix
+/// of the header, or zero bytes (some file systems zero-fill a file whose
+/// size reached the disk before its data).
+fn is_torn_header(raw: &[u8]) -> bool {
+    let header = HEADER.join(",");
+    header.as_bytes().starts_with(raw) || raw.iter().all(|&b| b == 0)
+}
+
+/// Splits one line into CSV fields.
+fn parse_line(raw: &[u8]) -> Result<Vec<String>, String> {
+    let text = std::str::from_utf8(raw).map_err(|_| "the line is not valid UTF-8".to_string())?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut record = csv::StringRecord::new();
+    match reader.read_record(&mut record) {
+        Ok(true) => {}
+        Ok(false) => return Err("the line is empty".to_string()),
+        Err(e) => return Err(format!("not a CSV row ({e})")),
+    }
+    // csv also ends a row at a bare CR, which would silently drop the rest
+    // of the line: insist on exactly one row.
+    if reader
+        .read_record(&mut csv::StringRecord::new())
+        .unwrap_or(true)
+    {
+        return Err("the line holds a carriage return in the middle".to_string());
+    }
+    Ok(record.iter().map(str::to_string).collect())
+}
+
+/// Turns the fields of a row into an event.
+fn parse_event(fields: &[String]) -> Result<Event, String> {
+    let [time, campaign, email, status, attempt, smtp_code, message_id, detail] = fields else {
+        return Err(format!(
+            "expected {} fields ({}), found {}",
+            HEADER.len(),
+            HEADER.join(","),
+            fields.len()
+        ));
+    };
+    let time = DateTime::parse_from_rfc3339(time.trim())
+        .map_err(|e| format!("time `{time}` is not an RFC 3339 time ({e})"))?
+        .with_timezone(&Utc);
+    let status = status.parse::<Status>().map_err(|e| e.to_string())?;
+    let attempt = attempt
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| format!("attempt `{attempt}` is not a whole number"))?;
+    let smtp_code = match smtp_code.trim() {
+        "" => None,
+        code => Some(
+            code.parse::<u16>()
+                .map_err(|_| format!("smtp_code `{code}` is not a reply code such as 250"))?,
+        ),
+    };
+    Ok(Event {
+        time,
+        campaign: campaign.clone(),
+        email: email.clone(),
+        status,
+        attempt,
+        smtp_code,
+        message_id: message_id.clone(),
+        detail: detail.clone(),
+    })
+}
+
+/// One CSV line (with its `\n`) for these fields.
+fn csv_line<'a>(fields: impl IntoIterator<Item = &'a str>) -> Vec<u8> {
+    let mut writer = csv::WriterBuilder::new()
+        .has_headers(false)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    // Writing into a Vec cannot fail.
+    writer
+        .write_record(fields)
+        .expect("writing CSV to memory cannot fail");
+    writer
+        .into_inner()
+        .expect("flushing CSV to memory cannot fail")
+}
+
+/// Appends events to a log while holding an exclusive lock on it.
+///
+/// Dropping the writer closes the file, which releases the lock.
+#[derive(Debug)]
+pub struct LedgerWriter {
+    file: File,
+    path: PathBuf,
+    campaign: String,
+    ledger: Ledger,
+    /// Set when a failed write could not be undone or an fsync failed: the
+    /// file's end is then unknown and nothing more may be appended.
+    poisoned: bool,
+}
+
+impl LedgerWriter {
+    /// Opens (creating it and its folder if needed) and locks the log of
+    /// `campaign`. Refuses at once with [`LedgerError::Locked`] if another
+    /// process holds the lock. Under the lock, reads the log, cuts off a
+    /// torn last line and writes the header into an empty file.
+    ///
+    /// The contents read under the lock are available from
+    /// [`LedgerWriter::ledger`]; plan from those, not from an earlier
+    /// [`Ledger::read`], which another run may have outdated.
+    pub fn open(path: &Path, campaign: &str) -> Result<LedgerWriter, LedgerError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir)
+                .map_err(|e| LedgerError::io("create the folder of", path, e))?;
+        }
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(|e| LedgerError::io("open", path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                return Err(LedgerError::Locked {
+                    path: path.to_path_buf(),
+                })
+            }
+            Err(TryLockError::Error(e)) => return Err(LedgerError::io("lock", path, e)),
+        }
+
+        // Read only after locking: before, another writer could still be
+        // appending.
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|e| LedgerError::io("read", path, e))?;
+        let scan = scan(path, &bytes)?;
+        if scan.valid_len < bytes.len() {
+            // The torn row's write never completed, so its transaction never
+            // started (rows are fsynced first): dropping it loses nothing.
+            file.set_len(scan.valid_len as u64)
+                .and_then(|()| file.sync_data())
+                .map_err(|e| LedgerError::io("cut off the torn last line of", path, e))?;
+        }
+        let mut ledger = scan.ledger;
+        ledger.torn_tail = false;
+        let mut writer = LedgerWriter {
+            file,
+            path: path.to_path_buf(),
+            campaign: campaign.to_string(),
+            ledger,
+            poisoned: false,
+        };
+        if !scan.has_header {
+            writer.write_durably(&csv_line(HEADER))?;
+            sync_parent_dir(path);
+        }
+        Ok(writer)
+    }
+
+    /// Writes one row and fsyncs it before returning: once this returns
+    /// `Ok`, the row survives a crash or power loss. After an error, stop
+    /// the run; later appends on this writer are refused.
+    pub fn append(&mut self, event: &Event) -> Result<(), LedgerError> {
+        let event = event.normalized();
+        let time = event.time.to_rfc3339_opts(SecondsFormat::Millis, true);
+        let attempt = event.attempt.to_string();
+        let code = event.smtp_code.map(|c| c.to_string()).unwrap_or_default();
+        let line = csv_line([
+            time.as_str(),
+            &event.campaign,
+            &event.email,
+            event.status.as_str(),
+            &attempt,
+            &code,
+            &event.message_id,
+            &event.detail,
+        ]);
+        self.write_durably(&line)?;
+        self.ledger.push(event);
+        Ok(())
+    }
+
+    /// The log as read under the lock, plus every event appended since.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// The campaign this writer was opened for.
+    pub fn campaign(&self) -> &str {
+        &self.campaign
+    }
+
+    /// The log's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends `bytes` whole and fsyncs, or leaves the file as it was.
+    fn write_durably(&mut self, bytes: &[u8]) -> Result<(), LedgerError> {
+        if self.poisoned {
+            return Err(LedgerError::io(
+                "write to",
+                &self.path,
+                io::Error::other("an earlier write failed; stop and run again"),
+            ));
+        }
+        let before = self
+            .file
+            .metadata()
+            .map_err(|e| LedgerError::io("write to", &self.path, e))?
+            .len();
+        if let Err(e) = self.file.write_all(bytes) {
+            // A half-written row would become a bad line in the middle of
+            // the log as soon as anything followed it: take it back.
+            if self.file.set_len(before).is_err() {
+                self.poisoned = true;
+            }
+            return Err(LedgerError::io("write to", &self.path, e));
+        }
+        if let Err(e) = self.file.sync_data() {
+            // After a failed fsync the kernel may have dropped the dirty
+            // pages: whether the row is on disk is unknown, so refuse to
+            // build on it.
+            self.poisoned = true;
+            return Err(LedgerError::io("save (fsync)", &self.path, e));
+        }
+        Ok(())
+    }
+}
+
+/// Makes a newly created log's directory entry durable, so the file itself
+/// cannot vanish in a power loss after rows were fsynced into it. Best
+/// effort: not every platform can sync a directory.
+fn sync_parent_dir(path: &Path) {
+    #[cfg(unix)]
+    {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if let Ok(dir) = File::open(dir) {
+            let _ = dir.sync_all();
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap()
+    }
+
+    fn event(email: &str, status: Status, secs: i64) -> Event {
+        Event {
+            time: at(secs),
+            ..Event::new("hrf", email, status, 1)
+        }
+    }
+
+    fn log_path(dir: &tempfile::TempDir) -> PathBuf {
+        dir.path().join("logs").join("hrf.csv")
+    }
+
+    #[test]
+    fn round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = log_path(&dir);
+        let events = vec![
+            event("a@example.org", Status::Sending, 0)
+                .with_message_id("<1@example.org>")
+                .with_detail(""),
+            event("a@example.org", Status::Sent, 1)
+                .with_smtp_code(Some(250))
+                .with_message_id("<1@example.org>")
+                .with_detail("2.0.0 Ok: queued as ABC"),
+            Event {
+                time: Utc.timestamp_millis_opt(1_700_000_002_345).unwrap(),
+                attempt: 2,
+                ..event("b@example.com", Status::Failed, 0)
+                    .with_smtp_code(Some(550))
+                    .with_detail("5.1.1 no such user")
+            },
+        ];
+        {
+            let mut writer = LedgerWriter::open(&path, "hrf").unwrap();
+            assert!(writer.ledger().is_empty());
+            for e in &events {
+                writer.append(e).unwrap();
+            }
+            assert_eq!(writer.ledger().events(), &events[..]);
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with("time,campaign,email,status,attempt,smtp_code,message_id,detail\n")
+        );
+        assert!(text
+            .contains("2023-11-14T22:13:20.000Z,hrf,a@example.org,sending,1,,<1@example.org>,\n"));
+        let ledger = Ledger::read(&path).unwrap();
+        assert_eq!(ledger.events(), &events[..]);
+        assert!(!ledger.torn_tail());
+
+        // Reopening appends after the existing rows, with one header.
+        let mut writer = LedgerWriter::open(&path, "hrf").unwrap();
+        assert_eq!(writer.ledger().events(), &events[..]);
+        writer
+            .append(&event("c@example.net", Status::Deferred, 5))
+            .unwrap();
+        drop(writer);
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches("time,campaign").count(), 1);
+        assert_eq!(Ledger::read(&path).unwrap().events().len(), 4);
+    }
+
+    #[test]
+    fn missing_file_and_header_only_are_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = log_path(&dir);
+        let ledger = Ledger::read(&path).unwrap();
+        assert!(ledger.is_empty() && !ledger.torn_tail());
+        assert!(!path.exists(), "reading must not create the file");
+
+        drop(LedgerWriter::open(&path, "hrf").unwrap());
+        let ledger = Ledger::read(&path).unwrap();
+        assert!(ledger.is_empty() && !ledger.torn_tail());
+    }
+
+    #[test]
+    fn torn_tail_is_ignored_on_read_and_repaired_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = log_path(&dir);
+        {
+            let mut writer = LedgerWriter::open(&path, "hrf").unwrap();
+            writer
+                .append(&event("a@example.org", Status::Sent, 0))
+                .unwrap();
+        }
+        let good = fs::read(&path).unwrap();
+        // A complete-looking row without its newline is still torn.
+        let mut torn = good.clone();
+        torn.extend_from_slice(
+            b"2023-11-14T22:13:21.000Z,hrf,b@example.org,sent,1,250,,2.0.0 Ok: que",
+        );
+        fs::write(&path, &torn).unwrap();
+
+        let ledger = Ledger::read(&path).unwrap();
+        assert!(ledger.torn_tail());
+        assert_eq!(ledger.events().len(), 1);
+        assert!(ledger.state("b@example.org").is_none());
+        assert_eq!(fs::read(&path).unwrap(), torn, "reading must not modify");
+
+        let mut writer = LedgerWriter::open(&path, "hrf").unwrap();
+        assert!(!writer.ledger().torn_tail());
+        assert_eq!(fs::read(&path).unwrap(), good, "torn line cut off");
+        writer
+            .append(&event("c@example.org", Status::Deferred, 2))
+            .unwrap();
+        drop(writer);
+        let ledger = Ledger::read(&path).unwrap();
+        assert!(!ledger.torn_tail());
+        let emails: Vec<_> = ledger.events().iter().map(|e| e.email.as_str()).collect();
+        assert_eq!(emails, ["a@example.org", "c@example.org"]);
+    }
+
+    #[test]
+    fn torn_header_and_unparsable_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = log_path(&dir);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+
+        // A crash while writing the header of a new log.
+        fs::write(&path, "time,camp").unwrap();
+        assert!(Ledger::read(&path).unwrap().torn_tail());
+        drop(LedgerWriter::open(&path, "hrf").unwrap());
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            format!("{}\n", HEADER.join(","))
+        );
+
+        // A terminated last line that does not parse is treated as torn too.
+        let mut text = fs::read_to_string(&path).unwrap();
+        text.push_str("2023-11-14T22:13:20.000Z,hrf,a@example.org,sent,1,,,\n");
+        let good = text.clone();
+        text.push_str("\0\0\0\0\n");
+        fs::write(&path, &text).unwrap();
+        let ledger = Ledger::read(&path).unwrap();
+        assert!(ledger.torn_tail());
+        assert_eq!(ledger.events().len(), 1);
+        drop(LedgerWriter::open(&path, "hrf").unwrap());
+        assert_eq!(fs::read_to_string(&path).unwrap(), good);
+    }
+
+    #[test]
+    fn malformed_middle_line_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = log_path(&dir);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let text = format!(
+            "{}\n\
+             2023-11-14T22:13:20.000Z,hrf,a@example.org,sent,1,250,,ok\n\
+             2023-11-14T22:13:21.000Z,hrf,b@example.org,posted,1,250,,ok\n\
+             2023-11-14T22:13:22.000Z,hrf,c@example.org,sent,1,250,,ok\n",
+            HEADER.join(",")
+        );
+        fs::write(&path, &text).unwrap();
+        let err = Ledger::read(&path).unwrap_err();
+        assert!(
+            matches!(err, LedgerError::Malformed { line: 3, .. }),
+            "{err:?}"
+        );
+        let message = err.to_string();
+        assert!(message.contains("hrf.csv:3:"), "{message}");
+        assert!(message.contains("posted"), "{message}");
+        assert!(message.contains("Fix or delete this line"), "{message}");
+
+        // The writer refuses too, and leaves the file alone.
+        let err = LedgerWriter::open(&path, "hrf").unwrap_err();
+        assert!(matches!(err, LedgerError::Malformed { line: 3, .. }));
+        assert_eq!(fs::read_to_string(&path).unwrap(), text);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_log_is_refused_not_repaired() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("contacts.csv");
+        for text in ["email,name\na@example.org,A\n", "email,name"] {
+            fs::write(&path, text).unwrap();
+            let err = Ledger::read(&path).unwrap_err();
+            assert!(matches!(err, LedgerError::Malformed { line: 1, .. }));
+            assert!(err.to_string().contains("not a repmail delivery log"));
+            assert!(LedgerWriter::open(&path, "hrf").is_err());
+            assert_eq!(fs::read_to_string(&path).unwrap(), text);
+        }
+    }
+
+    #[test]
+    fn last_row_decides_the_state() {
+        let ledger = Ledger::from_events([
+            event("a@example.org", Status::Sending, 0),
+            event("B@Example.org", Status::Sending, 1),
+            event("a@example.org", Status::Deferred, 2),
+            event("b@example.org", Status::Failed, 3),
+            event("a@example.org", Status::Sending, 4),
+            event("a@example.org", Status::Sent, 5),
+            event("c@example.org", Status::Sending, 6),
+        ]);
+        let (state, last) = ledger.state(" A@EXAMPLE.ORG ").unwrap();
+        assert_eq!(state, State::Sent);
+        assert_eq!(last.time, at(5));
+        assert_eq!(ledger.state("b@example.org").unwrap().0, State::Failed);
+        assert_eq!(ledger.state("c@example.org").unwrap().0, State::Unknown);
+        assert!(ledger.state("d@example.org").is_none());
+        assert_eq!(ledger.attempts("a@example.org"), 2);
+        assert_eq!(ledger.attempts("b@example.org"), 1);
+        assert_eq!(ledger.attempts("d@example.org"), 0);
+        let latest: Vec<_> = ledger
+            .latest()
+            .map(|e| (e.email.as_str(), e.status))
+            .collect();
+        assert_eq!(
+            latest,
+            [
+                ("a@example.org", Status::Sent),
+                ("b@example.org", Status::Failed),
+                ("c@example.org", Status::Sending),
+            ]
+        );
+    }
+
+    #[test]
+    fn second_writer_is_locked_out_until_the_first_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = log_path(&dir);
+        let first = LedgerWriter::open(&path, "hrf").unwrap();
+        let err = LedgerWriter::open(&path, "hrf").unwrap_err();
+        assert!(matches!(err, LedgerError::Locked { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(message.contains("hrf.csv"), "{message}");
+        assert!(message.contains("another `repmail send`"), "{message}");
+        // Reading still works while a send runs.
+        assert!(Ledger::read(&path).unwrap().is_empty());
+        drop(first);
+        LedgerWriter::open(&path, "hrf").unwrap();
+    }
+
+    #[test]
+    fn detail_with_commas_quotes_and_newlines_stays_one_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = log_path(&dir);
+        let detail = "550-5.1.1 \"no such user\", sorry\r\n550 5.1.1 see https://example.org/?a=1,b=2\x00end";
+        let mut writer = LedgerWriter::open(&path, "hrf").unwrap();
+        writer
+            .append(
+                &event("a@example.org", Status::Failed, 0)
+                    .with_smtp_code(Some(550))
+                    .with_detail(detail),
+            )
+            .unwrap();
+        drop(writer);
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 2, "{text}");
+        let ledger = Ledger::read(&path).unwrap();
+        assert_eq!(
+            ledger.events()[0].detail,
+            "550-5.1.1 \"no such user\", sorry 550 5.1.1 see https://example.org/?a=1,b=2 end"
+        );
+        assert_eq!(ledger.events()[0].smtp_code, Some(550));
+    }
+
+    #[test]
+    fn sent_since_counts_only_sent_rows_in_the_window() {
+        let now = at(100_000);
+        let day = Duration::hours(24);
+        let ledger = Ledger::from_events([
+            event("old@example.org", Status::Sent, 100_000 - 86_401),
+            event("edge@example.org", Status::Sent, 100_000 - 86_400),
+            event("a@example.org", Status::Sending, 99_000),
+            event("a@example.org", Status::Sent, 99_001),
+            event("b@example.org", Status::Deferred, 99_002),
+            event("c@example.org", Status::Failed, 99_003),
+            event("d@example.org", Status::Sent, 98_000),
+        ]);
+        let times = ledger.sent_since(now - day);
+        assert_eq!(times, [at(100_000 - 86_400), at(98_000), at(99_001)]);
+        assert!(ledger.sent_since(now).is_empty());
+    }
+
+    #[test]
+    fn status_words() {
+        for status in Status::ALL {
+            assert_eq!(status.as_str().parse::<Status>(), Ok(status));
+            assert_eq!(status.to_string(), status.as_str());
+        }
+        assert_eq!(" Sent ".parse::<Status>(), Ok(Status::Sent));
+        assert!("posted".parse::<Status>().is_err());
+    }
+
+    #[test]
+    fn writer_live_view_matches_what_is_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = log_path(&dir);
+        let mut writer = LedgerWriter::open(&path, "hrf").unwrap();
+        // Sub-millisecond time and a multi-line detail get normalized.
+        let e = Event::new(
+            writer.campaign().to_string(),
+            " a@example.org",
+            Status::Deferred,
+            1,
+        )
+        .with_smtp_code(Some(451))
+        .with_detail("4.7.1 try\nlater");
+        writer.append(&e).unwrap();
+        let live = writer.ledger().events().to_vec();
+        drop(writer);
+        assert_eq!(Ledger::read(&path).unwrap().events(), &live[..]);
+        assert_eq!(live[0].detail, "4.7.1 try later");
+    }
+}
