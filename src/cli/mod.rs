@@ -16,6 +16,7 @@ macro_rules! say {
 mod check;
 mod exit;
 mod init;
+mod log;
 mod preview;
 mod report;
 
@@ -59,6 +60,8 @@ pub enum Command {
     },
     /// Show the letters exactly as they would be sent
     Preview(PreviewArgs),
+    /// Review the delivery log: who was sent, deferred, failed, unknown
+    Log(log::LogArgs),
     /// Create a new campaign folder from the example campaign
     Init {
         /// Folder to create (default: the current folder)
@@ -97,6 +100,7 @@ pub fn main() -> std::process::ExitCode {
     let result = match &cli.command {
         Command::Check { strict } => check::run(&cli.config, *strict, out),
         Command::Preview(args) => preview::run(&cli.config, args, out),
+        Command::Log(args) => log::run(&cli.config, args, out),
         Command::Init { dir } => init::run(dir, out),
     };
     match result {
