@@ -12,4 +12,5 @@ pub mod ledger;
 pub mod plan;
 pub mod render;
 pub mod scaffold;
+pub mod send;
 pub mod text;

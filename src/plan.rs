@@ -14,8 +14,6 @@ pub struct Prepared {
     pub contacts: ContactReader,
     /// The compiled templates.
     pub renderer: Renderer,
-    /// The contacts file as named in messages.
-    pub place: String,
 }
 
 /// Opens the contacts and compiles the templates of `campaign`.
@@ -23,11 +21,7 @@ pub fn prepare(campaign: &Campaign) -> Result<Prepared, Problems> {
     let contacts = ContactReader::open(&campaign.contacts);
     let renderer = Renderer::new(campaign);
     match (contacts, renderer) {
-        (Ok(contacts), Ok(renderer)) => Ok(Prepared {
-            contacts,
-            renderer,
-            place: campaign.contacts.path.display().to_string(),
-        }),
+        (Ok(contacts), Ok(renderer)) => Ok(Prepared { contacts, renderer }),
         (contacts, renderer) => {
             let mut all = Vec::new();
             if let Err(d) = contacts {
@@ -74,11 +68,7 @@ impl Prepared {
     /// Renders every selected recipient, in file order, yielding problems
     /// as they are found. Streams: one row in memory at a time.
     pub fn letters(self, selection: Selection) -> impl Iterator<Item = Item> {
-        let Prepared {
-            contacts,
-            renderer,
-            place,
-        } = self;
+        let Prepared { contacts, renderer } = self;
         let mut taken = 0usize;
         contacts.filter_map(move |row| match row {
             Row::Problem(d) => Some(Item::Problem(d)),
@@ -87,11 +77,112 @@ impl Prepared {
                     return None;
                 }
                 taken += 1;
-                Some(match renderer.render(&r, &place) {
+                Some(match renderer.render(&r) {
                     Ok(m) => Item::Letter(Box::new(r), Box::new(m)),
                     Err(d) => Item::Problem(d),
                 })
             }
         })
+    }
+}
+
+/// What the user asked to send again (`--retry-failed`, `--resend-unknown`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Resend {
+    /// Send again to recipients whose last outcome was a permanent failure.
+    pub failed: bool,
+    /// Send again to recipients left `sending` by a crash (they may already
+    /// have the letter: the server's answer never reached the ledger).
+    pub unknown: bool,
+}
+
+/// Why a recipient is not sent now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// The ledger says the server accepted the letter.
+    Sent,
+    /// A permanent failure; `--retry-failed` sends again.
+    Failed,
+    /// A crash left the outcome unknown; `--resend-unknown` sends again.
+    Unknown,
+}
+
+impl Skip {
+    /// Why, in words a coordinator understands.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Skip::Sent => "already sent",
+            Skip::Failed => "failed before (use --retry-failed to try again)",
+            Skip::Unknown => "outcome unknown after a crash (use --resend-unknown to send again)",
+        }
+    }
+}
+
+/// The plan for a `send` run: who gets a letter now and who is skipped.
+/// Every letter was rendered once to validate it; `send` renders again just
+/// before each transaction so each try has its own Date and Message-ID.
+#[derive(Debug, Default)]
+pub struct SendPlan {
+    /// Recipients to send now, in file order.
+    pub to_send: Vec<Recipient>,
+    /// Recipients the ledger says not to send, with the reason.
+    pub skipped: Vec<(Recipient, Skip)>,
+    /// Problems found; any error means nothing may be sent.
+    pub problems: Vec<Diagnostic>,
+    /// Selected recipients left for a later run by `--limit`.
+    pub beyond_limit: usize,
+}
+
+impl SendPlan {
+    /// Whether any problem is an error (then `send` must not start).
+    pub fn has_errors(&self) -> bool {
+        self.problems.iter().any(Diagnostic::is_error)
+    }
+}
+
+impl Prepared {
+    /// Builds the send plan against the ledger.
+    pub fn plan_send(
+        self,
+        ledger: &crate::ledger::Ledger,
+        selection: &Selection,
+        resend: Resend,
+    ) -> (SendPlan, Renderer) {
+        use crate::ledger::State;
+        let mut plan = SendPlan::default();
+        for row in self.contacts {
+            let r = match row {
+                Row::Problem(d) => {
+                    plan.problems.push(d);
+                    continue;
+                }
+                Row::Recipient(r) => r,
+            };
+            if !selection.wants(&r) {
+                continue;
+            }
+            let skip = match ledger.state(r.email.as_ref()).map(|(s, _)| s) {
+                Some(State::Sent) => Some(Skip::Sent),
+                Some(State::Failed) if !resend.failed => Some(Skip::Failed),
+                Some(State::Unknown) if !resend.unknown => Some(Skip::Unknown),
+                _ => None,
+            };
+            if let Some(skip) = skip {
+                plan.skipped.push((r, skip));
+                continue;
+            }
+            // Render now so a broken letter stops the run before the first
+            // message leaves, not half way through.
+            if let Err(d) = self.renderer.render(&r) {
+                plan.problems.push(d);
+                continue;
+            }
+            if selection.limit.is_some_and(|n| plan.to_send.len() >= n) {
+                plan.beyond_limit += 1;
+                continue;
+            }
+            plan.to_send.push(r);
+        }
+        (plan, self.renderer)
     }
 }

@@ -32,6 +32,8 @@ pub struct Renderer {
     campaign: String,
     attachments: Vec<(String, ContentType, Vec<u8>)>,
     vars: Context,
+    /// The contacts file as named in messages about a row.
+    place: String,
 }
 
 /// One rendered letter.
@@ -109,19 +111,20 @@ impl Renderer {
             campaign: campaign.campaign.name.clone(),
             attachments,
             vars,
+            place: campaign.contacts.path.display().to_string(),
         })
     }
 
     /// Renders the letter for one recipient. A problem names the variable,
     /// the template and the recipient's CSV line.
-    pub fn render(&self, r: &Recipient, place: &str) -> Result<Rendered, Diagnostic> {
+    pub fn render(&self, r: &Recipient) -> Result<Rendered, Diagnostic> {
         let mut ctx = self.vars.clone();
         // A column beats a campaign-wide value of the same name: it is the
         // more specific one.
         for (name, value) in r.variables() {
             ctx.insert(name.to_string(), value);
         }
-        let at = || format!("{place}:{}", r.line);
+        let at = || format!("{}:{}", self.place, r.line);
         let run = |name: &str| {
             self.tera
                 .render(name, &ctx)

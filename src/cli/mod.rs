@@ -18,7 +18,9 @@ mod exit;
 mod init;
 mod log;
 mod preview;
+mod progress;
 mod report;
+mod send;
 
 use std::path::PathBuf;
 
@@ -60,6 +62,8 @@ pub enum Command {
     },
     /// Show the letters exactly as they would be sent
     Preview(PreviewArgs),
+    /// Send the letters (paced, resumable); --dry-run shows the plan only
+    Send(send::SendArgs),
     /// Review the delivery log: who was sent, deferred, failed, unknown
     Log(log::LogArgs),
     /// Create a new campaign folder from the example campaign
@@ -87,7 +91,6 @@ pub struct PreviewArgs {
 #[derive(Debug, Clone, Copy)]
 pub struct Output {
     pub quiet: bool,
-    #[allow(dead_code)]
     pub verbose: u8,
 }
 
@@ -100,6 +103,7 @@ pub fn main() -> std::process::ExitCode {
     let result = match &cli.command {
         Command::Check { strict } => check::run(&cli.config, *strict, out),
         Command::Preview(args) => preview::run(&cli.config, args, out),
+        Command::Send(args) => send::run(&cli.config, args, out),
         Command::Log(args) => log::run(&cli.config, args, out),
         Command::Init { dir } => init::run(dir, out),
     };

@@ -1,0 +1,305 @@
+//! `repmail send` and `send --dry-run`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+use anyhow::{bail, Context as _};
+use chrono::Utc;
+use clap::Args;
+use repmail::config::Campaign;
+use repmail::ledger::{Ledger, LedgerWriter};
+use repmail::plan::{self, Resend, Selection, SendPlan, Skip};
+use repmail::send::{self, DailyCap, Dispatcher, Pacer, Report, Secret, Settings, Stop, Transport};
+
+use super::progress::{humanize, Display};
+use super::report::Problems;
+use super::{Exit, Output};
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// Plan and render everything, show who would be sent now; connect to nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation (required when not on a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Send again to recipients whose last try failed permanently
+    #[arg(long)]
+    pub retry_failed: bool,
+    /// Send again to recipients whose outcome is unknown after a crash (they may get it twice)
+    #[arg(long)]
+    pub resend_unknown: bool,
+    /// Send at most N letters in this run
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Only this recipient (repeatable)
+    #[arg(long, value_name = "EMAIL")]
+    pub recipient: Vec<String>,
+}
+
+pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> {
+    let campaign = Campaign::load(config)?;
+    let prepared = plan::prepare(&campaign)
+        .map_err(anyhow::Error::new)
+        .context("the campaign cannot be used; fix the above")?;
+    let selection = Selection {
+        recipients: args.recipient.clone(),
+        limit: args.limit,
+    };
+    let resend = Resend {
+        failed: args.retry_failed,
+        unknown: args.resend_unknown,
+    };
+
+    // A real run locks the ledger first and plans from what it read under
+    // the lock, so two runs can never plan from the same state.
+    let mut writer = None;
+    let ledger = if args.dry_run {
+        Ledger::read(&campaign.campaign.log)?
+    } else {
+        let w = LedgerWriter::open(&campaign.campaign.log, &campaign.campaign.name)?;
+        let l = w.ledger().clone();
+        writer = Some(w);
+        l
+    };
+    let (plan, renderer) = prepared.plan_send(&ledger, &selection, resend);
+
+    let mut problems = Problems::default();
+    for d in &plan.problems {
+        problems.add(d.clone());
+    }
+    problems.print(out.quiet);
+    if plan.has_errors() {
+        bail!("nothing was sent: fix the errors above (`repmail check` lists them all), then run send again");
+    }
+    for wanted in &args.recipient {
+        let known = plan
+            .to_send
+            .iter()
+            .chain(plan.skipped.iter().map(|(r, _)| r))
+            .any(|r| r.key() == wanted.trim().to_lowercase());
+        if !known {
+            bail!(
+                "{wanted} is not an addressable recipient in {}",
+                campaign.contacts.path.display()
+            );
+        }
+    }
+
+    print_plan(&campaign, &plan, &ledger, args, out);
+    if args.dry_run {
+        if !out.quiet {
+            for r in &plan.to_send {
+                say!("would send  line {:>5}  {}", r.line, r.email);
+            }
+            for (r, why) in &plan.skipped {
+                say!(
+                    "skip        line {:>5}  {}: {}",
+                    r.line,
+                    r.email,
+                    why.reason()
+                );
+            }
+            say!("dry run: nothing was sent, no connection was made");
+        }
+        return Ok(Exit::Ok);
+    }
+    let Some(mut writer) = writer else {
+        unreachable!("a real run opened the ledger")
+    };
+    if plan.to_send.is_empty() {
+        if !out.quiet {
+            say!("nothing to send now");
+        }
+        return Ok(final_exit(&plan, &Report::default()));
+    }
+    let smtp = campaign.smtp.as_ref().ok_or(send::SetupError::NoSmtp)?;
+    let password = match (&smtp.username, send::password_from_env(smtp)) {
+        (Some(user), None) if std::io::stdin().is_terminal() => {
+            Some(prompt_password(user, &smtp.host)?)
+        }
+        (_, p) => p,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    // lettre's connection pool lives on the runtime: the transport is built
+    // and dropped inside it. Built before the prompt so a setting it
+    // refuses is reported before the user confirms.
+    let _inside = runtime.enter();
+    let transport = Transport::new(smtp, password, campaign.rate.concurrency)?;
+    confirm(args, plan.to_send.len())?;
+
+    let cap = campaign.rate.daily_cap.map(|c| {
+        let since = Utc::now() - chrono::Duration::from_std(send::DAILY_WINDOW).unwrap_or_default();
+        DailyCap::new(c, writer.ledger().sent_since(since))
+    });
+    let dispatcher = Dispatcher {
+        renderer: &renderer,
+        transport,
+        pacer: Pacer::new(&campaign.rate, false),
+        cap,
+        settings: Settings {
+            retry: campaign.retry.clone(),
+            timeout_secs: smtp.timeout_secs,
+        },
+    };
+    let mut display = Display::new(plan.to_send.len(), campaign.rate.per_minute, out);
+    let to_send = plan.to_send.clone();
+    let report = runtime.block_on(async {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = stop_tx.send(true);
+                eprintln!("\nstopping: finishing the messages in flight and saving the log (Ctrl-C again to quit at once)");
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(Exit::Interrupted as i32);
+                }
+            }
+        });
+        dispatcher.run(to_send, &mut writer, stop_rx, &mut display).await
+    });
+    display.finish();
+    let report = report?;
+    Ok(summarize(&campaign, config, &plan, &report, out))
+}
+
+fn print_plan(campaign: &Campaign, plan: &SendPlan, ledger: &Ledger, args: &SendArgs, out: Output) {
+    if out.quiet {
+        return;
+    }
+    let count = |k: Skip| plan.skipped.iter().filter(|(_, s)| *s == k).count();
+    say!(
+        "campaign   {} ({})",
+        campaign.campaign.name,
+        campaign.path.display()
+    );
+    say!(
+        "to send    {} letter{}",
+        plan.to_send.len(),
+        if plan.to_send.len() == 1 { "" } else { "s" }
+    );
+    say!(
+        "skipped    {} already sent, {} failed, {} unknown",
+        count(Skip::Sent),
+        count(Skip::Failed),
+        count(Skip::Unknown)
+    );
+    if plan.beyond_limit > 0 {
+        say!("later      {} beyond --limit", plan.beyond_limit);
+    }
+    match &campaign.smtp {
+        Some(s) => {
+            say!("server     {}:{} ({})", s.host, s.port, s.security.as_str());
+            say!(
+                "account    {}",
+                s.username.as_deref().unwrap_or("(no login)")
+            );
+        }
+        None if args.dry_run => say!("server     (no [smtp] section yet: `send` will need one)"),
+        None => {}
+    }
+    say!("from       {}", campaign.sender.from);
+    let r = &campaign.rate;
+    let mut pace = format!(
+        "{} per minute, burst {}, {} at a time",
+        r.per_minute, r.burst, r.concurrency
+    );
+    if let Some(d) = r.per_domain_per_minute {
+        pace.push_str(&format!(", {d} per minute per domain"));
+    }
+    if let Some(c) = r.daily_cap {
+        let since = Utc::now() - chrono::Duration::from_std(send::DAILY_WINDOW).unwrap_or_default();
+        let used = ledger.sent_since(since).len();
+        pace.push_str(&format!(", at most {c} per 24 h ({used} used)"));
+    }
+    say!("pace       {pace}");
+    let est = send::estimate(r, plan.to_send.iter().map(|r| r.email.domain()));
+    say!("duration   about {} at this pace", humanize(est));
+}
+
+fn confirm(args: &SendArgs, n: usize) -> anyhow::Result<()> {
+    if args.yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("not on a terminal, so there is no one to confirm: review the plan with `send --dry-run`, then run `send --yes`");
+    }
+    eprint!("Send {n} letter{}? [y/N] ", if n == 1 { "" } else { "s" });
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+        Ok(())
+    } else {
+        bail!("not confirmed; nothing was sent")
+    }
+}
+
+fn prompt_password(user: &str, host: &str) -> anyhow::Result<Secret> {
+    let p = rpassword::prompt_password(format!("Password for {user} at {host}: "))
+        .context("cannot read the password")?;
+    Ok(Secret::new(p))
+}
+
+fn summarize(
+    campaign: &Campaign,
+    config: &Path,
+    plan: &SendPlan,
+    report: &Report,
+    out: Output,
+) -> Exit {
+    let line = format!(
+        "{} sent, {} failed, {} deferred, {} not attempted ({} transactions)",
+        report.sent, report.failed, report.deferred, report.not_attempted, report.transactions
+    );
+    let resume = format!("repmail --config {} send", config.display());
+    match &report.stop {
+        Some(Stop::Fault { fault, detail }) => {
+            eprintln!("error: run stopped: {}", fault.advice());
+            eprintln!("  server said: {detail}");
+            eprintln!("{line}\nNo recipient was marked failed because of this; fix it, then resume with `{resume}`");
+            Exit::Error
+        }
+        Some(Stop::Interrupted) => {
+            eprintln!(
+                "interrupted: {line}\nThe log is saved ({}). Resume with `{resume}`",
+                campaign.campaign.log.display()
+            );
+            Exit::Interrupted
+        }
+        Some(Stop::DailyCap { cap, frees_at }) => {
+            let when = frees_at
+                .map(|t| {
+                    t.with_timezone(&chrono::Local)
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string()
+                })
+                .unwrap_or_else(|| "later".into());
+            eprintln!("daily cap of {cap} reached: {line}\nThe next letter may go at {when}; run `{resume}` then");
+            Exit::Incomplete
+        }
+        None => {
+            if !out.quiet || report.failed + report.deferred > 0 {
+                say!("{line}");
+            }
+            final_exit(plan, report)
+        }
+    }
+}
+
+/// 3 when any recipient is left failed, deferred or unknown.
+fn final_exit(plan: &SendPlan, report: &Report) -> Exit {
+    let left_over = plan
+        .skipped
+        .iter()
+        .filter(|(_, s)| *s != Skip::Sent)
+        .count();
+    if report.failed + report.deferred + report.not_attempted + left_over > 0 {
+        Exit::Incomplete
+    } else {
+        Exit::Ok
+    }
+}

@@ -1,0 +1,192 @@
+//! One classified outcome per transaction (DESIGN.md, "Sending").
+
+use lettre::transport::smtp::response::Response;
+
+/// What one transaction came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// 2xx after DATA.
+    Sent {
+        /// The reply code.
+        code: u16,
+        /// The server's reply text.
+        detail: String,
+    },
+    /// 4xx, a dropped connection or a timeout: retry later.
+    Transient {
+        /// The reply code, if the server gave one.
+        code: Option<u16>,
+        /// The reply or the error.
+        detail: String,
+    },
+    /// 5xx for this recipient: do not retry.
+    Permanent {
+        /// The reply code, if any.
+        code: Option<u16>,
+        /// The reply or the error.
+        detail: String,
+    },
+    /// A fault of the whole run (auth, TLS, server unreachable): stop,
+    /// and do not blame the recipient.
+    RunLevel {
+        /// Which kind.
+        fault: Fault,
+        /// The reply code, if any.
+        code: Option<u16>,
+        /// The reply or the error.
+        detail: String,
+    },
+}
+
+/// Faults that stop the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The server refused the account (535/530/534/538).
+    Auth,
+    /// The TLS handshake or certificate check failed, or STARTTLS is not
+    /// offered when it is required.
+    Tls,
+    /// The server could not be reached.
+    Unreachable,
+    /// Too many failures in a row: the provider is throttling or blocking.
+    Streak,
+    /// The client refused something about the session (e.g. no usable
+    /// AUTH mechanism).
+    Session,
+}
+
+impl Fault {
+    /// What the coordinator should do about it.
+    pub fn advice(self) -> &'static str {
+        match self {
+            Fault::Auth => "the server refused the account: check `username` under [smtp] and the password (for many providers an app password)",
+            Fault::Tls => "the secure connection failed: check `host`, `port` and `security` under [smtp]; for a self-hosted server add its CA with `ca_file`",
+            Fault::Unreachable => "the server could not be reached: check `host` and `port` under [smtp] and your network connection",
+            Fault::Streak => "too many failures in a row: the provider may be throttling or blocking the account; wait, then run send again (it resumes)",
+            Fault::Session => "the server and repmail could not agree on how to talk: check `security` and `username` under [smtp]",
+        }
+    }
+}
+
+impl Outcome {
+    /// The ledger's code column.
+    pub fn code(&self) -> Option<u16> {
+        match self {
+            Outcome::Sent { code, .. } => Some(*code),
+            Outcome::Transient { code, .. }
+            | Outcome::Permanent { code, .. }
+            | Outcome::RunLevel { code, .. } => *code,
+        }
+    }
+
+    /// The ledger's detail column.
+    pub fn detail(&self) -> &str {
+        match self {
+            Outcome::Sent { detail, .. }
+            | Outcome::Transient { detail, .. }
+            | Outcome::Permanent { detail, .. }
+            | Outcome::RunLevel { detail, .. } => detail,
+        }
+    }
+}
+
+fn reply_text(r: &Response) -> String {
+    r.message().collect::<Vec<_>>().join(" ")
+}
+
+fn code_of(code: lettre::transport::smtp::response::Code) -> u16 {
+    code.to_string().parse().unwrap_or(0)
+}
+
+/// Classifies lettre's result. `None` is a timeout. `delivered_before`
+/// tells whether this run already reached the server once: a connection
+/// refused then is a passing glitch, at the start it is a wrong setting.
+pub fn classify(
+    result: Option<Result<Response, lettre::transport::smtp::Error>>,
+    timeout_secs: u64,
+    delivered_before: bool,
+) -> Outcome {
+    let e = match result {
+        None => {
+            return Outcome::Transient {
+                code: None,
+                detail: format!("no complete reply within {timeout_secs} s (timeout_secs)"),
+            }
+        }
+        Some(Ok(r)) => {
+            return Outcome::Sent {
+                code: code_of(r.code()),
+                detail: reply_text(&r),
+            }
+        }
+        Some(Err(e)) => e,
+    };
+    let detail = error_chain(&e);
+    let code = e.status().map(code_of);
+    let lower = detail.to_ascii_lowercase();
+    if let Some(c) = code {
+        // Auth refusals arrive as a permanent reply per message; they are
+        // about the account, not the recipient.
+        if matches!(c, 530 | 534 | 535 | 538) {
+            return Outcome::RunLevel {
+                fault: Fault::Auth,
+                code,
+                detail,
+            };
+        }
+        if e.is_transient() {
+            return Outcome::Transient { code, detail };
+        }
+        if e.is_permanent() {
+            return Outcome::Permanent { code, detail };
+        }
+    }
+    if e.is_tls()
+        || lower.contains("certificate")
+        || lower.contains("starttls")
+        || lower.contains("handshake")
+    {
+        return Outcome::RunLevel {
+            fault: Fault::Tls,
+            code,
+            detail,
+        };
+    }
+    if e.is_client() {
+        if lower.contains("smtputf8") {
+            return Outcome::Permanent {
+                code,
+                detail: format!("{detail}: the server cannot take this non-ASCII address"),
+            };
+        }
+        return Outcome::RunLevel {
+            fault: Fault::Session,
+            code,
+            detail,
+        };
+    }
+    if lower.contains("connection error") && !delivered_before {
+        return Outcome::RunLevel {
+            fault: Fault::Unreachable,
+            code,
+            detail,
+        };
+    }
+    // A connection dropped mid-DATA is neither transient nor permanent in
+    // lettre's terms; the letter may be retried safely.
+    Outcome::Transient { code, detail }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(c) = source {
+        let more = c.to_string();
+        if !s.contains(&more) {
+            s.push_str(": ");
+            s.push_str(&more);
+        }
+        source = c.source();
+    }
+    s
+}

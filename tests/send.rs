@@ -1,0 +1,581 @@
+//! `send` against a real SMTP server on loopback (tests/support): TLS,
+//! AUTH, injected faults, resume after a kill, pacing, and secrecy.
+
+mod fixture;
+mod support;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use fixture::{stderr, stdout, Campaign, TEXT};
+use repmail::ledger::{Ledger, State, Status};
+use support::{Fault, FaultPlan, ServerOptions, Stage, TestPki, TestServer};
+
+/// How far an arrival may come earlier than the pace allows: the client
+/// takes its token, then the transaction takes a variable time to reach
+/// DATA's end at the server.
+const PACE_TOLERANCE: Duration = Duration::from_millis(60);
+
+const PASSWORD: &str = "s3cr3t-Pa55word-Never-Shown";
+
+/// `n` recipients spread over three domains.
+fn contacts(n: usize) -> String {
+    let mut s = String::from("title,first_name,last_name,state,email\n");
+    for i in 0..n {
+        let domain = ["example.org", "example.com", "house.test"][i % 3];
+        s.push_str(&format!("Senator,First{i},Last{i},Ohio,rep{i}@{domain}\n"));
+    }
+    s
+}
+
+fn email(i: usize) -> String {
+    let domain = ["example.org", "example.com", "house.test"][i % 3];
+    format!("rep{i}@{domain}")
+}
+
+/// A campaign sending to `server` with the given extra sections.
+fn campaign(server: &TestServer, smtp: &str, rest: &str, n: usize) -> Campaign {
+    let config = format!(
+        r#"
+[campaign]
+name = "test-send"
+subject = "A letter to {{{{ title }}}} {{{{ last_name }}}}"
+text = "letter.txt.tera"
+
+[sender]
+from = "Test Group <letters@example.org>"
+
+[contacts]
+path = "contacts.csv"
+name = "{{{{ first_name }}}} {{{{ last_name }}}}"
+
+[smtp]
+host = "127.0.0.1"
+port = {port}
+{smtp}
+
+[vars]
+organization = "Test Group"
+
+{rest}
+"#,
+        port = server.port(),
+        smtp = if smtp.contains("timeout_secs") {
+            smtp.to_string()
+        } else {
+            format!("{smtp}\ntimeout_secs = 2")
+        },
+    );
+    Campaign::with(&config, TEXT, contacts(n).as_bytes())
+}
+
+/// Fast pace and retries for tests that are not about pacing.
+const FAST: &str =
+    "[rate]\nper_minute = 60000\nburst = 1000\n\n[retry]\nattempts = 3\nbackoff_secs = 0\n";
+
+fn ledger(c: &Campaign) -> Ledger {
+    Ledger::read(&c.path("logs/test-send.csv")).unwrap()
+}
+
+fn ledger_text(c: &Campaign) -> String {
+    std::fs::read_to_string(c.path("logs/test-send.csv")).unwrap_or_default()
+}
+
+fn send(c: &Campaign, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["send", "--yes"];
+    all.extend_from_slice(args);
+    c.cmd(&all)
+        .env("REPMAIL_SMTP_PASSWORD", PASSWORD)
+        .output()
+        .unwrap()
+}
+
+/// Every recipient stored exactly once, and the ledger agrees.
+fn assert_all_once(server: &TestServer, c: &Campaign, n: usize) {
+    let l = ledger(c);
+    for i in 0..n {
+        let e = email(i);
+        assert_eq!(server.messages_to(&e).len(), 1, "{e} stored once");
+        assert_eq!(
+            l.state(&e).map(|(s, _)| s),
+            Some(State::Sent),
+            "{e} sent in the ledger"
+        );
+        let sent_rows = l
+            .events()
+            .iter()
+            .filter(|ev| ev.email == e && ev.status == Status::Sent)
+            .count();
+        assert_eq!(sent_rows, 1, "{e} one sent row");
+    }
+    assert_eq!(server.messages().len(), n);
+}
+
+#[test]
+fn starttls_with_auth_delivers_every_letter_once() {
+    let pki = TestPki::generate();
+    let server = TestServer::start(
+        ServerOptions::starttls(pki.server_cert()).with_auth("letters", PASSWORD),
+    );
+    let smtp = format!(
+        "security = \"starttls\"\nusername = \"letters\"\nca_file = \"{}\"",
+        pki.ca_file().display()
+    );
+    let c = campaign(&server, &smtp, FAST, 6);
+    let out = send(&c, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_all_once(&server, &c, 6);
+    for m in server.messages() {
+        assert!(m.tls, "over TLS");
+        assert_eq!(m.auth_user.as_deref(), Some("letters"));
+        // What the server stored is what preview shows: same Subject, To.
+        assert!(m
+            .header("Subject")
+            .unwrap()
+            .starts_with("A letter to Senator Last"));
+        let mid = m.header("Message-ID").unwrap();
+        assert!(mid.ends_with("@example.org>"), "{mid}");
+        // The ledger's message_id is the one the server got.
+        let l = ledger(&c);
+        let (_, ev) = l.state(&m.rcpts[0]).unwrap();
+        assert_eq!(ev.message_id, mid);
+    }
+    assert!(
+        stdout(&out).contains("6 sent, 0 failed, 0 deferred"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn implicit_tls_delivers() {
+    let pki = TestPki::generate();
+    let server = TestServer::start(ServerOptions::implicit_tls(pki.server_cert()));
+    let smtp = format!(
+        "security = \"tls\"\nca_file = \"{}\"",
+        pki.ca_file().display()
+    );
+    let c = campaign(&server, &smtp, FAST, 2);
+    let out = send(&c, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_all_once(&server, &c, 2);
+    assert!(server.messages().iter().all(|m| m.tls));
+}
+
+#[test]
+fn untrusted_certificate_stops_the_run_and_marks_nothing_sent() {
+    let pki = TestPki::generate();
+    let server = TestServer::start(ServerOptions::starttls(TestPki::self_signed(&[
+        "localhost",
+        "127.0.0.1",
+    ])));
+    let smtp = format!(
+        "security = \"starttls\"\nca_file = \"{}\"",
+        pki.ca_file().display()
+    );
+    let c = campaign(&server, &smtp, FAST, 4);
+    let out = send(&c, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("secure connection failed"), "{err}");
+    assert!(err.contains("certificate"), "{err}");
+    assert!(server.messages().is_empty());
+    let l = ledger(&c);
+    assert!(l
+        .events()
+        .iter()
+        .all(|e| e.status != Status::Sent && e.status != Status::Failed));
+    // Stopped at the first fault, not once per recipient.
+    assert_eq!(
+        l.events()
+            .iter()
+            .filter(|e| e.status == Status::Sending)
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn wrong_password_stops_after_the_first_attempt() {
+    let server = TestServer::start(
+        ServerOptions::plain()
+            .with_auth("letters", "the-right-one")
+            .with_plaintext_auth(),
+    );
+    let c = campaign(
+        &server,
+        "security = \"none\"\nusername = \"letters\"",
+        FAST,
+        5,
+    );
+    let out = c
+        .cmd(&["-v", "-v", "send", "--yes"])
+        .env("REPMAIL_SMTP_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("refused the account"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(server.auth_failures(), 1);
+    let l = ledger(&c);
+    assert_eq!(l.events().len(), 2, "one sending row and its outcome");
+    assert!(
+        l.events().iter().all(|e| e.status != Status::Failed),
+        "no recipient blamed"
+    );
+    assert_eq!(l.state(&email(0)).map(|(s, _)| s), Some(State::Deferred));
+    // The password is in no output, log or ledger line, even with -vv.
+    for text in [stdout(&out), stderr(&out), ledger_text(&c)] {
+        assert!(!text.contains(PASSWORD), "password leaked: {text}");
+    }
+}
+
+#[test]
+fn password_never_shown_on_success_with_verbose() {
+    let server = TestServer::start(
+        ServerOptions::plain()
+            .with_auth("letters", PASSWORD)
+            .with_plaintext_auth(),
+    );
+    let c = campaign(
+        &server,
+        "security = \"none\"\nusername = \"letters\"",
+        FAST,
+        3,
+    );
+    let out = c
+        .cmd(&["-vv", "send", "--yes"])
+        .env("REPMAIL_SMTP_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(server.messages().len(), 3);
+    for text in [stdout(&out), stderr(&out), ledger_text(&c)] {
+        assert!(!text.contains(PASSWORD), "password leaked: {text}");
+    }
+}
+
+#[test]
+fn no_password_over_plaintext_to_another_host() {
+    let server = TestServer::start(ServerOptions::plain());
+    let c = campaign(
+        &server,
+        "security = \"none\"\nusername = \"letters\"",
+        FAST,
+        1,
+    );
+    let config = std::fs::read_to_string(c.config())
+        .unwrap()
+        .replace("127.0.0.1", "smtp.example.org");
+    c.write("repmail.toml", config.as_bytes());
+    let out = send(&c, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("unencrypted"), "{}", stderr(&out));
+    assert_eq!(server.connections(), 0);
+}
+
+#[test]
+fn transient_451_is_retried_until_every_letter_is_delivered_once() {
+    let n = 50;
+    let mut opts = ServerOptions::plain();
+    for i in (0..n).step_by(7) {
+        opts = opts.with_fault(
+            &email(i),
+            FaultPlan::first(2, Stage::Rcpt, Fault::Reply(451)),
+        );
+    }
+    for i in (4..n).step_by(11) {
+        opts = opts.with_fault(
+            &email(i),
+            FaultPlan::first(1, Stage::DataEnd, Fault::Reply(451)),
+        );
+    }
+    let server = TestServer::start(opts);
+    let c = campaign(
+        &server,
+        "security = \"none\"",
+        &FAST.replace("[rate]\n", "[rate]\nconcurrency = 4\n"),
+        n,
+    );
+    let out = send(&c, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_all_once(&server, &c, n);
+    let l = ledger(&c);
+    // Retried ones have their deferred rows with the code, then sent.
+    let deferred: Vec<_> = l
+        .events()
+        .iter()
+        .filter(|e| e.status == Status::Deferred)
+        .collect();
+    assert_eq!(deferred.len(), 8 * 2 + 5);
+    assert!(deferred.iter().all(|e| e.smtp_code == Some(451)));
+    assert_eq!(server.attempts(&email(0)), 3);
+}
+
+#[test]
+fn permanent_550_fails_without_retry() {
+    let server = TestServer::start(
+        ServerOptions::plain()
+            .with_fault(&email(1), FaultPlan::always(Stage::Rcpt, Fault::Reply(550)))
+            .with_fault(
+                &email(2),
+                FaultPlan::always(Stage::DataEnd, Fault::Reply(554)),
+            ),
+    );
+    let c = campaign(&server, "security = \"none\"", FAST, 4);
+    let out = send(&c, &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(server.attempts(&email(1)), 1, "not retried");
+    assert_eq!(server.attempts(&email(2)), 1, "not retried");
+    let l = ledger(&c);
+    assert_eq!(l.state(&email(1)).unwrap().0, State::Failed);
+    assert_eq!(l.state(&email(1)).unwrap().1.smtp_code, Some(550));
+    assert_eq!(l.state(&email(2)).unwrap().1.smtp_code, Some(554));
+    assert_eq!(server.messages().len(), 2);
+    // The next run skips them…
+    let out = send(&c, &["--dry-run"]);
+    assert!(
+        stdout(&out).contains("to send    0 letters"),
+        "{}",
+        stdout(&out)
+    );
+    // …unless asked to retry failures.
+    let out = send(&c, &["--retry-failed", "--dry-run"]);
+    assert!(
+        stdout(&out).contains("to send    2 letters"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn dropped_and_stalled_transactions_are_deferred_then_delivered_next_run() {
+    let server = TestServer::start(
+        ServerOptions::plain()
+            .with_fault(&email(0), FaultPlan::first(1, Stage::DataEnd, Fault::Drop))
+            .with_fault(&email(1), FaultPlan::first(1, Stage::Rcpt, Fault::Stall)),
+    );
+    let rest =
+        "[rate]\nper_minute = 60000\nburst = 1000\n\n[retry]\nattempts = 1\nbackoff_secs = 0\n";
+    let c = campaign(&server, "security = \"none\"\ntimeout_secs = 1", rest, 3);
+    let out = send(&c, &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let l = ledger(&c);
+    assert_eq!(l.state(&email(0)).unwrap().0, State::Deferred);
+    let stalled = l.state(&email(1)).unwrap().1.clone();
+    assert_eq!(stalled.status, Status::Deferred);
+    assert!(
+        stalled.detail.contains("timeout_secs"),
+        "{}",
+        stalled.detail
+    );
+    assert_eq!(
+        l.state(&email(2)).unwrap().0,
+        State::Sent,
+        "the transport was rebuilt after the stall"
+    );
+    let out = send(&c, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_all_once(&server, &c, 3);
+}
+
+#[test]
+fn killed_run_resumes_and_nobody_gets_it_twice() {
+    let n = 12;
+    // rep5 stalls for a long time: the kill lands mid-transaction, leaving
+    // its `sending` row as the last one.
+    let server = TestServer::start(
+        ServerOptions::plain()
+            .with_fault(&email(5), FaultPlan::first(1, Stage::DataEnd, Fault::Stall)),
+    );
+    let rest = "[rate]\nper_minute = 600\nburst = 1\n";
+    let c = campaign(&server, "security = \"none\"\ntimeout_secs = 30", rest, n);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("repmail"))
+        .env_clear()
+        .arg("--config")
+        .arg(c.config())
+        .args(["send", "--yes"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(support::wait_for(
+        || server.attempts(&email(5)) == 1,
+        Duration::from_secs(20)
+    ));
+    std::thread::sleep(Duration::from_millis(200));
+    child.kill().unwrap(); // SIGKILL: no chance to tidy up
+    child.wait().unwrap();
+    let before = server.messages().len();
+    assert_eq!(before, 5, "0..4 delivered before the kill");
+    assert_eq!(ledger(&c).state(&email(5)).unwrap().0, State::Unknown);
+
+    // Next run: the unknown one is reported and skipped, the rest go.
+    let out = send(&c, &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stdout(&out).contains("1 unknown"), "{}", stdout(&out));
+    for i in 0..n {
+        let want = usize::from(i != 5);
+        assert_eq!(server.messages_to(&email(i)).len(), want, "{}", email(i));
+    }
+    // Asked to, it resends the unknown one.
+    let out = send(&c, &["--resend-unknown"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_all_once(&server, &c, n);
+}
+
+fn gaps(arrivals: &[Instant]) -> Vec<Duration> {
+    arrivals.windows(2).map(|w| w[1] - w[0]).collect()
+}
+
+#[test]
+fn pace_is_held_at_the_server() {
+    let server = TestServer::start(ServerOptions::plain());
+    // 300/min = one every 200 ms, after a burst of 3.
+    let c = campaign(
+        &server,
+        "security = \"none\"",
+        "[rate]\nper_minute = 300\nburst = 3\nconcurrency = 2\n",
+        9,
+    );
+    let out = send(&c, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut arrivals: Vec<Instant> = server.messages().iter().map(|m| m.arrived).collect();
+    arrivals.sort();
+    assert_eq!(arrivals.len(), 9);
+    let interval = Duration::from_millis(200);
+    // In any window, at most burst + elapsed/interval messages.
+    for (i, a) in arrivals.iter().enumerate() {
+        for (j, b) in arrivals.iter().enumerate().skip(i + 1) {
+            let allowed =
+                3 + ((*b - *a + PACE_TOLERANCE).as_millis() / interval.as_millis()) as usize;
+            assert!(
+                j - i < allowed,
+                "{} messages within {:?}",
+                j - i + 1,
+                *b - *a
+            );
+        }
+    }
+    // And it really paced: 6 messages beyond the burst take ≥ 6 intervals.
+    assert!(arrivals[8] - arrivals[0] >= interval * 6 - PACE_TOLERANCE);
+}
+
+#[test]
+fn per_domain_pace_holds() {
+    let server = TestServer::start(ServerOptions::plain());
+    // Global pace is fast; each domain gets one every 250 ms.
+    let rest =
+        "[rate]\nper_minute = 60000\nburst = 100\nper_domain_per_minute = 240\nconcurrency = 2\n";
+    let c = campaign(&server, "security = \"none\"", rest, 9);
+    let out = send(&c, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut by_domain: HashMap<String, Vec<Instant>> = HashMap::new();
+    for m in server.messages() {
+        let d = m.rcpts[0].rsplit('@').next().unwrap().to_string();
+        by_domain.entry(d).or_default().push(m.arrived);
+    }
+    assert_eq!(by_domain.len(), 3);
+    for (d, mut times) in by_domain {
+        times.sort();
+        for g in gaps(&times) {
+            assert!(
+                g + PACE_TOLERANCE >= Duration::from_millis(250),
+                "{d}: gap {g:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn daily_cap_holds_across_runs() {
+    let server = TestServer::start(ServerOptions::plain());
+    let rest = "[rate]\nper_minute = 60000\nburst = 100\ndaily_cap = 3\n";
+    let c = campaign(&server, "security = \"none\"", rest, 5);
+    let out = send(&c, &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("daily cap of 3 reached"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(server.messages().len(), 3);
+    let out = send(&c, &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("daily cap of 3 reached"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        server.messages().len(),
+        3,
+        "the cap counts the first run's sends"
+    );
+    assert!(stdout(&out).contains("(3 used)"), "{}", stdout(&out));
+}
+
+#[test]
+fn without_a_terminal_and_without_yes_it_refuses() {
+    let server = TestServer::start(ServerOptions::plain());
+    let c = campaign(&server, "security = \"none\"", FAST, 2);
+    let out = c.cmd(&["send"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
+    assert_eq!(server.connections(), 0);
+    assert!(server.messages().is_empty());
+}
+
+#[test]
+fn dry_run_opens_no_socket_and_writes_no_ledger() {
+    let server = TestServer::start(ServerOptions::plain());
+    let c = campaign(&server, "security = \"none\"", FAST, 3);
+    let out = c.cmd(&["send", "--dry-run"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let s = stdout(&out);
+    assert!(s.contains("to send    3 letters"), "{s}");
+    assert!(s.contains(&email(2)), "{s}");
+    assert_eq!(server.connections(), 0);
+    assert!(!Path::new(&c.path("logs/test-send.csv")).exists());
+}
+
+#[test]
+fn a_second_send_of_the_same_campaign_refuses() {
+    let server = TestServer::start(
+        ServerOptions::plain()
+            .with_fault(&email(0), FaultPlan::first(1, Stage::Rcpt, Fault::Stall)),
+    );
+    let c = campaign(&server, "security = \"none\"\ntimeout_secs = 30", FAST, 2);
+    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("repmail"))
+        .env_clear()
+        .arg("--config")
+        .arg(c.config())
+        .args(["send", "--yes"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(support::wait_for(
+        || server.attempts(&email(0)) == 1,
+        Duration::from_secs(20)
+    ));
+    let out = send(&c, &[]);
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("another `repmail send`"),
+        "{}",
+        stderr(&out)
+    );
+}
