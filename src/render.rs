@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
-use lettre::Message;
+use lettre::{Address, Message};
 use tera::{Context, Tera};
 
 use crate::config::Campaign;
@@ -19,6 +19,8 @@ use crate::text::one_line;
 
 const SUBJECT: &str = "campaign.subject";
 const DISPLAY_NAME: &str = "contacts.name";
+/// Before the subject of a `send --test-to` letter.
+pub const TEST_PREFIX: &str = "[TEST] ";
 
 /// Templates compiled once per run, plus the parts every message shares.
 pub struct Renderer {
@@ -34,6 +36,8 @@ pub struct Renderer {
     vars: Context,
     /// The contacts file as named in messages about a row.
     place: String,
+    /// `send --test-to`: every letter goes to this address instead.
+    test_to: Option<Address>,
 }
 
 /// One rendered letter.
@@ -53,6 +57,12 @@ pub struct Rendered {
 }
 
 impl Renderer {
+    /// Makes every letter a test letter to `to`: its To, and `[TEST]`
+    /// before the subject (`send --test-to`).
+    pub fn redirect_to(&mut self, to: Address) {
+        self.test_to = Some(to);
+    }
+
     /// Compiles the campaign's templates and reads its attachments,
     /// reporting every problem at once.
     pub fn new(campaign: &Campaign) -> Result<Renderer, Problems> {
@@ -112,6 +122,7 @@ impl Renderer {
             attachments,
             vars,
             place: campaign.contacts.path.display().to_string(),
+            test_to: None,
         })
     }
 
@@ -143,7 +154,14 @@ impl Renderer {
         } else {
             None
         };
-        let to = Mailbox::new(name, r.email.clone());
+        let (to, subject) = match &self.test_to {
+            // A test letter shows whose letter it is but goes to the tester.
+            Some(tester) => (
+                Mailbox::new(name.map(|n| format!("{n} (test)")), tester.clone()),
+                format!("{TEST_PREFIX}{subject}"),
+            ),
+            None => (Mailbox::new(name, r.email.clone()), subject),
+        };
         let text = run(&self.text)?;
         let html = self.html.as_deref().map(run).transpose()?;
         let shown = text.clone();

@@ -579,3 +579,142 @@ fn a_second_send_of_the_same_campaign_refuses() {
         stderr(&out)
     );
 }
+
+#[test]
+fn test_to_delivers_a_marked_copy_and_leaves_the_campaign_log_alone() {
+    let server = TestServer::start(ServerOptions::plain());
+    let c = campaign(&server, "security = \"none\"", FAST, 3);
+    let out = send(&c, &["--test-to", "tester@example.net"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let stored = server.messages();
+    assert_eq!(stored.len(), 1, "default: the first letter only");
+    assert_eq!(stored[0].rcpts, ["tester@example.net"]);
+    assert_eq!(
+        stored[0].header("Subject").unwrap(),
+        "[TEST] A letter to Senator Last0"
+    );
+    assert!(
+        !c.path("logs/test-send.csv").exists(),
+        "the campaign log is untouched"
+    );
+    let test_log = Ledger::read(&c.path("logs/test-send.test.csv")).unwrap();
+    assert_eq!(test_log.state("tester@example.net").unwrap().0, State::Sent);
+    // The campaign itself still has everyone to send.
+    let out = send(&c, &["--dry-run"]);
+    assert!(
+        stdout(&out).contains("to send    3 letters"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn ctrl_c_stops_new_sends_saves_the_log_and_says_how_to_resume() {
+    let server = TestServer::start(ServerOptions::plain());
+    // One every 200 ms: long enough to interrupt in the middle.
+    let c = campaign(
+        &server,
+        "security = \"none\"",
+        "[rate]\nper_minute = 300\n",
+        30,
+    );
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("repmail"))
+        .env_clear()
+        .arg("--config")
+        .arg(c.config())
+        .args(["send", "--yes"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(support::wait_for(
+        || server.messages().len() >= 3,
+        Duration::from_secs(20)
+    ));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("Resume with `repmail --config"), "{err}");
+    let delivered = server.messages().len();
+    assert!(delivered < 30, "stopped early ({delivered})");
+    // Every transaction that started has its outcome: nothing unknown.
+    let l = ledger(&c);
+    assert!(
+        l.latest().all(|e| e.status == Status::Sent),
+        "{:?}",
+        l.events()
+    );
+    assert_eq!(l.latest().count(), delivered);
+    // And the next run finishes the job.
+    let out = send(&c, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_all_once(&server, &c, 30);
+}
+
+#[test]
+fn a_streak_of_failures_stops_the_run() {
+    let n = 30;
+    let mut opts = ServerOptions::plain();
+    for i in 0..n {
+        opts = opts.with_fault(&email(i), FaultPlan::always(Stage::Rcpt, Fault::Reply(451)));
+    }
+    let server = TestServer::start(opts);
+    let rest =
+        "[rate]\nper_minute = 60000\nburst = 1000\n\n[retry]\nattempts = 1\nbackoff_secs = 0\n";
+    let c = campaign(&server, "security = \"none\"", rest, n);
+    let out = send(&c, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("too many failures in a row"),
+        "{}",
+        stderr(&out)
+    );
+    let tried: u32 = (0..n).map(|i| server.attempts(&email(i))).sum();
+    assert_eq!(
+        tried,
+        repmail::send::FAILURE_STREAK_LIMIT,
+        "stopped at the streak, not after everyone"
+    );
+    assert!(ledger(&c)
+        .events()
+        .iter()
+        .all(|e| e.status != Status::Failed));
+}
+
+#[test]
+fn an_unreachable_server_stops_the_run_at_once() {
+    // A port nobody listens on: bind, note it, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = TestServer::start(ServerOptions::plain());
+    let c = campaign(&server, "security = \"none\"", FAST, 3);
+    let config = std::fs::read_to_string(c.config()).unwrap().replace(
+        &format!("port = {}", server.port()),
+        &format!("port = {port}"),
+    );
+    c.write("repmail.toml", config.as_bytes());
+    let out = send(&c, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("could not be reached"),
+        "{}",
+        stderr(&out)
+    );
+    let l = ledger(&c);
+    assert_eq!(
+        l.events()
+            .iter()
+            .filter(|e| e.status == Status::Sending)
+            .count(),
+        1
+    );
+    assert_eq!(l.state(&email(0)).unwrap().0, State::Deferred);
+}

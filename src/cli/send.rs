@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::{bail, Context as _};
 use chrono::Utc;
 use clap::Args;
+use lettre::Address;
 use repmail::config::Campaign;
 use repmail::ledger::{Ledger, LedgerWriter};
 use repmail::plan::{self, Resend, Selection, SendPlan, Skip};
@@ -35,6 +36,10 @@ pub struct SendArgs {
     /// Only this recipient (repeatable)
     #[arg(long, value_name = "EMAIL")]
     pub recipient: Vec<String>,
+    /// Deliver the selected letters (default: the first) to ADDR instead, marked [TEST];
+    /// recorded in a separate test log, never in the campaign's
+    #[arg(long, value_name = "ADDR", conflicts_with_all = ["retry_failed", "resend_unknown"])]
+    pub test_to: Option<String>,
 }
 
 pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> {
@@ -42,27 +47,52 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
     let prepared = plan::prepare(&campaign)
         .map_err(anyhow::Error::new)
         .context("the campaign cannot be used; fix the above")?;
+    let test_to: Option<Address> = match &args.test_to {
+        Some(a) => Some(
+            a.trim()
+                .parse()
+                .with_context(|| format!("--test-to {a}: not a valid email address"))?,
+        ),
+        None => None,
+    };
     let selection = Selection {
         recipients: args.recipient.clone(),
-        limit: args.limit,
+        // A test is one letter unless the user picks more.
+        limit: args
+            .limit
+            .or((test_to.is_some() && args.recipient.is_empty()).then_some(1)),
     };
     let resend = Resend {
         failed: args.retry_failed,
         unknown: args.resend_unknown,
+    };
+    let log_path = match &test_to {
+        Some(_) => test_log_path(&campaign.campaign.log),
+        None => campaign.campaign.log.clone(),
     };
 
     // A real run locks the ledger first and plans from what it read under
     // the lock, so two runs can never plan from the same state.
     let mut writer = None;
     let ledger = if args.dry_run {
-        Ledger::read(&campaign.campaign.log)?
+        Ledger::read(&log_path)?
     } else {
-        let w = LedgerWriter::open(&campaign.campaign.log, &campaign.campaign.name)?;
+        let w = LedgerWriter::open(&log_path, &campaign.campaign.name)?;
         let l = w.ledger().clone();
         writer = Some(w);
         l
     };
-    let (plan, renderer) = prepared.plan_send(&ledger, &selection, resend);
+    // Test letters may be sent again and again: they do not consult the
+    // campaign's state, and never touch its log.
+    let planned_against = if test_to.is_some() {
+        Ledger::default()
+    } else {
+        ledger.clone()
+    };
+    let (plan, mut renderer) = prepared.plan_send(&planned_against, &selection, resend);
+    if let Some(to) = test_to {
+        renderer.redirect_to(to);
+    }
 
     let mut problems = Problems::default();
     for d in &plan.problems {
@@ -90,7 +120,10 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
     if args.dry_run {
         if !out.quiet {
             for r in &plan.to_send {
-                say!("would send  line {:>5}  {}", r.line, r.email);
+                match renderer.render(r) {
+                    Ok(l) => say!("would send  line {:>5}  {}  {}", r.line, l.to, l.subject),
+                    Err(d) => say!("would fail  line {:>5}  {}: {}", r.line, r.email, d.message),
+                }
             }
             for (r, why) in &plan.skipped {
                 say!(
@@ -164,6 +197,19 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
     display.finish();
     let report = report?;
     Ok(summarize(&campaign, config, &plan, &report, out))
+}
+
+/// `logs/name.csv` → `logs/name.test.csv`.
+fn test_log_path(log: &Path) -> std::path::PathBuf {
+    let stem = log
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = log
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "csv".into());
+    log.with_file_name(format!("{stem}.test.{ext}"))
 }
 
 fn print_plan(campaign: &Campaign, plan: &SendPlan, ledger: &Ledger, args: &SendArgs, out: Output) {

@@ -138,11 +138,15 @@ pub struct Dispatcher<'a> {
     pub settings: Settings,
 }
 
-type Finished = (
-    Job,
-    String,
-    Option<Result<lettre::transport::smtp::response::Response, lettre::transport::smtp::Error>>,
-);
+/// A transaction that ended: the job, its envelope recipient and
+/// Message-ID, and lettre's result (`None`: timed out).
+struct Finished {
+    job: Job,
+    email: String,
+    message_id: String,
+    result:
+        Option<Result<lettre::transport::smtp::response::Response, lettre::transport::smtp::Error>>,
+}
 
 impl Dispatcher<'_> {
     /// Sends to `recipients`, writing every event to `ledger`. Returns when
@@ -252,11 +256,11 @@ impl Dispatcher<'_> {
                 continue;
             };
 
-            let email = job.recipient.email.to_string();
-            let attempt = ledger.ledger().attempts(&email) + 1;
             let letter = match renderer.render(&job.recipient) {
                 Ok(l) => l,
                 Err(d) => {
+                    let email = job.recipient.email.to_string();
+                    let attempt = ledger.ledger().attempts(&email) + 1;
                     // Validated in the plan; a failure here is still the
                     // recipient's, never a reason to stop everyone.
                     let ev = Event::new(&campaign, &email, Status::Failed, attempt)
@@ -270,6 +274,10 @@ impl Dispatcher<'_> {
                     continue;
                 }
             };
+            // The envelope recipient: the representative, or the tester of
+            // `--test-to`.
+            let email = letter.to.email.to_string();
+            let attempt = ledger.ledger().attempts(&email) + 1;
             // The `sending` row is durable before the first byte goes out:
             // after a crash the ledger says "outcome unknown", never
             // "not sent" for a letter that may have been delivered.
@@ -289,7 +297,12 @@ impl Dispatcher<'_> {
             in_flight.push(async move {
                 let _permit = permit;
                 let result = transport.send(&letter.message).await;
-                (job, letter.message_id, result)
+                Finished {
+                    job,
+                    email,
+                    message_id: letter.message_id,
+                    result,
+                }
             });
         }
 
@@ -320,7 +333,12 @@ async fn sleep_until(when: Option<Instant>) {
 /// Writes the outcome row of a finished transaction and decides what next.
 #[allow(clippy::too_many_arguments)]
 fn finish(
-    (job, message_id, result): Finished,
+    Finished {
+        job,
+        email,
+        message_id,
+        result,
+    }: Finished,
     campaign: &str,
     ledger: &mut LedgerWriter,
     report: &mut Report,
@@ -331,7 +349,6 @@ fn finish(
     settings: &Settings,
     observer: &mut dyn Observer,
 ) -> Result<(), SendError> {
-    let email = job.recipient.email.to_string();
     let attempt = ledger.ledger().attempts(&email);
     let outcome = classify(result, settings.timeout_secs, *delivered_once);
     let (status, detail) = match &outcome {
