@@ -11,6 +11,7 @@ pub mod diag;
 pub mod ledger;
 pub mod plan;
 pub mod render;
+pub mod review;
 pub mod scaffold;
 pub mod send;
 pub mod text;

@@ -1,14 +1,355 @@
-//! `repmail log`: review the delivery log. (Being built: issue #4.)
+//! `repmail log`: review the delivery log — a summary and rows on the
+//! terminal (or as CSV / JSON), a follow-up contacts file, or a shareable
+//! HTML page. Reads only: the ledger is never modified.
 
-use std::path::Path;
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
 
-use clap::Args;
+use anyhow::{bail, Context as _};
+use chrono::{DateTime, Utc};
+use clap::{Args, ValueEnum};
+use repmail::config::Campaign;
+use repmail::ledger::{recipient_key, Ledger};
+use repmail::review::{
+    self, export_contacts, load_contacts, About, ContactList, ExportFormat, Filter, Format,
+    Outcome, Report, View,
+};
 
+use super::check::plural;
 use super::{Exit, Output};
 
 #[derive(Debug, Args)]
-pub struct LogArgs {}
+pub struct LogArgs {
+    /// Review this delivery log; the campaign file is then optional
+    #[arg(long, value_name = "PATH")]
+    pub log: Option<PathBuf>,
+    /// Only recipients in this state: sent, deferred, failed, unknown or
+    /// never (attempted); repeatable or comma-separated
+    #[arg(long, value_name = "S", value_delimiter = ',', value_parser = parse_status)]
+    pub status: Vec<Outcome>,
+    /// Only this recipient (repeatable)
+    #[arg(long, value_name = "EMAIL")]
+    pub recipient: Vec<String>,
+    /// Only what happened at or after TIME: 2024-05-01 (UTC) or RFC 3339
+    #[arg(long, value_name = "TIME", value_parser = parse_since)]
+    pub since: Option<DateTime<Utc>>,
+    /// Every event instead of each recipient's current state
+    #[arg(long)]
+    pub history: bool,
+    /// Output format [default: table]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FormatArg>,
+    /// Write the selected recipients' rows of the contacts file to FILE, for
+    /// a follow-up campaign (default selection: every status but sent)
+    #[arg(long, value_name = "FILE")]
+    pub export: Option<PathBuf>,
+    /// Write a self-contained HTML report to FILE
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
 
-pub fn run(_config: &Path, _args: &LogArgs, _out: Output) -> anyhow::Result<Exit> {
-    anyhow::bail!("`repmail log` is not built yet")
+/// `--format`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// Aligned text: the summary, then the rows
+    Table,
+    /// The rows as CSV
+    Csv,
+    /// Summary and rows as one JSON document
+    Json,
+}
+
+/// What `--format` is when not given.
+const DEFAULT_FORMAT: FormatArg = FormatArg::Table;
+
+fn parse_status(s: &str) -> Result<Outcome, String> {
+    s.parse()
+}
+
+fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
+    review::parse_time(s)
+}
+
+pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
+    let needs_contacts = args.export.is_some() || args.status.contains(&Outcome::Never);
+    let campaign = load_campaign(config, args, needs_contacts, out)?;
+    let log = match (&args.log, &campaign) {
+        (Some(path), _) => path.clone(),
+        (None, Some(c)) => c.campaign.log.clone(),
+        (None, None) => unreachable!("without --log the campaign file is required"),
+    };
+    if args.log.is_some() && !log.is_file() {
+        bail!(
+            "no delivery log at {}; check the path (a campaign's log is `log` under \
+             [campaign], by default logs/<name>.csv beside the campaign file)",
+            log.display()
+        );
+    }
+    let ledger = Ledger::read(&log)?;
+    let campaign = campaign.filter(|c| same_campaign(c, &ledger, args, out));
+    if needs_contacts && campaign.is_none() {
+        bail!(
+            "--export and --status never need the campaign's contacts: pass the \
+             campaign file with --config PATH"
+        );
+    }
+    let contacts = match &campaign {
+        Some(c) => match load_contacts(c) {
+            Ok(list) => Some(list),
+            Err(d) if needs_contacts => bail!("{d}"),
+            Err(d) => {
+                eprintln!("warning: {d}; reviewing the log alone");
+                None
+            }
+        },
+        None => None,
+    };
+    notes(&log, &ledger, campaign.as_ref(), contacts.as_ref(), out);
+
+    let about = about(&log, &ledger, campaign.as_ref());
+    let filter = Filter {
+        statuses: args.status.clone(),
+        recipients: args.recipient.clone(),
+        since: args.since,
+    };
+    let view = if args.history {
+        View::History
+    } else {
+        View::Current
+    };
+    let mut protected = vec![log.clone()];
+    protected.extend(campaign.as_ref().map(|c| c.contacts.path.clone()));
+
+    if args.export.is_none() && args.html.is_none() {
+        let report = review::build(&ledger, contacts.as_ref(), &filter, view, about);
+        return print(&report, args.format.unwrap_or(DEFAULT_FORMAT));
+    }
+    if let (Some(path), Some(c), Some(list)) = (&args.export, &campaign, &contacts) {
+        let filter = Filter {
+            statuses: if filter.statuses.is_empty() {
+                Outcome::FOLLOW_UP.to_vec()
+            } else {
+                filter.statuses.clone()
+            },
+            ..filter.clone()
+        };
+        let report = review::build(&ledger, Some(list), &filter, View::Current, about.clone());
+        export(
+            path,
+            &report,
+            list,
+            ExportFormat::of(&c.contacts),
+            &protected,
+            out,
+        )?;
+    }
+    if let Some(path) = &args.html {
+        let report = review::build(&ledger, contacts.as_ref(), &filter, view, about);
+        write_file(path, &protected, |w| report.write(Format::Html, w))?;
+        if !out.quiet {
+            say!("wrote the report to {}", path.display());
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+/// Where the review's data came from; the campaign's name comes from the
+/// log's rows when there is no campaign file.
+fn about(log: &Path, ledger: &Ledger, campaign: Option<&Campaign>) -> About {
+    About {
+        campaign: campaign
+            .map(|c| c.campaign.name.clone())
+            .or_else(|| ledger.events().first().map(|e| e.campaign.clone())),
+        log: log.to_path_buf(),
+        contacts: campaign.map(|c| c.contacts.path.clone()),
+        subject: campaign.map(|c| c.campaign.subject.clone()),
+        sender: campaign.map(|c| c.sender.from.to_string()),
+        torn_tail: ledger.torn_tail(),
+    }
+}
+
+/// The campaign file, if there is one to use. Without `--log` it is
+/// required; with `--log` it only adds contacts, names and the letter's
+/// subject and sender, so a missing or broken one is not an error unless
+/// the contacts are needed.
+fn load_campaign(
+    config: &Path,
+    args: &LogArgs,
+    needs_contacts: bool,
+    out: Output,
+) -> anyhow::Result<Option<Campaign>> {
+    if args.log.is_none() {
+        if !config.exists() {
+            bail!(
+                "no campaign file {}: pass it with --config PATH, or review a delivery log \
+                 alone with --log PATH",
+                config.display()
+            );
+        }
+        return Ok(Some(Campaign::load(config)?));
+    }
+    if !config.exists() && !needs_contacts {
+        return Ok(None);
+    }
+    match Campaign::load(config) {
+        Ok(c) => Ok(Some(c)),
+        Err(e) if needs_contacts => Err(e.into()),
+        Err(e) => {
+            if !out.quiet {
+                eprintln!("note: not using the campaign file: {e}");
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// Whether a `--log` belongs to the campaign file found beside it: joining
+/// another campaign's contacts would report all of them as never attempted.
+fn same_campaign(campaign: &Campaign, ledger: &Ledger, args: &LogArgs, out: Output) -> bool {
+    let Some(first) = ledger.events().first() else {
+        return true;
+    };
+    if args.log.is_none() || first.campaign == campaign.campaign.name {
+        return true;
+    }
+    if !out.quiet {
+        eprintln!(
+            "note: the log is of campaign `{}` but {} is `{}`: reviewing the log alone",
+            first.campaign,
+            campaign.path.display(),
+            campaign.campaign.name
+        );
+    }
+    false
+}
+
+fn notes(
+    log: &Path,
+    ledger: &Ledger,
+    campaign: Option<&Campaign>,
+    contacts: Option<&ContactList>,
+    out: Output,
+) {
+    if out.quiet {
+        return;
+    }
+    if ledger.torn_tail() {
+        eprintln!(
+            "note: the last line of {} is incomplete (a crash while writing it) and is not \
+             counted; the next `repmail send` repairs it",
+            log.display()
+        );
+    }
+    if let (Some(c), true) = (campaign, ledger.is_empty()) {
+        let what = if log.exists() {
+            "has no rows yet"
+        } else {
+            "does not exist yet"
+        };
+        eprintln!(
+            "nothing sent yet: the delivery log {} {what}; every contact of `{}` shows as \
+             never attempted",
+            log.display(),
+            c.campaign.name
+        );
+    }
+    if let Some(list) = contacts.filter(|l| l.skipped > 0) {
+        eprintln!(
+            "note: {} row{} of the contacts file left out (no address, or an invalid or \
+             duplicate one); `repmail check` lists them",
+            list.skipped,
+            plural(list.skipped),
+        );
+    }
+}
+
+fn print(report: &Report, format: FormatArg) -> anyhow::Result<Exit> {
+    let format = match format {
+        FormatArg::Table => Format::Table,
+        FormatArg::Csv => Format::Csv,
+        FormatArg::Json => Format::Json,
+    };
+    let mut stdout = BufWriter::new(io::stdout().lock());
+    match report
+        .write(format, &mut stdout)
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(Exit::Ok),
+        // `repmail log | head`: the reader is done, which is not an error.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(Exit::Ok),
+        Err(e) => Err(e).context("cannot write the review to standard output"),
+    }
+}
+
+fn export(
+    path: &Path,
+    report: &Report,
+    list: &ContactList,
+    format: ExportFormat,
+    protected: &[PathBuf],
+    out: Output,
+) -> anyhow::Result<()> {
+    let keys: HashSet<String> = report
+        .rows
+        .iter()
+        .map(|r| recipient_key(&r.email))
+        .collect();
+    let mut written = 0;
+    write_file(path, protected, |w| {
+        written = export_contacts(list, &keys, format, w)?;
+        Ok(())
+    })?;
+    if out.quiet {
+        return Ok(());
+    }
+    let missing = keys.len().saturating_sub(written);
+    let statuses: HashSet<&str> = report.rows.iter().map(|r| r.status).collect();
+    let mut statuses: Vec<&str> = statuses.into_iter().collect();
+    statuses.sort_unstable();
+    say!(
+        "wrote {written} recipient{} ({}) to {}",
+        plural(written),
+        if statuses.is_empty() {
+            "none matched".to_string()
+        } else {
+            statuses.join(", ")
+        },
+        path.display()
+    );
+    if missing > 0 {
+        eprintln!(
+            "note: {missing} selected recipient{} {} in the log but no longer in the contacts \
+             file, so not in the export",
+            plural(missing),
+            if missing == 1 { "is" } else { "are" }
+        );
+    }
+    Ok(())
+}
+
+/// Creates `path` and fills it; refuses to overwrite the delivery log or
+/// the contacts file (a review must never destroy what it reads).
+fn write_file(
+    path: &Path,
+    protected: &[PathBuf],
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> anyhow::Result<()> {
+    if let Ok(target) = path.canonicalize() {
+        if protected
+            .iter()
+            .any(|p| p.canonicalize().is_ok_and(|p| p == target))
+        {
+            bail!(
+                "{} is the campaign's delivery log or contacts file; choose another file name",
+                path.display()
+            );
+        }
+    }
+    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut w = BufWriter::new(file);
+    fill(&mut w)
+        .and_then(|()| w.flush())
+        .with_context(|| format!("cannot write {}", path.display()))
 }

@@ -1,0 +1,336 @@
+//! Building a [`Report`]: the ledger's state per recipient, joined with the
+//! contacts (which add names and the recipients never attempted), narrowed
+//! by the [`Filter`].
+
+use std::collections::{HashMap, HashSet};
+
+use crate::ledger::{recipient_key, Event, Ledger, Status};
+
+use super::{About, ContactList, Counts, Filter, Outcome, Report, Row, Summary, View};
+
+/// One recipient's place in the review before filtering.
+struct Entry<'a> {
+    key: String,
+    email: String,
+    name: String,
+    outcome: Outcome,
+    /// The row that decides the state; `None` when never attempted.
+    last: Option<&'a Event>,
+}
+
+/// Builds the review of `ledger`, joined with `contacts` when given.
+///
+/// Recipients come in contacts order, then those the ledger knows but the
+/// contacts no longer list, in the order the ledger first saw them.
+pub fn build(
+    ledger: &Ledger,
+    contacts: Option<&ContactList>,
+    filter: &Filter,
+    view: View,
+    about: About,
+) -> Report {
+    let entries = select(entries(ledger, contacts), filter);
+    let selected: HashSet<&str> = entries.iter().map(|e| e.key.as_str()).collect();
+    let names: HashMap<&str, &str> = entries
+        .iter()
+        .map(|e| (e.key.as_str(), e.name.as_str()))
+        .collect();
+    // The events in the window, of the selected recipients only, kept with
+    // their key so each is lower-cased once.
+    let events: Vec<(String, &Event)> = ledger
+        .events()
+        .iter()
+        .filter(|e| filter.since.is_none_or(|since| e.time >= since))
+        .map(|e| (e.key(), e))
+        .filter(|(key, _)| selected.contains(key.as_str()))
+        .collect();
+
+    let mut summary = Summary::default();
+    let mut domains: HashMap<String, Counts> = HashMap::new();
+    for entry in &entries {
+        summary.counts.add(entry.outcome);
+        domains
+            .entry(domain(&entry.key).to_string())
+            .or_default()
+            .add(entry.outcome);
+    }
+    summary.domains = domains.into_iter().collect();
+    summary
+        .domains
+        .sort_by(|(a, ca), (b, cb)| cb.total().cmp(&ca.total()).then_with(|| a.cmp(b)));
+    summary.attempts = events
+        .iter()
+        .filter(|(_, e)| e.status == Status::Sending)
+        .count();
+    summary.first = events.iter().map(|(_, e)| e.time).min();
+    summary.last = events.iter().map(|(_, e)| e.time).max();
+
+    let deciding: HashSet<*const Event> = entries
+        .iter()
+        .filter_map(|e| e.last.map(std::ptr::from_ref))
+        .collect();
+    let activity = events
+        .iter()
+        .filter_map(|(_, e)| match e.status {
+            Status::Sending if deciding.contains(&std::ptr::from_ref(*e)) => {
+                Some((e.time, Outcome::Unknown))
+            }
+            Status::Sending => None,
+            status => Some((e.time, Outcome::from(crate::ledger::State::from(status)))),
+        })
+        .collect();
+
+    let rows = match view {
+        View::Current => entries.iter().map(|e| current_row(ledger, e)).collect(),
+        View::History => events
+            .iter()
+            .map(|(key, e)| {
+                let name = names.get(key.as_str()).copied().unwrap_or_default();
+                event_row(ledger, e, e.status.as_str(), name)
+            })
+            .collect(),
+    };
+    Report {
+        about,
+        view,
+        with_contacts: contacts.is_some(),
+        summary,
+        rows,
+        activity,
+    }
+}
+
+fn entries<'a>(ledger: &'a Ledger, contacts: Option<&ContactList>) -> Vec<Entry<'a>> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    if let Some(list) = contacts {
+        for (r, name) in list.recipients.iter().zip(&list.names) {
+            let key = r.key();
+            let (outcome, last) = match ledger.state(&key) {
+                Some((state, event)) => (Outcome::from(state), Some(event)),
+                None => (Outcome::Never, None),
+            };
+            seen.insert(key.clone());
+            out.push(Entry {
+                key,
+                email: r.email.to_string(),
+                name: name.clone(),
+                outcome,
+                last,
+            });
+        }
+    }
+    for event in ledger.latest() {
+        let key = event.key();
+        if seen.contains(&key) {
+            continue;
+        }
+        out.push(Entry {
+            key,
+            email: event.email.trim().to_string(),
+            name: String::new(),
+            outcome: Outcome::from(crate::ledger::State::from(event.status)),
+            last: Some(event),
+        });
+    }
+    out
+}
+
+fn select<'a>(entries: Vec<Entry<'a>>, filter: &Filter) -> Vec<Entry<'a>> {
+    let wanted: HashSet<String> = filter.recipients.iter().map(|e| recipient_key(e)).collect();
+    entries
+        .into_iter()
+        .filter(|e| filter.statuses.is_empty() || filter.statuses.contains(&e.outcome))
+        .filter(|e| wanted.is_empty() || wanted.contains(&e.key))
+        .filter(|e| match (filter.since, e.last) {
+            (None, _) => true,
+            (Some(since), Some(last)) => last.time >= since,
+            // Never attempted: nothing happened to them since then.
+            (Some(_), None) => false,
+        })
+        .collect()
+}
+
+fn current_row(ledger: &Ledger, entry: &Entry) -> Row {
+    match entry.last {
+        Some(event) => {
+            let mut row = event_row(ledger, event, entry.outcome.as_str(), &entry.name);
+            row.email.clone_from(&entry.email);
+            row
+        }
+        None => Row {
+            time: None,
+            email: entry.email.clone(),
+            name: entry.name.clone(),
+            status: Outcome::Never.as_str(),
+            attempt: None,
+            attempts: 0,
+            smtp_code: None,
+            message_id: String::new(),
+            detail: String::new(),
+        },
+    }
+}
+
+fn event_row(ledger: &Ledger, event: &Event, status: &'static str, name: &str) -> Row {
+    Row {
+        time: Some(event.time),
+        email: event.email.trim().to_string(),
+        name: name.to_string(),
+        status,
+        attempt: Some(event.attempt),
+        attempts: ledger.attempts(&event.email),
+        smtp_code: event.smtp_code,
+        message_id: event.message_id.clone(),
+        detail: event.detail.clone(),
+    }
+}
+
+/// The part after the last `@`, or the whole key if there is none.
+fn domain(key: &str) -> &str {
+    key.rsplit_once('@').map_or(key, |(_, d)| d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, TimeZone, Utc};
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap()
+    }
+
+    fn ev(email: &str, status: Status, secs: i64, code: Option<u16>) -> Event {
+        Event {
+            time: at(secs),
+            ..Event::new("hrf", email, status, 1)
+        }
+        .with_smtp_code(code)
+    }
+
+    fn ledger() -> Ledger {
+        Ledger::from_events([
+            ev("a@example.org", Status::Sending, 0, None),
+            ev("a@example.org", Status::Sent, 1, Some(250)),
+            ev("B@example.com", Status::Sending, 2, None),
+            ev("b@example.com", Status::Failed, 3, Some(550)).with_detail("5.1.1 no such user"),
+            ev("c@example.org", Status::Sending, 62, None),
+            ev("c@example.org", Status::Deferred, 63, Some(451)),
+            ev("c@example.org", Status::Sending, 125, None),
+            ev("d@example.net", Status::Sending, 126, None),
+            ev("d@example.net", Status::Sent, 127, Some(250)),
+            ev("d@example.net", Status::Sending, 128, None),
+        ])
+    }
+
+    fn review(filter: Filter, view: View) -> Report {
+        build(&ledger(), None, &filter, view, About::default())
+    }
+
+    #[test]
+    fn summary_counts_current_states() {
+        let r = review(Filter::default(), View::Current);
+        let c = r.summary.counts;
+        assert_eq!((c.sent, c.failed, c.unknown, c.never), (1, 1, 2, 0));
+        assert_eq!(r.summary.attempts, 6);
+        assert_eq!(
+            (r.summary.first, r.summary.last),
+            (Some(at(0)), Some(at(128)))
+        );
+        let statuses: Vec<_> = r
+            .rows
+            .iter()
+            .map(|r| (r.email.as_str(), r.status))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("a@example.org", "sent"),
+                ("b@example.com", "failed"),
+                ("c@example.org", "unknown"),
+                ("d@example.net", "unknown"),
+            ]
+        );
+        assert_eq!(r.rows[1].smtp_code, Some(550));
+        assert_eq!(r.rows[2].attempts, 2);
+        let domains: Vec<_> = r
+            .summary
+            .domains
+            .iter()
+            .map(|(d, c)| (d.as_str(), c.total()))
+            .collect();
+        assert_eq!(
+            domains,
+            [("example.org", 2), ("example.com", 1), ("example.net", 1)]
+        );
+        // Finished attempts plus the unknown ones at their `sending` row.
+        let outcomes: Vec<_> = r.activity.iter().map(|(_, o)| *o).collect();
+        use Outcome::*;
+        assert_eq!(outcomes, [Sent, Failed, Deferred, Unknown, Sent, Unknown]);
+    }
+
+    #[test]
+    fn filters_narrow_rows_and_summary() {
+        let r = review(
+            Filter {
+                statuses: vec![Outcome::Failed, Outcome::Unknown],
+                ..Filter::default()
+            },
+            View::Current,
+        );
+        assert_eq!(r.rows.len(), 3);
+        assert_eq!(r.summary.counts.total(), 3);
+        assert_eq!(r.summary.counts.sent, 0);
+
+        let r = review(
+            Filter {
+                recipients: vec![" b@EXAMPLE.com".into()],
+                ..Filter::default()
+            },
+            View::History,
+        );
+        let statuses: Vec<_> = r.rows.iter().map(|r| r.status).collect();
+        assert_eq!(statuses, ["sending", "failed"]);
+        assert_eq!(r.summary.attempts, 1);
+
+        // Since: recipients decided in the window, events in the window.
+        let r = review(
+            Filter {
+                since: Some(at(100)),
+                ..Filter::default()
+            },
+            View::History,
+        );
+        let emails: Vec<_> = r.rows.iter().map(|r| r.email.as_str()).collect();
+        assert_eq!(
+            emails,
+            [
+                "c@example.org",
+                "d@example.net",
+                "d@example.net",
+                "d@example.net"
+            ]
+        );
+        assert_eq!(r.summary.counts.total(), 2);
+        assert_eq!(r.summary.first, Some(at(125)));
+    }
+
+    #[test]
+    fn empty_ledger_is_an_empty_review() {
+        let r = build(
+            &Ledger::default(),
+            None,
+            &Filter::default(),
+            View::Current,
+            About::default(),
+        );
+        assert!(r.rows.is_empty() && r.activity.is_empty());
+        assert_eq!(r.summary, Summary::default());
+    }
+
+    #[test]
+    fn domain_of_a_key() {
+        assert_eq!(domain("a@b@example.org"), "example.org");
+        assert_eq!(domain("nobody"), "nobody");
+    }
+}

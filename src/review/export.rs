@@ -1,0 +1,144 @@
+//! The follow-up list: the selected recipients' rows of the contacts file,
+//! with its original header, ready to be the contacts file of a follow-up
+//! campaign (or to be printed for calling their offices).
+
+use std::collections::HashSet;
+use std::io::{self, Write};
+
+use crate::config::Contacts;
+
+use super::ContactList;
+
+/// How the exported file is written: the delimiter and encoding the
+/// campaign's `[contacts]` settings name, so a follow-up campaign can copy
+/// those settings and change only `path`.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportFormat {
+    /// Field delimiter; a comma unless the campaign sets one (a detected
+    /// delimiter is detected again in the export, so a comma is safe).
+    pub delimiter: u8,
+    /// The campaign's `encoding`; `None` writes UTF-8.
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+}
+
+impl ExportFormat {
+    /// What reads back with the same `[contacts]` settings.
+    pub fn of(contacts: &Contacts) -> ExportFormat {
+        ExportFormat {
+            delimiter: contacts.delimiter.unwrap_or(b','),
+            encoding: contacts.encoding,
+        }
+    }
+}
+
+/// Writes the header and the rows of the recipients whose key (see
+/// [`crate::ledger::recipient_key`]) is in `keys`, in contacts order, and
+/// returns how many rows were written. Values are as read (trimmed).
+pub fn export_contacts(
+    list: &ContactList,
+    keys: &HashSet<String>,
+    format: ExportFormat,
+    out: &mut dyn Write,
+) -> io::Result<usize> {
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(format.delimiter)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record(&list.columns.names)?;
+    let mut written = 0;
+    for r in list.recipients.iter().filter(|r| keys.contains(&r.key())) {
+        w.write_record(&r.values)?;
+        written += 1;
+    }
+    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    match format.encoding {
+        Some(enc) if enc != encoding_rs::UTF_8 => {
+            let text = String::from_utf8_lossy(&bytes);
+            let (encoded, _, _) = enc.encode(&text);
+            out.write_all(&encoded)?;
+        }
+        _ => out.write_all(&bytes)?,
+    }
+    out.flush()?;
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contacts::{ContactReader, Row};
+
+    fn contacts_cfg(delimiter: Option<u8>, encoding: Option<&'static str>) -> Contacts {
+        Contacts {
+            path: "contacts.csv".into(),
+            email_column: "E-mail".into(),
+            name: None,
+            delimiter,
+            encoding: encoding.and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes())),
+        }
+    }
+
+    fn list(bytes: &[u8], cfg: &Contacts) -> ContactList {
+        let reader =
+            ContactReader::from_reader(Box::new(io::Cursor::new(bytes.to_vec())), "c.csv", cfg)
+                .unwrap();
+        let columns = reader.columns().clone();
+        let mut recipients = Vec::new();
+        let mut skipped = 0;
+        for row in reader {
+            match row {
+                Row::Recipient(r) => recipients.push(r),
+                Row::Problem(_) => skipped += 1,
+            }
+        }
+        let names = vec![String::new(); recipients.len()];
+        ContactList {
+            columns,
+            recipients,
+            names,
+            skipped,
+        }
+    }
+
+    const CONTACTS: &str = "Title;First Name;E-mail;Note\n\
+        Senator;Ann;ann@example.org;\"likes; semicolons\"\n\
+        Senator;Bob;;no address\n\
+        Representative;José;JOSE@example.com;\n\
+        Senator;Ann again;ANN@example.org;duplicate\n";
+
+    #[test]
+    fn selected_rows_with_the_original_header() {
+        let cfg = contacts_cfg(Some(b';'), None);
+        let list = list(CONTACTS.as_bytes(), &cfg);
+        assert_eq!(list.skipped, 2);
+        let keys: HashSet<String> = ["jose@example.com".to_string()].into();
+        let mut out = Vec::new();
+        let n = export_contacts(&list, &keys, ExportFormat::of(&cfg), &mut out).unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(
+            String::from_utf8(out.clone()).unwrap(),
+            "Title;First Name;E-mail;Note\nRepresentative;José;JOSE@example.com;\n"
+        );
+        // And it reads back as the same recipient with the same settings.
+        let again = self::list(&out, &cfg);
+        assert_eq!(again.recipients.len(), 1);
+        assert_eq!(again.recipients[0].values, list.recipients[1].values);
+    }
+
+    #[test]
+    fn keeps_the_campaigns_encoding_and_quotes_as_needed() {
+        let cfg = contacts_cfg(None, Some("windows-1252"));
+        let (source, _, _) = encoding_rs::WINDOWS_1252.encode(
+            "Title,First Name,E-mail,Note\nRepresentative,José,jose@example.com,\"a, b\"\n",
+        );
+        let list = list(&source, &cfg);
+        let keys: HashSet<String> = ["jose@example.com".to_string()].into();
+        let mut out = Vec::new();
+        export_contacts(&list, &keys, ExportFormat::of(&cfg), &mut out).unwrap();
+        assert_eq!(
+            out,
+            source.as_ref(),
+            "byte-identical to the Windows-1252 source"
+        );
+    }
+}

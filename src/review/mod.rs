@@ -1,0 +1,394 @@
+//! Review: the delivery log (and, given a campaign, its contacts) read into
+//! a [`Report`] — a summary and one row per recipient or per event — that
+//! `repmail log` prints as a table, CSV or JSON, renders as a shareable HTML
+//! page, or turns into the contacts file of a follow-up campaign.
+//!
+//! Reading only: nothing here writes to the ledger or touches SMTP, so a
+//! review is safe while a `send` of the same campaign is running.
+
+mod build;
+mod contacts;
+mod csv;
+mod export;
+mod html;
+mod json;
+mod table;
+mod timeline;
+
+use std::fmt;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::ledger::State;
+
+pub use build::build;
+pub use contacts::{load_contacts, ContactList};
+pub use export::{export_contacts, ExportFormat};
+pub use timeline::{Timeline, MAX_BUCKETS};
+
+/// A recipient's standing in the review: the ledger's [`State`], plus
+/// `Never` for a contact the ledger has no row for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Outcome {
+    /// The server accepted the message.
+    Sent,
+    /// A transient failure; the next `send` retries it.
+    Deferred,
+    /// A permanent failure; retried only with `--retry-failed`.
+    Failed,
+    /// A run stopped mid-transaction: nobody knows whether it arrived.
+    Unknown,
+    /// In the contacts, but no message was ever started.
+    Never,
+}
+
+impl Outcome {
+    /// Every outcome, in the order summaries list them.
+    pub const ALL: [Outcome; 5] = [
+        Outcome::Sent,
+        Outcome::Deferred,
+        Outcome::Failed,
+        Outcome::Unknown,
+        Outcome::Never,
+    ];
+
+    /// Who a follow-up campaign is for: everyone the letter has not
+    /// certainly reached. The default selection of an export.
+    pub const FOLLOW_UP: [Outcome; 4] = [
+        Outcome::Deferred,
+        Outcome::Failed,
+        Outcome::Unknown,
+        Outcome::Never,
+    ];
+
+    /// The word used in output and accepted by `--status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Sent => "sent",
+            Outcome::Deferred => "deferred",
+            Outcome::Failed => "failed",
+            Outcome::Unknown => "unknown",
+            Outcome::Never => "never",
+        }
+    }
+
+    /// The phrase for people ("never attempted").
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Never => "never attempted",
+            other => other.as_str(),
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<State> for Outcome {
+    fn from(state: State) -> Self {
+        match state {
+            State::Sent => Outcome::Sent,
+            State::Deferred => Outcome::Deferred,
+            State::Failed => Outcome::Failed,
+            State::Unknown => Outcome::Unknown,
+        }
+    }
+}
+
+impl FromStr for Outcome {
+    type Err = String;
+
+    /// Case-insensitive; "never attempted" may be spelt out.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let word = s.trim().to_ascii_lowercase().replace(['-', '_'], " ");
+        let word = if word == "never attempted" {
+            "never"
+        } else {
+            &word
+        };
+        Outcome::ALL
+            .into_iter()
+            .find(|o| o.as_str() == word)
+            .ok_or_else(|| {
+                format!("unknown status `{s}` (expected sent, deferred, failed, unknown or never)")
+            })
+    }
+}
+
+/// How many recipients stand at each [`Outcome`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Accepted by the server.
+    pub sent: usize,
+    /// Transient failure.
+    pub deferred: usize,
+    /// Permanent failure.
+    pub failed: usize,
+    /// Outcome unknown (crash mid-transaction).
+    pub unknown: usize,
+    /// In the contacts, never attempted.
+    pub never: usize,
+}
+
+impl Counts {
+    /// Counts one more recipient at `outcome`.
+    pub fn add(&mut self, outcome: Outcome) {
+        *self.slot(outcome) += 1;
+    }
+
+    /// The count for `outcome`.
+    pub fn get(&self, outcome: Outcome) -> usize {
+        match outcome {
+            Outcome::Sent => self.sent,
+            Outcome::Deferred => self.deferred,
+            Outcome::Failed => self.failed,
+            Outcome::Unknown => self.unknown,
+            Outcome::Never => self.never,
+        }
+    }
+
+    /// All recipients counted.
+    pub fn total(&self) -> usize {
+        Outcome::ALL.into_iter().map(|o| self.get(o)).sum()
+    }
+
+    fn slot(&mut self, outcome: Outcome) -> &mut usize {
+        match outcome {
+            Outcome::Sent => &mut self.sent,
+            Outcome::Deferred => &mut self.deferred,
+            Outcome::Failed => &mut self.failed,
+            Outcome::Unknown => &mut self.unknown,
+            Outcome::Never => &mut self.never,
+        }
+    }
+}
+
+/// The figures at the top of every review, over the selected recipients.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Recipients by current outcome.
+    pub counts: Counts,
+    /// Messages started (`sending` rows) for these recipients.
+    pub attempts: usize,
+    /// The earliest event of these recipients.
+    pub first: Option<DateTime<Utc>>,
+    /// The latest event of these recipients.
+    pub last: Option<DateTime<Utc>>,
+    /// Recipients by domain (lower-cased), most recipients first.
+    pub domains: Vec<(String, Counts)>,
+}
+
+/// One line of the review: a recipient's current state, or one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// When the event happened; `None` for a recipient never attempted.
+    pub time: Option<DateTime<Utc>>,
+    /// The address as the contacts (or else the ledger) spell it.
+    pub email: String,
+    /// The To display name from the contacts, or empty.
+    pub name: String,
+    /// Current view: an [`Outcome`] word; history view: the ledger's status
+    /// word (`sending`, `sent`, `deferred`, `failed`).
+    pub status: &'static str,
+    /// The try within its run; `None` for a recipient never attempted.
+    pub attempt: Option<u32>,
+    /// Messages started for this recipient, across all runs.
+    pub attempts: u32,
+    /// The server's reply code, if there was one.
+    pub smtp_code: Option<u16>,
+    /// The message's Message-ID, if recorded.
+    pub message_id: String,
+    /// The server's reply or the error.
+    pub detail: String,
+}
+
+/// Which rows a review holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum View {
+    /// One row per recipient: the row that decides its state.
+    #[default]
+    Current,
+    /// Every event, in the ledger's order.
+    History,
+}
+
+impl View {
+    /// `current` or `history`, as in the JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            View::Current => "current",
+            View::History => "history",
+        }
+    }
+}
+
+/// Which recipients and events to review. Empty lists select everyone.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only recipients at one of these outcomes.
+    pub statuses: Vec<Outcome>,
+    /// Only these addresses (case-insensitive).
+    pub recipients: Vec<String>,
+    /// Only recipients whose state was decided at or after this time, and
+    /// only events from then on.
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// Where the review's data came from, for headings and the HTML page.
+#[derive(Debug, Clone, Default)]
+pub struct About {
+    /// The campaign's name (from the config, else from the ledger's rows).
+    pub campaign: Option<String>,
+    /// The delivery log read.
+    pub log: PathBuf,
+    /// The contacts file read, if any.
+    pub contacts: Option<PathBuf>,
+    /// The subject template, given a config.
+    pub subject: Option<String>,
+    /// The From mailbox, given a config.
+    pub sender: Option<String>,
+    /// Whether the log's last line was torn and ignored.
+    pub torn_tail: bool,
+}
+
+/// A finished review: what every output format renders.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Where the data came from.
+    pub about: About,
+    /// Whether rows are recipients or events.
+    pub view: View,
+    /// Whether the contacts were read (so `never` is meaningful).
+    pub with_contacts: bool,
+    /// The figures.
+    pub summary: Summary,
+    /// The rows, in contacts order (current view) or ledger order (history).
+    pub rows: Vec<Row>,
+    /// When each finished attempt of the selected recipients ended, and
+    /// how; an unknown one at its `sending` row. Feeds the timeline.
+    pub activity: Vec<(DateTime<Utc>, Outcome)>,
+}
+
+/// An output format for a [`Report`] (hyperfine-style: one file each).
+pub trait Exporter {
+    /// Writes the whole report.
+    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// The formats `repmail log` can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned text: the summary, then the rows.
+    Table,
+    /// The rows as CSV, for spreadsheets and scripts.
+    Csv,
+    /// Summary and rows as one JSON document, for scripts.
+    Json,
+    /// One self-contained HTML page.
+    Html,
+}
+
+impl Format {
+    /// The exporter for this format.
+    pub fn exporter(self) -> Box<dyn Exporter> {
+        match self {
+            Format::Table => Box::new(table::Table),
+            Format::Csv => Box::new(csv::Csv),
+            Format::Json => Box::new(json::Json),
+            Format::Html => Box::new(html::Html),
+        }
+    }
+}
+
+impl Report {
+    /// Writes the report in `format`.
+    pub fn write(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
+        format.exporter().write(self, out)
+    }
+}
+
+/// Parses `--since`: an RFC 3339 time (`2024-05-01T14:00:00Z`, any offset)
+/// or a date (`2024-05-01`, meaning its start in UTC, as the log is in UTC).
+pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(day) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+    }
+    Err(format!(
+        "`{s}` is neither a date (2024-05-01) nor an RFC 3339 time (2024-05-01T14:00:00Z)"
+    ))
+}
+
+/// A time as the table and the HTML page show it: UTC to the second.
+pub fn human_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// A time as CSV and JSON carry it: RFC 3339, UTC, milliseconds, exactly
+/// as the ledger stores it.
+pub fn machine_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn outcome_words() {
+        for o in Outcome::ALL {
+            assert_eq!(o.as_str().parse::<Outcome>(), Ok(o));
+        }
+        assert_eq!(" FAILED ".parse::<Outcome>(), Ok(Outcome::Failed));
+        assert_eq!("never-attempted".parse::<Outcome>(), Ok(Outcome::Never));
+        assert_eq!("Never attempted".parse::<Outcome>(), Ok(Outcome::Never));
+        let err = "sending".parse::<Outcome>().unwrap_err();
+        assert!(err.contains("expected sent, deferred"), "{err}");
+        assert_eq!(Outcome::from(State::Unknown), Outcome::Unknown);
+    }
+
+    #[test]
+    fn counts_add_up() {
+        let mut c = Counts::default();
+        for o in [
+            Outcome::Sent,
+            Outcome::Sent,
+            Outcome::Never,
+            Outcome::Failed,
+        ] {
+            c.add(o);
+        }
+        assert_eq!((c.sent, c.never, c.failed, c.total()), (2, 1, 1, 4));
+    }
+
+    #[test]
+    fn since_accepts_dates_and_rfc3339() {
+        let day = Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap();
+        assert_eq!(parse_time("2024-05-01"), Ok(day));
+        assert_eq!(parse_time("2024-05-01T00:00:00Z"), Ok(day));
+        assert_eq!(
+            parse_time("2024-05-01T02:30:00+02:30"),
+            Ok(day),
+            "offsets convert to UTC"
+        );
+        assert!(parse_time("yesterday").unwrap_err().contains("2024-05-01"));
+        assert!(parse_time("2024-13-01").is_err());
+    }
+
+    #[test]
+    fn time_formats() {
+        let t = Utc.timestamp_millis_opt(1_700_000_000_123).unwrap();
+        assert_eq!(human_time(t), "2023-11-14 22:13:20 UTC");
+        assert_eq!(machine_time(t), "2023-11-14T22:13:20.123Z");
+    }
+}

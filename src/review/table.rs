@@ -1,0 +1,211 @@
+//! The terminal format: the summary as aligned `label  value` lines, the
+//! domains and the rows as aligned columns. For people; scripts use CSV or
+//! JSON.
+
+use std::io::{self, Write};
+
+use super::{Counts, Exporter, Outcome, Report, Row, View};
+
+/// Aligned text.
+pub struct Table;
+
+/// Spaces between columns.
+const GAP: &str = "  ";
+
+impl Exporter for Table {
+    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        about(report, out)?;
+        summary(report, out)?;
+        domains(report, out)?;
+        rows(report, out)
+    }
+}
+
+fn about(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let a = &report.about;
+    if let Some(name) = &a.campaign {
+        writeln!(out, "campaign   {name}")?;
+    }
+    writeln!(out, "log        {}", a.log.display())?;
+    if let Some(contacts) = &a.contacts {
+        writeln!(out, "contacts   {}", contacts.display())?;
+    }
+    writeln!(out)
+}
+
+fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let s = &report.summary;
+    let mut lines: Vec<(String, String)> =
+        vec![("recipients".into(), s.counts.total().to_string())];
+    for outcome in outcomes(report) {
+        lines.push((
+            format!("  {}", outcome.label()),
+            s.counts.get(outcome).to_string(),
+        ));
+    }
+    lines.push(("attempts".into(), s.attempts.to_string()));
+    let time = |t: Option<_>| t.map_or_else(|| "-".to_string(), super::human_time);
+    lines.push(("first event".into(), time(s.first)));
+    lines.push(("last event".into(), time(s.last)));
+    let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+    // Numbers right-aligned so the counts line up under each other.
+    let number_width = lines
+        .iter()
+        .filter(|(_, v)| v.bytes().all(|b| b.is_ascii_digit()))
+        .map(|(_, v)| v.len())
+        .max()
+        .unwrap_or(0);
+    for (label, value) in lines {
+        writeln!(out, "{label:<width$}{GAP}{value:>number_width$}")?;
+    }
+    Ok(())
+}
+
+/// The outcomes worth a line: `never` only when the contacts were read.
+fn outcomes(report: &Report) -> impl Iterator<Item = Outcome> + '_ {
+    Outcome::ALL
+        .into_iter()
+        .filter(|o| *o != Outcome::Never || report.with_contacts)
+}
+
+fn domains(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    if report.summary.domains.is_empty() {
+        return Ok(());
+    }
+    let mut header = vec!["DOMAIN".to_string(), "RECIPIENTS".to_string()];
+    header.extend(outcomes(report).map(|o| o.as_str().to_uppercase()));
+    let body = report.summary.domains.iter().map(|(domain, counts)| {
+        let mut cells = vec![domain.clone(), counts.total().to_string()];
+        cells.extend(outcomes(report).map(|o| Counts::get(counts, o).to_string()));
+        cells
+    });
+    writeln!(out)?;
+    let all: Vec<Vec<String>> = std::iter::once(header).chain(body).collect();
+    columns(&all, &[false, true, true, true, true, true, true], out)
+}
+
+fn rows(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out)?;
+    if report.rows.is_empty() {
+        return writeln!(out, "(no rows match)");
+    }
+    // The current view shows tries across runs; the history shows which try
+    // within its run each event belongs to.
+    let (tries, try_of): (&str, fn(&Row) -> String) = match report.view {
+        View::Current => ("TRIES", |r| r.attempts.to_string()),
+        View::History => ("TRY", |r| r.attempt.map_or("-".into(), |a| a.to_string())),
+    };
+    let header = ["TIME (UTC)", "STATUS", tries, "CODE", "EMAIL", "DETAIL"].map(String::from);
+    let body = report.rows.iter().map(|r| {
+        [
+            r.time
+                .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
+            r.status.to_string(),
+            try_of(r),
+            r.smtp_code.map_or(String::new(), |c| c.to_string()),
+            r.email.clone(),
+            r.detail.clone(),
+        ]
+        .to_vec()
+    });
+    let all: Vec<Vec<String>> = std::iter::once(header.to_vec()).chain(body).collect();
+    columns(&all, &[false, false, true, true, false, false], out)
+}
+
+/// Writes cells padded to each column's widest (in characters); the last
+/// column is never padded, so long details cost no trailing spaces.
+fn columns(rows: &[Vec<String>], right: &[bool], out: &mut dyn Write) -> io::Result<()> {
+    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..n)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                line.push_str(GAP);
+            }
+            let pad = widths[i].saturating_sub(cell.chars().count());
+            let last = i + 1 == row.len();
+            if right.get(i).copied().unwrap_or(false) {
+                line.extend(std::iter::repeat_n(' ', pad));
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                if !last {
+                    line.extend(std::iter::repeat_n(' ', pad));
+                }
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{build, About, Filter};
+    use super::*;
+    use crate::ledger::{Event, Ledger, Status};
+    use chrono::TimeZone;
+
+    #[test]
+    fn summary_then_aligned_rows() {
+        let t = chrono::Utc.with_ymd_and_hms(2024, 5, 1, 14, 0, 2).unwrap();
+        let ledger = Ledger::from_events([
+            Event {
+                time: t,
+                ..Event::new("hrf", "a@example.org", Status::Sending, 1)
+            },
+            Event {
+                time: t,
+                ..Event::new("hrf", "a@example.org", Status::Sent, 1)
+            }
+            .with_smtp_code(Some(250))
+            .with_detail("2.0.0 Ok"),
+            Event {
+                time: t,
+                ..Event::new("hrf", "longer.name@example.com", Status::Failed, 1)
+            }
+            .with_smtp_code(Some(550))
+            .with_detail("5.1.1 no such user"),
+        ]);
+        let about = About {
+            campaign: Some("hrf".into()),
+            log: "logs/hrf.csv".into(),
+            ..About::default()
+        };
+        let report = build(&ledger, None, &Filter::default(), View::Current, about);
+        let mut out = Vec::new();
+        Table.write(&report, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let expected = "\
+campaign   hrf
+log        logs/hrf.csv
+
+recipients   2
+  sent       1
+  deferred   0
+  failed     1
+  unknown    0
+attempts     1
+first event  2024-05-01 14:00:02 UTC
+last event   2024-05-01 14:00:02 UTC
+
+DOMAIN       RECIPIENTS  SENT  DEFERRED  FAILED  UNKNOWN
+example.com           1     0         0       1        0
+example.org           1     1         0       0        0
+
+TIME (UTC)           STATUS  TRIES  CODE  EMAIL                    DETAIL
+2024-05-01 14:00:02  sent        1   250  a@example.org            2.0.0 Ok
+2024-05-01 14:00:02  failed      0   550  longer.name@example.com  5.1.1 no such user
+";
+        assert_eq!(text, expected);
+    }
+}
