@@ -38,37 +38,9 @@ const SENT: [&str; 5] = [
 ];
 
 fn config(port: u16) -> String {
-    format!(
-        r#"
-[campaign]
-name = "review-test"
-subject = "A letter to {{{{ title }}}} {{{{ last_name }}}}"
-text = "letter.txt.tera"
-
-[sender]
-from = "Test Group <letters@example.org>"
-
-[contacts]
-path = "contacts.csv"
-name = "{{{{ first_name }}}} {{{{ last_name }}}}"
-
-[smtp]
-host = "127.0.0.1"
-port = {port}
-security = "none"
-
-[rate]
-per_minute = 6000
-burst = 100
-
-[retry]
-attempts = 1
-backoff_secs = 0
-
-[vars]
-organization = "Test Group"
-"#
-    )
+    let rest =
+        "[rate]\nper_minute = 6000\nburst = 100\n\n[retry]\nattempts = 1\nbackoff_secs = 0\n";
+    fixture::smtp_config("review-test", port, "security = \"none\"", rest)
 }
 
 /// Sends the campaign for real (550 for one recipient, 451 for another),

@@ -36,37 +36,7 @@ fn email(i: usize) -> String {
 
 /// A campaign sending to `server` with the given extra sections.
 fn campaign(server: &TestServer, smtp: &str, rest: &str, n: usize) -> Campaign {
-    let config = format!(
-        r#"
-[campaign]
-name = "test-send"
-subject = "A letter to {{{{ title }}}} {{{{ last_name }}}}"
-text = "letter.txt.tera"
-
-[sender]
-from = "Test Group <letters@example.org>"
-
-[contacts]
-path = "contacts.csv"
-name = "{{{{ first_name }}}} {{{{ last_name }}}}"
-
-[smtp]
-host = "127.0.0.1"
-port = {port}
-{smtp}
-
-[vars]
-organization = "Test Group"
-
-{rest}
-"#,
-        port = server.port(),
-        smtp = if smtp.contains("timeout_secs") {
-            smtp.to_string()
-        } else {
-            format!("{smtp}\ntimeout_secs = 2")
-        },
-    );
+    let config = fixture::smtp_config("test-send", server.port(), smtp, rest);
     Campaign::with(&config, TEXT, contacts(n).as_bytes())
 }
 
@@ -400,15 +370,7 @@ fn killed_run_resumes_and_nobody_gets_it_twice() {
     );
     let rest = "[rate]\nper_minute = 600\nburst = 1\n";
     let c = campaign(&server, "security = \"none\"\ntimeout_secs = 30", rest, n);
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("repmail"))
-        .env_clear()
-        .arg("--config")
-        .arg(c.config())
-        .args(["send", "--yes"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = fixture::spawn_send(&c, false);
     assert!(support::wait_for(
         || server.attempts(&email(5)) == 1,
         Duration::from_secs(20)
@@ -556,15 +518,7 @@ fn a_second_send_of_the_same_campaign_refuses() {
             .with_fault(&email(0), FaultPlan::first(1, Stage::Rcpt, Fault::Stall)),
     );
     let c = campaign(&server, "security = \"none\"\ntimeout_secs = 30", FAST, 2);
-    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("repmail"))
-        .env_clear()
-        .arg("--config")
-        .arg(c.config())
-        .args(["send", "--yes"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut first = fixture::spawn_send(&c, false);
     assert!(support::wait_for(
         || server.attempts(&email(0)) == 1,
         Duration::from_secs(20)
@@ -618,15 +572,7 @@ fn ctrl_c_stops_new_sends_saves_the_log_and_says_how_to_resume() {
         "[rate]\nper_minute = 300\n",
         30,
     );
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("repmail"))
-        .env_clear()
-        .arg("--config")
-        .arg(c.config())
-        .args(["send", "--yes"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = fixture::spawn_send(&c, true);
     assert!(support::wait_for(
         || server.messages().len() >= 3,
         Duration::from_secs(20)
