@@ -355,12 +355,17 @@ impl Validator<'_> {
         if value.chars().any(char::is_control) {
             return Err(self.invalid(key, "contains a line break or control character"));
         }
-        value.trim().parse::<Mailbox>().map_err(|e| {
+        let mut mailbox = value.trim().parse::<Mailbox>().map_err(|e| {
             self.invalid(
                 key,
                 format!("`{value}` is not an address ({e}); write it as \"Name <address@domain>\" or \"address@domain\""),
             )
-        })
+        })?;
+        // Every message carries it in From or Reply-To (and the sender's
+        // domain in each Message-ID): the same ASCII form as recipients.
+        mailbox.email = crate::text::sendable_address(&mailbox.email)
+            .map_err(|why| self.invalid(key, format!("`{value}`: {}", why.reason())))?;
+        Ok(mailbox)
     }
 
     fn positive(&self, key: &str, value: Option<u32>, default: u32) -> Result<u32, ConfigError> {

@@ -6,16 +6,18 @@
 //! silently dropped; memory holds only the set of addresses already seen (to
 //! send duplicates once), not the file.
 
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashSet, VecDeque};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, Read};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use lettre::Address;
 
 use crate::config::Contacts;
 use crate::diag::Diagnostic;
-use crate::text::snake_case;
+use crate::text::{sendable_address, snake_case};
 
 /// Longest header line examined to guess the delimiter.
 const SNIFF_LIMIT: u64 = 1 << 20;
@@ -112,6 +114,8 @@ pub struct ContactReader {
     utf8_only: bool,
     email_column: String,
     done: bool,
+    /// Where the line breaks are, to name rows by their line.
+    lines: Rc<RefCell<LineIndex>>,
 }
 
 impl ContactReader {
@@ -147,7 +151,13 @@ impl ContactReader {
         };
         // Read the header line once to guess the delimiter, then hand the
         // same bytes back to the CSV reader so nothing is read twice.
-        let mut buffered = BufReader::new(decoded);
+        let lines = Rc::new(RefCell::new(LineIndex::default()));
+        let mut buffered = BufReader::new(LfLines {
+            inner: BufReader::new(decoded),
+            after_cr: false,
+            offset: 0,
+            lines: Rc::clone(&lines),
+        });
         let mut first = Vec::new();
         (&mut buffered)
             .take(SNIFF_LIMIT)
@@ -219,12 +229,20 @@ impl ContactReader {
             utf8_only: cfg.encoding.is_none(),
             email_column: cfg.email_column.clone(),
             done: false,
+            lines,
         })
     }
 
     /// The header row.
     pub fn columns(&self) -> &Arc<Columns> {
         &self.columns
+    }
+
+    /// The line a record starts on. csv's own line count leaves out blank
+    /// lines and takes a record's position before skipping them, so it can
+    /// name a line above the row; the byte offset is exact.
+    fn line_at(&self, p: &csv::Position) -> u64 {
+        self.lines.borrow_mut().line_at(p.byte())
     }
 
     fn row(&mut self) -> Option<Row> {
@@ -235,14 +253,14 @@ impl ContactReader {
                 // A broken quote or an I/O error leaves the reader in no
                 // state to go on: report it and stop.
                 self.done = true;
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = e.position().map(|p| self.line_at(p)).unwrap_or(0);
                 return Some(Row::Problem(Diagnostic::error(
                     format!("{}:{line}", self.place),
                     csv_message(&e),
                 )));
             }
         }
-        let line = self.record.position().map(|p| p.line()).unwrap_or(0);
+        let line = self.record.position().map(|p| self.line_at(p)).unwrap_or(0);
         let at = format!("{}:{line}", self.place);
         let width = self.columns.names.len();
         // A blank line between rows is noise, not a recipient.
@@ -303,6 +321,19 @@ impl ContactReader {
                 )))
             }
         };
+        let email = match sendable_address(&email) {
+            Ok(a) => a,
+            Err(why) => {
+                return Some(Row::Problem(Diagnostic::error(
+                    at,
+                    format!(
+                        "repmail cannot send to `{}`: {}; correct it or remove the row",
+                        raw.escape_debug(),
+                        why.reason()
+                    ),
+                )))
+            }
+        };
         let key = email.to_string().to_lowercase();
         if !self.seen.insert(key) {
             return Some(Row::Problem(Diagnostic::warning(
@@ -327,6 +358,88 @@ impl Iterator for ContactReader {
             return None;
         }
         self.row()
+    }
+}
+
+/// Turns CRLF and lone CR line breaks into LF. The csv crate counts lines
+/// by LF and takes a row's position before skipping the LF of a CRLF, so in
+/// a file with CRLF breaks (what Excel writes) it would report every row at
+/// the line before its own. A break inside a quoted value becomes LF too,
+/// which changes nothing a letter shows: bodies are sent with CRLF and
+/// headers take values on one line.
+///
+/// It also notes where each line break is, for [`LineIndex`].
+struct LfLines<R> {
+    inner: R,
+    after_cr: bool,
+    /// Bytes handed out so far: the offsets the csv reader sees.
+    offset: u64,
+    lines: Rc<RefCell<LineIndex>>,
+}
+
+/// The line breaks read but not yet passed by a record: memory stays
+/// bounded by the read-ahead, however long the file.
+#[derive(Default)]
+struct LineIndex {
+    ahead: VecDeque<u64>,
+    passed: u64,
+}
+
+impl LineIndex {
+    /// The 1-based line of the record whose reading started at `byte`: the
+    /// breaks before it, plus the blank lines the csv reader skipped there.
+    fn line_at(&mut self, mut byte: u64) -> u64 {
+        while let Some(&at) = self.ahead.front() {
+            if at < byte {
+                self.passed += 1;
+            } else if at == byte {
+                self.passed += 1;
+                byte += 1;
+            } else {
+                break;
+            }
+            self.ahead.pop_front();
+        }
+        self.passed + 1
+    }
+}
+
+impl<R: BufRead> Read for LfLines<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let (used, written) = {
+                let buf = self.inner.fill_buf()?;
+                if buf.is_empty() {
+                    return Ok(0);
+                }
+                let (mut used, mut written) = (0, 0);
+                while used < buf.len() && written < out.len() {
+                    let b = buf[used];
+                    used += 1;
+                    if std::mem::take(&mut self.after_cr) && b == b'\n' {
+                        continue;
+                    }
+                    self.after_cr = b == b'\r';
+                    out[written] = if self.after_cr { b'\n' } else { b };
+                    if out[written] == b'\n' {
+                        let at = self.offset + written as u64;
+                        self.lines.borrow_mut().ahead.push_back(at);
+                    }
+                    written += 1;
+                }
+                (used, written)
+            };
+            self.offset += written as u64;
+            self.inner.consume(used);
+            // Only the LF of a CRLF split across reads was consumed: read
+            // on rather than report an end of file.
+            if written > 0 {
+                return Ok(written);
+            }
+        }
     }
 }
 
@@ -476,6 +589,39 @@ mod tests {
         assert!(e.to_string().contains("no `email` column"), "{e}");
         let e = rows(b"", &cfg()).unwrap_err();
         assert!(e.to_string().contains("empty"), "{e}");
+    }
+
+    #[test]
+    fn crlf_and_cr_rows_are_named_by_their_own_line() {
+        for (data, bad_line) in [
+            (&b"a,email\r\nx,ann@example.org\r\n\r\ny,bad\r\n"[..], 4),
+            (b"a,email\rx,ann@example.org\r\ry,bad\r", 4),
+            (b"a,email\nx,ann@example.org\n\ny,bad\n", 4),
+            // BOM, a value spanning two lines, then a blank line.
+            (
+                b"\xef\xbb\xbfa,email\n\"x\r\n\",ann@example.org\r\n\r\ny,bad\r\n",
+                5,
+            ),
+        ] {
+            let r = rows(data, &cfg()).unwrap();
+            let Row::Recipient(rec) = &r[0] else {
+                panic!("{r:?}")
+            };
+            assert_eq!(rec.line, 2);
+            let want = format!("error: c.csv:{bad_line}:");
+            assert!(problems(&r)[0].starts_with(&want), "{r:?}");
+        }
+        // A CRLF split across reads is still one line break.
+        let mut lf = LfLines {
+            inner: BufReader::with_capacity(1, &b"a\r\nb\r"[..]),
+            after_cr: false,
+            offset: 0,
+            lines: Rc::default(),
+        };
+        let mut out = String::new();
+        lf.read_to_string(&mut out).unwrap();
+        assert_eq!(out, "a\nb\n");
+        assert_eq!(lf.lines.borrow().ahead, [1, 3]);
     }
 
     #[test]
