@@ -13,6 +13,11 @@
 //! there. Every SMTP command is still parsed and answered by `mailin::Session`;
 //! the harness never speaks SMTP itself (except for the one-line connect-time
 //! rejection, which happens before any session exists).
+//!
+//! Below mailin, a wire layer ([`Wire`]) may deliver its replies oddly but
+//! legally — split into separately flushed pieces, or as multi-line replies
+//! — and [`Fault::Garbage`] replaces a reply with arbitrary bytes (a broken
+//! or hostile server). `close_after_message` hangs up after each message.
 #![allow(dead_code)]
 
 use std::cell::RefCell;
@@ -253,6 +258,10 @@ pub enum Fault {
     /// Wait this long, then carry on normally (at `DataEnd` the message is
     /// stored before the wait, so it counts even if the client gives up).
     Delay(Duration),
+    /// Send these bytes instead of the reply (a broken or hostile server),
+    /// then close; nothing is stored. As a connect fault: instead of the
+    /// greeting.
+    Garbage(&'static [u8]),
 }
 
 /// A fault and how many attempts it applies to.
@@ -314,6 +323,26 @@ pub struct ServerOptions {
     pub connect_fault: Option<ConnectFault>,
     /// Name in the greeting.
     pub name: String,
+    /// How replies go on the wire (split, multi-line); mailin still
+    /// produces every reply.
+    pub wire: Wire,
+    /// Close the connection after answering each accepted message (a
+    /// server that takes one message per connection).
+    pub close_after_message: bool,
+}
+
+/// A layer below mailin that delivers the replies it produced oddly but
+/// legally: what real servers and middleboxes do.
+#[derive(Clone, Debug, Default)]
+pub struct Wire {
+    /// Write every reply in pieces of this many bytes, each flushed and
+    /// followed by `split_pause`, so that they arrive in separate packets.
+    pub split: Option<usize>,
+    /// Pause between pieces of a split reply.
+    pub split_pause: Duration,
+    /// Send every single-line reply as a multi-line one with the same code
+    /// (`250-Ok` then `250 …`), as RFC 5321 §4.2.1 allows.
+    pub multiline: bool,
 }
 
 impl Default for ServerOptions {
@@ -326,6 +355,8 @@ impl Default for ServerOptions {
             faults: HashMap::new(),
             connect_fault: None,
             name: "localhost".to_owned(),
+            wire: Wire::default(),
+            close_after_message: false,
         }
     }
 }
@@ -371,6 +402,25 @@ impl ServerOptions {
 
     pub fn with_connect_fault(mut self, fault: Fault, times: Option<u32>) -> Self {
         self.connect_fault = Some(ConnectFault { fault, times });
+        self
+    }
+
+    /// Every reply in pieces of `bytes`, `pause` apart.
+    pub fn with_split_replies(mut self, bytes: usize, pause: Duration) -> Self {
+        self.wire.split = Some(bytes.max(1));
+        self.wire.split_pause = pause;
+        self
+    }
+
+    /// Every single-line reply sent as a multi-line one.
+    pub fn with_multiline_replies(mut self) -> Self {
+        self.wire.multiline = true;
+        self
+    }
+
+    /// One message per connection: close after answering each.
+    pub fn with_close_after_message(mut self) -> Self {
+        self.close_after_message = true;
         self
     }
 }
@@ -589,6 +639,8 @@ enum Directive {
     Delay(Duration),
     /// Send the reply, then close.
     CloseAfterReply,
+    /// Send these bytes instead of the reply, then close.
+    Garbage(&'static [u8]),
 }
 
 #[derive(Default)]
@@ -631,6 +683,10 @@ impl ConnHandler {
             }
             Fault::Delay(d) => {
                 self.direct(Directive::Delay(*d));
+                normal
+            }
+            Fault::Garbage(bytes) => {
+                self.direct(Directive::Garbage(bytes));
                 normal
             }
         }
@@ -727,6 +783,9 @@ impl Handler for ConnHandler {
         match fault {
             None => {
                 self.store();
+                if self.shared.opts.close_after_message {
+                    self.direct(Directive::CloseAfterReply);
+                }
                 response::OK
             }
             Some(Fault::Reply(code)) => {
@@ -801,6 +860,49 @@ fn write_reply<S: Write>(io: &mut S, res: &Response) -> io::Result<()> {
     io.flush()
 }
 
+/// Writes a reply the way `wire` says: as it is, as a multi-line reply,
+/// and/or in separately flushed pieces.
+fn send_reply<S: Write>(io: &mut S, res: &Response, wire: &Wire) -> io::Result<()> {
+    if wire.split.is_none() && !wire.multiline {
+        return write_reply(io, res);
+    }
+    let mut bytes = Vec::new();
+    res.write_to(&mut bytes)?;
+    if wire.multiline {
+        bytes = multiline(bytes);
+    }
+    match wire.split {
+        None => io.write_all(&bytes)?,
+        Some(n) => {
+            for piece in bytes.chunks(n) {
+                io.write_all(piece)?;
+                io.flush()?;
+                thread::sleep(wire.split_pause);
+            }
+        }
+    }
+    io.flush()
+}
+
+/// `250 Ok\r\n` → `250-Ok\r\n250 (…)\r\n`; replies that already have
+/// several lines, or no code, are left alone.
+fn multiline(reply: Vec<u8>) -> Vec<u8> {
+    let single = reply.len() > 4
+        && reply[..3].iter().all(u8::is_ascii_digit)
+        && reply[3] == b' '
+        && reply.ends_with(b"\r\n")
+        && !reply[..reply.len() - 2].contains(&b'\n');
+    if !single {
+        return reply;
+    }
+    let mut out = reply[..3].to_vec();
+    out.push(b'-');
+    out.extend_from_slice(&reply[4..]);
+    out.extend_from_slice(&reply[..3]);
+    out.extend_from_slice(b" (multi-line reply from the repmail test harness)\r\n");
+    out
+}
+
 /// mailin-embedded's `handle_session`, plus the fault directives.
 fn run_session<S: Read + Write>(
     session: &mut Session<ConnHandler>,
@@ -809,6 +911,7 @@ fn run_session<S: Read + Write>(
     shared: &Shared,
     raw: &TcpStream,
 ) -> io::Result<Flow> {
+    let wire = &shared.opts.wire;
     let mut line = Vec::with_capacity(128);
     loop {
         line.clear();
@@ -825,19 +928,24 @@ fn run_session<S: Read + Write>(
             }
             Some(Directive::Delay(d)) => sleep_unless_stopped(shared, d),
             Some(Directive::CloseAfterReply) => {
-                write_reply(io.get_mut(), &res)?;
+                send_reply(io.get_mut(), &res, wire)?;
+                return Ok(Flow::Finished);
+            }
+            Some(Directive::Garbage(bytes)) => {
+                io.get_mut().write_all(bytes)?;
+                io.get_mut().flush()?;
                 return Ok(Flow::Finished);
             }
             None => {}
         }
         match res.action {
-            mailin::Action::Reply => write_reply(io.get_mut(), &res)?,
+            mailin::Action::Reply => send_reply(io.get_mut(), &res, wire)?,
             mailin::Action::Close => {
-                write_reply(io.get_mut(), &res)?;
+                send_reply(io.get_mut(), &res, wire)?;
                 return Ok(Flow::Finished);
             }
             mailin::Action::UpgradeTls => {
-                write_reply(io.get_mut(), &res)?;
+                send_reply(io.get_mut(), &res, wire)?;
                 return Ok(Flow::UpgradeTls);
             }
             mailin::Action::NoReply => {}
@@ -875,6 +983,10 @@ fn serve_connection_inner(
                     return Ok(());
                 }
                 Fault::Delay(d) => sleep_unless_stopped(shared, *d),
+                Fault::Garbage(bytes) => {
+                    stream.write_all(bytes)?;
+                    return stream.flush();
+                }
             }
         }
     }
@@ -915,13 +1027,13 @@ fn serve_connection_inner(
         state.borrow_mut().tls = true;
         let mut io = BufReader::new(tls);
         // The greeting's write drives the handshake.
-        write_reply(io.get_mut(), &session.greeting())?;
+        send_reply(io.get_mut(), &session.greeting(), &opts.wire)?;
         run_session(&mut session, &mut io, &state, shared, raw)?;
         return Ok(());
     }
 
     let mut io = BufReader::new(stream);
-    write_reply(io.get_mut(), &session.greeting())?;
+    send_reply(io.get_mut(), &session.greeting(), &opts.wire)?;
     if let Flow::UpgradeTls = run_session(&mut session, &mut io, &state, shared, raw)? {
         if !io.buffer().is_empty() {
             // Commands pipelined after STARTTLS: refuse (RFC 3207 §4.2).
