@@ -74,7 +74,7 @@ impl Recipient {
     /// The key the ledger and the duplicate check use: the address
     /// lower-cased (providers treat addresses case-insensitively).
     pub fn key(&self) -> String {
-        self.email.to_string().to_lowercase()
+        crate::ledger::recipient_key(self.email.as_ref())
     }
 
     /// Pairs of (variable name, value): each column under its name as

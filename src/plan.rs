@@ -4,6 +4,7 @@
 use crate::config::Campaign;
 use crate::contacts::{ContactReader, Recipient, Row};
 use crate::diag::{Diagnostic, Problems};
+use crate::ledger::recipient_key;
 use crate::render::{Rendered, Renderer};
 
 /// Everything a command needs to walk the campaign: the contacts stream and
@@ -47,11 +48,10 @@ pub struct Selection {
 impl Selection {
     /// Whether the recipient is among those selected.
     pub fn wants(&self, r: &Recipient) -> bool {
-        self.recipients.is_empty()
-            || self
-                .recipients
-                .iter()
-                .any(|e| e.trim().eq_ignore_ascii_case(r.email.as_ref()))
+        self.recipients.is_empty() || {
+            let key = r.key();
+            self.recipients.iter().any(|e| recipient_key(e) == key)
+        }
     }
 }
 

@@ -452,6 +452,22 @@ fn an_idn_domain_is_sent_in_ascii_a_labels() {
         assert!(to.ends_with(&format!("<{a}>")), "To header: {to}");
         assert_eq!(ledger(&c).state(a).map(|(s, _)| s), Some(State::Sent));
     }
+    // The user may name them as written in the spreadsheet.
+    let out = c
+        .cmd(&["preview", "--recipient", "REP@Bücher.test"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(
+        stdout(&out).contains("<rep@xn--bcher-kva.test>"),
+        "{}",
+        both(&out)
+    );
+    let out = c
+        .cmd(&["log", "--format", "csv", "--recipient", "rep@bücher.test"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out).lines().count(), 2, "{}", both(&out));
     // Preview shows the same form that was sent.
     let out = c.cmd(&["preview"]).output().unwrap();
     assert!(

@@ -48,11 +48,15 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
         .map_err(anyhow::Error::new)
         .context("the campaign cannot be used; fix the above")?;
     let test_to: Option<Address> = match &args.test_to {
-        Some(a) => Some(
-            a.trim()
+        Some(a) => {
+            let parsed: Address = a
+                .trim()
                 .parse()
-                .with_context(|| format!("--test-to {a}: not a valid email address"))?,
-        ),
+                .with_context(|| format!("--test-to {a}: not a valid email address"))?;
+            let sendable = repmail::text::sendable_address(&parsed)
+                .map_err(|why| anyhow::anyhow!("--test-to {a}: {}", why.reason()))?;
+            Some(sendable)
+        }
         None => None,
     };
     let selection = Selection {
@@ -107,7 +111,7 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
             .to_send
             .iter()
             .chain(plan.skipped.iter().map(|(r, _)| r))
-            .any(|r| r.key() == wanted.trim().to_lowercase());
+            .any(|r| r.key() == repmail::ledger::recipient_key(wanted));
         if !known {
             bail!(
                 "{wanted} is not an addressable recipient in {}",
