@@ -202,7 +202,8 @@ pub struct Event {
     pub email: String,
     /// What happened.
     pub status: Status,
-    /// Which try within the run this belongs to (1-based).
+    /// Which try this is for the recipient, counted across all runs
+    /// (1-based).
     pub attempt: u32,
     /// The server's reply code, if there was a reply.
     pub smtp_code: Option<u16>,
@@ -464,10 +465,14 @@ fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, LedgerError> {
             out.valid_len = end;
             continue;
         }
-        let is_last = end == bytes.len();
+        // A crash leaves a line without its `\n` (handled above) or, on
+        // some file systems, a tail of NUL bytes. A complete line that does
+        // not parse was written by hand: report it rather than cut it, or a
+        // mistyped row would silently vanish on the next `send`.
+        let crash_debris = end == bytes.len() && raw.contains(&0);
         let fields = match parse_line(raw) {
             Ok(fields) => fields,
-            Err(_) if is_last && out.has_header => {
+            Err(_) if crash_debris && out.has_header => {
                 out.ledger.torn_tail = true;
                 break;
             }
@@ -486,7 +491,7 @@ fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, LedgerError> {
                 out.ledger.push(event);
                 out.valid_len = end;
             }
-            Err(_) if is_last => {
+            Err(_) if crash_debris => {
                 out.ledger.torn_tail = true;
                 break;
             }
@@ -892,7 +897,8 @@ mod tests {
             format!("{}\n", HEADER.join(","))
         );
 
-        // A terminated last line that does not parse is treated as torn too.
+        // NUL bytes at the end (what some file systems leave after a crash)
+        // are debris too.
         let mut text = fs::read_to_string(&path).unwrap();
         text.push_str("2023-11-14T22:13:20.000Z,hrf,a@example.org,sent,1,,,\n");
         let good = text.clone();
@@ -903,6 +909,15 @@ mod tests {
         assert_eq!(ledger.events().len(), 1);
         drop(LedgerWriter::open(&path, "hrf").unwrap());
         assert_eq!(fs::read_to_string(&path).unwrap(), good);
+
+        // A complete last line with a typo was written by hand: it is
+        // reported, and `send` refuses rather than cut it away.
+        let typo = format!("{good}2023-11-14T22:13:21Z,hrf,b@example.org,snet,1,,,phoned\n");
+        fs::write(&path, &typo).unwrap();
+        let err = Ledger::read(&path).unwrap_err().to_string();
+        assert!(err.contains(":3:"), "{err}");
+        assert!(LedgerWriter::open(&path, "hrf").is_err());
+        assert_eq!(fs::read_to_string(&path).unwrap(), typo);
     }
 
     #[test]

@@ -196,7 +196,7 @@ pub struct Row {
     /// Current view: an [`Outcome`] word; history view: the ledger's status
     /// word (`sending`, `sent`, `deferred`, `failed`).
     pub status: &'static str,
-    /// The try within its run; `None` for a recipient never attempted.
+    /// The try (counted across runs); `None` for a recipient never attempted.
     pub attempt: Option<u32>,
     /// Messages started for this recipient, across all runs.
     pub attempts: u32,
