@@ -74,7 +74,7 @@ impl Recipient {
     /// The key the ledger and the duplicate check use: the address
     /// lower-cased (providers treat addresses case-insensitively).
     pub fn key(&self) -> String {
-        crate::ledger::recipient_key(self.email.as_ref())
+        crate::text::recipient_key(self.email.as_ref())
     }
 
     /// Pairs of (variable name, value): each column under its name as
@@ -334,7 +334,7 @@ impl ContactReader {
                 )))
             }
         };
-        let key = email.to_string().to_lowercase();
+        let key = crate::text::recipient_key(email.as_ref());
         if !self.seen.insert(key) {
             return Some(Row::Problem(Diagnostic::warning(
                 at,

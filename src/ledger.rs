@@ -273,23 +273,7 @@ impl Event {
     }
 }
 
-/// How rows are matched to recipients: the address trimmed and lower-cased
-/// (contacts treat addresses case-insensitively, so the log must too).
-pub fn recipient_key(email: &str) -> String {
-    let email = email.trim();
-    // Recipients travel with their domain in IDNA form; an address typed
-    // with the Unicode domain (`--recipient rep@bücher.test`) must find them.
-    if !email.is_ascii() {
-        if let Some(a) = email
-            .parse()
-            .ok()
-            .and_then(|a| crate::text::sendable_address(&a).ok())
-        {
-            return a.to_string().to_lowercase();
-        }
-    }
-    email.to_lowercase()
-}
+pub use crate::text::recipient_key;
 
 /// Per-recipient summary kept alongside the events so lookups are O(1)
 /// even for logs with many thousands of rows.

@@ -106,6 +106,20 @@ pub fn sendable_address(addr: &Address) -> Result<Address, Unsendable> {
         .map_err(|_| Unsendable::NotWritable)
 }
 
+/// How log rows are matched to recipients: the address trimmed and
+/// lower-cased (addresses are treated case-insensitively), with a Unicode
+/// domain in the IDNA form recipients travel with, so that an address typed
+/// as in the spreadsheet (`--recipient rep@bücher.test`) finds them.
+pub fn recipient_key(email: &str) -> String {
+    let email = email.trim();
+    if !email.is_ascii() {
+        if let Some(a) = email.parse().ok().and_then(|a| sendable_address(&a).ok()) {
+            return a.to_string().to_lowercase();
+        }
+    }
+    email.to_lowercase()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -91,12 +91,40 @@ pub fn is_loopback(host: &str) -> bool {
 
 type Inner = AsyncSmtpTransport<Tokio1Executor>;
 
-/// The transport for a run.
-pub struct Transport {
+/// What a transport is built from, kept to rebuild it after a timeout.
+struct Params {
     cfg: Smtp,
     tls: Option<TlsParameters>,
     credentials: Option<Credentials>,
     pool_size: u32,
+}
+
+impl Params {
+    fn build(&self) -> Inner {
+        let tls = match (&self.tls, self.cfg.security) {
+            (Some(p), Security::Starttls) => Tls::Required(p.clone()),
+            (Some(p), Security::Tls) => Tls::Wrapper(p.clone()),
+            _ => Tls::None,
+        };
+        let mut b = Inner::builder_dangerous(self.cfg.host.clone())
+            .port(self.cfg.port)
+            .tls(tls)
+            // lettre's own timeout covers only the connect and single
+            // commands; the whole transaction is bounded in `Transport::send`.
+            .timeout(Some(Duration::from_secs(self.cfg.timeout_secs)))
+            .pool_config(PoolConfig::new().max_size(self.pool_size));
+        if let Some(c) = &self.credentials {
+            b = b
+                .credentials(c.clone())
+                .authentication(vec![Mechanism::Plain, Mechanism::Login]);
+        }
+        b.build()
+    }
+}
+
+/// The transport for a run.
+pub struct Transport {
+    params: Params,
     current: Mutex<Arc<Inner>>,
 }
 
@@ -129,44 +157,23 @@ impl Transport {
             Security::None => None,
             Security::Starttls | Security::Tls => Some(tls_parameters(cfg)?),
         };
-        let t = Transport {
+        let params = Params {
             cfg: cfg.clone(),
             tls,
             credentials,
             pool_size: concurrency.max(1),
-            current: Mutex::new(Arc::new(
-                AsyncSmtpTransport::<Tokio1Executor>::unencrypted_localhost(),
-            )),
         };
-        t.rebuild();
-        Ok(t)
-    }
-
-    fn build(&self) -> Inner {
-        let tls = match (&self.tls, self.cfg.security) {
-            (Some(p), Security::Starttls) => Tls::Required(p.clone()),
-            (Some(p), Security::Tls) => Tls::Wrapper(p.clone()),
-            _ => Tls::None,
-        };
-        let mut b = Inner::builder_dangerous(self.cfg.host.clone())
-            .port(self.cfg.port)
-            .tls(tls)
-            // lettre's own timeout covers only the connect and single
-            // commands; the whole transaction is bounded in `send`.
-            .timeout(Some(Duration::from_secs(self.cfg.timeout_secs)))
-            .pool_config(PoolConfig::new().max_size(self.pool_size));
-        if let Some(c) = &self.credentials {
-            b = b
-                .credentials(c.clone())
-                .authentication(vec![Mechanism::Plain, Mechanism::Login]);
-        }
-        b.build()
+        let first = params.build();
+        Ok(Transport {
+            params,
+            current: Mutex::new(Arc::new(first)),
+        })
     }
 
     /// Drops every pooled connection: after a timeout a pooled connection is
     /// mid-transaction and the next MAIL on it fails ("503 nested MAIL").
     pub fn rebuild(&self) {
-        let fresh = Arc::new(self.build());
+        let fresh = Arc::new(self.params.build());
         *self.current.lock().unwrap_or_else(|e| e.into_inner()) = fresh;
     }
 
@@ -177,7 +184,7 @@ impl Transport {
         message: &Message,
     ) -> Option<Result<Response, lettre::transport::smtp::Error>> {
         let inner = Arc::clone(&self.current.lock().unwrap_or_else(|e| e.into_inner()));
-        let limit = Duration::from_secs(self.cfg.timeout_secs);
+        let limit = Duration::from_secs(self.params.cfg.timeout_secs);
         match tokio::time::timeout(limit, inner.send(message.clone())).await {
             Ok(result) => Some(result),
             Err(_) => {
@@ -189,7 +196,7 @@ impl Transport {
 
     /// The configured timeout.
     pub fn timeout(&self) -> Duration {
-        Duration::from_secs(self.cfg.timeout_secs)
+        Duration::from_secs(self.params.cfg.timeout_secs)
     }
 }
 
