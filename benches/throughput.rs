@@ -335,7 +335,6 @@ fn send_run(dir: &Path, ledger_dir: &Path, n: usize, concurrency: u32) -> SendFi
             cap: None,
             settings: Settings {
                 retry: campaign.retry.clone(),
-                timeout_secs: smtp.timeout_secs,
             },
         };
         let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);

@@ -21,6 +21,9 @@ pub const DEFAULT_CONCURRENCY: u32 = 1;
 pub const DEFAULT_ATTEMPTS: u32 = 3;
 /// Default first wait before a retry, doubling after each try.
 pub const DEFAULT_BACKOFF_SECS: u64 = 30;
+/// Longest first wait before a retry: it doubles, and a run that waits
+/// longer is better stopped and run again later.
+pub const MAX_BACKOFF_SECS: u64 = 3600;
 /// Default whole-transaction timeout per message.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 /// Default variable holding the SMTP password.
@@ -431,6 +434,14 @@ impl Validator<'_> {
             attempts: self.positive("retry.attempts", raw.retry.attempts, DEFAULT_ATTEMPTS)?,
             backoff_secs: raw.retry.backoff_secs.unwrap_or(DEFAULT_BACKOFF_SECS),
         };
+        if retry.backoff_secs > MAX_BACKOFF_SECS {
+            return Err(self.invalid(
+                "retry.backoff_secs",
+                format!(
+                    "at most {MAX_BACKOFF_SECS} (one hour); a later retry is the next run's job"
+                ),
+            ));
+        }
         for key in raw.vars.keys() {
             if !crate::text::is_identifier(key) {
                 return Err(self.invalid(
@@ -557,6 +568,15 @@ path = "c.csv"
         let text = format!("{MINIMAL}\n[smtp]\nhost = \"mail.example.org\"\nsecurity = \"tls\"\n");
         let c = Campaign::parse(Path::new("x.toml"), &text).unwrap();
         assert_eq!(c.smtp.unwrap().port, 465);
+    }
+
+    #[test]
+    fn huge_backoff_is_refused() {
+        let text = format!("{MINIMAL}\n[retry]\nbackoff_secs = 18446744073709551615\n");
+        let s = Campaign::parse(Path::new("x.toml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(s.contains("retry.backoff_secs"), "{s}");
     }
 
     #[test]

@@ -4,8 +4,8 @@
 use crate::config::Campaign;
 use crate::contacts::{ContactReader, Recipient, Row};
 use crate::diag::{Diagnostic, Problems};
-use crate::ledger::recipient_key;
 use crate::render::{Rendered, Renderer};
+use crate::text::recipient_key;
 
 /// Everything a command needs to walk the campaign: the contacts stream and
 /// the compiled templates. Built once; problems in either are reported
@@ -130,7 +130,7 @@ pub struct SendPlan {
     /// Problems found; any error means nothing may be sent.
     pub problems: Vec<Diagnostic>,
     /// Selected recipients left for a later run by `--limit`.
-    pub beyond_limit: usize,
+    pub later: Vec<Recipient>,
 }
 
 impl SendPlan {
@@ -178,7 +178,7 @@ impl Prepared {
                 continue;
             }
             if selection.limit.is_some_and(|n| plan.to_send.len() >= n) {
-                plan.beyond_limit += 1;
+                plan.later.push(r);
                 continue;
             }
             plan.to_send.push(r);

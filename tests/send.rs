@@ -664,3 +664,108 @@ fn an_unreachable_server_stops_the_run_at_once() {
     );
     assert_eq!(l.state(&email(0)).unwrap().0, State::Deferred);
 }
+
+#[test]
+fn a_streak_of_permanent_refusals_blames_no_recipient() {
+    // What a provider says when the account hit its quota: 550 for all.
+    let n = 15;
+    let mut opts = ServerOptions::plain();
+    for i in 0..n {
+        opts = opts.with_fault(&email(i), FaultPlan::always(Stage::Rcpt, Fault::Reply(550)));
+    }
+    let server = TestServer::start(opts);
+    let c = campaign(&server, "security = \"none\"", FAST, n);
+    let out = send(&c, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("No recipient was marked failed"),
+        "{}",
+        stderr(&out)
+    );
+    let l = ledger(&c);
+    let tried: Vec<usize> = (0..n).filter(|&i| server.attempts(&email(i)) > 0).collect();
+    assert_eq!(tried.len() as u32, repmail::send::FAILURE_STREAK_LIMIT);
+    for i in tried {
+        assert_eq!(
+            l.state(&email(i)).unwrap().0,
+            State::Deferred,
+            "{}",
+            email(i)
+        );
+    }
+    // So the next run offers every one of them again.
+    let out = send(&c, &["--dry-run"]);
+    assert!(
+        stdout(&out).contains(&format!("to send    {n} letters")),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_closed_stdout_does_not_stop_a_send_half_way() {
+    let server = TestServer::start(ServerOptions::plain());
+    let c = campaign(
+        &server,
+        "security = \"none\"",
+        "[rate]\nper_minute = 1200\nconcurrency = 2\n",
+        8,
+    );
+    let mut child = fixture::spawn_send(&c, true);
+    drop(child.stdout.take()); // the reader went away (`repmail send --yes | head -1`)
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_all_once(&server, &c, 8);
+}
+
+#[test]
+fn recipients_held_back_by_limit_are_not_unknown() {
+    let server = TestServer::start(ServerOptions::plain());
+    let c = campaign(&server, "security = \"none\"", FAST, 3);
+    let out = send(
+        &c,
+        &[
+            "--dry-run",
+            "--recipient",
+            &email(0),
+            "--recipient",
+            &email(1),
+            "--limit",
+            "1",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("later      1 beyond --limit"),
+        "{}",
+        stdout(&out)
+    );
+    let out = send(&c, &["--dry-run", "--recipient", "nobody@example.org"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("nobody@example.org is not an addressable recipient"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_test_run_stopped_by_the_cap_says_how_to_resume_the_test() {
+    let server = TestServer::start(ServerOptions::plain());
+    let c = campaign(
+        &server,
+        "security = \"none\"",
+        "[rate]\nper_minute = 60000\nburst = 100\ndaily_cap = 1\n",
+        3,
+    );
+    let out = send(&c, &["--test-to", "tester@example.net", "--limit", "2"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("daily cap of 1 reached"), "{err}");
+    assert!(err.contains("send --test-to tester@example.net`"), "{err}");
+    assert_eq!(server.messages().len(), 1);
+    // The test letter counts against the campaign's cap too.
+    let out = send(&c, &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(server.messages().len(), 1);
+}

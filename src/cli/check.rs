@@ -2,21 +2,15 @@
 
 use std::path::Path;
 
-use anyhow::Context as _;
 use repmail::config::Campaign;
-use repmail::plan::{self, Item, Selection};
+use repmail::plan::{Item, Selection};
 
-use super::report::Problems;
+use super::report::{prepare, Problems};
 use super::{Exit, Output};
 
 pub fn run(config: &Path, strict: bool, out: Output) -> anyhow::Result<Exit> {
     let campaign = Campaign::load(config)?;
-    let prepared = match plan::prepare(&campaign) {
-        Ok(p) => p,
-        Err(problems) => {
-            return Err(problems).context("the campaign cannot be used; fix the above")
-        }
-    };
+    let prepared = prepare(&campaign, out)?;
     let mut problems = Problems::default();
     let mut ready = 0usize;
     for item in prepared.letters(Selection::default()) {

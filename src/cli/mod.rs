@@ -13,6 +13,15 @@ macro_rules! say {
     }};
 }
 
+/// `println!` for a run in progress: a closed stdout must not end a send
+/// half way (unlike `say!`, which treats it as the reader being done).
+macro_rules! tell {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod check;
 mod exit;
 mod init;

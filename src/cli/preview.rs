@@ -5,21 +5,16 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use repmail::config::Campaign;
-use repmail::plan::{self, Item, Selection};
+use repmail::plan::{Item, Selection};
 use repmail::render::Rendered;
 
 use super::check::plural;
-use super::report::Problems;
+use super::report::{prepare, Problems};
 use super::{Exit, Output, PreviewArgs};
 
 pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exit> {
     let campaign = Campaign::load(config)?;
-    let prepared = match plan::prepare(&campaign) {
-        Ok(p) => p,
-        Err(problems) => {
-            return Err(problems).context("the campaign cannot be used; fix the above")
-        }
-    };
+    let prepared = prepare(&campaign, out)?;
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the output folder {}", dir.display()))?;

@@ -49,7 +49,7 @@ impl Display {
 
     fn update(&self) {
         if let Some(bar) = &self.bar {
-            let done = self.sent + self.failed;
+            let done = self.sent + self.failed + self.deferred;
             let remaining = self.total.saturating_sub(done);
             let eta = Duration::from_secs_f64(remaining as f64 * self.seconds_per_message);
             bar.set_position(done);
@@ -68,7 +68,7 @@ impl Display {
         match &self.bar {
             Some(bar) if self.out.verbose > 0 => bar.println(text),
             Some(_) => {}
-            None if !self.out.quiet => say!("{text}"),
+            None if !self.out.quiet => tell!("{text}"),
             None => {}
         }
     }

@@ -3,7 +3,11 @@
 
 use std::collections::HashMap;
 
+use repmail::config::Campaign;
 use repmail::diag::Diagnostic;
+use repmail::plan::{self, Prepared};
+
+use super::Output;
 
 /// Prints an error with its whole chain (tera and lettre hide the useful
 /// part in the source).
@@ -12,6 +16,19 @@ pub fn error(e: &anyhow::Error) {
     for cause in e.chain().skip(1) {
         eprintln!("  caused by: {cause}");
     }
+}
+
+/// Opens the contacts and compiles the templates; if that fails, prints
+/// every problem (grouped) and says so once.
+pub fn prepare(campaign: &Campaign, out: Output) -> anyhow::Result<Prepared> {
+    plan::prepare(campaign).or_else(|repmail::diag::Problems(found)| {
+        let mut problems = Problems::default();
+        for d in found {
+            problems.add(d);
+        }
+        problems.print(out.quiet);
+        anyhow::bail!("the campaign cannot be used: fix the problems above, then run again")
+    })
 }
 
 /// Collects problems and prints them grouped: the same template error on

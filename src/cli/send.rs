@@ -1,19 +1,20 @@
 //! `repmail send` and `send --dry-run`.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 use chrono::Utc;
 use clap::Args;
 use lettre::Address;
 use repmail::config::Campaign;
-use repmail::ledger::{Ledger, LedgerWriter};
-use repmail::plan::{self, Resend, Selection, SendPlan, Skip};
+use repmail::ledger::{recipient_key, Ledger, LedgerWriter};
+use repmail::plan::{Resend, Selection, SendPlan, Skip};
+use repmail::render::Renderer;
 use repmail::send::{self, DailyCap, Dispatcher, Pacer, Report, Secret, Settings, Stop, Transport};
 
 use super::progress::{humanize, Display};
-use super::report::Problems;
+use super::report::{prepare, Problems};
 use super::{Exit, Output};
 
 #[derive(Debug, Args)]
@@ -42,23 +43,17 @@ pub struct SendArgs {
     pub test_to: Option<String>,
 }
 
+/// The logs of this run: the one it writes, and the other one of the
+/// campaign (test or real), which shares the daily cap.
+struct Logs {
+    this: PathBuf,
+    other: PathBuf,
+}
+
 pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> {
     let campaign = Campaign::load(config)?;
-    let prepared = plan::prepare(&campaign)
-        .map_err(anyhow::Error::new)
-        .context("the campaign cannot be used; fix the above")?;
-    let test_to: Option<Address> = match &args.test_to {
-        Some(a) => {
-            let parsed: Address = a
-                .trim()
-                .parse()
-                .with_context(|| format!("--test-to {a}: not a valid email address"))?;
-            let sendable = repmail::text::sendable_address(&parsed)
-                .map_err(|why| anyhow::anyhow!("--test-to {a}: {}", why.reason()))?;
-            Some(sendable)
-        }
-        None => None,
-    };
+    let prepared = prepare(&campaign, out)?;
+    let test_to = args.test_to.as_deref().map(parse_test_to).transpose()?;
     let selection = Selection {
         recipients: args.recipient.clone(),
         // A test is one letter unless the user picks more.
@@ -70,86 +65,63 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
         failed: args.retry_failed,
         unknown: args.resend_unknown,
     };
-    let log_path = match &test_to {
-        Some(_) => test_log_path(&campaign.campaign.log),
-        None => campaign.campaign.log.clone(),
+    let real_log = campaign.campaign.log.clone();
+    let logs = match &test_to {
+        Some(_) => Logs {
+            this: test_log_path(&real_log),
+            other: real_log,
+        },
+        None => Logs {
+            other: test_log_path(&real_log),
+            this: real_log,
+        },
     };
 
-    // A real run locks the ledger first and plans from what it read under
-    // the lock, so two runs can never plan from the same state.
-    let mut writer = None;
-    let ledger = if args.dry_run {
-        Ledger::read(&log_path)?
+    // A real run locks its log first and plans from what it read under the
+    // lock, so two runs can never plan from the same state.
+    let (read, mut writer) = if args.dry_run {
+        (Some(Ledger::read(&logs.this)?), None)
     } else {
-        let w = LedgerWriter::open(&log_path, &campaign.campaign.name)?;
-        let l = w.ledger().clone();
-        writer = Some(w);
-        l
+        (
+            None,
+            Some(LedgerWriter::open(&logs.this, &campaign.campaign.name)?),
+        )
+    };
+    let ledger = match (&read, &writer) {
+        (Some(l), _) => l,
+        (None, Some(w)) => w.ledger(),
+        (None, None) => unreachable!("one of the two was opened above"),
     };
     // Test letters may be sent again and again: they do not consult the
     // campaign's state, and never touch its log.
-    let planned_against = if test_to.is_some() {
-        Ledger::default()
-    } else {
-        ledger.clone()
-    };
-    let (plan, mut renderer) = prepared.plan_send(&planned_against, &selection, resend);
+    let empty = Ledger::default();
+    let planned_against = if test_to.is_some() { &empty } else { ledger };
+    let (plan, mut renderer) = prepared.plan_send(planned_against, &selection, resend);
+    check_plan(&plan, &args.recipient, &campaign, out)?;
+    let cap = campaign.rate.daily_cap.map(|c| {
+        let other = Ledger::read(&logs.other).unwrap_or_default();
+        DailyCap::from_ledgers(c, &[ledger, &other], Utc::now())
+    });
+    let resume = resume_command(config, args);
     if let Some(to) = test_to {
         renderer.redirect_to(to);
     }
 
-    let mut problems = Problems::default();
-    for d in &plan.problems {
-        problems.add(d.clone());
-    }
-    problems.print(out.quiet);
-    if plan.has_errors() {
-        bail!("nothing was sent: fix the errors above (`repmail check` lists them all), then run send again");
-    }
-    for wanted in &args.recipient {
-        let known = plan
-            .to_send
-            .iter()
-            .chain(plan.skipped.iter().map(|(r, _)| r))
-            .any(|r| r.key() == repmail::ledger::recipient_key(wanted));
-        if !known {
-            bail!(
-                "{wanted} is not an addressable recipient in {}",
-                campaign.contacts.path.display()
-            );
-        }
-    }
-
-    print_plan(&campaign, &plan, &ledger, args, out);
+    print_plan(&campaign, &plan, cap.as_ref(), args.dry_run, out);
     if args.dry_run {
-        if !out.quiet {
-            for r in &plan.to_send {
-                match renderer.render(r) {
-                    Ok(l) => say!("would send  line {:>5}  {}  {}", r.line, l.to, l.subject),
-                    Err(d) => say!("would fail  line {:>5}  {}: {}", r.line, r.email, d.message),
-                }
-            }
-            for (r, why) in &plan.skipped {
-                say!(
-                    "skip        line {:>5}  {}: {}",
-                    r.line,
-                    r.email,
-                    why.reason()
-                );
-            }
-            say!("dry run: nothing was sent, no connection was made");
-        }
+        print_dry_run(&plan, &renderer, out);
         return Ok(Exit::Ok);
     }
-    let Some(mut writer) = writer else {
-        unreachable!("a real run opened the ledger")
+    let Some(writer) = writer.as_mut() else {
+        unreachable!("a real run opened its log")
     };
     if plan.to_send.is_empty() {
         if !out.quiet {
-            say!("nothing to send now");
+            tell!("nothing to send now");
         }
         return Ok(final_exit(&plan, &Report::default()));
     }
+
     let smtp = campaign.smtp.as_ref().ok_or(send::SetupError::NoSmtp)?;
     let password = match (&smtp.username, send::password_from_env(smtp)) {
         (Some(user), None) if std::io::stdin().is_terminal() => {
@@ -169,10 +141,6 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
     let transport = Transport::new(smtp, password, campaign.rate.concurrency)?;
     confirm(args, plan.to_send.len())?;
 
-    let cap = campaign.rate.daily_cap.map(|c| {
-        let since = Utc::now() - chrono::Duration::from_std(send::DAILY_WINDOW).unwrap_or_default();
-        DailyCap::new(c, writer.ledger().sent_since(since))
-    });
     let dispatcher = Dispatcher {
         renderer: &renderer,
         transport,
@@ -180,7 +148,6 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
         cap,
         settings: Settings {
             retry: campaign.retry.clone(),
-            timeout_secs: smtp.timeout_secs,
         },
     };
     let mut display = Display::new(plan.to_send.len(), campaign.rate.per_minute, out);
@@ -188,23 +155,80 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
     let report = runtime.block_on(async {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                let _ = stop_tx.send(true);
-                eprintln!("\nstopping: finishing the messages in flight and saving the log (Ctrl-C again to quit at once)");
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(Exit::Interrupted as i32);
+            match tokio::signal::ctrl_c().await {
+                Ok(()) => {
+                    let _ = stop_tx.send(true);
+                    eprintln!("\nstopping: finishing the messages in flight and saving the log (Ctrl-C again to quit at once)");
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        std::process::exit(Exit::Interrupted as i32);
+                    }
                 }
+                // No signal handler: keep the channel open so the run is not
+                // mistaken for an interrupted one.
+                Err(_) => std::future::pending::<()>().await,
             }
         });
-        dispatcher.run(to_send, &mut writer, stop_rx, &mut display).await
+        dispatcher.run(to_send, writer, stop_rx, &mut display).await
     });
     display.finish();
     let report = report?;
-    Ok(summarize(&campaign, config, &plan, &report, out))
+    Ok(summarize(&report, &plan, writer.path(), &resume, out))
+}
+
+fn parse_test_to(a: &str) -> anyhow::Result<Address> {
+    let parsed: Address = a
+        .trim()
+        .parse()
+        .with_context(|| format!("--test-to {a}: not a valid email address"))?;
+    repmail::text::sendable_address(&parsed)
+        .map_err(|why| anyhow::anyhow!("--test-to {a}: {}", why.reason()))
+}
+
+/// Problems stop the run before anything is sent; so does a `--recipient`
+/// that is not in the contacts.
+fn check_plan(
+    plan: &SendPlan,
+    wanted: &[String],
+    campaign: &Campaign,
+    out: Output,
+) -> anyhow::Result<()> {
+    let mut problems = Problems::default();
+    for d in &plan.problems {
+        problems.add(d.clone());
+    }
+    problems.print(out.quiet);
+    if plan.has_errors() {
+        bail!("nothing was sent: fix the errors above (`repmail check` lists them all), then run send again");
+    }
+    for w in wanted {
+        let key = recipient_key(w);
+        let known = plan
+            .to_send
+            .iter()
+            .chain(&plan.later)
+            .chain(plan.skipped.iter().map(|(r, _)| r))
+            .any(|r| r.key() == key);
+        if !known {
+            bail!(
+                "{w} is not an addressable recipient in {}; check the address (or its row, with `repmail check`)",
+                campaign.contacts.path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The command that continues this run (a test run continues as a test).
+fn resume_command(config: &Path, args: &SendArgs) -> String {
+    let mut cmd = format!("repmail --config {} send", config.display());
+    if let Some(t) = &args.test_to {
+        cmd.push_str(&format!(" --test-to {t}"));
+    }
+    cmd
 }
 
 /// `logs/name.csv` → `logs/name.test.csv`.
-fn test_log_path(log: &Path) -> std::path::PathBuf {
+fn test_log_path(log: &Path) -> PathBuf {
     let stem = log
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -216,42 +240,45 @@ fn test_log_path(log: &Path) -> std::path::PathBuf {
     log.with_file_name(format!("{stem}.test.{ext}"))
 }
 
-fn print_plan(campaign: &Campaign, plan: &SendPlan, ledger: &Ledger, args: &SendArgs, out: Output) {
+fn print_plan(
+    campaign: &Campaign,
+    plan: &SendPlan,
+    cap: Option<&DailyCap>,
+    dry_run: bool,
+    out: Output,
+) {
     if out.quiet {
         return;
     }
     let count = |k: Skip| plan.skipped.iter().filter(|(_, s)| *s == k).count();
-    say!(
+    let n = plan.to_send.len();
+    tell!(
         "campaign   {} ({})",
         campaign.campaign.name,
         campaign.path.display()
     );
-    say!(
-        "to send    {} letter{}",
-        plan.to_send.len(),
-        if plan.to_send.len() == 1 { "" } else { "s" }
-    );
-    say!(
+    tell!("to send    {n} letter{}", if n == 1 { "" } else { "s" });
+    tell!(
         "skipped    {} already sent, {} failed, {} unknown",
         count(Skip::Sent),
         count(Skip::Failed),
         count(Skip::Unknown)
     );
-    if plan.beyond_limit > 0 {
-        say!("later      {} beyond --limit", plan.beyond_limit);
+    if !plan.later.is_empty() {
+        tell!("later      {} beyond --limit", plan.later.len());
     }
     match &campaign.smtp {
         Some(s) => {
-            say!("server     {}:{} ({})", s.host, s.port, s.security.as_str());
-            say!(
+            tell!("server     {}:{} ({})", s.host, s.port, s.security.as_str());
+            tell!(
                 "account    {}",
                 s.username.as_deref().unwrap_or("(no login)")
             );
         }
-        None if args.dry_run => say!("server     (no [smtp] section yet: `send` will need one)"),
+        None if dry_run => tell!("server     (no [smtp] section yet: `send` will need one)"),
         None => {}
     }
-    say!("from       {}", campaign.sender.from);
+    tell!("from       {}", campaign.sender.from);
     let r = &campaign.rate;
     let mut pace = format!(
         "{} per minute, burst {}, {} at a time",
@@ -260,14 +287,37 @@ fn print_plan(campaign: &Campaign, plan: &SendPlan, ledger: &Ledger, args: &Send
     if let Some(d) = r.per_domain_per_minute {
         pace.push_str(&format!(", {d} per minute per domain"));
     }
-    if let Some(c) = r.daily_cap {
-        let since = Utc::now() - chrono::Duration::from_std(send::DAILY_WINDOW).unwrap_or_default();
-        let used = ledger.sent_since(since).len();
-        pace.push_str(&format!(", at most {c} per 24 h ({used} used)"));
+    if let Some(c) = cap {
+        pace.push_str(&format!(
+            ", at most {} per 24 h ({} used)",
+            c.cap(),
+            c.used()
+        ));
     }
-    say!("pace       {pace}");
+    tell!("pace       {pace}");
     let est = send::estimate(r, plan.to_send.iter().map(|r| r.email.domain()));
-    say!("duration   about {} at this pace", humanize(est));
+    tell!("duration   about {} at this pace", humanize(est));
+}
+
+fn print_dry_run(plan: &SendPlan, renderer: &Renderer, out: Output) {
+    if out.quiet {
+        return;
+    }
+    for r in &plan.to_send {
+        match renderer.render(r) {
+            Ok(l) => tell!("would send  line {:>5}  {}  {}", r.line, l.to, l.subject),
+            Err(d) => tell!("would fail  line {:>5}  {}: {}", r.line, r.email, d.message),
+        }
+    }
+    for (r, why) in &plan.skipped {
+        tell!(
+            "skip        line {:>5}  {}: {}",
+            r.line,
+            r.email,
+            why.reason()
+        );
+    }
+    tell!("dry run: nothing was sent, no connection was made");
 }
 
 fn confirm(args: &SendArgs, n: usize) -> anyhow::Result<()> {
@@ -294,18 +344,11 @@ fn prompt_password(user: &str, host: &str) -> anyhow::Result<Secret> {
     Ok(Secret::new(p))
 }
 
-fn summarize(
-    campaign: &Campaign,
-    config: &Path,
-    plan: &SendPlan,
-    report: &Report,
-    out: Output,
-) -> Exit {
+fn summarize(report: &Report, plan: &SendPlan, log: &Path, resume: &str, out: Output) -> Exit {
     let line = format!(
         "{} sent, {} failed, {} deferred, {} not attempted ({} transactions)",
         report.sent, report.failed, report.deferred, report.not_attempted, report.transactions
     );
-    let resume = format!("repmail --config {} send", config.display());
     match &report.stop {
         Some(Stop::Fault { fault, detail }) => {
             eprintln!("error: run stopped: {}", fault.advice());
@@ -316,7 +359,7 @@ fn summarize(
         Some(Stop::Interrupted) => {
             eprintln!(
                 "interrupted: {line}\nThe log is saved ({}). Resume with `{resume}`",
-                campaign.campaign.log.display()
+                log.display()
             );
             Exit::Interrupted
         }
@@ -327,13 +370,13 @@ fn summarize(
                         .format("%Y-%m-%d %H:%M")
                         .to_string()
                 })
-                .unwrap_or_else(|| "later".into());
+                .unwrap_or_else(|| "in 24 hours".into());
             eprintln!("daily cap of {cap} reached: {line}\nThe next letter may go at {when}; run `{resume}` then");
             Exit::Incomplete
         }
         None => {
             if !out.quiet || report.failed + report.deferred > 0 {
-                say!("{line}");
+                tell!("{line}");
             }
             final_exit(plan, report)
         }

@@ -114,8 +114,6 @@ pub enum SendError {
 pub struct Settings {
     /// Tries and backoff.
     pub retry: Retry,
-    /// The whole-transaction timeout, for messages.
-    pub timeout_secs: u64,
 }
 
 struct Job {
@@ -134,7 +132,7 @@ pub struct Dispatcher<'a> {
     pub pacer: Pacer,
     /// The daily cap, if any, primed from the ledger.
     pub cap: Option<DailyCap>,
-    /// Tries, backoff, timeout.
+    /// Tries and backoff.
     pub settings: Settings,
 }
 
@@ -146,6 +144,32 @@ struct Finished {
     message_id: String,
     result:
         Option<Result<lettre::transport::smtp::response::Response, lettre::transport::smtp::Error>>,
+}
+
+/// What to do with the next job when the daily cap is near.
+enum CapCheck {
+    Go,
+    /// Sends in flight may take the last places: wait for their outcome.
+    WaitForInFlight,
+    /// The cap is reached.
+    Reached,
+}
+
+/// The state the dispatch loop carries from one transaction to the next.
+struct Run<'l> {
+    ledger: &'l mut LedgerWriter,
+    campaign: String,
+    queue: VecDeque<Job>,
+    retries: Vec<Job>,
+    report: Report,
+    /// Consecutive failed transactions, and the recipients that streak
+    /// marked `failed` (re-marked `deferred` if the streak stops the run).
+    streak: u32,
+    streak_failed: Vec<String>,
+    delivered_once: bool,
+    cap: Option<DailyCap>,
+    settings: Settings,
+    timeout_secs: u64,
 }
 
 impl Dispatcher<'_> {
@@ -163,67 +187,71 @@ impl Dispatcher<'_> {
             renderer,
             transport,
             pacer,
-            mut cap,
+            cap,
             settings,
         } = self;
-        let campaign = ledger.campaign().to_string();
         let now = Instant::now();
-        let mut queue: VecDeque<Job> = recipients
-            .into_iter()
-            .map(|recipient| Job {
-                recipient,
-                tries: 0,
-                not_before: now,
-            })
-            .collect();
-        let mut retries: Vec<Job> = Vec::new();
-        let mut in_flight: FuturesUnordered<_> = FuturesUnordered::new();
-        let mut report = Report::default();
-        let mut streak = 0u32;
-        let mut delivered_once = false;
+        let mut run = Run {
+            campaign: ledger.campaign().to_string(),
+            ledger,
+            queue: recipients
+                .into_iter()
+                .map(|recipient| Job {
+                    recipient,
+                    tries: 0,
+                    not_before: now,
+                })
+                .collect(),
+            retries: Vec::new(),
+            report: Report::default(),
+            streak: 0,
+            streak_failed: Vec::new(),
+            delivered_once: false,
+            cap,
+            settings,
+            timeout_secs: transport.timeout().as_secs(),
+        };
+        let mut in_flight = FuturesUnordered::new();
+        // Ctrl-C is a change to true; a closed channel (no handler) is not.
         let mut stopping = *stop.borrow();
         if stopping {
-            report.stop = Some(Stop::Interrupted);
+            run.report.stop = Some(Stop::Interrupted);
         }
 
         loop {
-            // Next job: a retry whose backoff is over, else the next planned
-            // recipient.
-            let mut next = None;
-            if report.stop.is_none() {
-                let now = Instant::now();
-                if let Some(i) = retries.iter().position(|j| j.not_before <= now) {
-                    next = Some(retries.remove(i));
-                } else {
-                    next = queue.pop_front();
-                }
-                if let (Some(c), Some(_)) = (cap.as_mut(), &next) {
-                    if !c.allows(Utc::now(), in_flight.len()) {
-                        put_back(next.take(), &mut queue, &mut retries);
-                        report.stop = Some(Stop::DailyCap {
-                            cap: c.cap(),
-                            frees_at: c.frees_at(),
-                        });
+            let mut next = if run.report.stop.is_none() {
+                run.next_job()
+            } else {
+                None
+            };
+            let mut cap_wait = false;
+            if next.is_some() {
+                match run.cap_check(in_flight.len()) {
+                    CapCheck::Go => {}
+                    CapCheck::WaitForInFlight => {
+                        run.put_back(next.take());
+                        cap_wait = true;
                     }
+                    CapCheck::Reached => run.put_back(next.take()),
                 }
             }
 
             let Some(job) = next else {
-                if in_flight.is_empty() && (report.stop.is_some() || retries.is_empty()) {
+                if in_flight.is_empty() && (run.report.stop.is_some() || run.retries.is_empty()) {
                     break;
                 }
                 // Nothing to start now: wait for a transaction to finish, a
                 // backoff to end, or Ctrl-C.
-                let wake = retries.iter().map(|j| j.not_before).min();
+                let wake = run.retries.iter().map(|j| j.not_before).min();
+                let wake = wake.filter(|_| !cap_wait && run.report.stop.is_none());
                 tokio::select! {
                     Some(done) = in_flight.next(), if !in_flight.is_empty() => {
-                        finish(done, &campaign, ledger, &mut report, &mut streak, &mut delivered_once,
-                               &mut retries, cap.as_mut(), &settings, observer)?;
+                        run.finish(done, observer)?;
                     }
-                    _ = sleep_until(wake), if wake.is_some() && report.stop.is_none() => {}
-                    _ = stop.changed(), if !stopping => {
+                    _ = sleep_until(wake), if wake.is_some() => {}
+                    Ok(()) = stop.changed(), if !stopping => {
                         stopping = true;
-                        report.stop.get_or_insert(Stop::Interrupted);
+                        run.report.stop.get_or_insert(Stop::Interrupted);
                     }
                 }
                 continue;
@@ -239,34 +267,33 @@ impl Dispatcher<'_> {
                     tokio::select! {
                         permit = &mut ready => break Some(permit),
                         Some(done) = in_flight.next(), if !in_flight.is_empty() => {
-                            finish(done, &campaign, ledger, &mut report, &mut streak, &mut delivered_once,
-                                   &mut retries, cap.as_mut(), &settings, observer)?;
-                            if report.stop.is_some() { break None; }
+                            run.finish(done, observer)?;
+                            if run.report.stop.is_some() { break None; }
                         }
-                        _ = stop.changed(), if !stopping => {
+                        Ok(()) = stop.changed(), if !stopping => {
                             stopping = true;
-                            report.stop.get_or_insert(Stop::Interrupted);
+                            run.report.stop.get_or_insert(Stop::Interrupted);
                             break None;
                         }
                     }
                 }
             };
             let Some(permit) = permit else {
-                put_back(Some(job), &mut queue, &mut retries);
+                run.put_back(Some(job));
                 continue;
             };
 
             let letter = match renderer.render(&job.recipient) {
                 Ok(l) => l,
                 Err(d) => {
-                    let email = job.recipient.email.to_string();
-                    let attempt = ledger.ledger().attempts(&email) + 1;
                     // Validated in the plan; a failure here is still the
                     // recipient's, never a reason to stop everyone.
-                    let ev = Event::new(&campaign, &email, Status::Failed, attempt)
+                    let email = job.recipient.email.to_string();
+                    let attempt = run.ledger.ledger().attempts(&email) + 1;
+                    let ev = Event::new(&run.campaign, &email, Status::Failed, attempt)
                         .with_detail(d.message);
-                    ledger.append(&ev)?;
-                    report.failed += 1;
+                    run.ledger.append(&ev)?;
+                    run.report.failed += 1;
                     observer.progress(Progress::Done {
                         event: &ev,
                         retry_in: None,
@@ -277,13 +304,13 @@ impl Dispatcher<'_> {
             // The envelope recipient: the representative, or the tester of
             // `--test-to`.
             let email = letter.to.email.to_string();
-            let attempt = ledger.ledger().attempts(&email) + 1;
+            let attempt = run.ledger.ledger().attempts(&email) + 1;
             // The `sending` row is durable before the first byte goes out:
             // after a crash the ledger says "outcome unknown", never
             // "not sent" for a letter that may have been delivered.
-            let ev = Event::new(&campaign, &email, Status::Sending, attempt)
+            let ev = Event::new(&run.campaign, &email, Status::Sending, attempt)
                 .with_message_id(&letter.message_id);
-            ledger.append(&ev)?;
+            run.ledger.append(&ev)?;
             let job = Job {
                 tries: job.tries + 1,
                 ..job
@@ -292,7 +319,7 @@ impl Dispatcher<'_> {
                 email: &email,
                 try_in_run: job.tries,
             });
-            report.transactions += 1;
+            run.report.transactions += 1;
             let transport = &transport;
             in_flight.push(async move {
                 let _permit = permit;
@@ -306,20 +333,12 @@ impl Dispatcher<'_> {
             });
         }
 
-        report.not_attempted = queue.len();
+        let mut report = run.report;
+        report.not_attempted = run.queue.len();
         // Retries still waiting when the run stopped end deferred: their
         // last row says so and the next run retries them.
-        report.deferred += retries.len();
+        report.deferred += run.retries.len();
         Ok(report)
-    }
-}
-
-/// Returns a job that was taken but not started to where it came from.
-fn put_back(job: Option<Job>, queue: &mut VecDeque<Job>, retries: &mut Vec<Job>) {
-    match job {
-        Some(j) if j.tries > 0 => retries.push(j),
-        Some(j) => queue.push_front(j),
-        None => {}
     }
 }
 
@@ -330,90 +349,145 @@ async fn sleep_until(when: Option<Instant>) {
     }
 }
 
-/// Writes the outcome row of a finished transaction and decides what next.
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    Finished {
-        job,
-        email,
-        message_id,
-        result,
-    }: Finished,
-    campaign: &str,
-    ledger: &mut LedgerWriter,
-    report: &mut Report,
-    streak: &mut u32,
-    delivered_once: &mut bool,
-    retries: &mut Vec<Job>,
-    cap: Option<&mut DailyCap>,
-    settings: &Settings,
-    observer: &mut dyn Observer,
-) -> Result<(), SendError> {
-    let attempt = ledger.ledger().attempts(&email);
-    let outcome = classify(result, settings.timeout_secs, *delivered_once);
-    let (status, detail) = match &outcome {
-        Outcome::Sent { .. } => (Status::Sent, outcome.detail().to_string()),
-        Outcome::Transient { .. } => (Status::Deferred, outcome.detail().to_string()),
-        Outcome::Permanent { .. } => (Status::Failed, outcome.detail().to_string()),
-        // Not the recipient's fault and certainly not delivered: deferred,
-        // so the next run tries again.
-        Outcome::RunLevel { .. } => (
-            Status::Deferred,
-            format!("not sent, run stopped: {}", outcome.detail()),
-        ),
-    };
-    let ev = Event::new(campaign, &email, status, attempt)
-        .with_smtp_code(outcome.code())
-        .with_message_id(message_id)
-        .with_detail(detail);
-    ledger.append(&ev)?;
+impl Run<'_> {
+    /// A retry whose backoff is over, else the next planned recipient.
+    fn next_job(&mut self) -> Option<Job> {
+        let now = Instant::now();
+        match self.retries.iter().position(|j| j.not_before <= now) {
+            Some(i) => Some(self.retries.remove(i)),
+            None => self.queue.pop_front(),
+        }
+    }
 
-    let mut retry_in = None;
-    match outcome {
-        Outcome::Sent { .. } => {
-            *streak = 0;
-            *delivered_once = true;
-            report.sent += 1;
-            if let Some(c) = cap {
-                c.record(ev.time);
-            }
-        }
-        Outcome::Permanent { .. } => {
-            *streak += 1;
-            report.failed += 1;
-        }
-        Outcome::Transient { .. } => {
-            *streak += 1;
-            if job.tries < settings.retry.attempts && report.stop.is_none() {
-                let wait = backoff(settings.retry.backoff_secs, job.tries);
-                retry_in = Some(wait);
-                retries.push(Job {
-                    not_before: Instant::now() + wait,
-                    ..job
-                });
-            } else {
-                report.deferred += 1;
-            }
-        }
-        Outcome::RunLevel { fault, detail, .. } => {
-            report.deferred += 1;
-            report.stop.get_or_insert(Stop::Fault { fault, detail });
+    /// Returns a job that was taken but not started to where it came from.
+    fn put_back(&mut self, job: Option<Job>) {
+        match job {
+            Some(j) if j.tries > 0 => self.retries.push(j),
+            Some(j) => self.queue.push_front(j),
+            None => {}
         }
     }
-    if *streak >= FAILURE_STREAK_LIMIT && report.stop.is_none() {
-        report.stop = Some(Stop::Fault {
-            fault: Fault::Streak,
-            detail: format!(
-                "{FAILURE_STREAK_LIMIT} failed transactions in a row; the last: {}",
-                ev.detail
+
+    /// Whether one more transaction fits under the daily cap. Transactions
+    /// in flight count as sent until they end (the cap is never exceeded),
+    /// but only a cap reached by `sent` rows stops the run.
+    fn cap_check(&mut self, in_flight: usize) -> CapCheck {
+        let Some(c) = self.cap.as_mut() else {
+            return CapCheck::Go;
+        };
+        let now = Utc::now();
+        if !c.allows(now, 0) {
+            self.report.stop = Some(Stop::DailyCap {
+                cap: c.cap(),
+                frees_at: c.frees_at(),
+            });
+            CapCheck::Reached
+        } else if !c.allows(now, in_flight) {
+            CapCheck::WaitForInFlight
+        } else {
+            CapCheck::Go
+        }
+    }
+
+    /// Writes the outcome row of a finished transaction and decides what
+    /// next.
+    fn finish(&mut self, done: Finished, observer: &mut dyn Observer) -> Result<(), SendError> {
+        let Finished {
+            job,
+            email,
+            message_id,
+            result,
+        } = done;
+        let attempt = self.ledger.ledger().attempts(&email);
+        let outcome = classify(result, self.timeout_secs, self.delivered_once);
+        let (status, detail) = match &outcome {
+            Outcome::Sent { .. } => (Status::Sent, outcome.detail().to_string()),
+            Outcome::Transient { .. } => (Status::Deferred, outcome.detail().to_string()),
+            Outcome::Permanent { .. } => (Status::Failed, outcome.detail().to_string()),
+            // Not the recipient's fault and certainly not delivered:
+            // deferred, so the next run tries again.
+            Outcome::RunLevel { .. } => (
+                Status::Deferred,
+                format!("not sent, run stopped: {}", outcome.detail()),
             ),
+        };
+        let ev = Event::new(&self.campaign, &email, status, attempt)
+            .with_smtp_code(outcome.code())
+            .with_message_id(message_id)
+            .with_detail(detail);
+        self.ledger.append(&ev)?;
+
+        let mut retry_in = None;
+        match outcome {
+            Outcome::Sent { .. } => {
+                self.streak = 0;
+                self.streak_failed.clear();
+                self.delivered_once = true;
+                self.report.sent += 1;
+                if let Some(c) = self.cap.as_mut() {
+                    c.record(ev.time);
+                }
+            }
+            Outcome::Permanent { .. } => {
+                self.streak += 1;
+                self.streak_failed.push(email.clone());
+                self.report.failed += 1;
+            }
+            Outcome::Transient { .. } => {
+                self.streak += 1;
+                let wait = backoff(self.settings.retry.backoff_secs, job.tries);
+                let not_before = Instant::now().checked_add(wait);
+                match not_before {
+                    Some(not_before)
+                        if job.tries < self.settings.retry.attempts
+                            && self.report.stop.is_none() =>
+                    {
+                        retry_in = Some(wait);
+                        self.retries.push(Job { not_before, ..job });
+                    }
+                    _ => self.report.deferred += 1,
+                }
+            }
+            Outcome::RunLevel { fault, detail, .. } => {
+                self.report.deferred += 1;
+                self.report
+                    .stop
+                    .get_or_insert(Stop::Fault { fault, detail });
+            }
+        }
+        observer.progress(Progress::Done {
+            event: &ev,
+            retry_in,
         });
+        if self.streak >= FAILURE_STREAK_LIMIT && self.report.stop.is_none() {
+            self.report.stop = Some(Stop::Fault {
+                fault: Fault::Streak,
+                detail: format!(
+                    "{FAILURE_STREAK_LIMIT} failed transactions in a row; the last: {}",
+                    ev.detail
+                ),
+            });
+            self.unblame_streak()?;
+        }
+        Ok(())
     }
-    observer.progress(Progress::Done {
-        event: &ev,
-        retry_in,
-    });
-    Ok(())
+
+    /// A streak of failures is about the account or the provider (a 5xx
+    /// "daily sending limit exceeded" looks permanent per message), so the
+    /// recipients it marked `failed` are re-marked `deferred`: the next run
+    /// tries them again instead of skipping them for good.
+    fn unblame_streak(&mut self) -> Result<(), SendError> {
+        for email in std::mem::take(&mut self.streak_failed) {
+            let attempt = self.ledger.ledger().attempts(&email);
+            let ev = Event::new(&self.campaign, &email, Status::Deferred, attempt).with_detail(
+                "not counted as failed: the run stopped on a streak of failures (the provider may be refusing the account)",
+            );
+            self.ledger.append(&ev)?;
+            self.report.failed -= 1;
+            self.report.deferred += 1;
+        }
+        Ok(())
+    }
 }
 
 /// `base`, doubling after each try: 30 s, 60 s, 120 s…

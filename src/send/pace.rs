@@ -13,6 +13,7 @@ use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::Rate;
+use crate::ledger::Ledger;
 
 /// The window `daily_cap` counts over.
 pub const DAILY_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
@@ -112,6 +113,21 @@ impl DailyCap {
     pub fn new(cap: u32, mut sent: Vec<DateTime<Utc>>) -> DailyCap {
         sent.sort();
         DailyCap { cap, sent }
+    }
+
+    /// The cap primed with the `sent` rows of the last 24 h in `ledgers`
+    /// (the campaign's log and its test log: both go through the account).
+    pub fn from_ledgers(cap: u32, ledgers: &[&Ledger], now: DateTime<Utc>) -> DailyCap {
+        let since = Self::window_start(now);
+        DailyCap::new(
+            cap,
+            ledgers.iter().flat_map(|l| l.sent_since(since)).collect(),
+        )
+    }
+
+    /// Messages counted in the window.
+    pub fn used(&self) -> usize {
+        self.sent.len()
     }
 
     fn window_start(now: DateTime<Utc>) -> DateTime<Utc> {
