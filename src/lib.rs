@@ -2,8 +2,9 @@
 //!
 //! Data flows one way (see `docs/design.md`):
 //! `config` → `contacts` → `ledger` → `plan` → `render` → `send` → `ledger`,
-//! and `review` reads the ledger. The library never prints; the binary owns
-//! printing, prompts and exit codes.
+//! and `review` reads the ledger. `plan` renders each letter once to
+//! validate it before anything is sent. The library never prints; the
+//! binary owns printing, prompts and exit codes.
 
 pub mod config;
 pub mod contacts;
