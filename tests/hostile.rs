@@ -7,27 +7,14 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use fixture::{stderr, stdout, Campaign, TEXT};
+use fixture::{rep_contacts, stderr, stdout, Campaign, FAST, TEXT};
 use repmail::ledger::{Ledger, State, Status};
 use support::{Fault, FaultPlan, ServerOptions, Stage, TestPki, TestServer};
 
 const PASSWORD: &str = "hostile-Pa55word-Never-Shown";
 
-/// Fast pace; three tries a run, no backoff.
-const FAST: &str =
-    "[rate]\nper_minute = 60000\nburst = 1000\n\n[retry]\nattempts = 3\nbackoff_secs = 0\n";
-
 fn email(i: usize) -> String {
-    let domain = ["example.org", "example.com", "house.test"][i % 3];
-    format!("rep{i}@{domain}")
-}
-
-fn contacts(emails: &[String]) -> String {
-    let mut s = String::from("title,first_name,last_name,state,email\n");
-    for (i, e) in emails.iter().enumerate() {
-        s.push_str(&format!("Senator,First{i},Last{i},Ohio,{e}\n"));
-    }
-    s
+    fixture::rep_email(i)
 }
 
 fn campaign_to(port: u16, smtp: &str, rest: &str, emails: &[String]) -> Campaign {
@@ -37,7 +24,7 @@ fn campaign_to(port: u16, smtp: &str, rest: &str, emails: &[String]) -> Campaign
         format!("{smtp}\ntimeout_secs = 5")
     };
     let config = fixture::smtp_config("hostile", port, &smtp, rest);
-    Campaign::with(&config, TEXT, contacts(emails).as_bytes())
+    Campaign::with(&config, TEXT, rep_contacts(emails).as_bytes())
 }
 
 fn campaign(server: &TestServer, smtp: &str, rest: &str, n: usize) -> Campaign {
@@ -46,12 +33,7 @@ fn campaign(server: &TestServer, smtp: &str, rest: &str, n: usize) -> Campaign {
 }
 
 fn send(c: &Campaign, args: &[&str]) -> std::process::Output {
-    let mut all = vec!["send", "--yes"];
-    all.extend_from_slice(args);
-    c.cmd(&all)
-        .env("REPMAIL_SMTP_PASSWORD", PASSWORD)
-        .output()
-        .unwrap()
+    fixture::send_yes(c, PASSWORD, args)
 }
 
 fn ledger(c: &Campaign) -> Ledger {
@@ -73,7 +55,7 @@ fn assert_each_once(server: &TestServer, c: &Campaign, emails: &[String]) {
 }
 
 fn all(n: usize) -> Vec<String> {
-    (0..n).map(email).collect()
+    fixture::rep_emails(n)
 }
 
 /// No recipient is blamed (`failed`) and nothing reached the server.

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use fixture::{stderr, stdout, Campaign, TEXT};
+use fixture::{rep_contacts, rep_emails, stderr, stdout, Campaign, FAST, TEXT};
 use repmail::ledger::{Ledger, State, Status};
 use support::{Fault, FaultPlan, ServerOptions, Stage, TestPki, TestServer};
 
@@ -19,30 +19,15 @@ const PACE_TOLERANCE: Duration = Duration::from_millis(60);
 
 const PASSWORD: &str = "s3cr3t-Pa55word-Never-Shown";
 
-/// `n` recipients spread over three domains.
-fn contacts(n: usize) -> String {
-    let mut s = String::from("title,first_name,last_name,state,email\n");
-    for i in 0..n {
-        let domain = ["example.org", "example.com", "house.test"][i % 3];
-        s.push_str(&format!("Senator,First{i},Last{i},Ohio,rep{i}@{domain}\n"));
-    }
-    s
-}
-
 fn email(i: usize) -> String {
-    let domain = ["example.org", "example.com", "house.test"][i % 3];
-    format!("rep{i}@{domain}")
+    fixture::rep_email(i)
 }
 
 /// A campaign sending to `server` with the given extra sections.
 fn campaign(server: &TestServer, smtp: &str, rest: &str, n: usize) -> Campaign {
     let config = fixture::smtp_config("test-send", server.port(), smtp, rest);
-    Campaign::with(&config, TEXT, contacts(n).as_bytes())
+    Campaign::with(&config, TEXT, rep_contacts(&rep_emails(n)).as_bytes())
 }
-
-/// Fast pace and retries for tests that are not about pacing.
-const FAST: &str =
-    "[rate]\nper_minute = 60000\nburst = 1000\n\n[retry]\nattempts = 3\nbackoff_secs = 0\n";
 
 fn ledger(c: &Campaign) -> Ledger {
     Ledger::read(&c.path("logs/test-send.csv")).unwrap()
@@ -53,12 +38,7 @@ fn ledger_text(c: &Campaign) -> String {
 }
 
 fn send(c: &Campaign, args: &[&str]) -> std::process::Output {
-    let mut all = vec!["send", "--yes"];
-    all.extend_from_slice(args);
-    c.cmd(&all)
-        .env("REPMAIL_SMTP_PASSWORD", PASSWORD)
-        .output()
-        .unwrap()
+    fixture::send_yes(c, PASSWORD, args)
 }
 
 /// Every recipient stored exactly once, and the ledger agrees.
