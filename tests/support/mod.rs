@@ -477,6 +477,7 @@ struct Shared {
     stop: AtomicBool,
     connections: AtomicUsize,
     auth_failures: AtomicUsize,
+    auth_attempts: AtomicUsize,
     messages: Mutex<Vec<Stored>>,
     attempts: Mutex<HashMap<String, u32>>,
     open: Mutex<HashMap<usize, TcpStream>>,
@@ -521,6 +522,7 @@ impl TestServer {
             stop: AtomicBool::new(false),
             connections: AtomicUsize::new(0),
             auth_failures: AtomicUsize::new(0),
+            auth_attempts: AtomicUsize::new(0),
             messages: Mutex::new(Vec::new()),
             attempts: Mutex::new(HashMap::new()),
             open: Mutex::new(HashMap::new()),
@@ -579,6 +581,13 @@ impl TestServer {
     /// AUTH attempts answered with 535.
     pub fn auth_failures(&self) -> usize {
         self.shared.auth_failures.load(Ordering::SeqCst)
+    }
+
+    /// Every AUTH whose credentials reached the server, accepted or not: a
+    /// test that must see no password on the wire asserts this is 0 (a
+    /// count of failures alone would miss a successful clear-text AUTH).
+    pub fn auth_attempts(&self) -> usize {
+        self.shared.auth_attempts.load(Ordering::SeqCst)
     }
 
     /// Stops the server (same as dropping it).
@@ -706,6 +715,7 @@ impl ConnHandler {
     }
 
     fn check_credentials(&mut self, user: &str, password: &str) -> Response {
+        self.shared.auth_attempts.fetch_add(1, Ordering::SeqCst);
         match &self.shared.opts.auth {
             Some((u, p)) if u == user && p == password => {
                 self.auth_user = Some(user.to_owned());
