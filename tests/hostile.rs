@@ -289,7 +289,9 @@ fn slow_replies_within_the_timeout_are_waited_for() {
             )
             .with_connect_fault(Fault::Delay(slow), Some(1)),
     );
-    let c = campaign(&server, "security = \"none\"\ntimeout_secs = 4", FAST, 3);
+    // The slowest transaction (connect delay + RCPT delay) takes 3 s: a
+    // 10 s timeout leaves a margin no loaded machine eats.
+    let c = campaign(&server, "security = \"none\"\ntimeout_secs = 10", FAST, 3);
     let started = Instant::now();
     let out = send(&c, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", both(&out));
@@ -305,11 +307,12 @@ fn slow_replies_within_the_timeout_are_waited_for() {
 fn replies_slower_than_the_timeout_are_deferred_and_nothing_is_stored() {
     let server = TestServer::start(ServerOptions::plain().with_fault(
         &email(0),
-        FaultPlan::always(Stage::Rcpt, Fault::Delay(Duration::from_secs(3))),
+        FaultPlan::always(Stage::Rcpt, Fault::Delay(Duration::from_secs(8))),
     ));
     let rest =
         "[rate]\nper_minute = 60000\nburst = 1000\n\n[retry]\nattempts = 2\nbackoff_secs = 0\n";
-    let c = campaign(&server, "security = \"none\"\ntimeout_secs = 1", rest, 3);
+    // 2 s: far above a normal transaction under load, far below the delay.
+    let c = campaign(&server, "security = \"none\"\ntimeout_secs = 2", rest, 3);
     let out = send(&c, &[]);
     assert_eq!(out.status.code(), Some(3), "{}", both(&out));
     let l = ledger(&c);

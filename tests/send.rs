@@ -15,7 +15,13 @@ use support::{Fault, FaultPlan, ServerOptions, Stage, TestPki, TestServer};
 /// How far an arrival may come earlier than the pace allows: the client
 /// takes its token, then the transaction takes a variable time to reach
 /// DATA's end at the server.
-const PACE_TOLERANCE: Duration = Duration::from_millis(60);
+/// Timing checks compare arrival times at the server. On a loaded 2-core
+/// machine one arrival can be late by a scheduling slice or more, which
+/// shortens the next gap as much as it lengthens the previous one, so the
+/// checks bound spans over several messages (where jitter does not add up)
+/// with a tolerance proportional to the interval, and single gaps only
+/// loosely. Each still fails when the pace is doubled (see docs/testing.md).
+const PACE_SLACK: f64 = 0.25;
 
 const PASSWORD: &str = "s3cr3t-Pa55word-Never-Shown";
 
@@ -320,7 +326,9 @@ fn dropped_and_stalled_transactions_are_deferred_then_delivered_next_run() {
     );
     let rest =
         "[rate]\nper_minute = 60000\nburst = 1000\n\n[retry]\nattempts = 1\nbackoff_secs = 0\n";
-    let c = campaign(&server, "security = \"none\"\ntimeout_secs = 1", rest, 3);
+    // The stall outlasts timeout_secs; a timeout of a few seconds keeps
+    // the normal transactions far inside it on a loaded machine.
+    let c = campaign(&server, "security = \"none\"\ntimeout_secs = 3", rest, 3);
     let out = send(&c, &[]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let l = ledger(&c);
@@ -399,11 +407,12 @@ fn pace_is_held_at_the_server() {
     arrivals.sort();
     assert_eq!(arrivals.len(), 9);
     let interval = Duration::from_millis(200);
-    // In any window, at most burst + elapsed/interval messages.
+    let tolerance = interval.mul_f64(2.0 * PACE_SLACK);
+    // In any window, at most burst + elapsed/interval messages (a doubled
+    // pace puts 9 in the 600 ms that allow 6).
     for (i, a) in arrivals.iter().enumerate() {
         for (j, b) in arrivals.iter().enumerate().skip(i + 1) {
-            let allowed =
-                3 + ((*b - *a + PACE_TOLERANCE).as_millis() / interval.as_millis()) as usize;
+            let allowed = 3 + ((*b - *a + tolerance).as_millis() / interval.as_millis()) as usize;
             assert!(
                 j - i < allowed,
                 "{} messages within {:?}",
@@ -413,7 +422,11 @@ fn pace_is_held_at_the_server() {
         }
     }
     // And it really paced: 6 messages beyond the burst take ≥ 6 intervals.
-    assert!(arrivals[8] - arrivals[0] >= interval * 6 - PACE_TOLERANCE);
+    let span = arrivals[8] - arrivals[0];
+    assert!(
+        span >= (interval * 6).mul_f64(1.0 - PACE_SLACK),
+        "9 messages in {span:?}"
+    );
 }
 
 #[test]
@@ -431,13 +444,16 @@ fn per_domain_pace_holds() {
         by_domain.entry(d).or_default().push(m.arrived);
     }
     assert_eq!(by_domain.len(), 3);
+    let interval = Duration::from_millis(250);
     for (d, mut times) in by_domain {
         times.sort();
+        // Over the domain's whole run the average gap is the interval (a
+        // doubled pace halves it); no single gap is a burst.
+        let span = *times.last().unwrap() - times[0];
+        let want = (interval * (times.len() as u32 - 1)).mul_f64(1.0 - PACE_SLACK);
+        assert!(span >= want, "{d}: {} letters in {span:?}", times.len());
         for g in gaps(&times) {
-            assert!(
-                g + PACE_TOLERANCE >= Duration::from_millis(250),
-                "{d}: gap {g:?}"
-            );
+            assert!(g >= interval / 3, "{d}: gap {g:?}");
         }
     }
 }
