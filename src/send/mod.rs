@@ -21,7 +21,7 @@ use tokio::time::Instant;
 
 pub use outcome::{classify, Fault, Outcome};
 pub use pace::{estimate, DailyCap, Pacer, DAILY_WINDOW};
-pub use smtp::{is_loopback, password_from_env, Secret, SetupError, Transport};
+pub use smtp::{is_loopback, Attempt, Secret, SetupError, Transport};
 
 use crate::config::Retry;
 use crate::contacts::Recipient;
@@ -142,8 +142,7 @@ struct Finished {
     job: Job,
     email: String,
     message_id: String,
-    result:
-        Option<Result<lettre::transport::smtp::response::Response, lettre::transport::smtp::Error>>,
+    result: Attempt,
 }
 
 /// What to do with the next job when the daily cap is near.
@@ -399,7 +398,16 @@ impl Run<'_> {
             result,
         } = done;
         let attempt = self.ledger.ledger().attempts(&email);
-        let outcome = classify(result, self.timeout_secs, self.delivered_once);
+        let outcome = match result {
+            Attempt::Done(result) => classify(result, self.timeout_secs, self.delivered_once),
+            // The token was refused and could not be renewed: about the
+            // account, never the recipient.
+            Attempt::TokenFailed(e) => Outcome::RunLevel {
+                fault: Fault::Auth,
+                code: None,
+                detail: e.to_string(),
+            },
+        };
         let (status, detail) = match &outcome {
             Outcome::Sent { .. } => (Status::Sent, outcome.detail().to_string()),
             Outcome::Transient { .. } => (Status::Deferred, outcome.detail().to_string()),

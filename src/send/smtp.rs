@@ -1,7 +1,6 @@
 //! The SMTP transport: one lettre async transport per run, rebuilt after a
 //! timeout, with TLS always verified.
 
-use std::fmt;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,33 +12,8 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{Security, Smtp};
-
-/// A password: its `Debug` and `Display` never show it, so no log line,
-/// error or panic message can carry it.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a password.
-    pub fn new(s: String) -> Secret {
-        Secret(s)
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("(redacted)")
-    }
-}
-
-/// The password from the variable named by `password_env`, if set and not
-/// empty.
-pub fn password_from_env(smtp: &Smtp) -> Option<Secret> {
-    std::env::var(&smtp.password_env)
-        .ok()
-        .filter(|p| !p.is_empty())
-        .map(Secret)
-}
+pub use crate::credentials::Secret;
+use crate::credentials::{AuthMethod, CredentialError};
 
 /// Why a transport could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -91,16 +65,17 @@ pub fn is_loopback(host: &str) -> bool {
 
 type Inner = AsyncSmtpTransport<Tokio1Executor>;
 
-/// What a transport is built from, kept to rebuild it after a timeout.
+/// What a transport is built from, kept to rebuild it after a timeout or
+/// a renewed token.
 struct Params {
     cfg: Smtp,
     tls: Option<TlsParameters>,
-    credentials: Option<Credentials>,
+    mechanisms: Vec<Mechanism>,
     pool_size: u32,
 }
 
 impl Params {
-    fn build(&self) -> Inner {
+    fn build(&self, credentials: Option<&Credentials>) -> Inner {
         let tls = match (&self.tls, self.cfg.security) {
             (Some(p), Security::Starttls) => Tls::Required(p.clone()),
             (Some(p), Security::Tls) => Tls::Wrapper(p.clone()),
@@ -113,28 +88,51 @@ impl Params {
             // commands; the whole transaction is bounded in `Transport::send`.
             .timeout(Some(Duration::from_secs(self.cfg.timeout_secs)))
             .pool_config(PoolConfig::new().max_size(self.pool_size));
-        if let Some(c) = &self.credentials {
+        if let Some(c) = credentials {
             b = b
                 .credentials(c.clone())
-                .authentication(vec![Mechanism::Plain, Mechanism::Login]);
+                .authentication(self.mechanisms.clone());
         }
         b.build()
     }
 }
 
+/// The transport in use, the credentials it signs in with, and how many
+/// times the token was renewed.
+struct Current {
+    inner: Arc<Inner>,
+    credentials: Option<Credentials>,
+    generation: u64,
+}
+
+/// What one [`Transport::send`] came to.
+#[derive(Debug)]
+pub enum Attempt {
+    /// lettre's result (`None`: timed out, and the transport was rebuilt).
+    Done(Option<Result<Response, lettre::transport::smtp::Error>>),
+    /// The server refused the token and `token_command` could not renew it.
+    TokenFailed(CredentialError),
+}
+
 /// The transport for a run.
 pub struct Transport {
     params: Params,
-    current: Mutex<Arc<Inner>>,
+    current: Mutex<Current>,
+    /// `auth = "oauth2"`: the settings to renew the token with.
+    renew: Option<crate::credentials::Settings>,
+    /// One renewal at a time; the others wait and use its token.
+    renewing: tokio::sync::Mutex<()>,
 }
 
 impl Transport {
-    /// Builds the transport; `password` is required when `username` is set.
+    /// Builds the transport; `secret` (the password, or for `auth =
+    /// "oauth2"` the first access token) is required when `username` is set.
     pub fn new(
         cfg: &Smtp,
-        password: Option<Secret>,
+        secret: Option<Secret>,
         concurrency: u32,
     ) -> Result<Transport, SetupError> {
+        let oauth = cfg.auth == AuthMethod::Oauth2;
         let credentials = match &cfg.username {
             None => None,
             Some(user) => {
@@ -144,13 +142,13 @@ impl Transport {
                         host: cfg.host.clone(),
                     });
                 }
-                let Some(Secret(password)) = password else {
+                let Some(secret) = secret else {
                     return Err(SetupError::NoPassword {
                         user: user.clone(),
                         var: cfg.password_env.clone(),
                     });
                 };
-                Some(Credentials::new(user.clone(), password))
+                Some(Credentials::new(user.clone(), secret.expose().to_string()))
             }
         };
         let tls = match cfg.security {
@@ -160,30 +158,73 @@ impl Transport {
         let params = Params {
             cfg: cfg.clone(),
             tls,
-            credentials,
+            // XOAUTH2 carries the token as lettre's "secret" (DESIGN.md,
+            // pitfalls).
+            mechanisms: if oauth {
+                vec![Mechanism::Xoauth2]
+            } else {
+                vec![Mechanism::Plain, Mechanism::Login]
+            },
             pool_size: concurrency.max(1),
         };
-        let first = params.build();
+        let first = params.build(credentials.as_ref());
         Ok(Transport {
             params,
-            current: Mutex::new(Arc::new(first)),
+            current: Mutex::new(Current {
+                inner: Arc::new(first),
+                credentials,
+                generation: 0,
+            }),
+            renew: (oauth && cfg.username.is_some()).then(|| cfg.credentials()),
+            renewing: tokio::sync::Mutex::new(()),
         })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Current> {
+        self.current.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Drops every pooled connection: after a timeout a pooled connection is
     /// mid-transaction and the next MAIL on it fails ("503 nested MAIL").
     pub fn rebuild(&self) {
-        let fresh = Arc::new(self.params.build());
-        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = fresh;
+        let mut cur = self.lock();
+        cur.inner = Arc::new(self.params.build(cur.credentials.as_ref()));
     }
 
-    /// Sends one message within `timeout_secs`; `None` means it timed out
-    /// (and the transport has been rebuilt).
-    pub async fn send(
+    /// Sends one message within `timeout_secs`. With `auth = "oauth2"`, a
+    /// refused token is renewed by running `token_command` again and the
+    /// message retried once on a new connection (a refused sign-in happens
+    /// before MAIL, so nothing was sent).
+    pub async fn send(&self, message: &Message) -> Attempt {
+        let (inner, generation) = {
+            let cur = self.lock();
+            (Arc::clone(&cur.inner), cur.generation)
+        };
+        let first = self.send_on(inner, message).await;
+        let refused = match &first {
+            Some(Err(e)) => {
+                let code = e
+                    .status()
+                    .map(|c| c.to_string().parse::<u16>().unwrap_or(0));
+                crate::diagnose::is_sign_in_refusal(code, &e.to_string())
+            }
+            _ => false,
+        };
+        if !refused || self.renew.is_none() {
+            return Attempt::Done(first);
+        }
+        if let Err(e) = self.renew_token(generation).await {
+            return Attempt::TokenFailed(e);
+        }
+        let inner = Arc::clone(&self.lock().inner);
+        Attempt::Done(self.send_on(inner, message).await)
+    }
+
+    async fn send_on(
         &self,
+        inner: Arc<Inner>,
         message: &Message,
     ) -> Option<Result<Response, lettre::transport::smtp::Error>> {
-        let inner = Arc::clone(&self.current.lock().unwrap_or_else(|e| e.into_inner()));
         let limit = Duration::from_secs(self.params.cfg.timeout_secs);
         match tokio::time::timeout(limit, inner.send(message.clone())).await {
             Ok(result) => Some(result),
@@ -192,6 +233,33 @@ impl Transport {
                 None
             }
         }
+    }
+
+    /// Runs `token_command` for a new token, unless another send already
+    /// renewed the one that `generation` used.
+    async fn renew_token(&self, generation: u64) -> Result<(), CredentialError> {
+        let Some(settings) = self.renew.clone() else {
+            return Ok(());
+        };
+        let _one_at_a_time = self.renewing.lock().await;
+        if self.lock().generation != generation {
+            return Ok(());
+        }
+        let token = tokio::task::spawn_blocking(move || settings.token())
+            .await
+            .ok()
+            .flatten();
+        let token = match token {
+            Some(t) => t?,
+            None => return Ok(()),
+        };
+        let mut cur = self.lock();
+        let user = self.params.cfg.username.clone().unwrap_or_default();
+        let credentials = Credentials::new(user, token.expose().to_string());
+        cur.inner = Arc::new(self.params.build(Some(&credentials)));
+        cur.credentials = Some(credentials);
+        cur.generation += 1;
+        Ok(())
     }
 
     /// The configured timeout.
@@ -236,11 +304,5 @@ mod tests {
         assert!(is_loopback("[::1]"));
         assert!(!is_loopback("smtp.example.org"));
         assert!(!is_loopback("10.0.0.1"));
-    }
-
-    #[test]
-    fn secret_never_shows() {
-        let s = Secret::new("hunter2".into());
-        assert_eq!(format!("{s:?}"), "(redacted)");
     }
 }
