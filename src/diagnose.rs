@@ -147,9 +147,7 @@ pub fn explain(fault: Fault, detail: &str, smtp: Option<&Smtp>) -> Explanation {
         todo,
         server_said: server_said.clone(),
     };
-    if fault == Fault::Auth
-        && (detail.starts_with("token_command") || detail.starts_with("cannot run token_command"))
-    {
+    if fault == Fault::Auth && detail.contains("token_command `") {
         // The helper itself failed while renewing: its message says all.
         return Explanation {
             what: format!("could not renew the access token for {account}"),

@@ -1,19 +1,25 @@
-//! The SMTP transport: one lettre async transport per run, rebuilt after a
-//! timeout, with TLS always verified.
+//! The SMTP transport of a run: its connections, the whole-transaction
+//! timeout, and the TLS settings (certificates always verified).
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::address::Envelope;
+use lettre::transport::smtp::client::{Certificate, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::response::Response;
-use lettre::transport::smtp::PoolConfig;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::Message;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 
+use super::connection::{
+    Auth, Connection, Failure, NoAuth, Opener, Password, Step, MAX_MESSAGES_PER_CONNECTION,
+};
 use crate::config::{Security, Smtp};
+use crate::credentials::AuthMethod;
+
 pub use crate::credentials::Secret;
-use crate::credentials::{AuthMethod, CredentialError};
 
 /// Why a transport could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +51,14 @@ pub enum SetupError {
         /// What went wrong.
         message: String,
     },
+    /// rustls refused the TLS settings.
+    #[error("cannot set up TLS for {host}: {message}")]
+    TlsConfig {
+        /// Server.
+        host: String,
+        /// rustls's error.
+        message: String,
+    },
     /// lettre refused the TLS settings.
     #[error("cannot set up TLS for {host}: {source}")]
     Tls {
@@ -63,226 +77,232 @@ pub fn is_loopback(host: &str) -> bool {
         || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-type Inner = AsyncSmtpTransport<Tokio1Executor>;
-
-/// What a transport is built from, kept to rebuild it after a timeout or
-/// a renewed token.
-struct Params {
-    cfg: Smtp,
-    tls: Option<TlsParameters>,
-    mechanisms: Vec<Mechanism>,
-    pool_size: u32,
-}
-
-impl Params {
-    fn build(&self, credentials: Option<&Credentials>) -> Inner {
-        let tls = match (&self.tls, self.cfg.security) {
-            (Some(p), Security::Starttls) => Tls::Required(p.clone()),
-            (Some(p), Security::Tls) => Tls::Wrapper(p.clone()),
-            _ => Tls::None,
-        };
-        let mut b = Inner::builder_dangerous(self.cfg.host.clone())
-            .port(self.cfg.port)
-            .tls(tls)
-            // lettre's own timeout covers only the connect and single
-            // commands; the whole transaction is bounded in `Transport::send`.
-            .timeout(Some(Duration::from_secs(self.cfg.timeout_secs)))
-            .pool_config(PoolConfig::new().max_size(self.pool_size));
-        if let Some(c) = credentials {
-            b = b
-                .credentials(c.clone())
-                .authentication(self.mechanisms.clone());
-        }
-        b.build()
-    }
-}
-
-/// The transport in use, the credentials it signs in with, and how many
-/// times the token was renewed.
-struct Current {
-    inner: Arc<Inner>,
-    credentials: Option<Credentials>,
-    generation: u64,
-}
-
-/// What one [`Transport::send`] came to.
-#[derive(Debug)]
-pub enum Attempt {
-    /// lettre's result (`None`: timed out, and the transport was rebuilt).
-    Done(Option<Result<Response, lettre::transport::smtp::Error>>),
-    /// The server refused the token and `token_command` could not renew it.
-    TokenFailed(CredentialError),
-}
-
-/// The transport for a run.
+/// The connections of a run: at most one per concurrency slot, each reused
+/// across letters (see [`super::connection`]). A connection is taken for a
+/// transaction and given back only when it ended in a 2xx, so a session in
+/// an unknown state is never used again.
 pub struct Transport {
-    params: Params,
-    current: Mutex<Current>,
-    /// `auth = "oauth2"`: the settings to renew the token with.
-    renew: Option<crate::credentials::Settings>,
-    /// One renewal at a time; the others wait and use its token.
-    renewing: tokio::sync::Mutex<()>,
+    opener: Opener,
+    idle: Mutex<Vec<Connection>>,
+    timeout_secs: u64,
 }
 
 impl Transport {
-    /// Builds the transport; `secret` (the password, or for `auth =
-    /// "oauth2"` the first access token) is required when `username` is set.
+    /// Builds the transport; `password` is required when `username` is set.
+    /// `sender_domain` is the EHLO name.
     pub fn new(
         cfg: &Smtp,
-        secret: Option<Secret>,
-        concurrency: u32,
+        password: Option<Secret>,
+        sender_domain: &str,
     ) -> Result<Transport, SetupError> {
-        let oauth = cfg.auth == AuthMethod::Oauth2;
-        let credentials = match &cfg.username {
-            None => None,
+        let auth: Arc<dyn Auth> = match &cfg.username {
+            None => Arc::new(NoAuth),
             Some(user) => {
-                if cfg.security == Security::None && !is_loopback(&cfg.host) {
-                    return Err(SetupError::Unencrypted {
-                        user: user.clone(),
-                        host: cfg.host.clone(),
-                    });
-                }
-                let Some(secret) = secret else {
+                let Some(password) = password else {
                     return Err(SetupError::NoPassword {
                         user: user.clone(),
                         var: cfg.password_env.clone(),
                     });
                 };
-                Some(Credentials::new(user.clone(), secret.expose().to_string()))
+                match cfg.auth {
+                    // The first token, fetched before any connection; the
+                    // next ones from token_command when needed.
+                    AuthMethod::Oauth2 => Arc::new(crate::credentials::TokenAuth::new(
+                        user.clone(),
+                        cfg.credentials(),
+                        password,
+                    )),
+                    AuthMethod::Password => Arc::new(Password::new(user.clone(), password)),
+                }
             }
         };
-        let tls = match cfg.security {
-            Security::None => None,
-            Security::Starttls | Security::Tls => Some(tls_parameters(cfg)?),
+        Transport::with_auth(cfg, auth, sender_domain)
+    }
+
+    /// Builds the transport with credentials from `auth`, asked for each
+    /// new connection.
+    pub fn with_auth(
+        cfg: &Smtp,
+        auth: Arc<dyn Auth>,
+        sender_domain: &str,
+    ) -> Result<Transport, SetupError> {
+        let loopback = is_loopback(&cfg.host);
+        if let Some(user) = &cfg.username {
+            if cfg.security == Security::None && !loopback {
+                return Err(SetupError::Unencrypted {
+                    user: user.clone(),
+                    host: cfg.host.clone(),
+                });
+            }
+        }
+        let roots = roots(cfg)?;
+        let (starttls, implicit) = match cfg.security {
+            Security::None => (None, None),
+            Security::Starttls => (Some(tls_parameters(cfg, &roots)?), None),
+            Security::Tls => (None, Some(client_config(cfg, roots)?)),
         };
-        let params = Params {
-            cfg: cfg.clone(),
-            tls,
-            // XOAUTH2 carries the token as lettre's "secret" (DESIGN.md,
-            // pitfalls).
-            mechanisms: if oauth {
-                vec![Mechanism::Xoauth2]
-            } else {
-                vec![Mechanism::Plain, Mechanism::Login]
-            },
-            pool_size: concurrency.max(1),
-        };
-        let first = params.build(credentials.as_ref());
         Ok(Transport {
-            params,
-            current: Mutex::new(Current {
-                inner: Arc::new(first),
-                credentials,
-                generation: 0,
-            }),
-            renew: (oauth && cfg.username.is_some()).then(|| cfg.credentials()),
-            renewing: tokio::sync::Mutex::new(()),
+            opener: Opener {
+                host: cfg.host.clone(),
+                port: cfg.port,
+                security: cfg.security,
+                starttls,
+                implicit,
+                hello: ClientId::Domain(sender_domain.to_owned()),
+                auth,
+                loopback,
+            },
+            idle: Mutex::new(Vec::new()),
+            timeout_secs: cfg.timeout_secs,
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Current> {
-        self.current.lock().unwrap_or_else(|e| e.into_inner())
+    /// Sends one message within `timeout_secs` (connecting first if no
+    /// connection is idle).
+    pub async fn send(&self, message: &Message) -> Result<Response, Failure> {
+        let body = message.formatted();
+        let envelope = message.envelope();
+        let limit = Duration::from_secs(self.timeout_secs);
+        // A timeout drops the future and with it the connection it held:
+        // a session stuck mid-transaction is never reused.
+        match tokio::time::timeout(limit, self.transact(envelope, &body)).await {
+            Ok(result) => result,
+            Err(_) => Err(Failure::Timeout(self.timeout_secs)),
+        }
     }
 
-    /// Drops every pooled connection: after a timeout a pooled connection is
-    /// mid-transaction and the next MAIL on it fails ("503 nested MAIL").
-    pub fn rebuild(&self) {
-        let mut cur = self.lock();
-        cur.inner = Arc::new(self.params.build(cur.credentials.as_ref()));
-    }
-
-    /// Sends one message within `timeout_secs`. With `auth = "oauth2"`, a
-    /// refused token is renewed by running `token_command` again and the
-    /// message retried once on a new connection (a refused sign-in happens
-    /// before MAIL, so nothing was sent).
-    pub async fn send(&self, message: &Message) -> Attempt {
-        let (inner, generation) = {
-            let cur = self.lock();
-            (Arc::clone(&cur.inner), cur.generation)
+    async fn transact(&self, envelope: &Envelope, body: &[u8]) -> Result<Response, Failure> {
+        let reused = self.take_idle();
+        let was_reused = reused.is_some();
+        let mut conn = match reused {
+            Some(c) => c,
+            None => self.opener.open().await?,
         };
-        let first = self.send_on(inner, message).await;
-        let refused = match &first {
-            Some(Err(e)) => {
-                let code = e
-                    .status()
-                    .map(|c| c.to_string().parse::<u16>().unwrap_or(0));
-                crate::diagnose::is_sign_in_refusal(code, &e.to_string())
+        let result = match conn.send(envelope, body).await {
+            // A reused session that fails at MAIL never saw this letter:
+            // the server closed it while idle, or ended it with a 421 (its
+            // per-connection limit). Once more on a new connection.
+            Err((Step::Mail, Failure::Smtp(e))) if was_reused && connection_gone(&e) => {
+                conn = self.opener.open().await?;
+                conn.send(envelope, body).await
             }
-            _ => false,
+            other => other,
         };
-        if !refused || self.renew.is_none() {
-            return Attempt::Done(first);
-        }
-        if let Err(e) = self.renew_token(generation).await {
-            return Attempt::TokenFailed(e);
-        }
-        let inner = Arc::clone(&self.lock().inner);
-        Attempt::Done(self.send_on(inner, message).await)
-    }
-
-    async fn send_on(
-        &self,
-        inner: Arc<Inner>,
-        message: &Message,
-    ) -> Option<Result<Response, lettre::transport::smtp::Error>> {
-        let limit = Duration::from_secs(self.params.cfg.timeout_secs);
-        match tokio::time::timeout(limit, inner.send(message.clone())).await {
-            Ok(result) => Some(result),
-            Err(_) => {
-                self.rebuild();
-                None
+        match result {
+            Ok(reply) => {
+                if conn.sent < MAX_MESSAGES_PER_CONNECTION {
+                    self.give_back(conn);
+                } else {
+                    conn.quit().await;
+                }
+                Ok(reply)
             }
+            Err((_, failure)) => Err(failure),
         }
     }
 
-    /// Runs `token_command` for a new token, unless another send already
-    /// renewed the one that `generation` used.
-    async fn renew_token(&self, generation: u64) -> Result<(), CredentialError> {
-        let Some(settings) = self.renew.clone() else {
-            return Ok(());
-        };
-        let _one_at_a_time = self.renewing.lock().await;
-        if self.lock().generation != generation {
-            return Ok(());
-        }
-        let token = tokio::task::spawn_blocking(move || settings.token())
-            .await
-            .ok()
-            .flatten();
-        let token = match token {
-            Some(t) => t?,
-            None => return Ok(()),
-        };
-        let mut cur = self.lock();
-        let user = self.params.cfg.username.clone().unwrap_or_default();
-        let credentials = Credentials::new(user, token.expose().to_string());
-        cur.inner = Arc::new(self.params.build(Some(&credentials)));
-        cur.credentials = Some(credentials);
-        cur.generation += 1;
-        Ok(())
+    fn take_idle(&self) -> Option<Connection> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()
+    }
+
+    fn give_back(&self, conn: Connection) {
+        self.idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(conn);
+    }
+
+    /// Closes the idle connections politely (QUIT).
+    pub async fn close(&self) {
+        let idle = std::mem::take(&mut *self.idle.lock().unwrap_or_else(|e| e.into_inner()));
+        futures::future::join_all(idle.into_iter().map(Connection::quit)).await;
     }
 
     /// The configured timeout.
     pub fn timeout(&self) -> Duration {
-        Duration::from_secs(self.params.cfg.timeout_secs)
+        Duration::from_secs(self.timeout_secs)
     }
 }
 
-fn tls_parameters(cfg: &Smtp) -> Result<TlsParameters, SetupError> {
+/// A 421 (the server is closing the session) or no reply at all.
+fn connection_gone(e: &lettre::transport::smtp::Error) -> bool {
+    match e.status() {
+        Some(code) => code.to_string() == "421",
+        None => !e.is_client(),
+    }
+}
+
+/// The trusted roots: the public ones, plus `ca_file`.
+fn roots(cfg: &Smtp) -> Result<Vec<CertificateDer<'static>>, SetupError> {
+    let Some(path) = &cfg.ca_file else {
+        return Ok(Vec::new());
+    };
+    let ca_err = |message: String| SetupError::CaFile {
+        path: path.display().to_string(),
+        message,
+    };
+    let pem = std::fs::read(path).map_err(|e| ca_err(e.to_string()))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ca_err(format!("{e}; it must be a PEM certificate")))?;
+    if certs.is_empty() {
+        return Err(ca_err(
+            "no certificate in it; it must be a PEM certificate".into(),
+        ));
+    }
+    Ok(certs)
+}
+
+/// The rustls configuration for implicit TLS: the public roots plus
+/// `extra`, certificates always verified.
+fn client_config(
+    cfg: &Smtp,
+    extra: Vec<CertificateDer<'static>>,
+) -> Result<Arc<rustls::ClientConfig>, SetupError> {
+    let mut store = rustls::RootCertStore::empty();
+    store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for cert in extra {
+        store.add(cert).map_err(|e| SetupError::CaFile {
+            path: cfg
+                .ca_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            message: e.to_string(),
+        })?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| SetupError::TlsConfig {
+            host: cfg.host.clone(),
+            message: e.to_string(),
+        })?
+        .with_root_certificates(store)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// lettre's TLS settings for STARTTLS: the same roots.
+fn tls_parameters(
+    cfg: &Smtp,
+    extra: &[CertificateDer<'static>],
+) -> Result<TlsParameters, SetupError> {
     let mut b = TlsParameters::builder(
         cfg.host
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_string(),
     );
-    if let Some(path) = &cfg.ca_file {
-        let ca_err = |message: String| SetupError::CaFile {
-            path: path.display().to_string(),
-            message,
-        };
-        let pem = std::fs::read(path).map_err(|e| ca_err(e.to_string()))?;
-        let cert = Certificate::from_pem(&pem)
-            .map_err(|e| ca_err(format!("{e}; it must be a PEM certificate")))?;
+    for cert in extra {
+        let cert = Certificate::from_der(cert.to_vec()).map_err(|e| SetupError::CaFile {
+            path: cfg
+                .ca_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            message: e.to_string(),
+        })?;
         b = b.add_root_certificate(cert);
     }
     b.build_rustls().map_err(|source| SetupError::Tls {
