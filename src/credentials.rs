@@ -350,7 +350,8 @@ pub fn run_secret(
         command: cmd.to_string(),
         message,
     };
-    let mut child = Command::new("sh")
+    // By its full path: the environment may have no PATH.
+    let mut child = Command::new("/bin/sh")
         .arg("-c")
         .arg(cmd)
         .stdin(Stdio::null())

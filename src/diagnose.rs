@@ -168,8 +168,15 @@ pub fn explain(fault: Fault, detail: &str, smtp: Option<&Smtp>) -> Explanation {
             format!("{host} wants an app password for {account}, not the account's own password"),
             "turn on 2-Step Verification, make an app password (Google: myaccount.google.com/apppasswords) and use that; or sign in with `auth = \"oauth2\"` and a `token_command`".into(),
         ),
-        Some(Refusal::BadCredentials | Refusal::TokenChallenge) if oauth => plain(
-            format!("{host} refused the access token for {account}, also after it was renewed by running token_command again"),
+        Some(r @ (Refusal::BadCredentials | Refusal::TokenChallenge)) if oauth => plain(
+            format!(
+                "{host} refused the access token for {account}{}, also after it was renewed by running token_command again",
+                if r == Refusal::TokenChallenge {
+                    " (it answered with an error challenge, the way Google refuses a token)"
+                } else {
+                    ""
+                }
+            ),
             format!("check that `{token_command}` (token_command) prints a current token for {account}, with the mail-sending scope, and that `username` is that same account; run it by hand to see"),
         ),
         Some(Refusal::BadCredentials | Refusal::TokenChallenge) => plain(

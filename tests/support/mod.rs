@@ -247,6 +247,9 @@ pub enum Fault {
     /// text "injected fault". Nothing is stored. Replies at `DataEnd` (and any
     /// 421) also close the connection after the reply.
     Reply(u16),
+    /// Like `Reply`, with a provider's own reply text (e.g. `550`, "5.4.5
+    /// Daily user sending limit exceeded.").
+    Say(u16, &'static str),
     /// Close the connection without replying; nothing is stored.
     Drop,
     /// At `DataEnd`: store the message, then close without replying (the
@@ -315,6 +318,9 @@ pub struct ServerOptions {
     pub auth: Option<(String, String)>,
     /// Offer AUTH on an unencrypted connection too.
     pub plaintext_auth: bool,
+    /// Answer every AUTH PLAIN/LOGIN with this reply, right password or
+    /// not (a provider that turned password sign-in off).
+    pub auth_refusal: Option<(u16, &'static str)>,
     /// In `StartTls` mode, false hides STARTTLS from the EHLO reply (a
     /// stripping attacker; to the client this is a plain server).
     pub offer_starttls: bool,
@@ -333,7 +339,50 @@ pub struct ServerOptions {
     /// next MAIL with `421 4.7.0 Too many messages on this connection` and
     /// close (Exim's `smtp_accept_max_per_connection` does this).
     pub messages_per_connection: Option<usize>,
+    /// AUTH XOAUTH2, which mailin lacks: handled by the harness below
+    /// mailin's session (see [`OAuth`]). MAIL before it gets 530.
+    pub oauth: Option<OAuth>,
 }
+
+/// XOAUTH2 as Google and Microsoft implement it: the client sends one
+/// base64 line, `user=U^Aauth=Bearer T^A^A` (Google, "OAuth 2.0 Mechanism",
+/// developers.google.com/gmail/imap/xoauth2-protocol; Microsoft Learn,
+/// "Authenticate an IMAP, POP or SMTP connection using OAuth"; read
+/// 2026-12-01).
+#[derive(Clone, Debug)]
+pub struct OAuth {
+    /// The account the token must be for.
+    pub user: String,
+    pub tokens: TokenPolicy,
+    pub refusal: Refusal,
+}
+
+/// Which tokens the server takes.
+#[derive(Clone, Debug)]
+pub enum TokenPolicy {
+    /// Exactly this one, on any number of connections.
+    Only(String),
+    /// Any token starting with this prefix, each on one connection only:
+    /// a token that expires after one session.
+    OncePerConnection(String),
+    /// None at all.
+    Nothing,
+}
+
+/// How a bad token is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Microsoft: `535 5.7.3 Authentication unsuccessful` at once.
+    Microsoft,
+    /// Google: `334` with a base64 JSON error, the client's empty line,
+    /// then `535-5.7.8 Username and Password not accepted`.
+    Google,
+}
+
+/// Google's JSON status for a refused token (as quoted in nodemailer#114
+/// and PHPMailer#633).
+pub const GOOGLE_TOKEN_ERROR: &str =
+    r#"{"status":"400","schemes":"Bearer","scope":"https://mail.google.com/"}"#;
 
 /// A layer below mailin that delivers the replies it produced oddly but
 /// legally: what real servers and middleboxes do.
@@ -355,6 +404,7 @@ impl Default for ServerOptions {
             tls: TlsMode::Plain,
             auth: None,
             plaintext_auth: false,
+            auth_refusal: None,
             offer_starttls: true,
             faults: HashMap::new(),
             connect_fault: None,
@@ -362,6 +412,7 @@ impl Default for ServerOptions {
             wire: Wire::default(),
             close_after_message: false,
             messages_per_connection: None,
+            oauth: None,
         }
     }
 }
@@ -387,6 +438,12 @@ impl ServerOptions {
 
     pub fn with_auth(mut self, user: &str, password: &str) -> Self {
         self.auth = Some((user.to_owned(), password.to_owned()));
+        self
+    }
+
+    /// Every AUTH PLAIN/LOGIN refused with `code` and `text`.
+    pub fn with_auth_refusal(mut self, code: u16, text: &'static str) -> Self {
+        self.auth_refusal = Some((code, text));
         self
     }
 
@@ -426,6 +483,16 @@ impl ServerOptions {
     /// One message per connection: close after answering each.
     pub fn with_close_after_message(mut self) -> Self {
         self.close_after_message = true;
+        self
+    }
+
+    /// AUTH XOAUTH2 for `user`, taking `tokens`, refusing the `refusal` way.
+    pub fn with_oauth(mut self, user: &str, tokens: TokenPolicy, refusal: Refusal) -> Self {
+        self.oauth = Some(OAuth {
+            user: user.to_owned(),
+            tokens,
+            refusal,
+        });
         self
     }
 
@@ -488,6 +555,8 @@ struct Shared {
     stop: AtomicBool,
     connections: AtomicUsize,
     auth_failures: AtomicUsize,
+    /// XOAUTH2 tokens accepted, in order, and on which connection.
+    tokens_used: Mutex<Vec<(String, usize)>>,
     messages: Mutex<Vec<Stored>>,
     attempts: Mutex<HashMap<String, u32>>,
     open: Mutex<HashMap<usize, TcpStream>>,
@@ -532,6 +601,7 @@ impl TestServer {
             stop: AtomicBool::new(false),
             connections: AtomicUsize::new(0),
             auth_failures: AtomicUsize::new(0),
+            tokens_used: Mutex::new(Vec::new()),
             messages: Mutex::new(Vec::new()),
             attempts: Mutex::new(HashMap::new()),
             open: Mutex::new(HashMap::new()),
@@ -585,6 +655,11 @@ impl TestServer {
             .get(&rcpt.to_ascii_lowercase())
             .copied()
             .unwrap_or(0)
+    }
+
+    /// XOAUTH2 tokens accepted, in order, with their connection number.
+    pub fn tokens_accepted(&self) -> Vec<(String, usize)> {
+        lock(&self.shared.tokens_used).clone()
     }
 
     /// AUTH attempts answered with 535.
@@ -658,6 +733,10 @@ enum Directive {
 struct ConnState {
     directive: Option<Directive>,
     tls: bool,
+    /// The user signed in with XOAUTH2 (handled outside mailin).
+    oauth_user: Option<String>,
+    /// This connection's number (1-based).
+    number: usize,
 }
 
 struct ConnHandler {
@@ -686,6 +765,7 @@ impl ConnHandler {
             Fault::Reply(code) => {
                 Response::custom(*code, "injected fault (repmail test harness)".to_owned())
             }
+            Fault::Say(code, text) => Response::custom(*code, (*text).to_owned()),
             Fault::Drop | Fault::DropAfterStoring => {
                 self.direct(Directive::Drop);
                 normal
@@ -712,7 +792,10 @@ impl ConnHandler {
             data: std::mem::take(&mut self.data),
             arrived: Instant::now(),
             tls: self.state.borrow().tls,
-            auth_user: self.auth_user.clone(),
+            auth_user: self
+                .auth_user
+                .clone()
+                .or_else(|| self.state.borrow().oauth_user.clone()),
             connection: self.connection,
         };
         lock(&self.shared.messages).push(stored);
@@ -720,6 +803,10 @@ impl ConnHandler {
     }
 
     fn check_credentials(&mut self, user: &str, password: &str) -> Response {
+        if let Some((code, text)) = self.shared.opts.auth_refusal {
+            self.shared.auth_failures.fetch_add(1, Ordering::SeqCst);
+            return Response::custom(code, text.to_owned());
+        }
         match &self.shared.opts.auth {
             Some((u, p)) if u == user && p == password => {
                 self.auth_user = Some(user.to_owned());
@@ -739,6 +826,9 @@ impl Handler for ConnHandler {
         self.rcpts.clear();
         self.data.clear();
         self.pending = None;
+        if self.shared.opts.oauth.is_some() && self.state.borrow().oauth_user.is_none() {
+            return Response::custom(530, "5.7.0 Authentication required".to_owned());
+        }
         if self
             .shared
             .opts
@@ -814,8 +904,8 @@ impl Handler for ConnHandler {
                 }
                 response::OK
             }
-            Some(Fault::Reply(code)) => {
-                let res = self.fire(&Fault::Reply(code), response::OK);
+            Some(f @ (Fault::Reply(_) | Fault::Say(..))) => {
+                let res = self.fire(&f, response::OK);
                 if res.is_error {
                     // mailin stays in its DATA state after a negative reply
                     // here, so the connection cannot go on.
@@ -944,6 +1034,23 @@ fn run_session<S: Read + Write>(
         if io.read_until(b'\n', &mut line)? == 0 {
             return Ok(Flow::Finished);
         }
+        if let Some(oauth) = &shared.opts.oauth {
+            let offered = state.borrow().tls || shared.opts.plaintext_auth;
+            if offered && is_command(&line, b"AUTH XOAUTH2") {
+                match xoauth2(&line, oauth, io, state, shared)? {
+                    true => continue,
+                    false => return Ok(Flow::Finished),
+                }
+            }
+            if offered && is_command(&line, b"EHLO") {
+                let res = session.process(&line);
+                let mut bytes = Vec::new();
+                res.write_to(&mut bytes)?;
+                io.get_mut().write_all(&advertise_xoauth2(bytes))?;
+                io.get_mut().flush()?;
+                continue;
+            }
+        }
         let res = session.process(&line);
         let directive = state.borrow_mut().directive.take();
         match directive {
@@ -979,6 +1086,103 @@ fn run_session<S: Read + Write>(
     }
 }
 
+fn is_command(line: &[u8], command: &[u8]) -> bool {
+    line.len() >= command.len() && line[..command.len()].eq_ignore_ascii_case(command)
+}
+
+/// Adds `AUTH XOAUTH2` to an EHLO reply.
+fn advertise_xoauth2(reply: Vec<u8>) -> Vec<u8> {
+    let text = String::from_utf8_lossy(&reply);
+    let mut lines: Vec<String> = text
+        .split("\r\n")
+        .filter(|l| !l.is_empty())
+        .map(|l| l[4.min(l.len())..].to_owned())
+        .collect();
+    lines.push("AUTH XOAUTH2".to_owned());
+    let last = lines.len() - 1;
+    let mut out = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        let sep = if i == last { ' ' } else { '-' };
+        out.push_str(&format!("250{sep}{l}\r\n"));
+    }
+    out.into_bytes()
+}
+
+/// Answers `AUTH XOAUTH2 <base64>`; returns false when the client hung up.
+fn xoauth2<S: Read + Write>(
+    line: &[u8],
+    oauth: &OAuth,
+    io: &mut BufReader<S>,
+    state: &RefCell<ConnState>,
+    shared: &Shared,
+) -> io::Result<bool> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let reply = |io: &mut BufReader<S>, text: &str| -> io::Result<()> {
+        io.get_mut().write_all(text.as_bytes())?;
+        io.get_mut().flush()
+    };
+    let arg = String::from_utf8_lossy(&line[b"AUTH XOAUTH2".len()..])
+        .trim()
+        .to_owned();
+    let decoded = b64.decode(arg.as_bytes()).unwrap_or_default();
+    let decoded = String::from_utf8_lossy(&decoded).into_owned();
+    // user=U ^A auth=Bearer T ^A ^A
+    let mut user = None;
+    let mut token = None;
+    for field in decoded.split('\x01') {
+        if let Some(u) = field.strip_prefix("user=") {
+            user = Some(u.to_owned());
+        } else if let Some(t) = field.strip_prefix("auth=Bearer ") {
+            token = Some(t.to_owned());
+        }
+    }
+    let well_formed = decoded.ends_with("\x01\x01");
+    let connection = state.borrow().number;
+    let accepted = match (&user, &token) {
+        (Some(u), Some(t)) if well_formed && *u == oauth.user => {
+            let mut used = lock(&shared.tokens_used);
+            let ok = match &oauth.tokens {
+                TokenPolicy::Only(want) => t == want,
+                TokenPolicy::OncePerConnection(prefix) => {
+                    t.starts_with(prefix.as_str()) && !used.iter().any(|(u, _)| u == t)
+                }
+                TokenPolicy::Nothing => false,
+            };
+            if ok {
+                used.push((t.clone(), connection));
+            }
+            ok
+        }
+        _ => false,
+    };
+    if accepted {
+        state.borrow_mut().oauth_user = user;
+        reply(io, "235 2.7.0 Accepted\r\n")?;
+        return Ok(true);
+    }
+    shared.auth_failures.fetch_add(1, Ordering::SeqCst);
+    match oauth.refusal {
+        Refusal::Microsoft => {
+            reply(
+                io,
+                "535 5.7.3 Authentication unsuccessful [repmail test harness]\r\n",
+            )?;
+        }
+        Refusal::Google => {
+            reply(io, &format!("334 {}\r\n", b64.encode(GOOGLE_TOKEN_ERROR)))?;
+            // The client answers the challenge with an empty line (or, like
+            // lettre, gives up and hangs up).
+            let mut next = Vec::new();
+            if io.read_until(b'\n', &mut next)? == 0 {
+                return Ok(false);
+            }
+            reply(io, "535-5.7.8 Username and Password not accepted. Learn more at\r\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials - gsmtp\r\n")?;
+        }
+    }
+    Ok(true)
+}
+
 fn serve_connection(stream: TcpStream, shared: &Arc<Shared>, number: usize) {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
@@ -1002,6 +1206,9 @@ fn serve_connection_inner(
                     let res =
                         Response::custom(*code, "injected fault (repmail test harness)".into());
                     return write_reply(&mut stream, &res);
+                }
+                Fault::Say(code, text) => {
+                    return write_reply(&mut stream, &Response::custom(*code, (*text).into()));
                 }
                 Fault::Drop | Fault::DropAfterStoring => return Ok(()),
                 Fault::Stall => {
@@ -1028,7 +1235,10 @@ fn serve_connection_inner(
             builder.insecure_enable_plaintext_auth();
         }
     }
-    let state = Rc::new(RefCell::new(ConnState::default()));
+    let state = Rc::new(RefCell::new(ConnState {
+        number,
+        ..ConnState::default()
+    }));
     let handler = ConnHandler {
         shared: shared.clone(),
         state: state.clone(),
