@@ -276,9 +276,14 @@ impl TokenAuth {
 
     fn renew(&self) -> Result<Secret, CredentialError> {
         let run = || {
-            self.settings
-                .token()
-                .unwrap_or_else(|| run_secret("token_command", "access token", ""))
+            self.settings.token().unwrap_or_else(|| {
+                // The config requires token_command with oauth2.
+                Err(CredentialError::Spawn {
+                    key: "token_command",
+                    command: String::new(),
+                    message: "no token_command is set under [smtp]".into(),
+                })
+            })
         };
         // Running the command blocks; on a multi-threaded runtime let the
         // other tasks (the ledger loop) move on meanwhile.
