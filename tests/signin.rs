@@ -389,3 +389,41 @@ fn daily_quota_reply_stops_like_the_daily_cap() {
         assert_eq!(l.state(&email(i)), None, "{} not attempted", email(i));
     }
 }
+
+#[test]
+fn a_token_command_failing_on_renewal_stops_the_run_with_its_stderr() {
+    let pki = TestPki::generate();
+    let server = TestServer::start(
+        ServerOptions::starttls(pki.server_cert())
+            .with_oauth(
+                USER,
+                TokenPolicy::OncePerConnection(TOKEN_PREFIX.into()),
+                Refusal::Microsoft,
+            )
+            .with_close_after_message(),
+    );
+    let c = oauth_campaign(&server, &pki, 3, FAST);
+    // The first run of the helper works; the next ones fail.
+    let once = c.path("once");
+    c.write(
+        "token.sh",
+        format!(
+            "if [ -e '{o}' ]; then echo 'pizauth: refresh token revoked for letters@example.org' >&2; exit 1; fi\ntouch '{o}'\necho {TOKEN_PREFIX}1\n",
+            o = once.display()
+        )
+        .as_bytes(),
+    );
+    let out = run(&c, &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("could not renew the access token for letters@example.org"),
+        "{err}"
+    );
+    assert!(err.contains("pizauth: refresh token revoked"), "{err}");
+    assert_eq!(server.messages().len(), 1, "the first letter went");
+    let l = ledger(&c);
+    assert!(l.events().iter().all(|e| e.status != Status::Failed));
+    assert_eq!(l.state(&email(1)).map(|(s, _)| s), Some(State::Deferred));
+    assert_no_secret(&c, &out, TOKEN_PREFIX);
+}
