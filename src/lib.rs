@@ -8,9 +8,12 @@
 
 pub mod config;
 pub mod contacts;
+pub mod credentials;
 pub mod diag;
+pub mod diagnose;
 pub mod ledger;
 pub mod plan;
+pub mod providers;
 pub mod render;
 pub mod review;
 pub mod scaffold;

@@ -3,6 +3,8 @@
 use std::path::Path;
 
 use repmail::config::Campaign;
+use repmail::credentials::Readiness;
+use repmail::diag::Diagnostic;
 use repmail::plan::{Item, Selection};
 
 use super::report::{prepare, Problems};
@@ -17,6 +19,25 @@ pub fn run(config: &Path, strict: bool, out: Output) -> anyhow::Result<Exit> {
         match item {
             Item::Letter(..) => ready += 1,
             Item::Problem(d) => problems.add(d),
+        }
+    }
+    if let Some(smtp) = &campaign.smtp {
+        let place = campaign.path.display().to_string();
+        for d in repmail::providers::warnings(smtp, &campaign.rate, &place) {
+            problems.add(d);
+        }
+        match super::signin::describe(smtp) {
+            Some(Readiness::Ready(how)) if !out.quiet => {
+                say!(
+                    "sign-in: {} for {}, {how}",
+                    smtp.auth.as_str(),
+                    smtp.username.as_deref().unwrap_or("")
+                )
+            }
+            Some(Readiness::Missing(why)) => {
+                problems.add(Diagnostic::warning(&place, format!("sign-in: {why}")))
+            }
+            _ => {}
         }
     }
     problems.print(out.quiet);

@@ -30,6 +30,7 @@ mod preview;
 mod progress;
 mod report;
 mod send;
+mod signin;
 
 use std::path::PathBuf;
 
@@ -80,6 +81,9 @@ pub enum Command {
         /// Folder to create (default: the current folder)
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Set up [smtp] and [rate] for a known provider (gmail, microsoft365, …)
+        #[arg(long, value_name = "NAME")]
+        provider: Option<String>,
     },
 }
 
@@ -114,7 +118,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Preview(args) => preview::run(&cli.config, args, out),
         Command::Send(args) => send::run(&cli.config, args, out),
         Command::Log(args) => log::run(&cli.config, args, out),
-        Command::Init { dir } => init::run(dir, out),
+        Command::Init { dir, provider } => init::run(dir, provider.as_deref(), out),
     };
     match result {
         Ok(code) => code.into(),

@@ -2,6 +2,8 @@
 
 use lettre::transport::smtp::response::Response;
 
+use crate::diagnose::Refusal;
+
 use super::connection::Failure;
 
 /// What one transaction came to.
@@ -55,6 +57,9 @@ pub enum Fault {
     /// The client refused something about the session (e.g. no usable
     /// AUTH mechanism).
     Session,
+    /// The provider's daily sending quota is used up: like the daily cap,
+    /// the run stops and the refused letter stays deferred.
+    Quota,
 }
 
 impl Fault {
@@ -66,6 +71,7 @@ impl Fault {
             Fault::Unreachable => "the server could not be reached: check `host` and `port` under [smtp] and your network connection",
             Fault::Streak => "too many failures in a row: the provider may be throttling or blocking the account; wait, then run send again (it resumes)",
             Fault::Session => "the server and repmail could not agree on how to talk: check `security` and `username` under [smtp]",
+            Fault::Quota => "the provider's daily sending quota is used up: run send again tomorrow (it resumes)",
         }
     }
 }
@@ -117,6 +123,31 @@ pub fn classify(result: Result<Response, Failure>, delivered_before: bool) -> Ou
     let detail = error_chain(&e);
     let code = e.status().map(code_of);
     let lower = detail.to_ascii_lowercase();
+    // Replies about the account, not the recipient (diagnose explains
+    // them): a quota reply is a 550 at Gmail, basic auth disabled a 550
+    // 5.7.30 at Microsoft, a refused token a client-side "challenge" error.
+    match crate::diagnose::recognize(code, &detail) {
+        Some(Refusal::QuotaReached) => {
+            return Outcome::RunLevel {
+                fault: Fault::Quota,
+                code,
+                detail,
+            }
+        }
+        Some(
+            Refusal::BasicAuthDisabled
+            | Refusal::AppPasswordRequired
+            | Refusal::BadCredentials
+            | Refusal::TokenChallenge,
+        ) => {
+            return Outcome::RunLevel {
+                fault: Fault::Auth,
+                code,
+                detail,
+            }
+        }
+        Some(Refusal::NoAuthOffered) | None => {}
+    }
     if let Some(c) = code {
         // Auth refusals arrive as a permanent reply per message; they are
         // about the account, not the recipient.
