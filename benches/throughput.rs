@@ -326,7 +326,7 @@ fn send_run(dir: &Path, ledger_dir: &Path, n: usize, concurrency: u32) -> SendFi
         // lettre's pool lives on the runtime: build and drop the transport
         // inside it.
         let _inside = rt.enter();
-        let transport = Transport::new(&smtp, None, concurrency).expect("transport");
+        let transport = Transport::new(&smtp, None, campaign.sender.domain()).expect("transport");
         let mut writer = LedgerWriter::open(&ledger_path, &campaign.campaign.name).expect("ledger");
         let dispatcher = Dispatcher {
             renderer: &renderer,

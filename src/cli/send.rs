@@ -134,11 +134,11 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    // lettre's connection pool lives on the runtime: the transport is built
-    // and dropped inside it. Built before the prompt so a setting it
-    // refuses is reported before the user confirms.
+    // The connections live on the runtime: the transport is built and
+    // dropped inside it. Built before the prompt so a setting it refuses
+    // is reported before the user confirms.
     let _inside = runtime.enter();
-    let transport = Transport::new(smtp, password, campaign.rate.concurrency)?;
+    let transport = Transport::new(smtp, password, campaign.sender.domain())?;
     confirm(args, plan.to_send.len())?;
 
     let dispatcher = Dispatcher {

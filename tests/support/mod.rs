@@ -329,6 +329,10 @@ pub struct ServerOptions {
     /// Close the connection after answering each accepted message (a
     /// server that takes one message per connection).
     pub close_after_message: bool,
+    /// Accept at most this many messages per connection, then answer the
+    /// next MAIL with `421 4.7.0 Too many messages on this connection` and
+    /// close (Exim's `smtp_accept_max_per_connection` does this).
+    pub messages_per_connection: Option<usize>,
 }
 
 /// A layer below mailin that delivers the replies it produced oddly but
@@ -357,6 +361,7 @@ impl Default for ServerOptions {
             name: "localhost".to_owned(),
             wire: Wire::default(),
             close_after_message: false,
+            messages_per_connection: None,
         }
     }
 }
@@ -421,6 +426,12 @@ impl ServerOptions {
     /// One message per connection: close after answering each.
     pub fn with_close_after_message(mut self) -> Self {
         self.close_after_message = true;
+        self
+    }
+
+    /// At most `n` messages per connection, then 421 at the next MAIL.
+    pub fn with_messages_per_connection(mut self, n: usize) -> Self {
+        self.messages_per_connection = Some(n);
         self
     }
 }
@@ -668,6 +679,8 @@ struct ConnHandler {
     rcpts: Vec<String>,
     data: Vec<u8>,
     pending: Option<(Stage, Fault)>,
+    /// Messages stored over this connection.
+    stored_here: usize,
 }
 
 impl ConnHandler {
@@ -712,6 +725,7 @@ impl ConnHandler {
             connection: self.connection,
         };
         lock(&self.shared.messages).push(stored);
+        self.stored_here += 1;
     }
 
     fn check_credentials(&mut self, user: &str, password: &str) -> Response {
@@ -735,6 +749,18 @@ impl Handler for ConnHandler {
         self.rcpts.clear();
         self.data.clear();
         self.pending = None;
+        if self
+            .shared
+            .opts
+            .messages_per_connection
+            .is_some_and(|n| self.stored_here >= n)
+        {
+            self.direct(Directive::CloseAfterReply);
+            return Response::custom(
+                421,
+                "4.7.0 Too many messages on this connection (repmail test harness)".to_owned(),
+            );
+        }
         response::OK
     }
 
@@ -1022,6 +1048,7 @@ fn serve_connection_inner(
         rcpts: Vec::new(),
         data: Vec::new(),
         pending: None,
+        stored_here: 0,
     };
     let remote = stream
         .peer_addr()
