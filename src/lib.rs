@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod diag;
 pub mod diagnose;
 pub mod ledger;
+pub mod pages;
 pub mod plan;
 pub mod providers;
 pub mod render;
