@@ -88,7 +88,7 @@ mod tests {
         for row in reader {
             match row {
                 Row::Recipient(r) => recipients.push(r),
-                Row::Problem(_) => skipped += 1,
+                Row::Problem(_) | Row::Office(_) => skipped += 1,
             }
         }
         let names = vec![String::new(); recipients.len()];
@@ -96,6 +96,7 @@ mod tests {
             columns,
             recipients,
             names,
+            offices: Vec::new(),
             skipped,
         }
     }

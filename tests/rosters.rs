@@ -1,0 +1,228 @@
+//! Rosters as their publishers lay them out: the exact headers, quoting,
+//! line ends and placeholders of the UK Parliament's MP lookup, the
+//! unitedstates/congress-legislators CSV (forms only), and others. The rows
+//! are made up; every address is on a reserved domain.
+
+mod fixture;
+
+use fixture::{stderr, stdout, Campaign, TEXT};
+
+/// The UK MP lookup (dfe-analytical-services/mp-lookup, from the UK
+/// Parliament Members API): R's `write.csv` style, every field quoted,
+/// CRLF, and `No email found` where an MP has no address.
+const UK_HEADER: &str = "\"pcon_name\",\"pcon_code\",\"member_id\",\"full_title\",\"display_as\",\"party_text\",\"member_email\",\"election_result_summary_2024\",\"lad_names\",\"lad_codes\",\"lad_codes_2024\",\"la_names\",\"new_la_codes\",\"new_la_codes_2024\",\"old_la_codes_2024\",\"mayoral_auth_names\",\"mayoral_auth_codes\",\"region_name\",\"region_code\",\"country_name\",\"country_code\"";
+
+fn uk_row(seat: &str, title: &str, name: &str, email: &str) -> String {
+    format!("\"{seat}\",\"E14000001\",\"9001\",\"{title}\",\"{name}\",\"Labour\",\"{email}\",\"Lab hold\",\"Hart / Rushmoor\",\"E07000089 / E07000092\",\"E07000089 / E07000092\",\"Hampshire\",\"E10000014\",\"E10000014\",\"850\",\"Not applicable\",\"z\",\"South East\",\"E12000008\",\"England\",\"E92000001\"")
+}
+
+fn uk_file() -> String {
+    [
+        UK_HEADER.to_string(),
+        uk_row(
+            "Aldwick",
+            "Ann Smith MP",
+            "Ann Smith",
+            "ann.smith.mp@parliament.example",
+        ),
+        uk_row(
+            "Montgomeryshire and Glyndŵr",
+            "Rt Hon Siân Jones MP",
+            "Siân Jones",
+            "No email found",
+        ),
+        uk_row(
+            "Ynys Môn",
+            "Órla Begley MP",
+            "Órla Begley",
+            "orla.begley.mp@parliament.example",
+        ),
+    ]
+    .join("\r\n")
+        + "\r\n"
+}
+
+const UK_CONFIG: &str = r#"
+[campaign]
+name = "uk"
+subject = "A letter to {{ display_as }}"
+text = "letter.txt.tera"
+
+[sender]
+from = "Test Group <letters@example.org>"
+
+[contacts]
+path = "contacts.csv"
+email_column = "member_email"
+name = "{{ display_as }}"
+"#;
+
+const UK_TEXT: &str = "Dear {{ full_title }},\n\nWrite to you about {{ pcon_name }}.\n";
+
+#[test]
+fn uk_no_email_found_is_an_office_without_address_not_an_error() {
+    let c = Campaign::with(UK_CONFIG, UK_TEXT, uk_file().as_bytes());
+    let out = c.cmd(&["check"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("contacts.csv:3: `No email found` in column `member_email` is not an address"),
+        "{err}"
+    );
+    assert!(
+        stdout(&out).contains("2 letters ready, 1 office unreachable"),
+        "{}",
+        stdout(&out)
+    );
+    // --strict still refuses a file with such a row.
+    let out = c.cmd(&["check", "--strict"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+
+    let out = c.cmd(&["preview"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("Dear Ann Smith MP,"), "{text}");
+    assert!(
+        text.contains("Órla Begley <orla.begley.mp@parliament.example>"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_address_with_an_at_sign_that_does_not_parse_stays_an_error() {
+    let file = uk_file().replace(
+        "orla.begley.mp@parliament.example",
+        "orla.begley.mp@@parliament.example",
+    );
+    let c = Campaign::with(UK_CONFIG, UK_TEXT, file.as_bytes());
+    let out = c.cmd(&["check"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error: ") && err.contains("contacts.csv:4:"),
+        "{err}"
+    );
+    assert!(err.contains("not a valid email address"), "{err}");
+}
+
+/// unitedstates/congress-legislators `legislators-current.csv`: no email
+/// column at all, `contact_form` URLs for senators and nothing for
+/// representatives, quoted names with commas and doubled quotes, CRLF.
+pub const CONGRESS_HEADER: &str = "last_name,first_name,middle_name,suffix,nickname,full_name,birthday,gender,type,state,district,senate_class,party,url,address,phone,contact_form,rss_url,twitter,twitter_id,facebook,youtube,youtube_id,mastodon,bioguide_id,thomas_id,opensecrets_id,lis_id,fec_ids,cspan_id,govtrack_id,votesmart_id,ballotpedia_id,washington_post_id,icpsr_id,wikipedia_id";
+
+pub fn congress_file() -> String {
+    [
+        CONGRESS_HEADER,
+        "Whitcombe,Eleanor,,,,Eleanor Whitcombe,1958-10-13,F,sen,VT,,1,Democrat,https://whitcombe.senate.example,511 Hart Senate Office Building Washington DC 20510,202-224-3441,https://whitcombe.senate.example/contact?topic=a&b=<c>,,SenWhitcombe,117501995,,,,,C000127,00172,N00007836,S275,\"S8WA00194,H2WA01054\",26137,300018,27122,,,,Eleanor Whitcombe",
+        "Crawford,Eric,A.,,Rick,\"Eric A. \"\"Rick\"\" Crawford\",1966-01-22,M,rep,AR,1,,Republican,https://crawford.house.example,2422 Rayburn House Office Building Washington DC 20515-0401,202-225-4076,,,,,,,,,C001087,02066,N00030770,,H0AR01083,623223,412445,119208,,,,Rick Crawford",
+        "Bishop,Sanford,D.,Jr.,,\"Sanford D. Bishop, Jr.\",1947-02-04,M,rep,GA,2,,Democrat,https://bishop.house.example,2407 Rayburn House Office Building Washington DC 20515-1002,202-225-3631,,,,,,,,,B000490,00091,N00002674,,H2GA02031,26066,400030,27500,,,,Sanford Bishop",
+    ]
+    .join("\r\n")
+        + "\r\n"
+}
+
+pub const CONGRESS_CONFIG: &str = r#"
+[campaign]
+name = "congress"
+subject = "A letter to {{ full_name }}"
+text = "letter.txt.tera"
+
+[sender]
+from = "Test Group <letters@example.org>"
+
+[contacts]
+path = "contacts.csv"
+name = "{{ full_name }}"
+"#;
+
+pub const CONGRESS_TEXT: &str = "Dear {{ full_name }} ({{ state }}),\n\nHuman rights first.\n";
+
+#[test]
+fn congress_without_an_email_column_is_a_campaign_of_form_only_offices() {
+    let c = Campaign::with(CONGRESS_CONFIG, CONGRESS_TEXT, congress_file().as_bytes());
+    let out = c.cmd(&["check"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        stdout(&out)
+            .contains("0 letters ready, 1 office to reach by contact form, 2 offices unreachable"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        err.contains("has no `email` column, only contact forms"),
+        "{err}"
+    );
+    // The two representatives without a form are named by their lines.
+    assert!(
+        err.contains("contacts.csv:3: no contact form in column `contact_form`"),
+        "{err}"
+    );
+    assert!(err.contains("contacts.csv:4"), "{err}");
+
+    let out = c.cmd(&["preview"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("1 office takes only a contact form"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn without_an_address_column_or_a_form_column_the_file_is_refused() {
+    let file = congress_file()
+        .replace("contact_form", "contact_page")
+        .replace(",url,", ",homepage,");
+    let c = Campaign::with(CONGRESS_CONFIG, CONGRESS_TEXT, file.as_bytes());
+    let out = c.cmd(&["check"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("contacts.csv:1: no `email` column"), "{err}");
+    assert!(err.contains("`contact_form` column"), "{err}");
+}
+
+#[test]
+fn utf8_read_as_windows_1252_is_warned_with_its_line_and_the_fix() {
+    let config = UK_CONFIG.replace("[contacts]\n", "[contacts]\nencoding = \"windows-1252\"\n");
+    let c = Campaign::with(&config, UK_TEXT, uk_file().as_bytes());
+    let out = c.cmd(&["check"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("warning: "), "{err}");
+    assert!(
+        err.contains("contacts.csv:3: `Montgomeryshire and GlyndÅµr`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("remove `encoding = \"windows-1252\"`"),
+        "{err}"
+    );
+    assert!(!c
+        .cmd(&["check", "--strict"])
+        .output()
+        .unwrap()
+        .status
+        .success());
+}
+
+#[test]
+fn too_few_fields_are_explained_as_a_missing_value_or_a_line_break() {
+    let data = "title,first_name,last_name,state,email\n\
+        Senator,Ann,Smith,Vermont,ann.smith@example.org\n\
+        Senator,Bob,\"Jones\n\",Ohio,bob@example.org\n\
+        Senator,Cy,Ohio\n\
+        Kent,cy@example.org\n";
+    let c = Campaign::with(fixture::CONFIG, TEXT, data.as_bytes());
+    let out = c.cmd(&["check"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "contacts.csv:5: this row has 3 fields but the header has 5: a value is missing"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("line break inside an unquoted value"), "{err}");
+    assert!(!err.contains("contains the delimiter"), "{err}");
+}
