@@ -117,22 +117,14 @@ impl ContactReader {
             ));
         }
         let mut names = Vec::with_capacity(header.len());
-        for (i, raw) in header.iter().enumerate() {
+        for raw in header.iter() {
             let name = std::str::from_utf8(raw).map_err(|_| not_utf8(place, 1))?;
             // csv strips a UTF-8 BOM itself, but only for UTF-8 input read
             // directly; a decoded stream may still carry one.
-            let name = name.trim_start_matches('\u{feff}').trim().to_string();
-            if !name.is_empty() && names.contains(&name) {
-                return Err(Diagnostic::error(
-                    format!("{place}:1"),
-                    format!(
-                        "column {} repeats the header `{name}`; rename one of them",
-                        i + 1
-                    ),
-                ));
-            }
-            names.push(name);
+            names.push(name.trim_start_matches('\u{feff}').trim().to_string());
         }
+        let names = row::number_repeats(names, &cfg.email_column, &CONTACT_FORM_COLUMNS)
+            .map_err(|message| Diagnostic::error(format!("{place}:1"), message))?;
         let snake: Vec<String> = names.iter().map(|n| snake_case(n)).collect();
         let mut columns = Columns {
             snake,

@@ -226,3 +226,188 @@ fn too_few_fields_are_explained_as_a_missing_value_or_a_line_break() {
     assert!(err.contains("line break inside an unquoted value"), "{err}");
     assert!(!err.contains("contains the delimiter"), "{err}");
 }
+
+// ---------------------------------------------------------------------------
+// docs/representatives.md: each publisher's `[contacts]` section, read from
+// the page itself, against a file with that publisher's header and quirks.
+
+/// The `[contacts]` snippet under `<!-- fixture: NAME -->` in the page.
+fn snippet(name: &str) -> String {
+    let page = include_str!("../docs/representatives.md");
+    let marker = format!("<!-- fixture: {name} -->\n```toml\n");
+    let start = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {marker:?} in the page"))
+        + marker.len();
+    let len = page[start..].find("```").expect("the block ends");
+    page[start..start + len].to_string()
+}
+
+/// A campaign over `file` written where the snippet's `path` says.
+fn publisher_campaign(name: &str, file: &[u8]) -> Campaign {
+    let contacts = snippet(name);
+    let path = contacts
+        .lines()
+        .find_map(|l| l.strip_prefix("path = "))
+        .expect("a path")
+        .trim_matches('"')
+        .to_string();
+    let config = format!(
+        "[campaign]\nname = \"{name}\"\nsubject = \"A letter to {{{{ to_name }}}}\"\ntext = \"letter.txt.tera\"\n\n[sender]\nfrom = \"Test Group <letters@example.org>\"\n\n{contacts}\n[vars]\nto_name = \"you\"\n"
+    );
+    let c = Campaign::with(
+        &config,
+        "Dear representative,\n\nHuman rights first.\n",
+        b"",
+    );
+    c.write(&path, file);
+    c
+}
+
+/// `check`'s summary line and the To lines `preview` shows.
+fn check_and_preview(c: &Campaign) -> (String, String) {
+    let out = c.cmd(&["check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summary = stdout(&out);
+    let out = c.cmd(&["preview"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    (summary, stdout(&out))
+}
+
+const OPENSTATES_HEADER: &str = "id,name,current_party,current_district,current_chamber,given_name,family_name,gender,email,biography,birth_date,death_date,image,links,sources,capitol_address,capitol_voice,capitol_fax,district_address,district_voice,district_fax,twitter,youtube,instagram,facebook,wikidata";
+
+#[test]
+fn openstates_snippet_reads_the_published_file() {
+    let file = [
+        OPENSTATES_HEADER,
+        "ocd-person/a76e0c0e-81d3-4f3b-8cc8-b8360d3cecb4,Aarón Ortega,Democratic,1,lower,Aarón,Ortega,Male,district@rep-ortega.example.com,,1991-06-18,,https://cdn.example.org/members/{D96B0DF9-0E06}.jpg,https://ilga.example.gov/a;https://x.example.org/%C3%81,https://ilga.example.gov/src,,,,\"2500 S. Main St., Suite 1, Chicago, IL 60608\",773-555-0100,,,,,,Q1",
+        "ocd-person/0b2e1f4a-0000-4000-8000-000000000001,Darla Hill,Republican,At-Large,upper,Darla,Hill,Female,,,,,,,,,,,,,,,,,,",
+        "ocd-person/0b2e1f4a-0000-4000-8000-000000000002,María de Lourdes Santos Negrón,Partido Independentista Puertorriqueño,At-Large,upper,María de Lourdes,Santos Negrón,Female,msantos@senado.example.org,,,,,,,,,,,,,,,,,",
+    ]
+    .join("\r\n")
+        + "\r\n";
+    let c = publisher_campaign("openstates", file.as_bytes());
+    let (summary, preview) = check_and_preview(&c);
+    assert!(
+        summary.contains("2 letters ready, 1 office unreachable"),
+        "{summary}"
+    );
+    assert!(
+        preview.contains("Aarón Ortega <district@rep-ortega.example.com>"),
+        "{preview}"
+    );
+    assert!(
+        preview.contains("María de Lourdes Santos Negrón <msantos@senado.example.org>"),
+        "{preview}"
+    );
+}
+
+#[test]
+fn uk_snippet_reads_the_published_file() {
+    let c = publisher_campaign("uk", uk_file().as_bytes());
+    let (summary, preview) = check_and_preview(&c);
+    assert!(
+        summary.contains("2 letters ready, 1 office unreachable"),
+        "{summary}"
+    );
+    assert!(
+        preview.contains("Ann Smith <ann.smith.mp@parliament.example>"),
+        "{preview}"
+    );
+}
+
+const EU_HEADER: &str = "dxid,country,first_name,last_name,email,birthdate,gender,eugroup,party,phone,office,committee,substitute,delegation,twitter,epid,since,AFCO,AFET,AGRI,AIDA,ANIT,BECA,BUDG,CONT,COVI,CULT,DEVE,DROI,ECON,EMPL,ENVI,FEMM,FISC,IMCO,ING2,INGE,INTA,ITRE,JURI,LIBE,PECH,PEGA,PETI,REGI,SANT,SEDE,TRAN";
+
+#[test]
+fn eu_snippet_reads_the_published_file() {
+    let committees = |v: &str| vec![v; 31].join(",");
+    // LF line ends and no line break after the last row.
+    let file = [
+        EU_HEADER.to_string(),
+        format!("5k9_h,fr,Christelle,BAYARD,christelle.bayard@europarl.example,1962-09-06,,Patriots,Rassemblement national,003222845022,,\"AGRI|FISC\",,,x.com/cbayard,197000,2024-07-16,{}", committees("")),
+        format!("7q2_p,pl,Łucja,MARCZUŁAJTIS-WALCZAK,lucja.mw@europarl.example,,F,EPP,Platforma,,,,,,lucjamw,197001,2024-07-16,{}", committees("M")),
+        format!("9z1_e,el,Νίκος,ΠΑΠΑΔΟΠΟΥΛΟΣ,nikos.p@europarl.example,,M,NI,Εθνικό Λαϊκό Μέτωπο,,,,,,,197002,2024-07-16,{}", committees("S")),
+    ]
+    .join("\n");
+    let c = publisher_campaign("eu", file.as_bytes());
+    let (summary, preview) = check_and_preview(&c);
+    assert!(
+        summary.contains("3 letters ready, 0 errors, 0 warnings"),
+        "{summary}"
+    );
+    assert!(
+        preview.contains("MARCZUŁAJTIS-WALCZAK <lucja.mw@europarl.example>"),
+        "{preview}"
+    );
+    assert!(preview.contains("Νίκος ΠΑΠΑΔΟΠΟΥΛΟΣ"), "{preview}");
+}
+
+const REPRESENT_HEADER: &str = "District name,Primary role,Name,First name,Last name,Gender,Party name,Email,Photo URL,Source URL,Website,Facebook,Instagram,Twitter,LinkedIn,YouTube,Office type,Address,Phone,Fax,Office type,Address,Phone,Fax";
+
+fn represent_file() -> String {
+    [
+        REPRESENT_HEADER,
+        "Laurier—Sainte-Marie,MP,Hélène Côté,Hélène,Côté,F,Liberal,helene.cote@parl.example,,https://www.ourcommons.example/members,,,,,,,legislature,\"House of Commons\r\nOttawa ON  K1A 0A6\",1 613-555-0101,1 613-555-0102,constituency,\"1 Rue Exemple\r\nMontréal QC  H2X 1X1\",1 514-555-0103,",
+        "Nunavut,MP,Lori Idlout,Lori,Idlout,F,NDP,lori.idlout@parl.example,,,,,,,,,legislature,\"House of Commons\r\nOttawa ON  K1A 0A6\",1 613-555-0104,,,,,",
+    ]
+    .join("\r\n")
+        + "\r\n"
+}
+
+#[test]
+fn represent_snippet_reads_the_published_windows_1252_file() {
+    // Windows-1252, as Represent writes it when every name fits.
+    let text = represent_file().replace('—', "-");
+    let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&text);
+    assert!(!unmappable);
+    let c = publisher_campaign("represent", &bytes);
+    let (summary, preview) = check_and_preview(&c);
+    assert!(
+        summary.contains("2 letters ready, 0 errors, 0 warnings"),
+        "{summary}"
+    );
+    assert!(
+        preview.contains("Hélène Côté <helene.cote@parl.example>"),
+        "{preview}"
+    );
+
+    // The repeated office columns are numbered variables.
+    c.write(
+        "letter.txt.tera",
+        "{{ address }}\n--\n{{ address_2 }}\n".as_bytes(),
+    );
+    let out = c.cmd(&["preview", "--limit", "1"]).output().unwrap();
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "House of Commons\nOttawa ON  K1A 0A6\n--\n1 Rue Exemple\nMontréal QC  H2X 1X1"
+        ),
+        "{text}"
+    );
+
+    // A UTF-8 file (a name did not fit Windows-1252) under the same
+    // snippet: the warning says to remove `encoding`.
+    c.write("contacts/house-of-commons.csv", represent_file().as_bytes());
+    let out = c.cmd(&["check"]).output().unwrap();
+    let err = stderr(&out);
+    assert!(
+        err.contains("contacts/house-of-commons.csv:2:")
+            && err.contains("remove `encoding = \"windows-1252\"`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn congress_snippet_reads_the_published_file_as_forms_only() {
+    let c = publisher_campaign("congress", congress_file().as_bytes());
+    let (summary, preview) = check_and_preview(&c);
+    assert!(
+        summary
+            .contains("0 letters ready, 1 office to reach by contact form, 2 offices unreachable"),
+        "{summary}"
+    );
+    assert!(
+        preview.contains("1 office takes only a contact form"),
+        "{preview}"
+    );
+}

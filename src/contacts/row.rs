@@ -52,6 +52,41 @@ impl Columns {
     }
 }
 
+/// Header names with repeats numbered: the second `Address` becomes
+/// `Address 2` (variable `address_2`), and so on. Publishers repeat a
+/// block of columns per office (Represent, Canada: `Office type, Address,
+/// Phone, Fax` once per office). A repeated address or contact-form column
+/// stays an error: which one to write to would be a guess.
+pub(super) fn number_repeats(
+    names: Vec<String>,
+    email_column: &str,
+    form_columns: &[&str],
+) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        let seen = names[..i]
+            .iter()
+            .filter(|n| !n.is_empty() && *n == name)
+            .count();
+        if seen == 0 {
+            out.push(name.clone());
+            continue;
+        }
+        let numbered = format!("{name} {}", seen + 1);
+        let key = name.eq_ignore_ascii_case(email_column.trim())
+            || snake_case(name) == snake_case(email_column)
+            || form_columns.contains(&snake_case(name).as_str());
+        if key || names.contains(&numbered) {
+            return Err(format!(
+                "column {} repeats the header `{name}`; rename one of them",
+                i + 1
+            ));
+        }
+        out.push(numbered);
+    }
+    Ok(out)
+}
+
 /// One addressable row of the contacts file.
 #[derive(Debug, Clone)]
 pub struct Recipient {
@@ -138,4 +173,53 @@ pub enum Row {
     /// A problem: an error (bad address, ragged row) or a warning
     /// (duplicate, garbled text).
     Problem(Diagnostic),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn repeated_columns_are_numbered_but_not_the_address() {
+        let got = number_repeats(
+            names(&[
+                "Name",
+                "Email",
+                "Office type",
+                "Address",
+                "Office type",
+                "Address",
+                "Address",
+            ]),
+            "email",
+            &["contact_form"],
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            names(&[
+                "Name",
+                "Email",
+                "Office type",
+                "Address",
+                "Office type 2",
+                "Address 2",
+                "Address 3"
+            ])
+        );
+        let e = number_repeats(names(&["email", "x", "email"]), "email", &[]).unwrap_err();
+        assert!(e.contains("column 3 repeats the header `email`"), "{e}");
+        let e = number_repeats(
+            names(&["a", "contact_form", "contact_form"]),
+            "email",
+            &["contact_form"],
+        )
+        .unwrap_err();
+        assert!(e.contains("column 3"), "{e}");
+        assert!(number_repeats(names(&["a", "a 2", "a"]), "email", &[]).is_err());
+    }
 }
