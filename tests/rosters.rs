@@ -411,3 +411,150 @@ fn congress_snippet_reads_the_published_file_as_forms_only() {
         "{preview}"
     );
 }
+
+// ---------------------------------------------------------------------------
+// `repmail forms --html`: the volunteers' kit.
+
+/// The page's text between `from` and the next `to`.
+fn between<'a>(page: &'a str, from: &str, to: &str) -> &'a str {
+    let start = page.find(from).unwrap_or_else(|| panic!("no {from:?}")) + from.len();
+    let len = page[start..].find(to).expect("the end");
+    &page[start..start + len]
+}
+
+#[test]
+fn forms_kit_for_congress_links_each_form_with_its_letter() {
+    let c = Campaign::with(CONGRESS_CONFIG, CONGRESS_TEXT, congress_file().as_bytes());
+    let target = c.path("kit.html");
+    let out = c
+        .cmd(&["forms", "--html", target.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("1 office to reach by contact form, 2 unreachable"),
+        "{}",
+        stdout(&out)
+    );
+    let page = std::fs::read_to_string(&target).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    // The form as a link, its `&` and `<` escaped in the attribute.
+    let href = between(&page, "<a href=\"", "\"");
+    assert!(
+        href.starts_with("https:") && href.contains("topic=a&amp;b=&lt;c&gt;"),
+        "{href}"
+    );
+    // The personalised subject and letter, ready to copy.
+    assert!(
+        page.contains("value=\"A letter to Eleanor Whitcombe\""),
+        "{page}"
+    );
+    assert_eq!(
+        between(&page, "<textarea id=\"letter-1\" readonly>", "</textarea>"),
+        "Dear Eleanor Whitcombe (VT),\n\nHuman rights first.\n"
+    );
+    assert!(page.contains("data-copy=\"letter-1\""));
+    // Then the unreachable offices, by name, escaped.
+    let unreachable = between(&page, "<h2>Unreachable</h2>", "</ul>");
+    assert!(
+        unreachable.contains("Eric A. &quot;Rick&quot; Crawford"),
+        "{unreachable}"
+    );
+    assert!(
+        unreachable.contains("Sanford D. Bishop, Jr."),
+        "{unreachable}"
+    );
+    // Offline: nothing loaded from anywhere.
+    for external in ["src=", "<link", "@import", "url(", "<iframe", "<img"] {
+        assert!(!page.contains(external), "{external}");
+    }
+    assert!(page.contains("default-src 'none'"));
+
+    // Without --html: the list on the terminal.
+    let out = c.cmd(&["forms"]).output().unwrap();
+    assert!(
+        stdout(&out)
+            .contains("line     2  Eleanor Whitcombe  https://whitcombe.senate.example/contact"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn forms_kit_keeps_hostile_names_and_forms_inert() {
+    let file = "name,email,contact_form\n\
+        \"<script>alert(1)</script>\",,https://a.example.org/form\n\
+        \"</textarea><img src=x onerror=alert(1)>\",,javascript:alert(document.domain)\n\
+        \"x\"\" onmouseover=\"\"alert(1)\",,https://c.example.org/?q=\"><b>\n\
+        Mailed,mailed@example.org,\n";
+    let config = r#"
+[campaign]
+name = "hostile"
+subject = "For {{ name }}"
+text = "letter.txt.tera"
+
+[sender]
+from = "Test Group <letters@example.org>"
+
+[contacts]
+path = "contacts.csv"
+name = "{{ name }}"
+"#;
+    let c = Campaign::with(config, "Dear {{ name }},\n", file.as_bytes());
+    let target = c.path("kit.html");
+    let out = c
+        .cmd(&["forms", "--html", target.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let page = std::fs::read_to_string(&target).unwrap();
+    let body = between(&page, "<body>", "<script>");
+    for live in [
+        "<script>alert",
+        "<img",
+        "</textarea><",
+        "onmouseover=\"",
+        "<b>",
+        "href=\"javascript",
+    ] {
+        assert!(!body.contains(live), "{live} is live in:\n{body}");
+    }
+    assert!(body.contains("&lt;script&gt;alert(1)&lt;"), "{body}");
+    // The `javascript:` form is shown as text, never as a link.
+    assert_eq!(body.matches("<a href=").count(), 2, "{body}");
+    assert!(body.contains("not a web address: check line 3"), "{body}");
+    // The addressed row gets the email, not the kit.
+    assert!(!body.contains("Mailed"), "{body}");
+}
+
+#[test]
+fn forms_refuses_an_incomplete_kit_and_never_overwrites_the_contacts() {
+    // A letter that cannot render for an office is an error naming its line.
+    let c = Campaign::with(
+        CONGRESS_CONFIG,
+        "Dear {{ full_name }} of {{ county }},\n",
+        congress_file().as_bytes(),
+    );
+    let target = c.path("kit.html");
+    let out = c
+        .cmd(&["forms", "--html", target.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("contacts.csv:2") && err.contains("county"),
+        "{err}"
+    );
+    assert!(!target.exists(), "nothing half-written");
+
+    let c = Campaign::with(CONGRESS_CONFIG, CONGRESS_TEXT, congress_file().as_bytes());
+    let before = std::fs::read(c.path("contacts.csv")).unwrap();
+    let out = c
+        .cmd(&["forms", "--html", c.path("contacts.csv").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("choose another file name"));
+    assert_eq!(std::fs::read(c.path("contacts.csv")).unwrap(), before);
+}

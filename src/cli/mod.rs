@@ -24,6 +24,7 @@ macro_rules! tell {
 
 mod check;
 mod exit;
+mod forms;
 mod init;
 mod log;
 mod preview;
@@ -75,6 +76,8 @@ pub enum Command {
     Send(send::SendArgs),
     /// Review the delivery log: who was sent, deferred, failed, unknown
     Log(log::LogArgs),
+    /// The offices that take only a web form: their letters, ready to paste
+    Forms(forms::FormsArgs),
     /// Create a new campaign folder from the example campaign
     Init {
         /// Folder to create (default: the current folder)
@@ -114,6 +117,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Preview(args) => preview::run(&cli.config, args, out),
         Command::Send(args) => send::run(&cli.config, args, out),
         Command::Log(args) => log::run(&cli.config, args, out),
+        Command::Forms(args) => forms::run(&cli.config, args, out),
         Command::Init { dir } => init::run(dir, out),
     };
     match result {
