@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use lettre::message::Mailbox;
 use serde::Deserialize;
 
+mod keys;
+
 /// Default steady pace: well below what consumer providers tolerate.
 pub const DEFAULT_PER_MINUTE: u32 = 20;
 /// Default burst: none, a steady pace.
@@ -51,6 +53,14 @@ pub enum ConfigError {
         line: usize,
         /// What is wrong, naming the key.
         message: String,
+    },
+    /// Several problems, each with its line, found in one pass.
+    #[error("{} problems in {}; fix them all, then run again:\n{}", .problems.len(), .path.display(), .problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Many {
+        /// The file.
+        path: PathBuf,
+        /// Each problem, in file order (`Parse` errors).
+        problems: Vec<ConfigError>,
     },
     /// A value is present but not usable.
     #[error("{path}: key `{key}`: {message}")]
@@ -321,8 +331,15 @@ impl Campaign {
         Campaign::parse(path, &text)
     }
 
-    /// Validates `text` as if read from `path` (used for the embedded example).
+    /// Validates `text` as if read from `path` (used for the embedded
+    /// example). Every unknown key and bad value is reported at once, each
+    /// with its line.
     pub fn parse(path: &Path, text: &str) -> Result<Campaign, ConfigError> {
+        keys::parse_all(path, text, Campaign::parse_typed)
+    }
+
+    /// Reads `text` into the typed sections; stops at the first problem.
+    fn parse_typed(path: &Path, text: &str) -> Result<Campaign, ConfigError> {
         let raw: RawFile = toml::from_str(text).map_err(|e| {
             let line = e
                 .span()
@@ -350,10 +367,10 @@ fn parse_message(e: &toml::de::Error) -> String {
     let msg = e.message().trim().to_string();
     if msg.starts_with("unknown field") {
         format!(
-            "{msg}; remove it or fix its spelling (every key is documented in config.example.toml)"
+            "{msg}; remove it or fix its spelling (every key is documented in the comments of the campaign file `repmail init` writes)"
         )
     } else if msg.starts_with("missing field") {
-        format!("{msg}; this key is required (see config.example.toml)")
+        format!("{msg}; this key is required (see the comments of the campaign file `repmail init` writes)")
     } else {
         msg
     }

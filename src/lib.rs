@@ -11,6 +11,7 @@ pub mod contacts;
 pub mod credentials;
 pub mod diag;
 pub mod diagnose;
+pub mod forms;
 pub mod ledger;
 pub mod pages;
 pub mod plan;

@@ -5,11 +5,17 @@ use std::path::{Path, PathBuf};
 use crate::credentials::AuthMethod;
 use crate::providers::{Host, Provider};
 
-/// The example campaign, as shipped in the repository: (path in the new
-/// folder, contents). The config becomes `repmail.toml`, the name `repmail`
-/// looks for by default.
-pub const EXAMPLE: [(&str, &str); 4] = [
-    ("repmail.toml", include_str!("../config.example.toml")),
+/// The repository's example campaign file, which [`campaign_file`] turns
+/// into the new campaign's own.
+const EXAMPLE_CONFIG: &str = include_str!("../config.example.toml");
+
+/// The name of the campaign file `init` writes: the one `repmail` reads
+/// when `--config` is not given.
+pub const CAMPAIGN_FILE: &str = "repmail.toml";
+
+/// The other files of the example campaign, as shipped in the repository:
+/// (path in the new folder, contents).
+pub const EXAMPLE: [(&str, &str); 3] = [
     (
         "templates/letter.txt.tera",
         include_str!("../templates/letter.txt.tera"),
@@ -40,6 +46,23 @@ pub enum InitError {
     },
 }
 
+/// The example's campaign file as the new campaign's own: its comments
+/// speak of `repmail.toml` and commands without `--config`, not of the
+/// repository's `config.example.toml`, which is not in the new folder.
+pub fn campaign_file() -> String {
+    const FOR_THE_EXAMPLE: &str =
+        "# For your own campaign, copy this file (e.g. to repmail.toml, the default
+# name, so --config can be left out), edit it, and run the three commands
+# above again.";
+    const FOR_THIS_CAMPAIGN: &str =
+        "# This is your campaign's file, repmail.toml: repmail reads it from the
+# current folder (elsewhere, pass --config PATH). Edit it and the files
+# beside it, and run the three commands above again.";
+    EXAMPLE_CONFIG
+        .replace("repmail --config config.example.toml ", "repmail ")
+        .replace(FOR_THE_EXAMPLE, FOR_THIS_CAMPAIGN)
+}
+
 /// Writes the example campaign into `dir` (created if needed) and returns
 /// the files written. Refuses before writing anything if any would be
 /// overwritten.
@@ -50,16 +73,13 @@ pub fn init(dir: &Path) -> Result<Vec<PathBuf>, InitError> {
 /// Like [`init`], with the `[smtp]` and `[rate]` of the example campaign
 /// set up for `provider`'s preset.
 pub fn init_with(dir: &Path, provider: Option<&Provider>) -> Result<Vec<PathBuf>, InitError> {
-    let config = provider.map(|p| with_provider(EXAMPLE[0].1, p));
-    let targets: Vec<(PathBuf, &str)> = EXAMPLE
-        .iter()
-        .map(|(p, c)| {
-            let c = match (&config, *p) {
-                (Some(text), "repmail.toml") => text.as_str(),
-                _ => c,
-            };
-            (dir.join(p), c)
-        })
+    let mut config = campaign_file();
+    if let Some(p) = provider {
+        config = with_provider(&config, p);
+    }
+    let targets: Vec<(PathBuf, &str)> = std::iter::once((CAMPAIGN_FILE, config.as_str()))
+        .chain(EXAMPLE)
+        .map(|(p, c)| (dir.join(p), c))
         .collect();
     if let Some((p, _)) = targets.iter().find(|(p, _)| p.exists()) {
         return Err(InitError::Exists(p.clone()));
@@ -128,7 +148,7 @@ mod tests {
     #[test]
     fn every_preset_scaffolds_a_campaign_that_loads() {
         for p in crate::providers::PROVIDERS {
-            let text = with_provider(EXAMPLE[0].1, p);
+            let text = with_provider(&campaign_file(), p);
             assert!(
                 text.contains(&format!("provider = \"{}\"", p.name)),
                 "{}",
@@ -143,5 +163,21 @@ mod tests {
             assert_eq!(c.rate.per_minute, p.per_minute, "{}", p.name);
             assert_eq!(c.rate.daily_cap, p.daily_cap, "{}", p.name);
         }
+    }
+
+    #[test]
+    fn the_campaign_file_speaks_of_itself() {
+        let text = campaign_file();
+        assert!(
+            !text.contains("config.example"),
+            "a line of config.example.toml names itself; teach campaign_file() to rewrite it"
+        );
+        assert!(text.contains("#   repmail check "), "{text}");
+        assert!(text.contains("This is your campaign's file, repmail.toml"));
+        // Only comments change: the same campaign.
+        let path = Path::new("/c/repmail.toml");
+        let a = crate::config::Campaign::parse(path, &text).unwrap();
+        let b = crate::config::Campaign::parse(path, EXAMPLE_CONFIG).unwrap();
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
     }
 }

@@ -24,6 +24,7 @@ macro_rules! tell {
 
 mod check;
 mod exit;
+mod forms;
 mod init;
 mod log;
 mod preview;
@@ -76,6 +77,8 @@ pub enum Command {
     Send(send::SendArgs),
     /// Review the delivery log: who was sent, deferred, failed, unknown
     Log(log::LogArgs),
+    /// The offices that take only a web form: their letters, ready to paste
+    Forms(forms::FormsArgs),
     /// Create a new campaign folder from the example campaign
     Init {
         /// Folder to create (default: the current folder)
@@ -119,6 +122,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Send(args) => send::run(&cli.config, args, out),
         Command::Log(args) => log::run(&cli.config, args, out),
         Command::Init { dir, provider } => init::run(dir, provider.as_deref(), out),
+        Command::Forms(args) => forms::run(&cli.config, args, out),
     };
     match result {
         Ok(code) => code.into(),

@@ -30,7 +30,7 @@ fn color(outcome: Outcome) -> &'static str {
         Outcome::Deferred => "var(--deferred)",
         Outcome::Failed => "var(--failed)",
         Outcome::Unknown => "var(--unknown)",
-        Outcome::Never => "var(--never)",
+        Outcome::Never | Outcome::Form | Outcome::Unreachable => "var(--never)",
     }
 }
 

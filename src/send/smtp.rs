@@ -25,7 +25,7 @@ pub use crate::credentials::Secret;
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
     /// `[smtp]` is missing.
-    #[error("the campaign file has no [smtp] section; add one with at least `host` (see config.example.toml)")]
+    #[error("the campaign file has no [smtp] section; add one with at least `host` (the README's configuration reference lists every key)")]
     NoSmtp,
     /// Credentials over an unencrypted connection to another machine.
     #[error("refusing to send the password for `{user}` unencrypted to {host}: set `security = \"starttls\"` or `\"tls\"` under [smtp] (plain connections with a password are allowed only to this machine)")]
