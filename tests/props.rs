@@ -586,6 +586,9 @@ fn duplicate_addresses_get_one_letter_from_their_first_row_and_each_repeat_is_re
                         prop_assert_eq!(&d.place, &format!("{PLACE}:{line}"));
                         prop_assert!(d.message.contains("duplicate"), "{}", d);
                     }
+                    Row::Office(o) => {
+                        prop_assert!(false, "{} (line {}) taken for an office without an address: {:?}", e, line, o);
+                    }
                 }
             }
         }
