@@ -183,6 +183,11 @@ pub fn explain(fault: Fault, detail: &str, smtp: Option<&Smtp>) -> Explanation {
             format!("{host} refused the username or password of {account}"),
             "check `username` under [smtp] and the password (password_command, password_env or what you typed); many providers need an app password here".into(),
         ),
+        Some(Refusal::NoAuthOffered) if oauth => Explanation {
+            what: format!("{host} offers no XOAUTH2 sign-in (its reply to EHLO lists no such AUTH method)"),
+            todo: "check `host`, `port` and `security` under [smtp] (many servers offer AUTH only after STARTTLS), or sign in with `auth = \"password\"` if this server takes one".into(),
+            server_said: None,
+        },
         Some(Refusal::NoAuthOffered) => Explanation {
             what: format!("{host} offers no way to sign in (no AUTH in its reply to EHLO), but `username` is set"),
             todo: "if this server takes mail without signing in (a relay on your own network), remove `username` under [smtp]; otherwise check `host`, `port` and `security` — many servers offer AUTH only after STARTTLS".into(),

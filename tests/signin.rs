@@ -259,8 +259,11 @@ fn password_command_signs_in_with_plain() {
     );
     let c0 = campaign(&server, &pki, "", 1, "");
     c0.write("pw.txt", format!("{PASSWORD}\n").as_bytes());
+    // The first `cat` reads the command's standard input: it must be
+    // empty (no terminal, nothing of repmail's own input), or the
+    // password would start with what was typed.
     let smtp = format!(
-        "username = \"letters\"\npassword_command = \"cat '{}'\"\npassword_env = \"REPMAIL_TEST_UNSET\"",
+        "username = \"letters\"\npassword_command = \"cat; cat '{}'\"",
         c0.path("pw.txt").display()
     );
     let c = campaign(&server, &pki, &smtp, 3, FAST);
@@ -269,6 +272,7 @@ fn password_command_signs_in_with_plain() {
     let out = c
         .cmd(&["-v", "-v", "send", "--yes"])
         .env("REPMAIL_SMTP_PASSWORD", "wrong")
+        .write_stdin("typed-on-stdin\n")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -281,7 +285,7 @@ fn password_command_signs_in_with_plain() {
     // The dry run says where the password comes from, running nothing.
     let dry = c.cmd(&["send", "--dry-run"]).output().unwrap();
     let plan = stdout(&dry);
-    assert!(plan.contains("from password_command `cat"), "{plan}");
+    assert!(plan.contains("from password_command `cat;"), "{plan}");
     assert!(!plan.contains(PASSWORD), "{plan}");
 }
 

@@ -45,6 +45,9 @@ pub fn run(config: &Path, strict: bool, out: Output) -> anyhow::Result<Exit> {
                     smtp.username.as_deref().unwrap_or("")
                 )
             }
+            // Often checked before the password is set: a note, not a
+            // warning that `--strict` would fail on.
+            Some(Readiness::NotNow(why)) if !out.quiet => say!("sign-in: not ready now: {why}"),
             Some(Readiness::Missing(why)) => {
                 problems.add(Diagnostic::warning(&place, format!("sign-in: {why}")))
             }

@@ -290,7 +290,7 @@ fn print_plan(
                 Some(Readiness::Ready(how)) => {
                     tell!("sign-in    {} {how}", s.auth.as_str())
                 }
-                Some(Readiness::Missing(why)) => {
+                Some(Readiness::Missing(why) | Readiness::NotNow(why)) => {
                     tell!("sign-in    {} NOT READY: {why}", s.auth.as_str())
                 }
                 None => {}

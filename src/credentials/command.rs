@@ -71,22 +71,27 @@ fn quote(stderr: &str) -> String {
 /// The first word of a shell command: the program `sh -c` will run (a
 /// leading `VAR=value` is skipped).
 pub(super) fn program_of(cmd: &str) -> Option<String> {
-    cmd.split_whitespace()
+    // The first command ends at a shell operator: `cat; cat file` runs `cat`.
+    let first = cmd.split([';', '|', '&', '<', '>', '(', ')']).next()?;
+    first
+        .split_whitespace()
         .find(|w| !w.contains('=') || w.starts_with('='))
         .map(|w| w.trim_matches(|c| c == '"' || c == '\'').to_string())
+        .filter(|w| !w.is_empty())
 }
 
-/// Whether `program` exists: a path, a shell builtin, or on PATH.
+/// Whether `program` exists: a path, a shell builtin, or on PATH (the
+/// shell's default path when PATH is not set).
 pub(super) fn found(program: &str) -> bool {
-    const BUILTINS: &[&str] = &["echo", "printf", "cat", "exec", "eval", "test", "[", "."];
+    const BUILTINS: &[&str] = &["echo", "printf", "read", "exec", "eval", "test", "[", "."];
     if BUILTINS.contains(&program) {
         return true;
     }
     if program.contains('/') {
         return Path::new(program).is_file();
     }
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+    let paths = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
 }
 
 /// Runs `cmd` with `sh -c`, no terminal (standard input is empty), and
@@ -246,5 +251,7 @@ mod tests {
         assert_eq!(program_of("FOO=1 oama access x").as_deref(), Some("oama"));
         assert_eq!(program_of("  'gcloud' auth").as_deref(), Some("gcloud"));
         assert_eq!(program_of("   "), None);
+        assert_eq!(program_of("cat; cat pw.txt").as_deref(), Some("cat"));
+        assert_eq!(program_of("pass show x|head -1").as_deref(), Some("pass"));
     }
 }

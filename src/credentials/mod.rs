@@ -88,8 +88,11 @@ pub enum Source {
 pub enum Readiness {
     /// It is there (variable set, command found on PATH).
     Ready(String),
-    /// It is not: what to do.
+    /// It is not, and cannot be as configured: what to fix.
     Missing(String),
+    /// It is not there now (the variable is unset and there is no
+    /// terminal to ask on) but may be when `send` runs: what to set.
+    NotNow(String),
 }
 
 /// What the sign-in needs: the settings of `[smtp]` that concern it.
@@ -154,7 +157,7 @@ impl Settings {
             Source::Prompt { env } if terminal => Readiness::Ready(format!(
                 "asked on the terminal when sending ({env} is not set; or set password_command)"
             )),
-            Source::Prompt { env } => Readiness::Missing(format!(
+            Source::Prompt { env } => Readiness::NotNow(format!(
                 "no password: {env} is not set and there is no terminal to ask on; set {env} or password_command"
             )),
         }
@@ -235,6 +238,6 @@ mod tests {
         assert!(matches!(s.readiness(true), Readiness::Missing(_)));
         let s = settings(AuthMethod::Password, None, None);
         assert!(matches!(s.readiness(true), Readiness::Ready(_)));
-        assert!(matches!(s.readiness(false), Readiness::Missing(_)));
+        assert!(matches!(s.readiness(false), Readiness::NotNow(_)));
     }
 }

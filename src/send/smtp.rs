@@ -36,7 +36,7 @@ pub enum SetupError {
         host: String,
     },
     /// `username` is set but no password was found.
-    #[error("no password for `{user}`: set the environment variable {var} (or run on a terminal to be asked)")]
+    #[error("no password for `{user}`: set `password_command` under [smtp] or the environment variable {var} (or run on a terminal to be asked)")]
     NoPassword {
         /// Account.
         user: String,
