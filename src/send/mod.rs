@@ -7,6 +7,7 @@
 //! transactions and writes their outcome rows. Only this loop writes the
 //! ledger, so rows are never interleaved or lost.
 
+pub mod connection;
 mod outcome;
 mod pace;
 mod smtp;
@@ -19,9 +20,10 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+pub use connection::{Auth, Failure, NoAuth, Password};
 pub use outcome::{classify, Fault, Outcome};
 pub use pace::{estimate, DailyCap, Pacer, DAILY_WINDOW};
-pub use smtp::{is_loopback, password_from_env, Secret, SetupError, Transport};
+pub use smtp::{is_loopback, Secret, SetupError, Transport};
 
 use crate::config::Retry;
 use crate::contacts::Recipient;
@@ -137,13 +139,12 @@ pub struct Dispatcher<'a> {
 }
 
 /// A transaction that ended: the job, its envelope recipient and
-/// Message-ID, and lettre's result (`None`: timed out).
+/// Message-ID, and the transaction's result.
 struct Finished {
     job: Job,
     email: String,
     message_id: String,
-    result:
-        Option<Result<lettre::transport::smtp::response::Response, lettre::transport::smtp::Error>>,
+    result: Result<lettre::transport::smtp::response::Response, Failure>,
 }
 
 /// What to do with the next job when the daily cap is near.
@@ -169,7 +170,6 @@ struct Run<'l> {
     delivered_once: bool,
     cap: Option<DailyCap>,
     settings: Settings,
-    timeout_secs: u64,
 }
 
 impl Dispatcher<'_> {
@@ -209,7 +209,6 @@ impl Dispatcher<'_> {
             delivered_once: false,
             cap,
             settings,
-            timeout_secs: transport.timeout().as_secs(),
         };
         let mut in_flight = FuturesUnordered::new();
         // Ctrl-C is a change to true; a closed channel (no handler) is not.
@@ -333,6 +332,7 @@ impl Dispatcher<'_> {
             });
         }
 
+        transport.close().await;
         let mut report = run.report;
         report.not_attempted = run.queue.len();
         // Retries still waiting when the run stopped end deferred: their
@@ -399,7 +399,7 @@ impl Run<'_> {
             result,
         } = done;
         let attempt = self.ledger.ledger().attempts(&email);
-        let outcome = classify(result, self.timeout_secs, self.delivered_once);
+        let outcome = classify(result, self.delivered_once);
         let (status, detail) = match &outcome {
             Outcome::Sent { .. } => (Status::Sent, outcome.detail().to_string()),
             Outcome::Transient { .. } => (Status::Deferred, outcome.detail().to_string()),

@@ -2,6 +2,10 @@
 
 use lettre::transport::smtp::response::Response;
 
+use crate::diagnose::Refusal;
+
+use super::connection::Failure;
+
 /// What one transaction came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -53,6 +57,9 @@ pub enum Fault {
     /// The client refused something about the session (e.g. no usable
     /// AUTH mechanism).
     Session,
+    /// The provider's daily sending quota is used up: like the daily cap,
+    /// the run stops and the refused letter stays deferred.
+    Quota,
 }
 
 impl Fault {
@@ -64,6 +71,7 @@ impl Fault {
             Fault::Unreachable => "the server could not be reached: check `host` and `port` under [smtp] and your network connection",
             Fault::Streak => "too many failures in a row: the provider may be throttling or blocking the account; wait, then run send again (it resumes)",
             Fault::Session => "the server and repmail could not agree on how to talk: check `security` and `username` under [smtp]",
+            Fault::Quota => "the provider's daily sending quota is used up: run send again tomorrow (it resumes)",
         }
     }
 }
@@ -98,32 +106,48 @@ fn code_of(code: lettre::transport::smtp::response::Code) -> u16 {
     code.to_string().parse().unwrap_or(0)
 }
 
-/// Classifies lettre's result. `None` is a timeout. `delivered_before`
-/// tells whether this run already reached the server once: a connection
-/// refused then is a passing glitch, at the start it is a wrong setting.
-pub fn classify(
-    result: Option<Result<Response, lettre::transport::smtp::Error>>,
-    timeout_secs: u64,
-    delivered_before: bool,
-) -> Outcome {
+/// Classifies a transaction's result. `delivered_before` tells whether
+/// this run already reached the server once: a connection refused then is
+/// a passing glitch, at the start it is a wrong setting.
+pub fn classify(result: Result<Response, Failure>, delivered_before: bool) -> Outcome {
     let e = match result {
-        None => {
-            return Outcome::Transient {
-                code: None,
-                detail: format!("no complete reply within {timeout_secs} s (timeout_secs)"),
-            }
-        }
-        Some(Ok(r)) => {
+        Ok(r) => {
             return Outcome::Sent {
                 code: code_of(r.code()),
                 detail: reply_text(&r),
             }
         }
-        Some(Err(e)) => e,
+        Err(Failure::Smtp(e)) => e,
+        Err(other) => return classify_own(other, delivered_before),
     };
     let detail = error_chain(&e);
     let code = e.status().map(code_of);
     let lower = detail.to_ascii_lowercase();
+    // Replies about the account, not the recipient (diagnose explains
+    // them): a quota reply is a 550 at Gmail, basic auth disabled a 550
+    // 5.7.30 at Microsoft, a refused token a client-side "challenge" error.
+    match crate::diagnose::recognize(code, &detail) {
+        Some(Refusal::QuotaReached) => {
+            return Outcome::RunLevel {
+                fault: Fault::Quota,
+                code,
+                detail,
+            }
+        }
+        Some(
+            Refusal::BasicAuthDisabled
+            | Refusal::AppPasswordRequired
+            | Refusal::BadCredentials
+            | Refusal::TokenChallenge,
+        ) => {
+            return Outcome::RunLevel {
+                fault: Fault::Auth,
+                code,
+                detail,
+            }
+        }
+        Some(Refusal::NoAuthOffered) | None => {}
+    }
     if let Some(c) = code {
         // Auth refusals arrive as a permanent reply per message; they are
         // about the account, not the recipient.
@@ -175,6 +199,63 @@ pub fn classify(
     // A connection dropped mid-DATA is neither transient nor permanent in
     // lettre's terms; the letter may be retried safely.
     Outcome::Transient { code, detail }
+}
+
+/// The failures repmail detects itself, before or around lettre.
+fn classify_own(f: Failure, delivered_before: bool) -> Outcome {
+    let detail = error_chain(&f);
+    match f {
+        Failure::Smtp(_) => unreachable!("classified by `classify`"),
+        Failure::Timeout(_) => Outcome::Transient { code: None, detail },
+        Failure::Connect(_) if delivered_before => Outcome::Transient { code: None, detail },
+        Failure::Connect(_) => Outcome::RunLevel {
+            fault: Fault::Unreachable,
+            code: None,
+            detail,
+        },
+        // A handshake cut off mid-way after the server has worked before
+        // is a dropped connection, not a wrong certificate.
+        Failure::Tls(ref e) if delivered_before && is_cut(e) => {
+            Outcome::Transient { code: None, detail }
+        }
+        Failure::Tls(_) => Outcome::RunLevel {
+            fault: Fault::Tls,
+            code: None,
+            detail,
+        },
+        Failure::Client(_) if detail.to_ascii_lowercase().contains("smtputf8") => {
+            Outcome::Permanent {
+                code: None,
+                detail: format!("{detail}: the server cannot take this non-ASCII address"),
+            }
+        }
+        Failure::Client(_) => Outcome::RunLevel {
+            fault: Fault::Session,
+            code: None,
+            detail,
+        },
+        Failure::Credentials(_) => Outcome::RunLevel {
+            fault: Fault::Auth,
+            code: None,
+            detail,
+        },
+        Failure::Unencrypted => Outcome::RunLevel {
+            fault: Fault::Session,
+            code: None,
+            detail,
+        },
+    }
+}
+
+/// The peer hung up (as opposed to a certificate or protocol refusal).
+fn is_cut(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::UnexpectedEof
+            | std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::BrokenPipe
+    )
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

@@ -1,51 +1,31 @@
-//! The SMTP transport: one lettre async transport per run, rebuilt after a
-//! timeout, with TLS always verified.
+//! The SMTP transport of a run: its connections, the whole-transaction
+//! timeout, and the TLS settings (certificates always verified).
 
-use std::fmt;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::address::Envelope;
+use lettre::transport::smtp::client::{Certificate, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::response::Response;
-use lettre::transport::smtp::PoolConfig;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::Message;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 
+use super::connection::{
+    Auth, Connection, Failure, NoAuth, Opener, Password, Step, MAX_MESSAGES_PER_CONNECTION,
+};
 use crate::config::{Security, Smtp};
+use crate::credentials::AuthMethod;
 
-/// A password: its `Debug` and `Display` never show it, so no log line,
-/// error or panic message can carry it.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a password.
-    pub fn new(s: String) -> Secret {
-        Secret(s)
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("(redacted)")
-    }
-}
-
-/// The password from the variable named by `password_env`, if set and not
-/// empty.
-pub fn password_from_env(smtp: &Smtp) -> Option<Secret> {
-    std::env::var(&smtp.password_env)
-        .ok()
-        .filter(|p| !p.is_empty())
-        .map(Secret)
-}
+pub use crate::credentials::Secret;
 
 /// Why a transport could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
     /// `[smtp]` is missing.
-    #[error("the campaign file has no [smtp] section; add one with at least `host` (see config.example.toml)")]
+    #[error("the campaign file has no [smtp] section; add one with at least `host` (the README's configuration reference lists every key)")]
     NoSmtp,
     /// Credentials over an unencrypted connection to another machine.
     #[error("refusing to send the password for `{user}` unencrypted to {host}: set `security = \"starttls\"` or `\"tls\"` under [smtp] (plain connections with a password are allowed only to this machine)")]
@@ -71,6 +51,14 @@ pub enum SetupError {
         /// What went wrong.
         message: String,
     },
+    /// rustls refused the TLS settings.
+    #[error("cannot set up TLS for {host}: {message}")]
+    TlsConfig {
+        /// Server.
+        host: String,
+        /// rustls's error.
+        message: String,
+    },
     /// lettre refused the TLS settings.
     #[error("cannot set up TLS for {host}: {source}")]
     Tls {
@@ -89,132 +77,232 @@ pub fn is_loopback(host: &str) -> bool {
         || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-type Inner = AsyncSmtpTransport<Tokio1Executor>;
-
-/// What a transport is built from, kept to rebuild it after a timeout.
-struct Params {
-    cfg: Smtp,
-    tls: Option<TlsParameters>,
-    credentials: Option<Credentials>,
-    pool_size: u32,
-}
-
-impl Params {
-    fn build(&self) -> Inner {
-        let tls = match (&self.tls, self.cfg.security) {
-            (Some(p), Security::Starttls) => Tls::Required(p.clone()),
-            (Some(p), Security::Tls) => Tls::Wrapper(p.clone()),
-            _ => Tls::None,
-        };
-        let mut b = Inner::builder_dangerous(self.cfg.host.clone())
-            .port(self.cfg.port)
-            .tls(tls)
-            // lettre's own timeout covers only the connect and single
-            // commands; the whole transaction is bounded in `Transport::send`.
-            .timeout(Some(Duration::from_secs(self.cfg.timeout_secs)))
-            .pool_config(PoolConfig::new().max_size(self.pool_size));
-        if let Some(c) = &self.credentials {
-            b = b
-                .credentials(c.clone())
-                .authentication(vec![Mechanism::Plain, Mechanism::Login]);
-        }
-        b.build()
-    }
-}
-
-/// The transport for a run.
+/// The connections of a run: at most one per concurrency slot, each reused
+/// across letters (see [`super::connection`]). A connection is taken for a
+/// transaction and given back only when it ended in a 2xx, so a session in
+/// an unknown state is never used again.
 pub struct Transport {
-    params: Params,
-    current: Mutex<Arc<Inner>>,
+    opener: Opener,
+    idle: Mutex<Vec<Connection>>,
+    timeout_secs: u64,
 }
 
 impl Transport {
     /// Builds the transport; `password` is required when `username` is set.
+    /// `sender_domain` is the EHLO name.
     pub fn new(
         cfg: &Smtp,
         password: Option<Secret>,
-        concurrency: u32,
+        sender_domain: &str,
     ) -> Result<Transport, SetupError> {
-        let credentials = match &cfg.username {
-            None => None,
+        let auth: Arc<dyn Auth> = match &cfg.username {
+            None => Arc::new(NoAuth),
             Some(user) => {
-                if cfg.security == Security::None && !is_loopback(&cfg.host) {
-                    return Err(SetupError::Unencrypted {
-                        user: user.clone(),
-                        host: cfg.host.clone(),
-                    });
-                }
-                let Some(Secret(password)) = password else {
+                let Some(password) = password else {
                     return Err(SetupError::NoPassword {
                         user: user.clone(),
                         var: cfg.password_env.clone(),
                     });
                 };
-                Some(Credentials::new(user.clone(), password))
+                match cfg.auth {
+                    // The first token, fetched before any connection; the
+                    // next ones from token_command when needed.
+                    AuthMethod::Oauth2 => Arc::new(crate::credentials::TokenAuth::new(
+                        user.clone(),
+                        cfg.credentials(),
+                        password,
+                    )),
+                    AuthMethod::Password => Arc::new(Password::new(user.clone(), password)),
+                }
             }
         };
-        let tls = match cfg.security {
-            Security::None => None,
-            Security::Starttls | Security::Tls => Some(tls_parameters(cfg)?),
+        Transport::with_auth(cfg, auth, sender_domain)
+    }
+
+    /// Builds the transport with credentials from `auth`, asked for each
+    /// new connection.
+    pub fn with_auth(
+        cfg: &Smtp,
+        auth: Arc<dyn Auth>,
+        sender_domain: &str,
+    ) -> Result<Transport, SetupError> {
+        let loopback = is_loopback(&cfg.host);
+        if let Some(user) = &cfg.username {
+            if cfg.security == Security::None && !loopback {
+                return Err(SetupError::Unencrypted {
+                    user: user.clone(),
+                    host: cfg.host.clone(),
+                });
+            }
+        }
+        let roots = roots(cfg)?;
+        let (starttls, implicit) = match cfg.security {
+            Security::None => (None, None),
+            Security::Starttls => (Some(tls_parameters(cfg, &roots)?), None),
+            Security::Tls => (None, Some(client_config(cfg, roots)?)),
         };
-        let params = Params {
-            cfg: cfg.clone(),
-            tls,
-            credentials,
-            pool_size: concurrency.max(1),
-        };
-        let first = params.build();
         Ok(Transport {
-            params,
-            current: Mutex::new(Arc::new(first)),
+            opener: Opener {
+                host: cfg.host.clone(),
+                port: cfg.port,
+                security: cfg.security,
+                starttls,
+                implicit,
+                hello: ClientId::Domain(sender_domain.to_owned()),
+                auth,
+                loopback,
+            },
+            idle: Mutex::new(Vec::new()),
+            timeout_secs: cfg.timeout_secs,
         })
     }
 
-    /// Drops every pooled connection: after a timeout a pooled connection is
-    /// mid-transaction and the next MAIL on it fails ("503 nested MAIL").
-    pub fn rebuild(&self) {
-        let fresh = Arc::new(self.params.build());
-        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = fresh;
+    /// Sends one message within `timeout_secs` (connecting first if no
+    /// connection is idle).
+    pub async fn send(&self, message: &Message) -> Result<Response, Failure> {
+        let body = message.formatted();
+        let envelope = message.envelope();
+        let limit = Duration::from_secs(self.timeout_secs);
+        // A timeout drops the future and with it the connection it held:
+        // a session stuck mid-transaction is never reused.
+        match tokio::time::timeout(limit, self.transact(envelope, &body)).await {
+            Ok(result) => result,
+            Err(_) => Err(Failure::Timeout(self.timeout_secs)),
+        }
     }
 
-    /// Sends one message within `timeout_secs`; `None` means it timed out
-    /// (and the transport has been rebuilt).
-    pub async fn send(
-        &self,
-        message: &Message,
-    ) -> Option<Result<Response, lettre::transport::smtp::Error>> {
-        let inner = Arc::clone(&self.current.lock().unwrap_or_else(|e| e.into_inner()));
-        let limit = Duration::from_secs(self.params.cfg.timeout_secs);
-        match tokio::time::timeout(limit, inner.send(message.clone())).await {
-            Ok(result) => Some(result),
-            Err(_) => {
-                self.rebuild();
-                None
+    async fn transact(&self, envelope: &Envelope, body: &[u8]) -> Result<Response, Failure> {
+        let reused = self.take_idle();
+        let was_reused = reused.is_some();
+        let mut conn = match reused {
+            Some(c) => c,
+            None => self.opener.open().await?,
+        };
+        let result = match conn.send(envelope, body).await {
+            // A reused session that fails at MAIL never saw this letter:
+            // the server closed it while idle, or ended it with a 421 (its
+            // per-connection limit). Once more on a new connection.
+            Err((Step::Mail, Failure::Smtp(e))) if was_reused && connection_gone(&e) => {
+                conn = self.opener.open().await?;
+                conn.send(envelope, body).await
             }
+            other => other,
+        };
+        match result {
+            Ok(reply) => {
+                if conn.sent < MAX_MESSAGES_PER_CONNECTION {
+                    self.give_back(conn);
+                } else {
+                    conn.quit().await;
+                }
+                Ok(reply)
+            }
+            Err((_, failure)) => Err(failure),
         }
+    }
+
+    fn take_idle(&self) -> Option<Connection> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()
+    }
+
+    fn give_back(&self, conn: Connection) {
+        self.idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(conn);
+    }
+
+    /// Closes the idle connections politely (QUIT).
+    pub async fn close(&self) {
+        let idle = std::mem::take(&mut *self.idle.lock().unwrap_or_else(|e| e.into_inner()));
+        futures::future::join_all(idle.into_iter().map(Connection::quit)).await;
     }
 
     /// The configured timeout.
     pub fn timeout(&self) -> Duration {
-        Duration::from_secs(self.params.cfg.timeout_secs)
+        Duration::from_secs(self.timeout_secs)
     }
 }
 
-fn tls_parameters(cfg: &Smtp) -> Result<TlsParameters, SetupError> {
+/// A 421 (the server is closing the session) or no reply at all.
+fn connection_gone(e: &lettre::transport::smtp::Error) -> bool {
+    match e.status() {
+        Some(code) => code.to_string() == "421",
+        None => !e.is_client(),
+    }
+}
+
+/// The trusted roots: the public ones, plus `ca_file`.
+fn roots(cfg: &Smtp) -> Result<Vec<CertificateDer<'static>>, SetupError> {
+    let Some(path) = &cfg.ca_file else {
+        return Ok(Vec::new());
+    };
+    let ca_err = |message: String| SetupError::CaFile {
+        path: path.display().to_string(),
+        message,
+    };
+    let pem = std::fs::read(path).map_err(|e| ca_err(e.to_string()))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ca_err(format!("{e}; it must be a PEM certificate")))?;
+    if certs.is_empty() {
+        return Err(ca_err(
+            "no certificate in it; it must be a PEM certificate".into(),
+        ));
+    }
+    Ok(certs)
+}
+
+/// The rustls configuration for implicit TLS: the public roots plus
+/// `extra`, certificates always verified.
+fn client_config(
+    cfg: &Smtp,
+    extra: Vec<CertificateDer<'static>>,
+) -> Result<Arc<rustls::ClientConfig>, SetupError> {
+    let mut store = rustls::RootCertStore::empty();
+    store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for cert in extra {
+        store.add(cert).map_err(|e| SetupError::CaFile {
+            path: cfg
+                .ca_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            message: e.to_string(),
+        })?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| SetupError::TlsConfig {
+            host: cfg.host.clone(),
+            message: e.to_string(),
+        })?
+        .with_root_certificates(store)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// lettre's TLS settings for STARTTLS: the same roots.
+fn tls_parameters(
+    cfg: &Smtp,
+    extra: &[CertificateDer<'static>],
+) -> Result<TlsParameters, SetupError> {
     let mut b = TlsParameters::builder(
         cfg.host
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_string(),
     );
-    if let Some(path) = &cfg.ca_file {
-        let ca_err = |message: String| SetupError::CaFile {
-            path: path.display().to_string(),
-            message,
-        };
-        let pem = std::fs::read(path).map_err(|e| ca_err(e.to_string()))?;
-        let cert = Certificate::from_pem(&pem)
-            .map_err(|e| ca_err(format!("{e}; it must be a PEM certificate")))?;
+    for cert in extra {
+        let cert = Certificate::from_der(cert.to_vec()).map_err(|e| SetupError::CaFile {
+            path: cfg
+                .ca_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            message: e.to_string(),
+        })?;
         b = b.add_root_certificate(cert);
     }
     b.build_rustls().map_err(|source| SetupError::Tls {
@@ -236,11 +324,5 @@ mod tests {
         assert!(is_loopback("[::1]"));
         assert!(!is_loopback("smtp.example.org"));
         assert!(!is_loopback("10.0.0.1"));
-    }
-
-    #[test]
-    fn secret_never_shows() {
-        let s = Secret::new("hunter2".into());
-        assert_eq!(format!("{s:?}"), "(redacted)");
     }
 }

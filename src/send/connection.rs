@@ -1,0 +1,337 @@
+//! The sending connection: open (a TCP socket repmail opens itself, with
+//! `TCP_NODELAY`), TLS (STARTTLS through lettre, implicit TLS by wrapping
+//! the socket with tokio-rustls first), EHLO with the sender's domain, AUTH
+//! once, then one transaction after another until an error, a `421` or
+//! [`MAX_MESSAGES_PER_CONNECTION`].
+//!
+//! Why own the socket: lettre writes the body and the final `.` in two
+//! writes; with Nagle's algorithm on, every letter then waits ~40 ms for
+//! the server's delayed ACK (DESIGN.md, known pitfalls).
+
+use std::fmt;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Mail, Quit, Rcpt};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::response::Response;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
+
+use crate::config::Security;
+
+/// Messages sent over one connection before repmail closes it and opens a
+/// new one, even if the server would take more. Servers cap this
+/// themselves (Exim's `smtp_accept_max_per_connection` defaults to 1000,
+/// Exim specification ch. 14, read 2026-12); a lower cap of our own keeps
+/// one long-lived session from carrying a whole campaign.
+pub const MAX_MESSAGES_PER_CONNECTION: u32 = 100;
+
+/// Where a new connection gets its AUTH credentials.
+///
+/// Asked once for every new connection (never cached by the connection),
+/// so credentials that expire — an OAuth2 access token — can be renewed
+/// between connections.
+pub trait Auth: Send + Sync {
+    /// The credentials and the mechanisms to offer, in order of preference;
+    /// `Ok(None)`: no AUTH. An `Err` (a token command that failed) stops
+    /// the run; its text must not contain the secret.
+    fn credentials(&self) -> Result<Option<(Credentials, Vec<Mechanism>)>, String>;
+
+    /// The server refused the credentials last returned. Returns whether
+    /// fresh ones are worth one more try on a new connection (a renewable
+    /// token); a password is not: the default is `false`.
+    fn refused(&self) -> bool {
+        false
+    }
+}
+
+/// No AUTH.
+pub struct NoAuth;
+
+impl Auth for NoAuth {
+    fn credentials(&self) -> Result<Option<(Credentials, Vec<Mechanism>)>, String> {
+        Ok(None)
+    }
+}
+
+/// A user name and password, offered as PLAIN or LOGIN.
+pub struct Password {
+    user: String,
+    password: super::Secret,
+}
+
+impl Password {
+    /// The account `user` with `password`.
+    pub fn new(user: String, password: super::Secret) -> Password {
+        Password { user, password }
+    }
+}
+
+impl Auth for Password {
+    fn credentials(&self) -> Result<Option<(Credentials, Vec<Mechanism>)>, String> {
+        let c = Credentials::new(self.user.clone(), self.password.expose().to_owned());
+        Ok(Some((c, vec![Mechanism::Plain, Mechanism::Login])))
+    }
+}
+
+/// Why a transaction did not end in a 2xx.
+#[derive(Debug)]
+pub enum Failure {
+    /// lettre's error: a negative reply, a broken connection, a STARTTLS
+    /// or EHLO failure.
+    Smtp(lettre::transport::smtp::Error),
+    /// The TCP connection could not be opened.
+    Connect(io::Error),
+    /// The implicit TLS handshake failed (certificate, protocol).
+    Tls(io::Error),
+    /// The server cannot take this letter as it is (no SMTPUTF8 or
+    /// 8BITMIME), or no AUTH mechanism matched.
+    Client(String),
+    /// [`Auth::credentials`] failed.
+    Credentials(String),
+    /// AUTH would go unencrypted to another machine.
+    Unencrypted,
+    /// No complete transaction within `timeout_secs`.
+    Timeout(u64),
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Smtp(e) => write!(f, "{e}"),
+            Failure::Connect(e) => write!(f, "Connection error: {e}"),
+            Failure::Tls(e) => write!(f, "TLS handshake failed: {e}"),
+            Failure::Client(s) => write!(f, "{s}"),
+            Failure::Credentials(s) => write!(f, "cannot get the credentials: {s}"),
+            Failure::Unencrypted => f.write_str(
+                "refusing to authenticate over an unencrypted connection to another machine",
+            ),
+            Failure::Timeout(secs) => {
+                write!(f, "no complete reply within {secs} s (timeout_secs)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Failure::Smtp(e) => Some(e),
+            Failure::Connect(e) | Failure::Tls(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<lettre::transport::smtp::Error> for Failure {
+    fn from(e: lettre::transport::smtp::Error) -> Self {
+        Failure::Smtp(e)
+    }
+}
+
+/// How far a transaction got before it failed: only a failure before DATA
+/// proves that the letter was not delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The MAIL command (the first of a transaction).
+    Mail,
+    /// RCPT or DATA: refused before the body went out.
+    Envelope,
+    /// The body or its final reply.
+    Body,
+}
+
+/// Everything needed to open a connection, shared by all slots.
+pub struct Opener {
+    /// Server host (as written in the config).
+    pub host: String,
+    /// Server port.
+    pub port: u16,
+    /// Encryption mode.
+    pub security: Security,
+    /// For STARTTLS (lettre's verified rustls config).
+    pub starttls: Option<TlsParameters>,
+    /// For implicit TLS (the same roots, for tokio-rustls).
+    pub implicit: Option<Arc<rustls::ClientConfig>>,
+    /// EHLO name: the sender's domain.
+    pub hello: ClientId,
+    /// Where AUTH credentials come from.
+    pub auth: Arc<dyn Auth>,
+    /// Whether `host` is this machine (AUTH in plaintext allowed).
+    pub loopback: bool,
+}
+
+/// One open SMTP session.
+pub struct Connection {
+    inner: AsyncSmtpConnection,
+    /// Messages accepted on it.
+    pub sent: u32,
+}
+
+impl Opener {
+    /// Connects, does TLS, EHLO and AUTH. A refused AUTH is tried once
+    /// more on a new connection when [`Auth::refused`] says fresh
+    /// credentials may help.
+    pub async fn open(&self) -> Result<Connection, Failure> {
+        match self.open_once().await {
+            Err(Failure::Smtp(e)) if is_auth_refusal(&e) && self.auth.refused() => {
+                self.open_once().await
+            }
+            other => other,
+        }
+    }
+
+    async fn open_once(&self) -> Result<Connection, Failure> {
+        let bare = self.host.trim_start_matches('[').trim_end_matches(']');
+        let tcp = TcpStream::connect((bare, self.port))
+            .await
+            .map_err(Failure::Connect)?;
+        // The reason this module exists: see the module comment.
+        tcp.set_nodelay(true).map_err(Failure::Connect)?;
+        let stream: Box<dyn AsyncTokioStream> = match (self.security, &self.implicit) {
+            (Security::Tls, Some(config)) => {
+                let name = rustls::pki_types::ServerName::try_from(bare.to_owned())
+                    .map_err(|e| Failure::Tls(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
+                let tls = TlsConnector::from(Arc::clone(config))
+                    .connect(name, tcp)
+                    .await
+                    .map_err(Failure::Tls)?;
+                Box::new(Tls(tls))
+            }
+            _ => Box::new(tcp),
+        };
+        let mut inner = AsyncSmtpConnection::connect_with_transport(stream, &self.hello).await?;
+        let mut encrypted = self.security == Security::Tls;
+        if let (Security::Starttls, Some(params)) = (self.security, &self.starttls) {
+            // Required, never opportunistic: a server that does not offer
+            // STARTTLS (or an attacker who stripped it) gets nothing.
+            inner.starttls(params.clone(), &self.hello).await?;
+            encrypted = true;
+        }
+        if let Some((credentials, mechanisms)) =
+            self.auth.credentials().map_err(Failure::Credentials)?
+        {
+            if !encrypted && !self.loopback {
+                return Err(Failure::Unencrypted);
+            }
+            inner.auth(&mechanisms, &credentials).await?;
+        }
+        Ok(Connection { inner, sent: 0 })
+    }
+}
+
+fn is_auth_refusal(e: &lettre::transport::smtp::Error) -> bool {
+    // Also Google's way of refusing a token: a 334 challenge that lettre
+    // reports as a client error (diagnose knows the forms).
+    let code = e.status().and_then(|c| c.to_string().parse().ok());
+    crate::diagnose::is_sign_in_refusal(code, &e.to_string())
+}
+
+impl Connection {
+    /// One transaction: MAIL, RCPT for each recipient, DATA, the body.
+    /// On an error the connection must not be used again.
+    pub async fn send(
+        &mut self,
+        envelope: &Envelope,
+        body: &[u8],
+    ) -> Result<Response, (Step, Failure)> {
+        let info = self.inner.server_info();
+        let mut options = Vec::new();
+        let ascii = |a: &lettre::Address| AsRef::<str>::as_ref(a).is_ascii();
+        let non_ascii =
+            envelope.from().is_some_and(|a| !ascii(a)) || envelope.to().iter().any(|a| !ascii(a));
+        if non_ascii {
+            if !info.supports_feature(Extension::SmtpUtfEight) {
+                return Err((
+                    Step::Mail,
+                    Failure::Client(
+                        "Envelope contains non-ascii chars but server does not support SMTPUTF8"
+                            .into(),
+                    ),
+                ));
+            }
+            options.push(MailParameter::SmtpUtfEight);
+        }
+        if !body.is_ascii() {
+            if !info.supports_feature(Extension::EightBitMime) {
+                return Err((
+                    Step::Mail,
+                    Failure::Client(
+                        "Message contains non-ascii chars but server does not support 8BITMIME"
+                            .into(),
+                    ),
+                ));
+            }
+            options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+        }
+        let fail = |step| move |e| (step, Failure::Smtp(e));
+        self.inner
+            .command(Mail::new(envelope.from().cloned(), options))
+            .await
+            .map_err(fail(Step::Mail))?;
+        for to in envelope.to() {
+            self.inner
+                .command(Rcpt::new(to.clone(), Vec::new()))
+                .await
+                .map_err(fail(Step::Envelope))?;
+        }
+        self.inner
+            .command(Data)
+            .await
+            .map_err(fail(Step::Envelope))?;
+        let reply = self.inner.message(body).await.map_err(fail(Step::Body))?;
+        self.sent += 1;
+        Ok(reply)
+    }
+
+    /// Says goodbye (QUIT), ignoring any error: the session is over anyway.
+    pub async fn quit(mut self) {
+        let _ = self.inner.command(Quit).await;
+    }
+}
+
+/// A tokio-rustls client stream as lettre's stream type.
+#[derive(Debug)]
+struct Tls(TlsStream<TcpStream>);
+
+impl AsyncTokioStream for Tls {
+    fn peer_addr(&self) -> io::Result<std::net::SocketAddr> {
+        self.0.get_ref().0.peer_addr()
+    }
+}
+
+impl AsyncRead for Tls {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Tls {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
