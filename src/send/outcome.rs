@@ -110,18 +110,49 @@ fn code_of(code: lettre::transport::smtp::response::Code) -> u16 {
 /// this run already reached the server once: a connection refused then is
 /// a passing glitch, at the start it is a wrong setting.
 pub fn classify(result: Result<Response, Failure>, delivered_before: bool) -> Outcome {
-    let e = match result {
-        Ok(r) => {
-            return Outcome::Sent {
-                code: code_of(r.code()),
-                detail: reply_text(&r),
-            }
+    match result {
+        Ok(r) => Outcome::Sent {
+            code: code_of(r.code()),
+            detail: reply_text(&r),
+        },
+        Err(Failure::Smtp(e)) => classify_smtp(SmtpFacts::of(&e), delivered_before),
+        Err(other) => classify_own(other, delivered_before),
+    }
+}
+
+/// What one of lettre's errors says, as plain facts. lettre's errors
+/// cannot be built outside lettre, so the decision below is a function of
+/// these facts alone and the unit tests drive it with every combination;
+/// the integration tests check [`SmtpFacts::of`] against a real server.
+#[derive(Debug, Clone)]
+struct SmtpFacts {
+    /// The reply code, when the server replied.
+    code: Option<u16>,
+    /// lettre's own reading of the code (4xx / 5xx).
+    transient: bool,
+    permanent: bool,
+    /// A TLS error, or a client-side one (lettre refused to go on).
+    tls: bool,
+    client: bool,
+    /// The error with its whole source chain.
+    detail: String,
+}
+
+impl SmtpFacts {
+    fn of(e: &lettre::transport::smtp::Error) -> SmtpFacts {
+        SmtpFacts {
+            code: e.status().map(code_of),
+            transient: e.is_transient(),
+            permanent: e.is_permanent(),
+            tls: e.is_tls(),
+            client: e.is_client(),
+            detail: error_chain(e),
         }
-        Err(Failure::Smtp(e)) => e,
-        Err(other) => return classify_own(other, delivered_before),
-    };
-    let detail = error_chain(&e);
-    let code = e.status().map(code_of);
+    }
+}
+
+fn classify_smtp(f: SmtpFacts, delivered_before: bool) -> Outcome {
+    let SmtpFacts { code, detail, .. } = f.clone();
     let lower = detail.to_ascii_lowercase();
     // Replies about the account, not the recipient (diagnose explains
     // them): a quota reply is a 550 at Gmail, basic auth disabled a 550
@@ -158,14 +189,14 @@ pub fn classify(result: Result<Response, Failure>, delivered_before: bool) -> Ou
                 detail,
             };
         }
-        if e.is_transient() {
+        if f.transient {
             return Outcome::Transient { code, detail };
         }
-        if e.is_permanent() {
+        if f.permanent {
             return Outcome::Permanent { code, detail };
         }
     }
-    if e.is_tls()
+    if f.tls
         || lower.contains("certificate")
         || lower.contains("starttls")
         || lower.contains("handshake")
@@ -176,7 +207,7 @@ pub fn classify(result: Result<Response, Failure>, delivered_before: bool) -> Ou
             detail,
         };
     }
-    if e.is_client() {
+    if f.client {
         if lower.contains("smtputf8") {
             return Outcome::Permanent {
                 code,
@@ -271,3 +302,6 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests;
