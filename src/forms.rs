@@ -106,7 +106,7 @@ impl Kit {
             Some(form) => self.forms.push(FormLetter {
                 line: office.line,
                 name,
-                link: web_link(&form),
+                link: crate::text::web_link(&form),
                 form,
                 subject: letter.subject,
                 text: letter.text,
@@ -124,22 +124,9 @@ impl Kit {
     }
 }
 
-/// `form` if a page may link to it: an `http` or `https` address with no
-/// spaces or control characters. A `javascript:` or `data:` "form" from a
-/// hostile contacts file must never become a link.
-fn web_link(form: &str) -> Option<String> {
-    let lower = form.trim().to_ascii_lowercase();
-    let web = lower.starts_with("https://") || lower.starts_with("http://");
-    (web && !form
-        .trim()
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control()))
-    .then(|| form.trim().to_string())
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::text::web_link;
 
     #[test]
     fn only_web_addresses_become_links() {
