@@ -35,11 +35,19 @@ pub(super) fn parse_all(
     }
     let mut text = text.to_string();
     let mut found = Vec::new();
+    let mut reported: Vec<String> = Vec::new();
     while found.len() < MOST {
         match typed(path, &text) {
             Ok(c) if found.is_empty() => return Ok(c),
             Ok(_) => break,
             Err(ConfigError::Invalid { key, message, .. }) => {
+                // Blanking it did not help (the key is not a plain entry):
+                // say it once and stop.
+                let again = reported.contains(&key);
+                if again {
+                    break;
+                }
+                reported.push(key.clone());
                 found.push(Found {
                     line: line_of(&text, &key).unwrap_or(1),
                     message: format!("key `{key}`: {message}"),
