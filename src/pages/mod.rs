@@ -26,6 +26,7 @@ pub const STYLESHEET: &str = include_str!("style.css");
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("templates/base.html")),
     ("report.html", include_str!("templates/report.html")),
+    ("forms.html", include_str!("templates/forms.html")),
 ];
 
 /// A page repmail writes.
@@ -33,6 +34,8 @@ const TEMPLATES: &[(&str, &str)] = &[
 pub enum Page {
     /// `repmail log --html`: the delivery report.
     Report,
+    /// `repmail forms --html`: the kit for offices that take only a form.
+    Forms,
 }
 
 impl Page {
@@ -40,6 +43,7 @@ impl Page {
     pub fn template(self) -> &'static str {
         match self {
             Page::Report => "report.html",
+            Page::Forms => "forms.html",
         }
     }
 }
