@@ -83,6 +83,8 @@ pub struct Campaign {
     pub retry: Retry,
     /// `[vars]`: campaign-wide template values.
     pub vars: BTreeMap<String, toml::Value>,
+    /// `[variant.VALUE]` letters, by VALUE.
+    pub variants: BTreeMap<String, Variant>,
 }
 
 /// `[campaign]`.
@@ -92,14 +94,77 @@ pub struct CampaignSection {
     pub name: String,
     /// Tera template string for the Subject.
     pub subject: String,
-    /// Plain-text body template file.
-    pub text: PathBuf,
-    /// Optional HTML body template file.
-    pub html: Option<PathBuf>,
+    /// The default letter's template files.
+    pub letter: Letter,
+    /// `variant_by`: the contacts column whose value picks a
+    /// `[variant.VALUE]` letter.
+    pub variant_by: Option<String>,
     /// Files attached to every message.
     pub attachments: Vec<PathBuf>,
     /// The delivery log.
     pub log: PathBuf,
+}
+
+/// A letter's template files: one Markdown file making both parts, or a
+/// plain-text file with an optional HTML alternative.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Letter {
+    /// `letter = "…md.tera"`.
+    Markdown(PathBuf),
+    /// `text = "…"`, optionally `html = "…"`.
+    Parts {
+        /// Plain-text body template.
+        text: PathBuf,
+        /// Optional HTML body template.
+        html: Option<PathBuf>,
+    },
+}
+
+/// Text direction of a letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Left to right.
+    Ltr,
+    /// Right to left.
+    Rtl,
+}
+
+/// `[variant.VALUE]`: the letter for rows whose `variant_by` column holds
+/// VALUE.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    /// Subject template; the campaign's when not given.
+    pub subject: String,
+    /// The letter's template files.
+    pub letter: Letter,
+    /// Language tag for the HTML part (`lang`); defaults to VALUE when it
+    /// looks like a language tag.
+    pub lang: Option<String>,
+    /// Text direction; defaults from the language (fa, ar, he, ur… are
+    /// right to left).
+    pub direction: Direction,
+}
+
+/// Languages written right to left (primary subtags), for a variant's
+/// default direction: Arabic, Persian, Hebrew, Urdu, Pashto, Sindhi,
+/// Uyghur, Yiddish, Dhivehi, Central Kurdish, Syriac, N'Ko.
+const RTL_LANGUAGES: &[&str] = &[
+    "ar", "fa", "he", "iw", "ur", "ps", "sd", "ug", "yi", "dv", "ckb", "syr", "nqo", "prs",
+];
+
+/// The direction a language is written in (`fa-IR` → right to left).
+pub fn direction_of(lang: &str) -> Direction {
+    let primary = lang
+        .split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if RTL_LANGUAGES.contains(&primary.as_str()) {
+        Direction::Rtl
+    } else {
+        Direction::Ltr
+    }
 }
 
 /// `[sender]`.
@@ -131,6 +196,9 @@ pub struct Contacts {
     pub delimiter: Option<u8>,
     /// Character encoding label; `None` means UTF-8 (BOM allowed).
     pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// Column naming each row's own attachments (`;`-separated, relative
+    /// to the campaign file).
+    pub attachments_column: Option<String>,
 }
 
 /// `[smtp] security`.
@@ -224,6 +292,19 @@ struct RawFile {
     retry: RawRetry,
     #[serde(default)]
     vars: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    variant: BTreeMap<String, RawVariant>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVariant {
+    subject: Option<String>,
+    letter: Option<PathBuf>,
+    text: Option<PathBuf>,
+    html: Option<PathBuf>,
+    lang: Option<String>,
+    direction: Option<Direction>,
 }
 
 #[derive(Deserialize)]
@@ -231,8 +312,10 @@ struct RawFile {
 struct RawCampaign {
     name: String,
     subject: String,
-    text: PathBuf,
+    letter: Option<PathBuf>,
+    text: Option<PathBuf>,
     html: Option<PathBuf>,
+    variant_by: Option<String>,
     #[serde(default)]
     attachments: Vec<PathBuf>,
     log: Option<PathBuf>,
@@ -253,6 +336,7 @@ struct RawContacts {
     name: Option<String>,
     delimiter: Option<String>,
     encoding: Option<String>,
+    attachments_column: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -396,10 +480,19 @@ impl Validator<'_> {
             Some(p) => self.resolve(p),
             None => self.base.join("logs").join(format!("{name}.csv")),
         };
+        let letter = self.letter("campaign", c.letter, c.text, c.html)?;
+        let variants = self.variants(raw.variant, &c.subject)?;
+        let variant_by = c.variant_by.filter(|v| !v.trim().is_empty());
+        if variant_by.is_none() && !variants.is_empty() {
+            return Err(self.invalid(
+                "campaign.variant_by",
+                "[variant.*] tables need `variant_by = \"COLUMN\"`: the contacts column whose value picks one",
+            ));
+        }
         let campaign = CampaignSection {
             subject: c.subject,
-            text: self.resolve(&c.text),
-            html: c.html.as_deref().map(|p| self.resolve(p)),
+            letter,
+            variant_by,
             attachments: c.attachments.iter().map(|p| self.resolve(p)).collect(),
             log,
             name,
@@ -459,7 +552,79 @@ impl Validator<'_> {
             rate,
             retry,
             vars: raw.vars,
+            variants,
         })
+    }
+
+    /// `letter`, or `text` with an optional `html`, under `table`.
+    fn letter(
+        &self,
+        table: &str,
+        letter: Option<PathBuf>,
+        text: Option<PathBuf>,
+        html: Option<PathBuf>,
+    ) -> Result<Letter, ConfigError> {
+        match (letter, text, html) {
+            (Some(md), None, None) => Ok(Letter::Markdown(self.resolve(&md))),
+            (Some(_), text, _) => Err(self.invalid(
+                &format!("{table}.letter"),
+                format!(
+                    "`letter` makes both the text and the HTML part; remove `{}` from [{table}] or remove `letter`",
+                    if text.is_some() { "text" } else { "html" }
+                ),
+            )),
+            (None, Some(text), html) => Ok(Letter::Parts {
+                text: self.resolve(&text),
+                html: html.as_deref().map(|p| self.resolve(p)),
+            }),
+            (None, None, Some(_)) => Err(self.invalid(
+                &format!("{table}.text"),
+                "`html` needs a plain-text `text` beside it (or write one Markdown `letter` instead)",
+            )),
+            (None, None, None) => Err(self.invalid(
+                &format!("{table}.letter"),
+                "no letter: add `letter = \"letter.md.tera\"` (Markdown, makes both parts) or `text = \"letter.txt.tera\"`",
+            )),
+        }
+    }
+
+    fn variants(
+        &self,
+        raw: BTreeMap<String, RawVariant>,
+        subject: &str,
+    ) -> Result<BTreeMap<String, Variant>, ConfigError> {
+        let mut out = BTreeMap::new();
+        for (value, v) in raw {
+            let table = format!("variant.{value}");
+            if value.trim().is_empty() {
+                return Err(self.invalid(&table, "a variant needs a non-empty value"));
+            }
+            let letter = self.letter(&table, v.letter, v.text, v.html)?;
+            let lang = v
+                .lang
+                .or_else(|| crate::text::is_language_tag(&value).then(|| value.clone()));
+            if let Some(l) = &lang {
+                if !crate::text::is_language_tag(l) {
+                    return Err(self.invalid(
+                        &format!("{table}.lang"),
+                        format!("`{l}` is not a language tag; write e.g. \"fa\" or \"en-GB\""),
+                    ));
+                }
+            }
+            let direction = v
+                .direction
+                .unwrap_or_else(|| lang.as_deref().map_or(Direction::Ltr, direction_of));
+            out.insert(
+                value,
+                Variant {
+                    subject: v.subject.unwrap_or_else(|| subject.to_string()),
+                    letter,
+                    lang,
+                    direction,
+                },
+            );
+        }
+        Ok(out)
     }
 
     fn contacts(&self, c: RawContacts) -> Result<Contacts, ConfigError> {
@@ -498,6 +663,7 @@ impl Validator<'_> {
             name: c.name,
             delimiter,
             encoding,
+            attachments_column: c.attachments_column.filter(|c| !c.trim().is_empty()),
         })
     }
 
@@ -545,7 +711,13 @@ path = "c.csv"
     #[test]
     fn defaults_and_relative_paths() {
         let c = Campaign::parse(Path::new("/camp/repmail.toml"), MINIMAL).unwrap();
-        assert_eq!(c.campaign.text, Path::new("/camp/letter.txt.tera"));
+        assert_eq!(
+            c.campaign.letter,
+            Letter::Parts {
+                text: "/camp/letter.txt.tera".into(),
+                html: None
+            }
+        );
         assert_eq!(c.campaign.log, Path::new("/camp/logs/t.csv"));
         assert_eq!(c.contacts.path, Path::new("/camp/c.csv"));
         assert_eq!(c.rate.per_minute, DEFAULT_PER_MINUTE);

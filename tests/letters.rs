@@ -1,0 +1,359 @@
+//! Letters as people write them: one Markdown template making both parts,
+//! a letter per language (right to left too), per-recipient attachments.
+//! Every test reads the written `.eml` files back with mailparse.
+
+mod fixture;
+
+use std::collections::HashMap;
+
+use fixture::{files_with_ext, stderr, stdout, Campaign};
+use mailparse::{MailHeaderMap, ParsedMail};
+
+const CONFIG: &str = r#"
+[campaign]
+name = "letters"
+subject = "A letter to {{ title }} {{ last_name }}"
+letter = "letter.md.tera"
+variant_by = "language"
+
+[variant.fa]
+subject = "نامه‌ای به {{ last_name }}"
+letter = "letter.fa.md.tera"
+
+[sender]
+from = "Test Group <letters@example.org>"
+
+[contacts]
+path = "contacts.csv"
+name = "{{ first_name }} {{ last_name }}"
+attachments_column = "brief"
+
+[vars]
+organization = "Test Group"
+"#;
+
+const LETTER: &str = "Dear {{ title }} {{ last_name }},\n\n\
+We ask you to act **now**, with *care*:\n\n\
+1. Support the people of {{ state }}.\n\
+2. Read [our report](https://example.org/report).\n\n\
+- first point\n\
+- second point\n\n\
+{{ organization }}\n";
+
+// "We want" with its zero-width non-joiner (U+200C), a Persian comma and
+// full stop: none of them may be lost or reordered.
+const LETTER_FA: &str = "{{ last_name }} گرامی،\n\nما می\u{200c}خواهیم **حقوق بشر** را در نظر بگیرید.\n\n{{ organization }}\n";
+
+const HOSTILE: &str = "<img src=x onerror=alert(1)>";
+
+fn contacts() -> String {
+    format!(
+        "title,first_name,last_name,state,email,language,brief\n\
+         Senator,Ann,Smith,Vermont,ann@example.org,,briefs/vt.txt\n\
+         Senator,مریم,رضایی,California,maryam@example.net,fa,briefs/ca.txt\n\
+         Senator,Jo,Kim,Ohio,jo@example.com,de,\n\
+         Senator,Bob,\"{HOSTILE} *Sons*\",Texas,bob@example.com,,\n"
+    )
+}
+
+fn campaign() -> Campaign {
+    let c = Campaign::with(CONFIG, "", contacts().as_bytes());
+    c.write("letter.md.tera", LETTER.as_bytes());
+    c.write("letter.fa.md.tera", LETTER_FA.as_bytes());
+    c.write("briefs/vt.txt", b"Vermont brief");
+    c.write("briefs/ca.txt", b"California brief");
+    c
+}
+
+/// Writes every letter with `preview --out` and returns them by address.
+fn letters(c: &Campaign) -> HashMap<String, Vec<u8>> {
+    let out = c
+        .cmd(&["preview", "--out"])
+        .arg(c.path("out"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    files_with_ext(&c.path("out"), "eml")
+        .into_iter()
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(p).unwrap())
+        })
+        .collect()
+}
+
+/// Every leaf part: (MIME type, decoded body, attachment file name).
+fn leaves(mail: &ParsedMail) -> Vec<(String, String, Option<String>)> {
+    if mail.subparts.is_empty() {
+        let disp = mail.get_content_disposition();
+        return vec![(
+            mail.ctype.mimetype.clone(),
+            mail.get_body().unwrap().replace("\r\n", "\n"),
+            disp.params.get("filename").cloned(),
+        )];
+    }
+    mail.subparts.iter().flat_map(leaves).collect()
+}
+
+fn part(mail: &ParsedMail, mime: &str) -> String {
+    leaves(mail)
+        .into_iter()
+        .find(|(m, _, file)| m == mime && file.is_none())
+        .unwrap_or_else(|| panic!("no {mime} part"))
+        .1
+}
+
+fn attachments(mail: &ParsedMail) -> Vec<(String, String)> {
+    leaves(mail)
+        .into_iter()
+        .filter_map(|(_, body, file)| file.map(|f| (f, body)))
+        .collect()
+}
+
+#[test]
+fn markdown_makes_a_readable_text_part_and_a_styled_html_part() {
+    let c = campaign();
+    let all = letters(&c);
+    let mail = mailparse::parse_mail(&all["ann@example.org"]).unwrap();
+    assert_eq!(mail.ctype.mimetype, "multipart/mixed");
+    let text = part(&mail, "text/plain");
+    assert!(
+        text.starts_with("Dear Senator Smith,\n\nWe ask you to act now, with care:\n"),
+        "{text}"
+    );
+    assert!(!text.contains('*') && !text.contains("]("), "{text}");
+    assert!(text.contains("\n1. Support the people of Vermont.\n2. Read our report (https://example.org/report).\n"), "{text}");
+    assert!(text.contains("\n- first point\n- second point\n"), "{text}");
+
+    let html = part(&mail, "text/html");
+    assert!(
+        html.contains("<strong>now</strong>, with <em>care</em>"),
+        "{html}"
+    );
+    assert!(html.contains("<ol style="), "{html}");
+    assert!(
+        html.contains("<li style=\"margin:0 0 8px 0;\">Support the people of Vermont.</li>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<a href=\"https://example.org/report\""),
+        "{html}"
+    );
+    assert!(html.contains("<ul style="), "{html}");
+    assert!(html.contains("<p style="), "inline styles: {html}");
+    for external in ["<link", "<img", "<script", "src=", "url("] {
+        assert!(!html.contains(external), "{external} in {html}");
+    }
+}
+
+#[test]
+fn the_persian_variant_has_its_subject_direction_and_language() {
+    let c = campaign();
+    let all = letters(&c);
+    let mail = mailparse::parse_mail(&all["maryam@example.net"]).unwrap();
+    assert_eq!(
+        mail.headers.get_first_value("Subject").unwrap(),
+        "نامه\u{200c}ای به رضایی"
+    );
+    let html = part(&mail, "text/html");
+    assert!(html.contains("<html lang=\"fa\" dir=\"rtl\">"), "{html}");
+    assert!(
+        html.contains("dir=\"rtl\" style="),
+        "on the body's container too: {html}"
+    );
+    assert!(
+        html.contains("می\u{200c}خواهیم <strong>حقوق بشر</strong> را"),
+        "{html}"
+    );
+    let text = part(&mail, "text/plain");
+    assert_eq!(
+        text,
+        "رضایی گرامی،\n\nما می\u{200c}خواهیم حقوق بشر را در نظر بگیرید.\n\nTest Group\n"
+    );
+}
+
+#[test]
+fn an_empty_or_unknown_value_gets_the_default_letter_and_check_lists_them() {
+    let c = campaign();
+    let all = letters(&c);
+    for who in ["ann@example.org", "jo@example.com"] {
+        let mail = mailparse::parse_mail(&all[who]).unwrap();
+        assert!(mail
+            .headers
+            .get_first_value("Subject")
+            .unwrap()
+            .starts_with("A letter to Senator"));
+        let html = part(&mail, "text/html");
+        assert!(
+            html.contains("dir=\"ltr\"") && !html.contains("rtl"),
+            "{who}: {html}"
+        );
+    }
+    let out = c.cmd(&["check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let said = stdout(&out);
+    assert!(said.contains("letters by `language`:"), "{said}");
+    assert!(said.contains("(default)    3"), "{said}");
+    assert!(said.contains("fa           1"), "{said}");
+    assert!(
+        said.contains("no [variant.*] table (they got the default letter): `de` (1)"),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_name_with_markup_or_markdown_stays_literal_in_both_parts() {
+    let c = campaign();
+    let all = letters(&c);
+    let mail = mailparse::parse_mail(&all["bob@example.com"]).unwrap();
+    let text = part(&mail, "text/plain");
+    assert!(
+        text.starts_with(&format!("Dear Senator {HOSTILE} *Sons*,\n")),
+        "{text}"
+    );
+    let html = part(&mail, "text/html");
+    assert!(
+        html.contains("Dear Senator &lt;img src=x onerror=alert(1)&gt; *Sons*,"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("<img") && !html.contains("<em>Sons"),
+        "{html}"
+    );
+    assert!(!html.contains("\\*"), "no stray backslashes: {html}");
+}
+
+#[test]
+fn each_recipient_gets_their_own_attachment_and_no_other() {
+    let c = campaign();
+    let all = letters(&c);
+    let got = |who: &str| attachments(&mailparse::parse_mail(&all[who]).unwrap());
+    assert_eq!(
+        got("ann@example.org"),
+        [("vt.txt".to_string(), "Vermont brief".to_string())]
+    );
+    assert_eq!(
+        got("maryam@example.net"),
+        [("ca.txt".to_string(), "California brief".to_string())]
+    );
+    assert!(got("jo@example.com").is_empty());
+    // Beside the campaign-wide attachment, not instead of it.
+    let c = campaign();
+    c.write("all.txt", b"for everyone");
+    let config = CONFIG.replace("variant_by", "attachments = [\"all.txt\"]\nvariant_by");
+    c.write("repmail.toml", config.as_bytes());
+    let all = letters(&c);
+    let names: Vec<String> = attachments(&mailparse::parse_mail(&all["ann@example.org"]).unwrap())
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect();
+    assert_eq!(names, ["all.txt", "vt.txt"]);
+}
+
+fn check_fails(c: &Campaign, wanted: &[&str]) {
+    let out = c.cmd(&["check"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for w in wanted {
+        assert!(err.contains(w), "expected {w:?} in:\n{err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_missing_attachment_names_the_csv_line_and_the_file() {
+    let c = campaign();
+    std::fs::remove_file(c.path("briefs/ca.txt")).unwrap();
+    check_fails(&c, &["contacts.csv:3", "briefs/ca.txt", "column `brief`"]);
+    let out = c
+        .cmd(&["preview", "--out"])
+        .arg(c.path("out"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn large_attachments_are_a_warning() {
+    let c = campaign();
+    c.write("briefs/vt.txt", &vec![b'x'; 11 * 1024 * 1024]);
+    let out = c.cmd(&["check"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("contacts.csv:2") && err.contains("11.0 MB"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_letter_keys_name_the_file_and_key() {
+    let c = campaign();
+    c.write(
+        "repmail.toml",
+        CONFIG
+            .replace(
+                "letter = \"letter.md.tera\"",
+                "letter = \"letter.md.tera\"\ntext = \"t.txt\"",
+            )
+            .as_bytes(),
+    );
+    check_fails(&c, &["repmail.toml", "campaign.letter", "remove `text`"]);
+
+    c.write(
+        "repmail.toml",
+        CONFIG
+            .replace("letter = \"letter.fa.md.tera\"\n", "lang = \"fa\"\n")
+            .as_bytes(),
+    );
+    check_fails(&c, &["repmail.toml", "variant.fa.letter", "no letter"]);
+
+    c.write(
+        "repmail.toml",
+        CONFIG
+            .replace(
+                "letter = \"letter.fa.md.tera\"",
+                "letter = \"nope.md.tera\"",
+            )
+            .as_bytes(),
+    );
+    check_fails(&c, &["nope.md.tera", "cannot read template"]);
+
+    c.write(
+        "repmail.toml",
+        CONFIG.replace("variant_by = \"language\"\n", "").as_bytes(),
+    );
+    check_fails(&c, &["campaign.variant_by"]);
+
+    c.write(
+        "repmail.toml",
+        CONFIG
+            .replace("variant_by = \"language\"", "variant_by = \"lang\"")
+            .as_bytes(),
+    );
+    check_fails(&c, &["contacts.csv:2", "no column `lang`"]);
+}
+
+#[test]
+fn the_text_and_html_form_still_works_in_a_variant() {
+    let c = campaign();
+    let config = CONFIG.replace(
+        "letter = \"letter.fa.md.tera\"",
+        "text = \"fa.txt.tera\"\nhtml = \"fa.html.tera\"\ndirection = \"rtl\"",
+    );
+    c.write("repmail.toml", config.as_bytes());
+    c.write("fa.txt.tera", "سلام {{ last_name }}\n".as_bytes());
+    c.write(
+        "fa.html.tera",
+        "<p dir=\"rtl\">سلام {{ last_name }}</p>\n".as_bytes(),
+    );
+    let all = letters(&c);
+    let mail = mailparse::parse_mail(&all["maryam@example.net"]).unwrap();
+    assert_eq!(part(&mail, "text/plain"), "سلام رضایی\n");
+    assert_eq!(part(&mail, "text/html"), "<p dir=\"rtl\">سلام رضایی</p>\n");
+    let bob = mailparse::parse_mail(&all["bob@example.com"]).unwrap();
+    assert!(
+        part(&bob, "text/html").contains("&lt;img"),
+        "the default letter is still Markdown"
+    );
+}
