@@ -357,3 +357,62 @@ fn the_text_and_html_form_still_works_in_a_variant() {
         "the default letter is still Markdown"
     );
 }
+
+/// Undoes the five escapes the page templates write.
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+#[test]
+fn the_gallery_lists_every_letter_and_shows_each_one_inert() {
+    let c = campaign();
+    let dir = c.path("gallery");
+    let out = c.cmd(&["preview", "--html"]).arg(&dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("wrote a gallery of 4 letters"), "{}", stdout(&out));
+    let index = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(index.starts_with("<!DOCTYPE html>"));
+    assert!(index.contains("default-src 'none'"), "{index}");
+    // One row per letter, each linking to a page that exists.
+    let links: Vec<&str> = index
+        .split("<a href=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect();
+    assert_eq!(links.len(), 4, "{index}");
+    assert_eq!(index.matches("<tr>").count(), 5, "header + 4 rows");
+    for link in &links {
+        assert!(dir.join(link).is_file(), "{link}");
+    }
+    assert!(index.contains("<td>fa</td>") && index.contains("<td>default (de)</td>"), "{index}");
+    assert!(index.contains("ca.txt"), "attachments listed");
+    assert!(index.contains("&lt;img src=x onerror=alert(1)&gt; *Sons*"), "{index}");
+
+    let eml = letters(&c);
+    for (i, link) in links.iter().enumerate() {
+        let page = std::fs::read_to_string(dir.join(link)).unwrap();
+        // Nothing runs and nothing is fetched: no markup from a value
+        // anywhere, the letter only inside a sandboxed frame.
+        for bad in ["<img", "<script", "onerror=alert(1)>", "http-equiv=\"refresh"] {
+            assert!(!page.contains(bad), "{bad} in {link}");
+        }
+        assert_eq!(page.matches("<iframe").count(), 1, "{link}");
+        assert!(page.contains("<iframe class=\"letter\" sandbox=\"\""), "{link}");
+        let srcdoc = page.split("srcdoc=\"").nth(1).unwrap();
+        let srcdoc = unescape(&srcdoc[..srcdoc.find('"').unwrap()]);
+        assert!(srcdoc.starts_with("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'"));
+        assert!(page.contains("Content-Security-Policy\" content=\"default-src 'none'"));
+        // The frame holds exactly the HTML part that would be sent.
+        let to = page.split("<dt>To</dt><dd dir=\"auto\">").nth(1).unwrap();
+        let to = unescape(&to[..to.find("</dd>").unwrap()]);
+        let email = to.rsplit('<').next().unwrap().trim_end_matches('>').to_string();
+        let mail = mailparse::parse_mail(&eml[&email]).unwrap();
+        assert_eq!(srcdoc.split_once('\n').unwrap().1, part(&mail, "text/html"), "{link}");
+        assert!(page.contains("<pre class=\"text\" dir=\"auto\">"), "{link}");
+        assert_eq!(page.contains("next &rarr;"), i + 1 < links.len(), "{link}");
+    }
+}
