@@ -5,15 +5,11 @@ use std::path::{Path, PathBuf};
 /// The example campaign, as shipped in the repository: (path in the new
 /// folder, contents). The config becomes `repmail.toml`, the name `repmail`
 /// looks for by default.
-pub const EXAMPLE: [(&str, &str); 4] = [
+pub const EXAMPLE: [(&str, &str); 3] = [
     ("repmail.toml", include_str!("../config.example.toml")),
     (
-        "templates/letter.txt.tera",
-        include_str!("../templates/letter.txt.tera"),
-    ),
-    (
-        "templates/letter.html.tera",
-        include_str!("../templates/letter.html.tera"),
+        "templates/letter.md.tera",
+        include_str!("../templates/letter.md.tera"),
     ),
     (
         "contacts/representatives.csv",

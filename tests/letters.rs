@@ -373,7 +373,11 @@ fn the_gallery_lists_every_letter_and_shows_each_one_inert() {
     let dir = c.path("gallery");
     let out = c.cmd(&["preview", "--html"]).arg(&dir).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("wrote a gallery of 4 letters"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("wrote a gallery of 4 letters"),
+        "{}",
+        stdout(&out)
+    );
     let index = std::fs::read_to_string(dir.join("index.html")).unwrap();
     assert!(index.starts_with("<!DOCTYPE html>"));
     assert!(index.contains("default-src 'none'"), "{index}");
@@ -388,31 +392,109 @@ fn the_gallery_lists_every_letter_and_shows_each_one_inert() {
     for link in &links {
         assert!(dir.join(link).is_file(), "{link}");
     }
-    assert!(index.contains("<td>fa</td>") && index.contains("<td>default (de)</td>"), "{index}");
+    assert!(
+        index.contains("<td>fa</td>") && index.contains("<td>default (de)</td>"),
+        "{index}"
+    );
     assert!(index.contains("ca.txt"), "attachments listed");
-    assert!(index.contains("&lt;img src=x onerror=alert(1)&gt; *Sons*"), "{index}");
+    assert!(
+        index.contains("&lt;img src=x onerror=alert(1)&gt; *Sons*"),
+        "{index}"
+    );
 
     let eml = letters(&c);
     for (i, link) in links.iter().enumerate() {
         let page = std::fs::read_to_string(dir.join(link)).unwrap();
         // Nothing runs and nothing is fetched: no markup from a value
         // anywhere, the letter only inside a sandboxed frame.
-        for bad in ["<img", "<script", "onerror=alert(1)>", "http-equiv=\"refresh"] {
+        for bad in [
+            "<img",
+            "<script",
+            "onerror=alert(1)>",
+            "http-equiv=\"refresh",
+        ] {
             assert!(!page.contains(bad), "{bad} in {link}");
         }
         assert_eq!(page.matches("<iframe").count(), 1, "{link}");
-        assert!(page.contains("<iframe class=\"letter\" sandbox=\"\""), "{link}");
+        assert!(
+            page.contains("<iframe class=\"letter\" sandbox=\"\""),
+            "{link}"
+        );
         let srcdoc = page.split("srcdoc=\"").nth(1).unwrap();
         let srcdoc = unescape(&srcdoc[..srcdoc.find('"').unwrap()]);
-        assert!(srcdoc.starts_with("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'"));
+        assert!(srcdoc.starts_with(
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'"
+        ));
         assert!(page.contains("Content-Security-Policy\" content=\"default-src 'none'"));
         // The frame holds exactly the HTML part that would be sent.
-        let to = page.split("<dt>To</dt><dd dir=\"auto\">").nth(1).unwrap();
+        let to = page.split("<dt>To</dt><dd>").nth(1).unwrap();
         let to = unescape(&to[..to.find("</dd>").unwrap()]);
-        let email = to.rsplit('<').next().unwrap().trim_end_matches('>').to_string();
+        let email = to
+            .rsplit('<')
+            .next()
+            .unwrap()
+            .trim_end_matches('>')
+            .to_string();
         let mail = mailparse::parse_mail(&eml[&email]).unwrap();
-        assert_eq!(srcdoc.split_once('\n').unwrap().1, part(&mail, "text/html"), "{link}");
+        assert_eq!(
+            srcdoc.split_once('\n').unwrap().1,
+            part(&mail, "text/html"),
+            "{link}"
+        );
         assert!(page.contains("<pre class=\"text\" dir=\"auto\">"), "{link}");
         assert_eq!(page.contains("next &rarr;"), i + 1 < links.len(), "{link}");
     }
+}
+
+#[test]
+fn the_example_letter_in_markdown_stays_faithful_to_the_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = fixture::repmail()
+        .arg("--config")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml"))
+        .args([
+            "preview",
+            "--recipient",
+            "e.whitcombe@senate.example.org",
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let bytes = std::fs::read(dir.path().join("e.whitcombe@senate.example.org.eml")).unwrap();
+    let mail = mailparse::parse_mail(&bytes).unwrap();
+    let text = part(&mail, "text/plain");
+    assert!(
+        text.starts_with("Dear Senator Whitcombe,\n\nAs a group of Iranian Social Democrats,"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "\n\n- Millions of Iranian people are currently held captive by the\n  authoritarian"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n\n3. Human rights are the most important demand"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(
+            "observes Human Rights.\n\nSociety of Social Democracy for Iran\n\nDecember 20, 2020\n"
+        ),
+        "{text}"
+    );
+    assert!(text.lines().all(|l| l.chars().count() <= 72), "{text}");
+    assert!(!text.contains('*') && !text.contains("<bdi>"), "{text}");
+    let html = part(&mail, "text/html");
+    assert!(
+        html.contains("Dear Senator <bdi>Whitcombe</bdi>,"),
+        "{html}"
+    );
+    assert_eq!(html.matches("<li ").count(), 6, "{html}");
+    assert!(
+        html.contains("<strong>Society of Social Democracy for Iran</strong>"),
+        "{html}"
+    );
 }
