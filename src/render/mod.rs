@@ -4,12 +4,13 @@
 //! SMTP, so what the coordinator reviewed is what the senator receives.
 //!
 //! The letter source lives in the submodules: `letters` (the default
-//! letter and its variants), `markdown` (one Markdown template → text and
-//! HTML parts) and `attachments` (the campaign's and each row's own).
+//! letter and its variants), `markdown` (one Markdown template → the HTML
+//! part; `plain`, its text part) and `attachments` (the campaign's and each row's own).
 
 pub mod attachments;
 mod letters;
 pub mod markdown;
+mod plain;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
