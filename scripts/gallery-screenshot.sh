@@ -31,7 +31,7 @@ shot() { # shot PAGE PNG
     "$browser" --headless --no-sandbox --disable-gpu \
         --disable-background-networking --disable-component-update \
         --disable-sync --no-first-run --user-data-dir="$profile" \
-        --window-size=1200,1400 --hide-scrollbars --virtual-time-budget=3000 \
+        --window-size=1200,1400 --hide-scrollbars --virtual-time-budget=8000 \
         --screenshot="$2" "file://$1" >/dev/null 2>&1
     rm -rf "$profile"
     echo "$2"
