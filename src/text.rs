@@ -42,6 +42,17 @@ pub fn is_identifier(name: &str) -> bool {
         && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
+/// Whether `tag` looks like a BCP 47 language tag: a primary subtag of 2
+/// or 3 letters, then subtags of 1 to 8 letters or digits (`fa`, `en-GB`,
+/// `zh-Hant-TW`). It goes into an HTML `lang` attribute.
+pub fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let primary = parts.next().unwrap_or("");
+    (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
 /// Replaces every control character (CR, LF, NUL, tab, DEL, …) with a
 /// space and collapses runs of whitespace: header values can then never
 /// start a new header line.

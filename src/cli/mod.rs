@@ -101,6 +101,9 @@ pub struct PreviewArgs {
     /// Write one .eml file per recipient into DIR
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Write a gallery to open in a browser: DIR/index.html and a page per letter
+    #[arg(long, value_name = "DIR")]
+    pub html: Option<PathBuf>,
 }
 
 /// Output verbosity, resolved once from the flags.

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use repmail::config::Campaign;
+use repmail::pages::gallery::Gallery;
 use repmail::plan::{Item, Selection};
 use repmail::render::Rendered;
 
@@ -19,6 +20,13 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
     }
+    let mut gallery = match &args.html {
+        Some(dir) => Some(
+            Gallery::create(dir)
+                .with_context(|| format!("cannot create the gallery folder {}", dir.display()))?,
+        ),
+        None => None,
+    };
     let selection = Selection {
         recipients: args.recipient.clone(),
         limit: args.limit,
@@ -42,7 +50,7 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
                 continue;
             }
         };
-        if shown == 0 && args.out.is_none() && !out.quiet {
+        if shown == 0 && args.out.is_none() && args.html.is_none() && !out.quiet {
             print_full(&letter);
         }
         shown += 1;
@@ -50,6 +58,10 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
             let path = eml_path(dir, recipient.email.as_ref(), &mut names);
             std::fs::write(&path, letter.message.formatted())
                 .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        if let Some(g) = &mut gallery {
+            g.add(recipient.line, &letter)
+                .context("cannot write the gallery")?;
         }
         if !out.quiet {
             say!(
@@ -75,6 +87,16 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
             plural(shown),
             dir.display()
         );
+    }
+    if let Some(g) = gallery {
+        let index = g.finish().context("cannot write the gallery")?;
+        if !out.quiet {
+            say!(
+                "wrote a gallery of {shown} letter{} to {}: open it in a browser",
+                plural(shown),
+                index.display()
+            );
+        }
     }
     // A campaign of form-only offices has no email to preview: its
     // letters are in the forms kit.

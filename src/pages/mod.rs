@@ -14,6 +14,8 @@
 //! it in [`TEMPLATES`], add a [`Page`] variant, and pass the values it uses
 //! in a [`Context`] to [`render`].
 
+pub mod gallery;
+
 use std::sync::LazyLock;
 
 pub use tera::Context;
@@ -27,6 +29,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("templates/base.html")),
     ("report.html", include_str!("templates/report.html")),
     ("forms.html", include_str!("templates/forms.html")),
+    (
+        "gallery_index.html",
+        include_str!("templates/gallery_index.html"),
+    ),
+    (
+        "gallery_letter.html",
+        include_str!("templates/gallery_letter.html"),
+    ),
 ];
 
 /// A page repmail writes.
@@ -36,6 +46,10 @@ pub enum Page {
     Report,
     /// `repmail forms --html`: the kit for offices that take only a form.
     Forms,
+    /// `repmail preview --html`: the index of every letter.
+    GalleryIndex,
+    /// `repmail preview --html`: one letter.
+    GalleryLetter,
 }
 
 impl Page {
@@ -44,6 +58,8 @@ impl Page {
         match self {
             Page::Report => "report.html",
             Page::Forms => "forms.html",
+            Page::GalleryIndex => "gallery_index.html",
+            Page::GalleryLetter => "gallery_letter.html",
         }
     }
 }
