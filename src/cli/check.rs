@@ -96,7 +96,6 @@ pub fn run(config: &Path, strict: bool, out: Output) -> anyhow::Result<Exit> {
             );
         }
     }
-    if ready == 0 && problems.errors == 0 {
     if ready == 0 && forms == 0 && problems.errors == 0 {
         eprintln!(
             "error: {}: no recipients with an address or a contact form; add rows to the contacts file",

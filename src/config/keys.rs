@@ -16,6 +16,7 @@ use std::path::Path;
 
 use super::{
     Campaign, ConfigError, RawCampaign, RawContacts, RawRate, RawRetry, RawSender, RawSmtp,
+    RawVariant,
 };
 
 /// Most problems listed at once; beyond that the file needs another look.
@@ -138,6 +139,7 @@ const SECTIONS: &[(&str, Keys)] = &[
     ("rate", section::<RawRate>()),
     ("retry", section::<RawRetry>()),
     ("vars", Keys::Any),
+    ("variant", tables::<RawVariant>()),
 ];
 
 const fn section<T: DeserializeOwned>() -> Keys {
@@ -148,7 +150,6 @@ const fn section<T: DeserializeOwned>() -> Keys {
 }
 
 /// For a section that is a map of `T` sections (`[variant.fa]`...).
-#[allow(dead_code)] // until a section of the file is such a map
 const fn tables<T: DeserializeOwned>() -> Keys {
     Keys::Tables {
         fields: fields::<T>,
