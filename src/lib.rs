@@ -10,6 +10,7 @@ pub mod config;
 pub mod contacts;
 pub mod diag;
 pub mod ledger;
+pub mod mbox;
 pub mod plan;
 pub mod render;
 pub mod review;
