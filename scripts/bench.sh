@@ -5,9 +5,11 @@
 #      concurrency 1 and 4 (REPMAIL_BENCH_N recipients, default 500).
 #   2. Peak memory and wall time of a release `repmail preview --out` over
 #      REPMAIL_BENCH_PREVIEW_N generated recipients (default 100000), with
-#      the example campaign's config and templates (text + HTML). Needs
-#      GNU time at /usr/bin/time (Debian/Ubuntu: apt install time); skipped
-#      without it. Skip it on purpose with --no-preview.
+#      the example campaign's config and templates (text + HTML); then
+#      `repmail preview --mbox` (one file) over 10,000 recipients (time)
+#      and over REPMAIL_BENCH_PREVIEW_N (time and peak RSS). Needs GNU time
+#      at /usr/bin/time (Debian/Ubuntu: apt install time); skipped without
+#      it. Skip it on purpose with --no-preview.
 #
 # Usage: scripts/bench.sh [--no-preview]
 set -euo pipefail
@@ -42,7 +44,9 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/templates" "$tmp/contacts"
 cp config.example.toml "$tmp/repmail.toml"
 cp templates/letter.txt.tera templates/letter.html.tera "$tmp/templates/"
-awk -v n="$n" 'BEGIN {
+# contacts N: a representatives file of N generated rows.
+contacts() {
+    awk -v n="$1" 'BEGIN {
     print "title,first_name,last_name,chamber,state,district,party,email,contact_form"
     split("Vermont,Montana,Oregon,New Mexico,Maine,Wisconsin", states, ",")
     split("example.org,example.com,example.net", domains, ",")
@@ -53,6 +57,8 @@ awk -v n="$n" 'BEGIN {
             t, i, i, c, states[i % 6 + 1], d, i, domains[i % 3 + 1]
     }
 }' > "$tmp/contacts/representatives.csv"
+}
+contacts "$n"
 
 /usr/bin/time -v -o "$tmp/time.txt" \
     target/release/repmail --config "$tmp/repmail.toml" preview --out "$tmp/out" > /dev/null
@@ -69,3 +75,24 @@ if [ "$files" != "$n" ]; then
     echo "error: expected $n .eml files, found $files" >&2
     exit 1
 fi
+rm -rf "$tmp/out"
+
+# preview --mbox: the same letters in one file, at 10,000 and at $n.
+echo
+echo "== repmail preview --mbox (one mboxrd file), release build"
+printf '%-12s %12s %10s %12s %10s\n' recipients letters size "wall m:ss" "peak RSS"
+for m in 10000 "$n"; do
+    contacts "$m"
+    /usr/bin/time -v -o "$tmp/time.txt" \
+        target/release/repmail --config "$tmp/repmail.toml" preview --mbox "$tmp/letters.mbox" > /dev/null 2>&1
+    letters=$(grep -c '^From ' "$tmp/letters.mbox")
+    size=$(du -h "$tmp/letters.mbox" | cut -f1)
+    rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tmp/time.txt")
+    wall=$(awk -F': ' '/Elapsed \(wall clock\) time/ {print $2}' "$tmp/time.txt")
+    printf '%-12s %12s %10s %12s %7s MiB\n' "$m" "$letters" "$size" "$wall" "$((rss_kb / 1024))"
+    if [ "$letters" != "$m" ]; then
+        echo "error: expected $m letters in the mbox, found $letters" >&2
+        exit 1
+    fi
+    rm -f "$tmp/letters.mbox"
+done

@@ -33,6 +33,11 @@ pub const DEFAULT_PASSWORD_ENV: &str = "REPMAIL_SMTP_PASSWORD";
 /// Default contacts column holding the address.
 pub const DEFAULT_EMAIL_COLUMN: &str = "email";
 
+mod letter;
+
+use letter::RawVariant;
+pub use letter::{direction_of, Direction, Letter, Variant};
+
 /// Why the campaign file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -93,6 +98,8 @@ pub struct Campaign {
     pub retry: Retry,
     /// `[vars]`: campaign-wide template values.
     pub vars: BTreeMap<String, toml::Value>,
+    /// `[variant.VALUE]` letters, by VALUE.
+    pub variants: BTreeMap<String, Variant>,
 }
 
 /// `[campaign]`.
@@ -102,10 +109,11 @@ pub struct CampaignSection {
     pub name: String,
     /// Tera template string for the Subject.
     pub subject: String,
-    /// Plain-text body template file.
-    pub text: PathBuf,
-    /// Optional HTML body template file.
-    pub html: Option<PathBuf>,
+    /// The default letter's template files.
+    pub letter: Letter,
+    /// `variant_by`: the contacts column whose value picks a
+    /// `[variant.VALUE]` letter.
+    pub variant_by: Option<String>,
     /// Files attached to every message.
     pub attachments: Vec<PathBuf>,
     /// The delivery log.
@@ -141,6 +149,9 @@ pub struct Contacts {
     pub delimiter: Option<u8>,
     /// Character encoding label; `None` means UTF-8 (BOM allowed).
     pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// Column naming each row's own attachments (`;`-separated, relative
+    /// to the campaign file).
+    pub attachments_column: Option<String>,
 }
 
 /// `[smtp] security`.
@@ -256,6 +267,8 @@ struct RawFile {
     retry: RawRetry,
     #[serde(default)]
     vars: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    variant: BTreeMap<String, RawVariant>,
 }
 
 #[derive(Deserialize)]
@@ -263,8 +276,10 @@ struct RawFile {
 struct RawCampaign {
     name: String,
     subject: String,
-    text: PathBuf,
+    letter: Option<PathBuf>,
+    text: Option<PathBuf>,
     html: Option<PathBuf>,
+    variant_by: Option<String>,
     #[serde(default)]
     attachments: Vec<PathBuf>,
     log: Option<PathBuf>,
@@ -285,6 +300,7 @@ struct RawContacts {
     name: Option<String>,
     delimiter: Option<String>,
     encoding: Option<String>,
+    attachments_column: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -440,10 +456,19 @@ impl Validator<'_> {
             Some(p) => self.resolve(p),
             None => self.base.join("logs").join(format!("{name}.csv")),
         };
+        let letter = self.letter("campaign", c.letter, c.text, c.html)?;
+        let variants = self.variants(raw.variant, &c.subject)?;
+        let variant_by = c.variant_by.filter(|v| !v.trim().is_empty());
+        if variant_by.is_none() && !variants.is_empty() {
+            return Err(self.invalid(
+                "campaign.variant_by",
+                "[variant.*] tables need `variant_by = \"COLUMN\"`: the contacts column whose value picks one",
+            ));
+        }
         let campaign = CampaignSection {
             subject: c.subject,
-            text: self.resolve(&c.text),
-            html: c.html.as_deref().map(|p| self.resolve(p)),
+            letter,
+            variant_by,
             attachments: c.attachments.iter().map(|p| self.resolve(p)).collect(),
             log,
             name,
@@ -510,6 +535,7 @@ impl Validator<'_> {
             rate,
             retry,
             vars: raw.vars,
+            variants,
         })
     }
 
@@ -549,6 +575,7 @@ impl Validator<'_> {
             name: c.name,
             delimiter,
             encoding,
+            attachments_column: c.attachments_column.filter(|c| !c.trim().is_empty()),
         })
     }
 
@@ -678,7 +705,13 @@ path = "c.csv"
     #[test]
     fn defaults_and_relative_paths() {
         let c = Campaign::parse(Path::new("/camp/repmail.toml"), MINIMAL).unwrap();
-        assert_eq!(c.campaign.text, Path::new("/camp/letter.txt.tera"));
+        assert_eq!(
+            c.campaign.letter,
+            Letter::Parts {
+                text: "/camp/letter.txt.tera".into(),
+                html: None
+            }
+        );
         assert_eq!(c.campaign.log, Path::new("/camp/logs/t.csv"));
         assert_eq!(c.contacts.path, Path::new("/camp/c.csv"));
         assert_eq!(c.rate.per_minute, DEFAULT_PER_MINUTE);

@@ -407,6 +407,7 @@ mod tests {
             name: None,
             delimiter: None,
             encoding: None,
+            attachments_column: None,
         }
     }
 

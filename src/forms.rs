@@ -6,23 +6,23 @@
 //! Each letter is rendered by the same templates as an emailed one (the
 //! subject and the text part), so what is pasted is what would be sent.
 
-mod page;
+use std::io::{self, Write};
 
 use lettre::Address;
+use serde::Serialize;
 
 use crate::config::Campaign;
 use crate::contacts::{Office, Row};
 use crate::diag::{Diagnostic, Problems};
+use crate::pages::{self, Context, Page};
 use crate::render::Renderer;
-
-pub use page::write_html;
 
 /// The To address an office's letter is rendered for. Never shown or
 /// used: the letter goes into a form. `.invalid` is reserved (RFC 2606).
 const NOWHERE: &str = "office@form.invalid";
 
 /// One office to reach by its contact form.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FormLetter {
     /// Its line in the contacts file.
     pub line: u64,
@@ -41,7 +41,7 @@ pub struct FormLetter {
 }
 
 /// An office with neither an address nor a form.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Unreachable {
     /// Its line in the contacts file.
     pub line: u64,
@@ -106,7 +106,7 @@ impl Kit {
             Some(form) => self.forms.push(FormLetter {
                 line: office.line,
                 name,
-                link: web_link(&form),
+                link: crate::text::web_link(&form),
                 form,
                 subject: letter.subject,
                 text: letter.text,
@@ -124,22 +124,47 @@ impl Kit {
     }
 }
 
-/// `form` if a page may link to it: an `http` or `https` address with no
-/// spaces or control characters. A `javascript:` or `data:` "form" from a
-/// hostile contacts file must never become a link.
-fn web_link(form: &str) -> Option<String> {
-    let lower = form.trim().to_ascii_lowercase();
-    let web = lower.starts_with("https://") || lower.starts_with("http://");
-    (web && !form
-        .trim()
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control()))
-    .then(|| form.trim().to_string())
+/// What the page shows of one office: its place in the kit, and whether
+/// its form may be a link.
+#[derive(Serialize)]
+struct OfficeView<'a> {
+    n: usize,
+    has_link: bool,
+    #[serde(flatten)]
+    letter: &'a FormLetter,
+}
+
+/// Writes the kit as one self-contained page (`src/pages/templates/forms.html`):
+/// every value escaped, nothing loaded from the network.
+pub fn write_html(kit: &Kit, out: &mut dyn Write) -> io::Result<()> {
+    let forms: Vec<OfficeView> = kit
+        .forms
+        .iter()
+        .enumerate()
+        .map(|(i, letter)| OfficeView {
+            n: i + 1,
+            has_link: letter.link.is_some(),
+            letter,
+        })
+        .collect();
+    let mut ctx = Context::new();
+    ctx.insert("title", &format!("Contact forms: {}", kit.campaign));
+    let now = chrono::Utc::now()
+        .format("%Y-%m-%d %H:%M:%S UTC")
+        .to_string();
+    ctx.insert("generated", &now);
+    ctx.insert("forms_count", &forms.len());
+    ctx.insert("forms", &forms);
+    ctx.insert("unreachable_count", &kit.unreachable.len());
+    ctx.insert("unreachable", &kit.unreachable);
+    let page = pages::render(Page::Forms, &ctx)?;
+    out.write_all(page.as_bytes())?;
+    out.flush()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::text::web_link;
 
     #[test]
     fn only_web_addresses_become_links() {

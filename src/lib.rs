@@ -13,6 +13,7 @@ pub mod diag;
 pub mod diagnose;
 pub mod forms;
 pub mod ledger;
+pub mod mbox;
 pub mod pages;
 pub mod plan;
 pub mod providers;

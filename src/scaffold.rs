@@ -15,14 +15,10 @@ pub const CAMPAIGN_FILE: &str = "repmail.toml";
 
 /// The other files of the example campaign, as shipped in the repository:
 /// (path in the new folder, contents).
-pub const EXAMPLE: [(&str, &str); 3] = [
+pub const EXAMPLE: [(&str, &str); 2] = [
     (
-        "templates/letter.txt.tera",
-        include_str!("../templates/letter.txt.tera"),
-    ),
-    (
-        "templates/letter.html.tera",
-        include_str!("../templates/letter.html.tera"),
+        "templates/letter.md.tera",
+        include_str!("../templates/letter.md.tera"),
     ),
     (
         "contacts/representatives.csv",

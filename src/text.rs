@@ -42,6 +42,17 @@ pub fn is_identifier(name: &str) -> bool {
         && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
+/// Whether `tag` looks like a BCP 47 language tag: a primary subtag of 2
+/// or 3 letters, then subtags of 1 to 8 letters or digits (`fa`, `en-GB`,
+/// `zh-Hant-TW`). It goes into an HTML `lang` attribute.
+pub fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let primary = parts.next().unwrap_or("");
+    (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
 /// Replaces every control character (CR, LF, NUL, tab, DEL, …) with a
 /// space and collapses runs of whitespace: header values can then never
 /// start a new header line.
@@ -118,6 +129,19 @@ pub fn recipient_key(email: &str) -> String {
         }
     }
     email.to_lowercase()
+}
+
+/// `form` if a page may link to it: an `http` or `https` address with no
+/// spaces or control characters. A `javascript:` or `data:` "form" from a
+/// hostile contacts file must never become a link.
+pub fn web_link(form: &str) -> Option<String> {
+    let lower = form.trim().to_ascii_lowercase();
+    let web = lower.starts_with("https://") || lower.starts_with("http://");
+    (web && !form
+        .trim()
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control()))
+    .then(|| form.trim().to_string())
 }
 
 #[cfg(test)]

@@ -467,12 +467,12 @@ fn init_scaffolds_a_working_campaign() {
     assert!(!err.contains("config.example"), "{err}");
     std::fs::write(target.join("repmail.toml"), &config).unwrap();
     // A second init refuses and changes nothing.
-    std::fs::write(target.join("templates/letter.txt.tera"), "mine").unwrap();
+    std::fs::write(target.join("templates/letter.md.tera"), "mine").unwrap();
     let out = repmail().arg("init").arg(&target).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("already exists"));
     assert_eq!(
-        std::fs::read_to_string(target.join("templates/letter.txt.tera")).unwrap(),
+        std::fs::read_to_string(target.join("templates/letter.md.tera")).unwrap(),
         "mine"
     );
 }

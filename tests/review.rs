@@ -629,4 +629,15 @@ fn offices_without_an_address_stay_visible_in_every_review() {
         "the name, escaped"
     );
     assert!(!page.contains("<b>Wade</b>"));
+    // The form as a link, escaped; counted in the summary.
+    assert!(
+        page.contains("<a href=\"https://wade.example.org/contact?a=1&amp;b=&lt;x&gt;\" rel=\"noopener noreferrer\">"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<b>1</b><span>contact form only</span>"),
+        "{page}"
+    );
+    assert!(page.contains("<b>1</b><span>unreachable</span>"), "{page}");
+    assert_eq!(page.matches("href=").count(), 1, "one link: the form");
 }

@@ -101,6 +101,12 @@ pub struct PreviewArgs {
     /// Write one .eml file per recipient into DIR
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Write a gallery to open in a browser: DIR/index.html and a page per letter
+    #[arg(long, value_name = "DIR")]
+    pub html: Option<PathBuf>,
+    /// Write every letter, exactly as sent, into one mboxrd FILE (`-`: standard output)
+    #[arg(long, value_name = "FILE")]
+    pub mbox: Option<PathBuf>,
 }
 
 /// Output verbosity, resolved once from the flags.

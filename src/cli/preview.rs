@@ -1,10 +1,15 @@
 //! `repmail preview`: the letters exactly as `send` would hand them to SMTP.
 
 use std::collections::HashSet;
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use chrono::Utc;
 use repmail::config::Campaign;
+use repmail::mbox::MboxWriter;
+use repmail::pages::gallery::Gallery;
 use repmail::plan::{Item, Selection};
 use repmail::render::Rendered;
 
@@ -19,9 +24,24 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
     }
+    let mut gallery = match &args.html {
+        Some(dir) => Some(
+            Gallery::create(dir)
+                .with_context(|| format!("cannot create the gallery folder {}", dir.display()))?,
+        ),
+        None => None,
+    };
     let selection = Selection {
         recipients: args.recipient.clone(),
         limit: args.limit,
+    };
+    let mut mbox = args.mbox.as_deref().map(open_mbox).transpose()?;
+    // With `--mbox -` standard output is the mbox: nothing else goes there.
+    let to_stdout = args.mbox.as_deref() == Some(Path::new("-"));
+    let warnings_quiet = out.quiet;
+    let out = Output {
+        quiet: out.quiet || to_stdout,
+        ..out
     };
     let mut problems = Problems::default();
     let mut names = HashSet::new();
@@ -42,14 +62,26 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
                 continue;
             }
         };
-        if shown == 0 && args.out.is_none() && !out.quiet {
+        if shown == 0
+            && args.out.is_none()
+            && args.html.is_none()
+            && args.mbox.is_none()
+            && !out.quiet
+        {
             print_full(&letter);
         }
         shown += 1;
+        if let (Some(w), Some(file)) = (mbox.as_mut(), &args.mbox) {
+            write_mbox(w, &letter, file)?;
+        }
         if let Some(dir) = &args.out {
             let path = eml_path(dir, recipient.email.as_ref(), &mut names);
             std::fs::write(&path, letter.message.formatted())
                 .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        if let Some(g) = &mut gallery {
+            g.add(recipient.line, &letter)
+                .context("cannot write the gallery")?;
         }
         if !out.quiet {
             say!(
@@ -60,7 +92,22 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
             );
         }
     }
-    problems.print(out.quiet);
+    if let (Some(w), Some(file)) = (mbox, &args.mbox) {
+        let written = w.written();
+        w.finish().map_err(|e| mbox_error(e, file))?;
+        if !out.quiet || to_stdout {
+            eprintln!(
+                "wrote {written} letter{} to {}",
+                plural(written),
+                if to_stdout {
+                    "standard output".to_string()
+                } else {
+                    file.display().to_string()
+                }
+            );
+        }
+    }
+    problems.print(warnings_quiet);
     for wanted in &args.recipient {
         if shown == 0 {
             eprintln!(
@@ -75,6 +122,16 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
             plural(shown),
             dir.display()
         );
+    }
+    if let Some(g) = gallery {
+        let index = g.finish().context("cannot write the gallery")?;
+        if !out.quiet {
+            say!(
+                "wrote a gallery of {shown} letter{} to {}: open it in a browser",
+                plural(shown),
+                index.display()
+            );
+        }
     }
     // A campaign of form-only offices has no email to preview: its
     // letters are in the forms kit.
@@ -93,6 +150,38 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
     } else {
         Exit::Ok
     })
+}
+
+type Mbox = MboxWriter<Box<dyn Write>>;
+
+fn open_mbox(file: &Path) -> anyhow::Result<Mbox> {
+    let w: Box<dyn Write> = if file == Path::new("-") {
+        Box::new(BufWriter::with_capacity(MBOX_BUFFER, std::io::stdout()))
+    } else {
+        let f = File::create(file)
+            .with_context(|| format!("cannot create the mbox file {}", file.display()))?;
+        Box::new(BufWriter::with_capacity(MBOX_BUFFER, f))
+    };
+    Ok(MboxWriter::new(w))
+}
+
+/// Enough for a few letters per write, whatever their number: the file
+/// grows as letters are rendered, memory does not.
+const MBOX_BUFFER: usize = 256 * 1024;
+
+fn write_mbox(w: &mut Mbox, letter: &Rendered, file: &Path) -> anyhow::Result<()> {
+    let envelope = letter.message.envelope();
+    let sender = envelope.from().map(|a| a.to_string()).unwrap_or_default();
+    w.append(&sender, Utc::now(), &letter.message.formatted())
+        .map_err(|e| mbox_error(e, file))
+}
+
+/// A closed pipe (`preview --mbox - | head`) is the reader being done.
+fn mbox_error(e: std::io::Error, file: &Path) -> anyhow::Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    anyhow::Error::new(e).context(format!("cannot write the mbox file {}", file.display()))
 }
 
 fn print_full(letter: &Rendered) {

@@ -16,6 +16,7 @@ use std::path::Path;
 
 use super::{
     Campaign, ConfigError, RawCampaign, RawContacts, RawRate, RawRetry, RawSender, RawSmtp,
+    RawVariant,
 };
 
 /// Most problems listed at once; beyond that the file needs another look.
@@ -35,11 +36,19 @@ pub(super) fn parse_all(
     }
     let mut text = text.to_string();
     let mut found = Vec::new();
+    let mut reported: Vec<String> = Vec::new();
     while found.len() < MOST {
         match typed(path, &text) {
             Ok(c) if found.is_empty() => return Ok(c),
             Ok(_) => break,
             Err(ConfigError::Invalid { key, message, .. }) => {
+                // Blanking it did not help (the key is not a plain entry):
+                // say it once and stop.
+                let again = reported.contains(&key);
+                if again {
+                    break;
+                }
+                reported.push(key.clone());
                 found.push(Found {
                     line: line_of(&text, &key).unwrap_or(1),
                     message: format!("key `{key}`: {message}"),
@@ -98,12 +107,30 @@ enum Keys {
         fields: fn() -> &'static [&'static str],
         check: fn(&str, &Spanned<DeValue<'_>>) -> Option<String>,
     },
+    /// A table of such sections under names the user chooses (e.g.
+    /// `[variant.<value>]`, read as a map of structs): each one's keys
+    /// are checked like a [`Keys::Struct`] section.
+    Tables {
+        fields: fn() -> &'static [&'static str],
+        check: fn(&str, &Spanned<DeValue<'_>>) -> Option<String>,
+    },
     /// Any key (`[vars]`: the campaign's own template values).
     Any,
 }
 
+impl Keys {
+    fn fields(self) -> Option<&'static [&'static str]> {
+        match self {
+            Keys::Struct { fields, .. } | Keys::Tables { fields, .. } => Some(fields()),
+            Keys::Any => None,
+        }
+    }
+}
+
 /// The sections of the campaign file. Keep in step with `RawFile` (a test
-/// checks both ways).
+/// checks both ways): a struct section is `section::<RawX>()`, a map of
+/// struct sections (`[variant.<value>]`) `tables::<RawX>()`, a free-form
+/// one `Keys::Any`.
 const SECTIONS: &[(&str, Keys)] = &[
     ("campaign", section::<RawCampaign>()),
     ("sender", section::<RawSender>()),
@@ -112,6 +139,7 @@ const SECTIONS: &[(&str, Keys)] = &[
     ("rate", section::<RawRate>()),
     ("retry", section::<RawRetry>()),
     ("vars", Keys::Any),
+    ("variant", tables::<RawVariant>()),
 ];
 
 const fn section<T: DeserializeOwned>() -> Keys {
@@ -121,9 +149,21 @@ const fn section<T: DeserializeOwned>() -> Keys {
     }
 }
 
+/// For a section that is a map of `T` sections (`[variant.fa]`...).
+const fn tables<T: DeserializeOwned>() -> Keys {
+    Keys::Tables {
+        fields: fields::<T>,
+        check: check_value::<T>,
+    }
+}
+
 /// Checks `text` (already known to be TOML) and returns every unknown key
 /// and every value of the wrong type, in file order.
 pub fn check(text: &str) -> Vec<Found> {
+    check_with(text, SECTIONS)
+}
+
+fn check_with(text: &str, sections: &[(&str, Keys)]) -> Vec<Found> {
     let Ok(doc) = DeTable::parse(text) else {
         // A syntax error: the typed read reports it with its line.
         return Vec::new();
@@ -132,37 +172,58 @@ pub fn check(text: &str) -> Vec<Found> {
     let mut found = Vec::new();
     for (key, value) in doc.get_ref() {
         let name: &str = key.get_ref();
-        let Some((_, keys)) = SECTIONS.iter().find(|(s, _)| *s == name) else {
+        let Some((_, keys)) = sections.iter().find(|(s, _)| *s == name) else {
             found.push(Found {
                 line: line(key.span()),
                 message: unknown_section(name),
             });
             continue;
         };
-        let (Keys::Struct { fields, check }, DeValue::Table(table)) = (keys, value.get_ref())
-        else {
-            // A free-form section, or a section that is not a table (the
-            // typed read says what it should be).
-            continue;
+        let DeValue::Table(table) = value.get_ref() else {
+            continue; // not a table: the typed read says what it should be
         };
-        let fields = fields();
-        for (k, v) in table {
-            let k: &str = k.get_ref();
-            let message = if !fields.contains(&k) {
-                Some(unknown_key(name, k, fields))
-            } else {
-                check(k, v).map(|m| format!("[{name}] {k}: {m}"))
-            };
-            if let Some(message) = message {
-                found.push(Found {
-                    line: line(key_span(table, k)),
-                    message,
-                });
+        match *keys {
+            Keys::Struct { fields, check } => {
+                check_table(name, table, fields(), check, text, &mut found)
             }
+            Keys::Tables { fields, check } => {
+                for (sub, v) in table {
+                    if let DeValue::Table(t) = v.get_ref() {
+                        let name = format!("{name}.{}", sub.get_ref());
+                        check_table(&name, t, fields(), check, text, &mut found);
+                    }
+                }
+            }
+            Keys::Any => {}
         }
     }
     found.sort_by_key(|f| f.line);
     found
+}
+
+/// The keys of one section table against the fields it may hold.
+fn check_table(
+    name: &str,
+    table: &DeTable<'_>,
+    fields: &[&str],
+    check: fn(&str, &Spanned<DeValue<'_>>) -> Option<String>,
+    text: &str,
+    found: &mut Vec<Found>,
+) {
+    for (k, v) in table {
+        let k: &str = k.get_ref();
+        let message = if !fields.contains(&k) {
+            Some(unknown_key(name, k, fields))
+        } else {
+            check(k, v).map(|m| format!("[{name}] {k}: {m}"))
+        };
+        if let Some(message) = message {
+            found.push(Found {
+                line: line_at(text, key_span(table, k).start),
+                message,
+            });
+        }
+    }
 }
 
 /// The line of `section.key` in `text`, if it is there.
@@ -206,10 +267,9 @@ fn line_at(text: &str, byte: usize) -> usize {
 fn unknown_section(name: &str) -> String {
     // A key written above every section header, e.g. `per_minute = 20`
     // before `[rate]`: say where it belongs.
-    let home = SECTIONS.iter().find_map(|(s, keys)| match keys {
-        Keys::Struct { fields, .. } if fields().contains(&name) => Some(*s),
-        _ => None,
-    });
+    let home = SECTIONS
+        .iter()
+        .find_map(|(s, keys)| keys.fields().filter(|f| f.contains(&name)).map(|_| *s));
     if let Some(section) = home {
         return format!(
             "`{name}` is outside any section; it belongs under [{section}]: move it below that header"
@@ -374,9 +434,9 @@ mod tests {
         }
         for (name, keys) in SECTIONS {
             assert!(file.contains(name), "[{name}] is not a section of RawFile");
-            if let Keys::Struct { fields, .. } = keys {
+            if let Some(fields) = keys.fields() {
                 assert!(
-                    !fields().is_empty(),
+                    !fields.is_empty(),
                     "[{name}] has no fields: is it a struct?"
                 );
             }
@@ -445,6 +505,29 @@ attempts = 2
         assert!(
             found[4].message.contains("`retyr`")
                 && found[4].message.contains("(did you mean `retry`?)"),
+            "{found:#?}"
+        );
+    }
+
+    #[test]
+    fn a_map_of_sections_checks_each_one() {
+        // As `[variant.<value>]` will be: a map of structs.
+        let sections = [("variant", tables::<RawSender>())];
+        let text =
+            "[variant.fa]\nfrom = \"a@example.org\"\nreplyto = \"b\"\n[variant.ar]\nfrom = 3\n";
+        let found = check_with(text, &sections);
+        let lines: Vec<usize> = found.iter().map(|f| f.line).collect();
+        assert_eq!(lines, [3, 5], "{found:#?}");
+        assert!(
+            found[0]
+                .message
+                .contains("unknown key `replyto` in [variant.fa] (did you mean `reply_to`?)"),
+            "{found:#?}"
+        );
+        assert!(
+            found[1]
+                .message
+                .starts_with("[variant.ar] from: invalid type"),
             "{found:#?}"
         );
     }

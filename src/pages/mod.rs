@@ -14,6 +14,8 @@
 //! it in [`TEMPLATES`], add a [`Page`] variant, and pass the values it uses
 //! in a [`Context`] to [`render`].
 
+pub mod gallery;
+
 use std::sync::LazyLock;
 
 pub use tera::Context;
@@ -26,6 +28,15 @@ pub const STYLESHEET: &str = include_str!("style.css");
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("templates/base.html")),
     ("report.html", include_str!("templates/report.html")),
+    ("forms.html", include_str!("templates/forms.html")),
+    (
+        "gallery_index.html",
+        include_str!("templates/gallery_index.html"),
+    ),
+    (
+        "gallery_letter.html",
+        include_str!("templates/gallery_letter.html"),
+    ),
 ];
 
 /// A page repmail writes.
@@ -33,6 +44,12 @@ const TEMPLATES: &[(&str, &str)] = &[
 pub enum Page {
     /// `repmail log --html`: the delivery report.
     Report,
+    /// `repmail forms --html`: the kit for offices that take only a form.
+    Forms,
+    /// `repmail preview --html`: the index of every letter.
+    GalleryIndex,
+    /// `repmail preview --html`: one letter.
+    GalleryLetter,
 }
 
 impl Page {
@@ -40,6 +57,9 @@ impl Page {
     pub fn template(self) -> &'static str {
         match self {
             Page::Report => "report.html",
+            Page::Forms => "forms.html",
+            Page::GalleryIndex => "gallery_index.html",
+            Page::GalleryLetter => "gallery_letter.html",
         }
     }
 }

@@ -98,6 +98,7 @@ mod tests {
             name: None,
             delimiter,
             encoding: encoding.and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes())),
+            attachments_column: None,
         }
     }
 

@@ -30,14 +30,16 @@ fn color(outcome: Outcome) -> &'static str {
         Outcome::Deferred => "var(--deferred)",
         Outcome::Failed => "var(--failed)",
         Outcome::Unknown => "var(--unknown)",
-        Outcome::Never | Outcome::Form | Outcome::Unreachable => "var(--never)",
+        Outcome::Never => "var(--never)",
+        Outcome::Form => "var(--form)",
+        Outcome::Unreachable => "var(--unreachable)",
     }
 }
 
 fn outcomes(report: &Report) -> impl Iterator<Item = Outcome> + '_ {
     Outcome::ALL
         .into_iter()
-        .filter(|o| *o != Outcome::Never || report.with_contacts)
+        .filter(|o| !o.needs_contacts() || report.with_contacts)
 }
 
 /// One outcome's card, share of the bar and legend entry.
@@ -48,8 +50,12 @@ struct OutcomeView {
     count: usize,
     /// Percent of the bar, formatted; empty when it has no share.
     share: String,
-    /// Whether the timeline's legend lists it (never-attempted has no bars).
+    /// Whether the timeline's legend lists it (never-attempted and the
+    /// offices without an address have no bars).
     legend: bool,
+    /// Whether the domain table has a column for it (offices without an
+    /// address have no domain).
+    by_domain: bool,
 }
 
 #[derive(Serialize)]
@@ -69,6 +75,9 @@ struct RowView<'a> {
     n: String,
     code: String,
     detail: &'a str,
+    /// The contact form of an office without an address, when it is a web
+    /// address the page may link to.
+    form: Option<String>,
 }
 
 fn context(report: &Report) -> Context {
@@ -106,7 +115,8 @@ fn context(report: &Report) -> Context {
                 } else {
                     String::new()
                 },
-                legend: o != Outcome::Never,
+                legend: !o.needs_contacts(),
+                by_domain: !o.is_office(),
             }
         })
         .collect();
@@ -124,7 +134,10 @@ fn context(report: &Report) -> Context {
         .map(|(domain, counts)| DomainView {
             domain,
             total: counts.total(),
-            counts: outcomes(report).map(|o| counts.get(o)).collect(),
+            counts: outcomes(report)
+                .filter(|o| !o.is_office())
+                .map(|o| counts.get(o))
+                .collect(),
         })
         .collect();
     ctx.insert("domains", &domains);
@@ -140,11 +153,7 @@ fn context(report: &Report) -> Context {
         .iter()
         .map(|r| RowView {
             status: r.status,
-            label: if r.status == "never" {
-                "never attempted"
-            } else {
-                r.status
-            },
+            label: r.status.parse::<Outcome>().map_or(r.status, Outcome::label),
             name: &r.name,
             email: &r.email,
             time: r
@@ -156,6 +165,7 @@ fn context(report: &Report) -> Context {
             },
             code: r.smtp_code.map_or(String::new(), |c| c.to_string()),
             detail: &r.detail,
+            form: r.form.as_deref().and_then(crate::text::web_link),
         })
         .collect();
     ctx.insert("rows", &rows);

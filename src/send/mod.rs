@@ -2,10 +2,12 @@
 //! classified outcome per message → the ledger.
 //!
 //! Concurrency lives in exactly one place, [`Dispatcher::run`]: a single
-//! loop takes the next job, waits for the pacer, writes the `sending` row,
+//! loop takes the next job, waits for the pacer, writes the `sending` row
+//! (with those of any further jobs that may start at once, in one fsync),
 //! and starts the transaction; the same loop consumes finished
-//! transactions and writes their outcome rows. Only this loop writes the
-//! ledger, so rows are never interleaved or lost.
+//! transactions and writes their outcome rows, which are fsynced with the
+//! next `sending` rows or at the end (group commit). Only this loop writes
+//! the ledger, so rows are never interleaved or lost.
 
 pub mod connection;
 mod outcome;
@@ -13,10 +15,12 @@ mod pace;
 mod smtp;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::stream::{FuturesUnordered, StreamExt};
+use futures::FutureExt as _;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -44,7 +48,8 @@ pub enum Progress<'a> {
         /// The try within this run (1-based).
         try_in_run: u32,
     },
-    /// A transaction ended and its row is in the ledger.
+    /// A transaction ended and its row is in the ledger's file (on disk
+    /// with the next `sending` row or at the end of the run).
     Done {
         /// The outcome row.
         event: &'a Event,
@@ -147,6 +152,14 @@ struct Finished {
     result: Result<lettre::transport::smtp::response::Response, Failure>,
 }
 
+/// A job whose `sending` row is written: its transaction starts once the
+/// row is committed.
+struct Start {
+    job: Job,
+    email: String,
+    letter: crate::render::Rendered,
+}
+
 /// What to do with the next job when the daily cap is near.
 enum CapCheck {
     Go,
@@ -210,6 +223,7 @@ impl Dispatcher<'_> {
             cap,
             settings,
         };
+        let transport = Arc::new(transport);
         let mut in_flight = FuturesUnordered::new();
         // Ctrl-C is a change to true; a closed channel (no handler) is not.
         let mut stopping = *stop.borrow();
@@ -282,56 +296,83 @@ impl Dispatcher<'_> {
                 continue;
             };
 
-            let letter = match renderer.render(&job.recipient) {
-                Ok(l) => l,
-                Err(d) => {
-                    // Validated in the plan; a failure here is still the
-                    // recipient's, never a reason to stop everyone.
-                    let email = job.recipient.email.to_string();
-                    let attempt = run.ledger.ledger().attempts(&email) + 1;
-                    let ev = Event::new(&run.campaign, &email, Status::Failed, attempt)
-                        .with_detail(d.message);
-                    run.ledger.append(&ev)?;
-                    run.report.failed += 1;
-                    observer.progress(Progress::Done {
-                        event: &ev,
-                        retry_in: None,
+            // This job, and every further one whose slot and pace are free
+            // right now: their `sending` rows share one fsync (group
+            // commit), so concurrent transactions do not queue for the
+            // disk one by one.
+            // Transactions that ended meanwhile (during the last fsync,
+            // say) are taken in first: their rows join this commit and
+            // their slots are free for the batch.
+            drain_finished(&mut in_flight, &mut run, observer)?;
+            if run.report.stop.is_some() {
+                run.put_back(Some(job));
+                continue;
+            }
+            let mut batch = Vec::new();
+            if let Some(start) = run.prepare(job, renderer, observer)? {
+                batch.push((start, permit));
+            }
+            loop {
+                drain_finished(&mut in_flight, &mut run, observer)?;
+                if run.report.stop.is_some() {
+                    break;
+                }
+                let Some(job) = run.next_job() else { break };
+                if !matches!(run.cap_check(in_flight.len() + batch.len()), CapCheck::Go) {
+                    run.put_back(Some(job));
+                    break;
+                }
+                let domain = job.recipient.email.domain().to_string();
+                let Some(permit) = pacer.ready(&domain).now_or_never() else {
+                    run.put_back(Some(job));
+                    break;
+                };
+                if let Some(start) = run.prepare(job, renderer, observer)? {
+                    batch.push((start, permit));
+                }
+            }
+            // The `sending` rows are durable before the first byte goes
+            // out: after a crash the ledger says "outcome unknown", never
+            // "not sent" for a letter that may have been delivered. The
+            // same fsync commits the outcome rows written since the last
+            // one: a recipient's outcome is on disk before its next try.
+            run.ledger.commit()?;
+            for (start, permit) in batch {
+                let Start { job, email, letter } = start;
+                observer.progress(Progress::Sending {
+                    email: &email,
+                    try_in_run: job.tries,
+                });
+                run.report.transactions += 1;
+                // Each transaction is a task of its own, so it goes on
+                // while this loop waits for the disk.
+                let transport = Arc::clone(&transport);
+                let task = tokio::spawn(async move {
+                    let result = transport.send(&letter.message).await;
+                    Finished {
+                        job,
+                        email,
+                        message_id: letter.message_id,
+                        result,
+                    }
+                });
+                in_flight.push(async move {
+                    let done = task.await.unwrap_or_else(|e| match e.try_into_panic() {
+                        // A panic is a bug: surface it, as before.
+                        Ok(panic) => std::panic::resume_unwind(panic),
+                        Err(_) => unreachable!("transaction tasks are never cancelled"),
                     });
-                    continue;
-                }
-            };
-            // The envelope recipient: the representative, or the tester of
-            // `--test-to`.
-            let email = letter.to.email.to_string();
-            let attempt = run.ledger.ledger().attempts(&email) + 1;
-            // The `sending` row is durable before the first byte goes out:
-            // after a crash the ledger says "outcome unknown", never
-            // "not sent" for a letter that may have been delivered.
-            let ev = Event::new(&run.campaign, &email, Status::Sending, attempt)
-                .with_message_id(&letter.message_id);
-            run.ledger.append(&ev)?;
-            let job = Job {
-                tries: job.tries + 1,
-                ..job
-            };
-            observer.progress(Progress::Sending {
-                email: &email,
-                try_in_run: job.tries,
-            });
-            run.report.transactions += 1;
-            let transport = &transport;
-            in_flight.push(async move {
-                let _permit = permit;
-                let result = transport.send(&letter.message).await;
-                Finished {
-                    job,
-                    email,
-                    message_id: letter.message_id,
-                    result,
-                }
-            });
+                    // The slot is free only once this loop has the outcome:
+                    // the next transaction cannot start before a fault or
+                    // a streak this one ended with has been seen.
+                    drop(permit);
+                    done
+                });
+            }
         }
 
+        // Every outcome row on disk before the run reports its end.
+        run.ledger.commit()?;
         transport.close().await;
         let mut report = run.report;
         report.not_attempted = run.queue.len();
@@ -342,6 +383,19 @@ impl Dispatcher<'_> {
     }
 }
 
+/// Writes the outcome rows of every transaction that has already ended,
+/// without waiting for any other.
+fn drain_finished<F: std::future::Future<Output = Finished>>(
+    in_flight: &mut FuturesUnordered<F>,
+    run: &mut Run<'_>,
+    observer: &mut dyn Observer,
+) -> Result<(), SendError> {
+    while let Some(Some(done)) = in_flight.next().now_or_never() {
+        run.finish(done, observer)?;
+    }
+    Ok(())
+}
+
 async fn sleep_until(when: Option<Instant>) {
     match when {
         Some(t) => tokio::time::sleep_until(t).await,
@@ -350,6 +404,47 @@ async fn sleep_until(when: Option<Instant>) {
 }
 
 impl Run<'_> {
+    /// Renders the job's letter and writes its `sending` row (committed by
+    /// the caller before the transaction starts). A letter that does not
+    /// render is the recipient's failure, written here: `None`.
+    fn prepare(
+        &mut self,
+        job: Job,
+        renderer: &Renderer,
+        observer: &mut dyn Observer,
+    ) -> Result<Option<Start>, SendError> {
+        let letter = match renderer.render(&job.recipient) {
+            Ok(l) => l,
+            Err(d) => {
+                // Validated in the plan; a failure here is still the
+                // recipient's, never a reason to stop everyone.
+                let email = job.recipient.email.to_string();
+                let attempt = self.ledger.ledger().attempts(&email) + 1;
+                let ev = Event::new(&self.campaign, &email, Status::Failed, attempt)
+                    .with_detail(d.message);
+                self.ledger.append_uncommitted(&ev)?;
+                self.report.failed += 1;
+                observer.progress(Progress::Done {
+                    event: &ev,
+                    retry_in: None,
+                });
+                return Ok(None);
+            }
+        };
+        // The envelope recipient: the representative, or the tester of
+        // `--test-to`.
+        let email = letter.to.email.to_string();
+        let attempt = self.ledger.ledger().attempts(&email) + 1;
+        let ev = Event::new(&self.campaign, &email, Status::Sending, attempt)
+            .with_message_id(&letter.message_id);
+        self.ledger.append_uncommitted(&ev)?;
+        let job = Job {
+            tries: job.tries + 1,
+            ..job
+        };
+        Ok(Some(Start { job, email, letter }))
+    }
+
     /// A retry whose backoff is over, else the next planned recipient.
     fn next_job(&mut self) -> Option<Job> {
         let now = Instant::now();
@@ -415,7 +510,8 @@ impl Run<'_> {
             .with_smtp_code(outcome.code())
             .with_message_id(message_id)
             .with_detail(detail);
-        self.ledger.append(&ev)?;
+        // Committed with the next `sending` row or at the end of the run.
+        self.ledger.append_uncommitted(&ev)?;
 
         let mut retry_in = None;
         match outcome {
@@ -482,7 +578,7 @@ impl Run<'_> {
             let ev = Event::new(&self.campaign, &email, Status::Deferred, attempt).with_detail(
                 "not counted as failed: the run stopped on a streak of failures (the provider may be refusing the account)",
             );
-            self.ledger.append(&ev)?;
+            self.ledger.append_uncommitted(&ev)?;
             self.report.failed -= 1;
             self.report.deferred += 1;
         }

@@ -2,37 +2,46 @@
 //!
 //! `preview` writes exactly these bytes and `send` hands exactly these to
 //! SMTP, so what the coordinator reviewed is what the senator receives.
+//!
+//! The letter source lives in the submodules: `letters` (the default
+//! letter and its variants), `markdown` (one Markdown template → the HTML
+//! part; `plain`, its text part) and `attachments` (the campaign's and each row's own).
 
-use std::path::Path;
+pub mod attachments;
+mod letters;
+pub mod markdown;
+mod plain;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
-use tera::{Context, Tera};
+use tera::Context;
 
 use crate::config::Campaign;
 use crate::contacts::Recipient;
 use crate::diag::{Diagnostic, Problems};
 use crate::text::one_line;
+use attachments::File;
+use letters::Letters;
 
-const SUBJECT: &str = "campaign.subject";
 const DISPLAY_NAME: &str = "contacts.name";
 /// Before the subject of a `send --test-to` letter.
 pub const TEST_PREFIX: &str = "[TEST] ";
 
 /// Templates compiled once per run, plus the parts every message shares.
 pub struct Renderer {
-    tera: Tera,
-    text: String,
-    html: Option<String>,
+    letters: Letters,
     has_name: bool,
     from: Mailbox,
     reply_to: Option<Mailbox>,
     domain: String,
     campaign: String,
-    attachments: Vec<(String, ContentType, Vec<u8>)>,
+    attachments: Vec<File>,
+    /// Rows' own attachments, when `[contacts] attachments_column` is set.
+    own: Option<(String, attachments::Own)>,
     vars: Context,
     /// The contacts file as named in messages about a row.
     place: String,
@@ -54,6 +63,18 @@ pub struct Rendered {
     /// The plain-text body as rendered (before transfer encoding), for
     /// showing on a terminal.
     pub text: String,
+    /// The HTML body, if the letter has one.
+    pub html: Option<String>,
+    /// The `[variant.VALUE]` this letter came from; `None`: the default.
+    pub variant: Option<String>,
+    /// A `variant_by` value with no variant of its own (the row got the
+    /// default letter), for `check` to list.
+    pub unknown_variant: Option<String>,
+    /// Attached file names, the campaign's first, then the row's own.
+    pub attachments: Vec<String>,
+    /// Problems that do not stop this letter (attachments over
+    /// [`attachments::WARN_BYTES`]).
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Renderer {
@@ -67,41 +88,27 @@ impl Renderer {
     /// reporting every problem at once.
     pub fn new(campaign: &Campaign) -> Result<Renderer, Problems> {
         let mut problems = Vec::new();
-        let mut tera = Tera::new();
-        let base = campaign.base_dir();
         let c = &campaign.campaign;
-
-        let text = template_name(base, &c.text);
-        load(&mut tera, &text, &c.text, &mut problems);
-        let html = c.html.as_ref().map(|path| {
-            let name = template_name(base, path);
-            load(&mut tera, &name, path, &mut problems);
-            name
-        });
-        // Only the HTML body is escaped: `&` in a name must stay `&` in the
-        // plain text and the Subject.
-        tera.autoescape_on(html.iter().cloned().collect::<Vec<_>>());
-        add(&mut tera, SUBJECT, &c.subject, &mut problems);
+        let mut letters = Letters::new(campaign, &mut problems);
         if let Some(name) = &campaign.contacts.name {
-            add(&mut tera, DISPLAY_NAME, name, &mut problems);
+            letters::add(&mut letters.plain, DISPLAY_NAME, name, &mut problems);
         }
 
         let mut attachments = Vec::new();
         for path in &c.attachments {
-            match std::fs::read(path) {
-                Ok(bytes) => {
-                    let file = path
-                        .file_name()
-                        .map(|f| f.to_string_lossy().into_owned())
-                        .unwrap_or_else(|| "attachment".into());
-                    attachments.push((file, content_type(path), bytes));
-                }
+            match File::read(path) {
+                Ok(file) => attachments.push(file),
                 Err(e) => problems.push(Diagnostic::error(
                     format!("{}: campaign.attachments", campaign.path.display()),
                     format!("cannot read attachment {}: {e}; fix the path or remove it from `attachments`", path.display()),
                 )),
             }
         }
+        let own = campaign
+            .contacts
+            .attachments_column
+            .clone()
+            .map(|column| (column, attachments::Own::new(campaign.base_dir())));
 
         let mut vars = Context::new();
         for (k, v) in &campaign.vars {
@@ -111,15 +118,14 @@ impl Renderer {
             return Err(Problems(problems));
         }
         Ok(Renderer {
-            tera,
-            text,
-            html,
+            letters,
             has_name: campaign.contacts.name.is_some(),
             from: campaign.sender.from.clone(),
             reply_to: campaign.sender.reply_to.clone(),
             domain: campaign.sender.domain().to_string(),
             campaign: campaign.campaign.name.clone(),
             attachments,
+            own,
             vars,
             place: campaign.contacts.path.display().to_string(),
             test_to: None,
@@ -137,16 +143,26 @@ impl Renderer {
         }
         let at = || format!("{}:{}", self.place, r.line);
         let run = |name: &str| {
-            self.tera
+            self.letters
+                .plain
                 .render(name, &ctx)
                 .map_err(|e| Diagnostic::error(at(), describe(&e)))
         };
+        let choice = self
+            .letters
+            .pick(r)
+            .map_err(|e| Diagnostic::error(at(), e))?;
 
-        let subject = one_line(&run(SUBJECT)?);
+        let subject = one_line(&run(self.letters.subject(choice.letter))?);
         if subject.is_empty() {
             return Err(Diagnostic::error(
                 at(),
-                "the subject renders empty; check `subject` under [campaign]",
+                format!(
+                    "the subject renders empty; check `subject` under [{}]",
+                    choice
+                        .variant
+                        .map_or("campaign".to_string(), |v| format!("variant.{v}"))
+                ),
             ));
         }
         let name = if self.has_name {
@@ -162,10 +178,47 @@ impl Renderer {
             ),
             None => (Mailbox::new(name, r.email.clone()), subject),
         };
-        let text = run(&self.text)?;
-        let html = self.html.as_deref().map(run).transpose()?;
+        let body = self
+            .letters
+            .body(choice.letter, &ctx, &subject)
+            .map_err(|e| Diagnostic::error(at(), describe(&e)))?;
+        let (text, html) = (body.text, body.html);
         let shown = text.clone();
+        let shown_html = html.clone();
         let message_id = self.message_id(r);
+
+        let mut files: Vec<&File> = self.attachments.iter().collect();
+        let own = match &self.own {
+            Some((column, own)) => {
+                let cell = r.get(column).ok_or_else(|| {
+                    Diagnostic::error(
+                        at(),
+                        format!("the contacts have no column `{column}` (contacts.attachments_column); add it or fix the key"),
+                    )
+                })?;
+                own.files(cell).map_err(|e| {
+                    Diagnostic::error(
+                        at(),
+                        format!(
+                            "{e} (named in column `{column}`); fix the file name or add the file"
+                        ),
+                    )
+                })?
+            }
+            None => Vec::new(),
+        };
+        files.extend(&own);
+        let mut warnings = Vec::new();
+        let size: u64 = files.iter().map(|f| f.bytes.len() as u64).sum();
+        if size > attachments::WARN_BYTES {
+            warnings.push(Diagnostic::warning(
+                at(),
+                format!(
+                    "this letter's attachments add up to {:.1} MB; providers refuse messages over 20-25 MB (and attachments grow by a third when sent): send a link instead or split the files",
+                    size as f64 / 1_048_576.0
+                ),
+            ));
+        }
 
         let mut builder = Message::builder()
             .from(self.from.clone())
@@ -176,7 +229,7 @@ impl Renderer {
         if let Some(reply_to) = &self.reply_to {
             builder = builder.reply_to(reply_to.clone());
         }
-        let built = match (html, self.attachments.is_empty()) {
+        let built = match (html, files.is_empty()) {
             (None, true) => builder.singlepart(SinglePart::plain(text)),
             (Some(html), true) => builder.multipart(MultiPart::alternative_plain_html(text, html)),
             (body, false) => {
@@ -186,9 +239,10 @@ impl Renderer {
                     }
                     None => MultiPart::mixed().singlepart(SinglePart::plain(text)),
                 };
-                for (file, ctype, bytes) in &self.attachments {
+                for file in &files {
                     mixed = mixed.singlepart(
-                        Attachment::new(file.clone()).body(bytes.clone(), ctype.clone()),
+                        Attachment::new(file.name.clone())
+                            .body(file.bytes.as_ref().clone(), file.content_type.clone()),
                     );
                 }
                 builder.multipart(mixed)
@@ -202,6 +256,11 @@ impl Renderer {
             subject,
             message_id,
             text: shown,
+            html: shown_html,
+            variant: choice.variant.map(str::to_string),
+            unknown_variant: choice.unknown,
+            attachments: files.iter().map(|f| f.name.clone()).collect(),
+            warnings,
         })
     }
 
@@ -258,32 +317,9 @@ fn subject_header(subject: &str) -> HeaderValue {
     HeaderValue::dangerous_new_pre_encoded(name, subject.to_string(), words.join("\r\n "))
 }
 
-fn template_name(base: &Path, path: &Path) -> String {
-    path.strip_prefix(base)
-        .unwrap_or(path)
-        .display()
-        .to_string()
-}
-
-fn load(tera: &mut Tera, name: &str, path: &Path, problems: &mut Vec<Diagnostic>) {
-    match std::fs::read_to_string(path) {
-        Ok(source) => add(tera, name, &source, problems),
-        Err(e) => problems.push(Diagnostic::error(
-            path.display().to_string(),
-            format!("cannot read template: {e}; check `text`/`html` under [campaign]"),
-        )),
-    }
-}
-
-fn add(tera: &mut Tera, name: &str, source: &str, problems: &mut Vec<Diagnostic>) {
-    if let Err(e) = tera.add_raw_template(name, source) {
-        problems.push(Diagnostic::error(name, describe(&e)));
-    }
-}
-
 /// Tera's `Display` is a multi-line report; keep the message and its
 /// template line, then the rest of the source chain, so nothing is lost.
-fn describe(e: &tera::Error) -> String {
+pub(crate) fn describe(e: &tera::Error) -> String {
     let mut out = match e.kind() {
         tera::ErrorKind::SyntaxError(r) | tera::ErrorKind::RenderingError(r) => {
             let kind = if matches!(e.kind(), tera::ErrorKind::SyntaxError(_)) {
@@ -308,24 +344,4 @@ fn describe(e: &tera::Error) -> String {
         source = s.source();
     }
     out
-}
-
-fn content_type(path: &Path) -> ContentType {
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    let mime = match ext.as_str() {
-        "pdf" => "application/pdf",
-        "txt" => "text/plain; charset=utf-8",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "doc" => "application/msword",
-        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "odt" => "application/vnd.oasis.opendocument.text",
-        "html" | "htm" => "text/html; charset=utf-8",
-        _ => "application/octet-stream",
-    };
-    ContentType::parse(mime).unwrap_or(ContentType::TEXT_PLAIN)
 }

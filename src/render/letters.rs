@@ -1,0 +1,235 @@
+//! The letters of a campaign, compiled: the default one and one per
+//! `[variant.VALUE]`, and which one a row gets.
+//!
+//! Two Tera instances, because an escape function belongs to an instance:
+//! `plain` holds subjects, the To name, text templates (not escaped) and
+//! HTML templates (HTML-escaped); `markdown` holds Markdown letters, whose
+//! values are backslash-escaped (see [`super::markdown::escape`]).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use tera::{Context, Tera};
+
+use super::markdown::{self, Dir};
+use crate::config::{Campaign, Direction, Letter};
+use crate::contacts::Recipient;
+use crate::diag::Diagnostic;
+
+/// One letter, ready to render.
+pub(super) struct Compiled {
+    subject: String,
+    body: Body,
+    lang: Option<String>,
+    dir: Dir,
+}
+
+enum Body {
+    Markdown(String),
+    Parts { text: String, html: Option<String> },
+}
+
+/// Which letter a row got.
+pub(super) struct Choice<'a> {
+    pub letter: &'a Compiled,
+    /// The matched `[variant.VALUE]`, if any.
+    pub variant: Option<&'a str>,
+    /// A non-empty value with no `[variant.VALUE]` (the row got the
+    /// default letter).
+    pub unknown: Option<String>,
+}
+
+/// A rendered body: the text part and, if any, the HTML part.
+pub(super) struct Bodies {
+    pub text: String,
+    pub html: Option<String>,
+}
+
+pub(super) struct Letters {
+    pub plain: Tera,
+    markdown: Tera,
+    default: Compiled,
+    /// Keyed by the value lower-cased: `FA` and `fa` pick the same letter.
+    variants: BTreeMap<String, (String, Compiled)>,
+    variant_by: Option<String>,
+}
+
+const SUBJECT: &str = "campaign.subject";
+
+impl Letters {
+    /// Compiles every letter, pushing each problem (naming the file or
+    /// config key) to `problems`.
+    pub fn new(campaign: &Campaign, problems: &mut Vec<Diagnostic>) -> Letters {
+        let mut plain = Tera::new();
+        let mut markdown = Tera::new();
+        markdown.set_escape_fn(markdown::escape);
+        let base = campaign.base_dir();
+        let mut html_names = Vec::new();
+        let mut md_names = Vec::new();
+        let mut compile = |subject_name: String,
+                           subject: &str,
+                           letter: &Letter,
+                           lang: Option<String>,
+                           dir: Dir,
+                           problems: &mut Vec<Diagnostic>| {
+            add(&mut plain, &subject_name, subject, problems);
+            let body = match letter {
+                Letter::Markdown(path) => {
+                    let name = template_name(base, path);
+                    load(&mut markdown, &name, path, problems);
+                    md_names.push(name.clone());
+                    Body::Markdown(name)
+                }
+                Letter::Parts { text, html } => {
+                    let text_name = template_name(base, text);
+                    load(&mut plain, &text_name, text, problems);
+                    let html = html.as_ref().map(|path| {
+                        let name = template_name(base, path);
+                        load(&mut plain, &name, path, problems);
+                        html_names.push(name.clone());
+                        name
+                    });
+                    Body::Parts {
+                        text: text_name,
+                        html,
+                    }
+                }
+            };
+            Compiled {
+                subject: subject_name,
+                body,
+                lang,
+                dir,
+            }
+        };
+        let c = &campaign.campaign;
+        let default = compile(
+            SUBJECT.into(),
+            &c.subject,
+            &c.letter,
+            None,
+            Dir::Ltr,
+            problems,
+        );
+        let mut variants = BTreeMap::new();
+        for (value, v) in &campaign.variants {
+            let dir = match v.direction {
+                Direction::Ltr => Dir::Ltr,
+                Direction::Rtl => Dir::Rtl,
+            };
+            let compiled = compile(
+                format!("variant.{value}.subject"),
+                &v.subject,
+                &v.letter,
+                v.lang.clone(),
+                dir,
+                problems,
+            );
+            variants.insert(value.trim().to_lowercase(), (value.clone(), compiled));
+        }
+        // Only HTML and Markdown bodies are escaped: `&` in a name must
+        // stay `&` in the plain text and the Subject.
+        plain.autoescape_on(html_names);
+        markdown.autoescape_on(md_names);
+        Letters {
+            plain,
+            markdown,
+            default,
+            variants,
+            variant_by: c.variant_by.clone(),
+        }
+    }
+
+    /// The letter for `r`.
+    pub fn pick(&self, r: &Recipient) -> Result<Choice<'_>, String> {
+        let default = Choice {
+            letter: &self.default,
+            variant: None,
+            unknown: None,
+        };
+        let Some(column) = &self.variant_by else {
+            return Ok(default);
+        };
+        let Some(value) = r.get(column) else {
+            return Err(format!(
+                "the contacts have no column `{column}` (campaign.variant_by); add it or fix `variant_by`"
+            ));
+        };
+        let value = value.trim();
+        if value.is_empty() {
+            return Ok(default);
+        }
+        Ok(match self.variants.get(&value.to_lowercase()) {
+            Some((name, letter)) => Choice {
+                letter,
+                variant: Some(name),
+                unknown: None,
+            },
+            None => Choice {
+                unknown: Some(value.to_string()),
+                ..default
+            },
+        })
+    }
+
+    /// The letter's subject template name.
+    pub fn subject<'a>(&self, letter: &'a Compiled) -> &'a str {
+        &letter.subject
+    }
+
+    /// Renders the body of `letter`; the subject titles the HTML part.
+    pub fn body(
+        &self,
+        letter: &Compiled,
+        ctx: &Context,
+        subject: &str,
+    ) -> Result<Bodies, tera::Error> {
+        match &letter.body {
+            Body::Markdown(name) => {
+                let source = self.markdown.render(name, ctx)?;
+                Ok(Bodies {
+                    text: markdown::to_text(&source),
+                    html: Some(markdown::to_html(
+                        &source,
+                        letter.lang.as_deref(),
+                        letter.dir,
+                        subject,
+                    )),
+                })
+            }
+            Body::Parts { text, html } => Ok(Bodies {
+                text: self.plain.render(text, ctx)?,
+                html: html
+                    .as_deref()
+                    .map(|n| self.plain.render(n, ctx))
+                    .transpose()?,
+            }),
+        }
+    }
+}
+
+fn template_name(base: &Path, path: &Path) -> String {
+    path.strip_prefix(base)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+fn load(tera: &mut Tera, name: &str, path: &Path, problems: &mut Vec<Diagnostic>) {
+    match std::fs::read_to_string(path) {
+        Ok(source) => add(tera, name, &source, problems),
+        Err(e) => problems.push(Diagnostic::error(
+            path.display().to_string(),
+            format!(
+                "cannot read template: {e}; check `letter`, `text` or `html` in the campaign file"
+            ),
+        )),
+    }
+}
+
+/// Adds a template, reporting a syntax error with its place.
+pub(super) fn add(tera: &mut Tera, name: &str, source: &str, problems: &mut Vec<Diagnostic>) {
+    if let Err(e) = tera.add_raw_template(name, source) {
+        problems.push(Diagnostic::error(name, super::describe(&e)));
+    }
+}

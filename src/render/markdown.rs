@@ -1,0 +1,244 @@
+//! A Markdown (CommonMark) letter → its two parts: plain text that reads
+//! well as text (no `**`, lists numbered, links as "text (URL)", wrapped at
+//! [`WIDTH`]) and an HTML body that mail clients render well (inline
+//! styles only, nothing fetched: an image becomes a link).
+//!
+//! Values reach the Markdown source through [`escape`], Tera's escape
+//! function for letter templates: it backslash-escapes every ASCII
+//! punctuation character, so the Markdown parser itself prints a value as
+//! text. A name like `*Sons*` or `<img src=x>` can add no structure in
+//! either part, and the HTML writer below escapes all text.
+
+use std::io::{self, Write};
+
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+pub use super::plain::{to_text, WIDTH};
+
+/// Tera escape function for Markdown letter templates. CommonMark: "Any
+/// ASCII punctuation character may be backslash-escaped" and the escape
+/// works everywhere but code (spec 0.31.2, §2.4). A run of white space in a
+/// value becomes one space (a line break could start a new block), and the
+/// value is trimmed (four leading spaces could start a code block).
+pub fn escape(input: &str, out: &mut dyn Write) -> io::Result<()> {
+    let mut buf = String::with_capacity(input.len() + 8);
+    for c in input.trim().chars() {
+        match c {
+            c if c.is_whitespace() && c != '\u{a0}' => {
+                if !buf.ends_with(' ') {
+                    buf.push(' ');
+                }
+            }
+            c if c.is_ascii_punctuation() => {
+                buf.push('\\');
+                buf.push(c);
+            }
+            c => buf.push(c),
+        }
+    }
+    out.write_all(buf.as_bytes())
+}
+
+/// Text direction of a letter's HTML part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    /// Left to right.
+    Ltr,
+    /// Right to left (Persian, Arabic, Hebrew, Urdu…).
+    Rtl,
+}
+
+pub(super) fn parser(source: &str) -> Parser<'_> {
+    Parser::new_ext(source, Options::ENABLE_STRIKETHROUGH)
+}
+
+/// Escapes text for HTML content and double-quoted attributes.
+fn esc(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+const P: &str = "margin:0 0 16px 0;";
+const LI: &str = "margin:0 0 8px 0;";
+const QUOTE: &str =
+    "margin:0 0 16px 0;padding:0 12px;border-color:#cccccc;border-style:solid;border-width:0;";
+const CODE: &str = "font-family:Consolas,Menlo,monospace;font-size:14px;background-color:#f3f3f3;";
+const BODY: &str = "max-width:640px;margin:0 auto;padding:24px 16px;font-family:Georgia,'Times New Roman',serif;font-size:16px;line-height:1.55;color:#1a1a1a;";
+
+/// The HTML part: a complete document with `lang` and `dir` on it and on
+/// the body's container (some clients drop `<html>` attributes).
+pub fn to_html(source: &str, lang: Option<&str>, dir: Dir, title: &str) -> String {
+    let mut out = String::with_capacity(source.len() * 2 + 1024);
+    let (dir_attr, side) = match dir {
+        Dir::Ltr => ("ltr", "left"),
+        Dir::Rtl => ("rtl", "right"),
+    };
+    let mut lang_attr = String::new();
+    if let Some(l) = lang {
+        lang_attr.push_str(" lang=\"");
+        esc(l, &mut lang_attr);
+        lang_attr.push('"');
+    }
+    out.push_str(&format!(
+        "<!DOCTYPE html>\n<html{lang_attr} dir=\"{dir_attr}\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>"
+    ));
+    esc(title, &mut out);
+    out.push_str(&format!(
+        "</title>\n</head>\n<body style=\"margin:0;padding:0;background-color:#ffffff;\">\n\
+         <div{lang_attr} dir=\"{dir_attr}\" style=\"{BODY}text-align:{side};\">\n"
+    ));
+    let list = format!("margin:0 0 16px 0;padding-{side}:24px;");
+    let quote = format!("{QUOTE}border-{side}-width:3px;");
+    for event in parser(source) {
+        match event {
+            Event::Start(tag) => match tag {
+                Tag::Paragraph => out.push_str(&format!("<p style=\"{P}\">")),
+                Tag::Heading { level, .. } => {
+                    let size = match level {
+                        HeadingLevel::H1 => 24,
+                        HeadingLevel::H2 => 20,
+                        _ => 17,
+                    };
+                    out.push_str(&format!(
+                        "<{level} style=\"margin:0 0 12px 0;font-size:{size}px;line-height:1.3;\">"
+                    ));
+                }
+                Tag::BlockQuote(_) => out.push_str(&format!("<blockquote style=\"{quote}\">")),
+                Tag::CodeBlock(_) => out.push_str(&format!(
+                    "<pre style=\"{P}{CODE}padding:8px;white-space:pre-wrap;\" dir=\"ltr\"><code>"
+                )),
+                Tag::List(None) => out.push_str(&format!("<ul style=\"{list}\">\n")),
+                Tag::List(Some(1)) => out.push_str(&format!("<ol style=\"{list}\">\n")),
+                Tag::List(Some(n)) => {
+                    out.push_str(&format!("<ol start=\"{n}\" style=\"{list}\">\n"))
+                }
+                Tag::Item => out.push_str(&format!("<li style=\"{LI}\">")),
+                Tag::Emphasis => out.push_str("<em>"),
+                Tag::Strong => out.push_str("<strong>"),
+                Tag::Strikethrough => out.push_str("<s>"),
+                Tag::Link {
+                    dest_url, title, ..
+                }
+                | Tag::Image {
+                    dest_url, title, ..
+                } => {
+                    out.push_str("<a href=\"");
+                    esc(&dest_url, &mut out);
+                    out.push('"');
+                    if !title.is_empty() {
+                        out.push_str(" title=\"");
+                        esc(&title, &mut out);
+                        out.push('"');
+                    }
+                    out.push_str(" style=\"color:#1a4f8b;\">");
+                }
+                _ => {}
+            },
+            Event::End(tag) => match tag {
+                TagEnd::Paragraph => out.push_str("</p>\n"),
+                TagEnd::Heading(level) => out.push_str(&format!("</{level}>\n")),
+                TagEnd::BlockQuote(_) => out.push_str("</blockquote>\n"),
+                TagEnd::CodeBlock => out.push_str("</code></pre>\n"),
+                TagEnd::List(false) => out.push_str("</ul>\n"),
+                TagEnd::List(true) => out.push_str("</ol>\n"),
+                TagEnd::Item => out.push_str("</li>\n"),
+                TagEnd::Emphasis => out.push_str("</em>"),
+                TagEnd::Strong => out.push_str("</strong>"),
+                TagEnd::Strikethrough => out.push_str("</s>"),
+                TagEnd::Link | TagEnd::Image => out.push_str("</a>"),
+                _ => {}
+            },
+            Event::Text(t) => esc(&t, &mut out),
+            Event::Code(t) => {
+                out.push_str(&format!("<code style=\"{CODE}\">"));
+                esc(&t, &mut out);
+                out.push_str("</code>");
+            }
+            // The template author's own markup (never a value's: values
+            // are escaped before parsing).
+            Event::Html(h) | Event::InlineHtml(h) => out.push_str(&h),
+            Event::SoftBreak => out.push('\n'),
+            Event::HardBreak => out.push_str("<br>\n"),
+            Event::Rule => out
+                .push_str("<hr style=\"border:0;border-top:1px solid #cccccc;margin:16px 0;\">\n"),
+            _ => {}
+        }
+    }
+    out.push_str("</div>\n</body>\n</html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn escaped(v: &str) -> String {
+        let mut out = Vec::new();
+        escape(v, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn html_has_styles_and_no_external_assets() {
+        let html = to_html(
+            "# T\n\n*a* **b** ![logo](https://example.org/l.png)\n",
+            Some("en"),
+            Dir::Ltr,
+            "t",
+        );
+        assert!(html.contains("<em>a</em> <strong>b</strong>"), "{html}");
+        assert!(html.contains("<h1 style="), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(
+            html.contains("<a href=\"https://example.org/l.png\""),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn escaped_values_stay_literal_in_both_parts() {
+        for evil in [
+            "<img src=x onerror=alert(1)>",
+            "*Sons*",
+            "**bold** _x_ `c`",
+            "[link](https://evil.example)",
+            "# Heading",
+            "1. list",
+            "- item",
+            "&amp; &#60;",
+            "a\n\n    code\n\n# h",
+            "\\*back\\slash",
+        ] {
+            let md = format!("Dear {},\n", escaped(evil));
+            let html = to_html(&md, None, Dir::Ltr, "");
+            let text = to_text(&md);
+            let flat = evil.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(text, format!("Dear {flat},\n"), "{evil}: {md}");
+            let mut want = String::new();
+            esc(&flat, &mut want);
+            assert!(
+                html.contains(&format!("<p style=\"{P}\">Dear {want},</p>")),
+                "{evil}: {html}"
+            );
+        }
+    }
+
+    #[test]
+    fn rtl_letters_carry_dir_and_lang_and_keep_zwnj() {
+        let md = "سلام می\u{200c}خواهیم، *دوست*.\n";
+        let html = to_html(md, Some("fa"), Dir::Rtl, "نامه");
+        assert!(html.contains("<html lang=\"fa\" dir=\"rtl\">"), "{html}");
+        assert!(html.contains("padding-right") || html.contains("text-align:right"));
+        assert!(html.contains("می\u{200c}خواهیم، <em>دوست</em>."));
+        assert_eq!(to_text(md), "سلام می\u{200c}خواهیم، دوست.\n");
+    }
+}
