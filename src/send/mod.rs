@@ -338,6 +338,12 @@ impl Dispatcher<'_> {
             // one: a recipient's outcome is on disk before its next try.
             run.ledger.commit()?;
             for (start, permit) in batch {
+                // The promise the whole resume design rests on; tests run
+                // debug builds, so a change that breaks it fails them all.
+                debug_assert!(
+                    run.ledger.is_committed(),
+                    "a transaction is starting before its `sending` row is on disk"
+                );
                 let Start { job, email, letter } = start;
                 observer.progress(Progress::Sending {
                     email: &email,

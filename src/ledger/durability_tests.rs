@@ -1,0 +1,116 @@
+//! The ledger's durability, observed through the [`Durability`] seam: every
+//! row is synced before `append` returns, rows written uncommitted are
+//! synced by the next commit, and a failed sync stops all further writes.
+
+use super::*;
+use std::sync::{Arc, Mutex};
+
+/// Records the file's length at every sync: the bytes made durable.
+#[derive(Debug, Clone, Default)]
+struct Counting {
+    synced: Arc<Mutex<Vec<u64>>>,
+    fail: Arc<Mutex<bool>>,
+}
+
+impl Durability for Counting {
+    fn sync(&mut self, file: &File) -> io::Result<()> {
+        if *self.fail.lock().unwrap() {
+            return Err(io::Error::other("disk full"));
+        }
+        self.synced.lock().unwrap().push(file.metadata()?.len());
+        Ok(())
+    }
+}
+
+impl Counting {
+    fn last(&self) -> Option<u64> {
+        self.synced.lock().unwrap().last().copied()
+    }
+    fn count(&self) -> usize {
+        self.synced.lock().unwrap().len()
+    }
+}
+
+fn len(path: &Path) -> u64 {
+    fs::metadata(path).unwrap().len()
+}
+
+fn row(email: &str, status: Status) -> Event {
+    Event::new("c", email, status, 1)
+}
+
+#[test]
+fn every_appended_row_is_synced_before_append_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.csv");
+    let seam = Counting::default();
+    let mut w = LedgerWriter::open_with(&path, "c", Box::new(seam.clone())).unwrap();
+    // The header of a new log is durable before anything else is written.
+    assert_eq!(seam.last(), Some(len(&path)), "header synced");
+    for (i, status) in [Status::Sending, Status::Sent, Status::Sending]
+        .into_iter()
+        .enumerate()
+    {
+        let before = seam.count();
+        w.append(&row(&format!("r{i}@example.org"), status))
+            .unwrap();
+        assert_eq!(seam.count(), before + 1, "one sync per append");
+        assert_eq!(seam.last(), Some(len(&path)), "row {i} synced whole");
+        assert!(w.is_committed());
+    }
+}
+
+#[test]
+fn uncommitted_rows_share_the_next_sync_and_are_reported_until_then() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.csv");
+    let seam = Counting::default();
+    let mut w = LedgerWriter::open_with(&path, "c", Box::new(seam.clone())).unwrap();
+    let syncs = seam.count();
+    let commits = w.commits();
+    w.append_uncommitted(&row("a@example.org", Status::Sent))
+        .unwrap();
+    w.append_uncommitted(&row("b@example.org", Status::Sending))
+        .unwrap();
+    assert!(!w.is_committed(), "two rows wait for the disk");
+    assert_eq!(seam.count(), syncs, "no sync yet");
+    w.commit().unwrap();
+    assert!(w.is_committed());
+    assert_eq!(seam.count(), syncs + 1, "one sync for both rows");
+    assert_eq!(seam.last(), Some(len(&path)));
+    // Nothing waiting: a commit costs no sync.
+    w.commit().unwrap();
+    assert_eq!(seam.count(), syncs + 1);
+    assert_eq!(w.commits(), commits + 1);
+}
+
+#[test]
+fn dropping_the_writer_syncs_what_is_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.csv");
+    let seam = Counting::default();
+    let mut w = LedgerWriter::open_with(&path, "c", Box::new(seam.clone())).unwrap();
+    w.append_uncommitted(&row("a@example.org", Status::Sent))
+        .unwrap();
+    drop(w);
+    assert_eq!(seam.last(), Some(len(&path)), "the last row synced on drop");
+}
+
+#[test]
+fn a_failed_sync_stops_every_later_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.csv");
+    let seam = Counting::default();
+    let mut w = LedgerWriter::open_with(&path, "c", Box::new(seam.clone())).unwrap();
+    *seam.fail.lock().unwrap() = true;
+    let err = w
+        .append(&row("a@example.org", Status::Sending))
+        .unwrap_err();
+    assert!(err.to_string().contains("fsync"), "{err}");
+    *seam.fail.lock().unwrap() = false;
+    // Whether the row reached the disk is unknown: build on nothing.
+    assert!(w.append(&row("b@example.org", Status::Sending)).is_err());
+    // A later sync that "succeeds" must not make the rows look safe.
+    assert!(w.commit().is_err(), "commit after a failed fsync");
+    assert_eq!(seam.count(), 1, "no sync after the failure (only the header's)");
+}
