@@ -14,5 +14,6 @@ pub mod plan;
 pub mod render;
 pub mod review;
 pub mod scaffold;
+pub mod schedule;
 pub mod send;
 pub mod text;

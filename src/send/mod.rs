@@ -20,9 +20,10 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+pub use crate::schedule::{DailyCap, DAILY_WINDOW};
 pub use connection::{Auth, Failure, NoAuth, Password};
 pub use outcome::{classify, Fault, Outcome};
-pub use pace::{estimate, DailyCap, Pacer, DAILY_WINDOW};
+pub use pace::{estimate, Pacer};
 pub use smtp::{is_loopback, password_from_env, Secret, SetupError, Transport};
 
 use crate::config::Retry;
