@@ -498,6 +498,7 @@ mod tests {
             name: None,
             delimiter: None,
             encoding: None,
+            timezone_column: None,
         }
     }
 

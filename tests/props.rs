@@ -100,6 +100,7 @@ fn contacts_cfg(delimiter: Option<u8>) -> Contacts {
         name: None,
         delimiter,
         encoding: None,
+        timezone_column: None,
     }
 }
 

@@ -75,6 +75,7 @@ mod tests {
             name: None,
             delimiter,
             encoding: encoding.and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes())),
+            timezone_column: None,
         }
     }
 

@@ -15,6 +15,7 @@ pub mod cap;
 mod estimate;
 mod gcra;
 pub mod window;
+mod zones;
 
 use std::collections::{HashMap, VecDeque};
 
@@ -25,6 +26,7 @@ pub use cap::{DailyCap, DAILY_WINDOW};
 pub use estimate::{estimate, Batch, Estimate, BATCH_GAP};
 pub use gcra::{Gcra, Pace};
 pub use window::{parse_zone, Window, WindowError};
+pub use zones::Zones;
 
 /// The limits a schedule applies.
 #[derive(Debug, Clone, Default)]

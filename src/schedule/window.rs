@@ -108,6 +108,22 @@ fn instant(zone: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
     local.and_utc()
 }
 
+impl std::fmt::Display for Window {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hm = |m: u32| format!("{:02}:{:02}", m / 60, m % 60);
+        write!(f, "{}-{}", hm(self.open), hm(self.close))?;
+        if self.days != 0b111_1111 {
+            let days: Vec<String> = (0..7u8)
+                .filter(|d| self.days & (1 << d) != 0)
+                .filter_map(|d| Weekday::try_from(d).ok())
+                .map(|d| d.to_string().to_ascii_lowercase())
+                .collect();
+            write!(f, " on {}", days.join(","))?;
+        }
+        Ok(())
+    }
+}
+
 /// "HH:MM" → minutes after midnight; "24:00" is allowed (a closing).
 fn minutes(s: &str) -> Option<u32> {
     let (h, m) = s.split_once(':')?;
@@ -203,6 +219,7 @@ mod tests {
         let e = parse_zone("america/new_york").unwrap_err();
         assert!(e.0.contains("did you mean America/New_York?"), "{e}");
         assert!(parse_zone("Mars/Olympus").is_err());
+        assert_eq!(w.to_string(), "09:00-17:00 on mon,tue,wed,thu,fri");
     }
 
     #[test]

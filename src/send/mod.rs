@@ -12,24 +12,24 @@ mod outcome;
 mod pace;
 mod smtp;
 
-use std::collections::VecDeque;
+use std::future::Future;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::watch;
-use tokio::time::Instant;
 
 pub use crate::schedule::{DailyCap, DAILY_WINDOW};
 pub use connection::{Auth, Failure, NoAuth, Password};
 pub use outcome::{classify, Fault, Outcome};
-pub use pace::{estimate, Pacer};
+pub use pace::Pacer;
 pub use smtp::{is_loopback, password_from_env, Secret, SetupError, Transport};
 
 use crate::config::Retry;
 use crate::contacts::Recipient;
 use crate::ledger::{Event, LedgerError, LedgerWriter, Status};
 use crate::render::Renderer;
+use crate::schedule::{Held, Hold, Next, Schedule};
 
 /// Consecutive failed transactions (of any recipients) that stop the run:
 /// a provider that throttles or blocks the account fails everything.
@@ -51,6 +51,14 @@ pub enum Progress<'a> {
         event: &'a Event,
         /// When a transient failure will be retried in this run.
         retry_in: Option<Duration>,
+    },
+    /// `--wait`: nothing may go before `until` because of `hold` (a
+    /// closed window or the daily cap). Sent once per new wait.
+    Waiting {
+        /// What holds the letters back.
+        hold: Hold,
+        /// When the next letter may go (`None`: not foreseeable).
+        until: Option<DateTime<Utc>>,
     },
 }
 
@@ -77,6 +85,12 @@ pub enum Stop {
         cap: u32,
         /// When the oldest counted send leaves the 24 h window.
         frees_at: Option<DateTime<Utc>>,
+    },
+    /// The sending window holds the remaining letters back (a run
+    /// without `--wait`).
+    Window {
+        /// The letters held, by zone, soonest opening first.
+        held: Vec<Held>,
     },
     /// A run-level fault.
     Fault {
@@ -119,11 +133,16 @@ pub struct Settings {
     pub retry: Retry,
 }
 
+#[derive(Debug)]
 struct Job {
     recipient: Recipient,
     tries: u32,
-    not_before: Instant,
 }
+
+/// The longest single sleep of a wait for a window or the daily cap: the
+/// wait is re-checked against the wall clock this often, so a machine that
+/// slept (a closed laptop) carries on as soon as it wakes.
+pub const WAIT_STEP: Duration = Duration::from_secs(1);
 
 /// Runs the transactions of one `send`.
 pub struct Dispatcher<'a> {
@@ -148,28 +167,18 @@ struct Finished {
     result: Result<lettre::transport::smtp::response::Response, Failure>,
 }
 
-/// What to do with the next job when the daily cap is near.
-enum CapCheck {
-    Go,
-    /// Sends in flight may take the last places: wait for their outcome.
-    WaitForInFlight,
-    /// The cap is reached.
-    Reached,
-}
-
 /// The state the dispatch loop carries from one transaction to the next.
 struct Run<'l> {
     ledger: &'l mut LedgerWriter,
     campaign: String,
-    queue: VecDeque<Job>,
-    retries: Vec<Job>,
+    schedule: Schedule<Job>,
+    pacer: Pacer,
     report: Report,
     /// Consecutive failed transactions, and the recipients that streak
     /// marked `failed` (re-marked `deferred` if the streak stops the run).
     streak: u32,
     streak_failed: Vec<String>,
     delivered_once: bool,
-    cap: Option<DailyCap>,
     settings: Settings,
 }
 
@@ -191,24 +200,29 @@ impl Dispatcher<'_> {
             cap,
             settings,
         } = self;
-        let now = Instant::now();
+        let mut schedule = Schedule::new(pacer.rules().clone(), cap);
+        for recipient in recipients {
+            let zone = pacer.zone_of(&recipient);
+            let (line, domain) = (recipient.line, recipient.email.domain().to_string());
+            schedule.push(
+                line,
+                &domain,
+                zone,
+                Job {
+                    recipient,
+                    tries: 0,
+                },
+            );
+        }
         let mut run = Run {
             campaign: ledger.campaign().to_string(),
             ledger,
-            queue: recipients
-                .into_iter()
-                .map(|recipient| Job {
-                    recipient,
-                    tries: 0,
-                    not_before: now,
-                })
-                .collect(),
-            retries: Vec::new(),
+            schedule,
+            pacer,
             report: Report::default(),
             streak: 0,
             streak_failed: Vec::new(),
             delivered_once: false,
-            cap,
             settings,
         };
         let mut in_flight = FuturesUnordered::new();
@@ -218,175 +232,160 @@ impl Dispatcher<'_> {
             run.report.stop = Some(Stop::Interrupted);
         }
 
+        // The last wait told to the observer, so each is told once.
+        let mut told: Option<(Hold, Option<DateTime<Utc>>)> = None;
         loop {
-            let mut next = if run.report.stop.is_none() {
-                run.next_job()
-            } else {
+            let next = if run.report.stop.is_some() {
                 None
+            } else if in_flight.len() >= run.pacer.concurrency() {
+                // Every slot is busy: a transaction must end first.
+                Some(Next::Wait {
+                    until: None,
+                    hold: Hold::InFlight,
+                })
+            } else {
+                Some(run.schedule.next(Utc::now(), in_flight.len()))
             };
-            let mut cap_wait = false;
-            if next.is_some() {
-                match run.cap_check(in_flight.len()) {
-                    CapCheck::Go => {}
-                    CapCheck::WaitForInFlight => {
-                        run.put_back(next.take());
-                        cap_wait = true;
+            let wake = match next {
+                Some(Next::Go(job)) => {
+                    told = None;
+                    if let Some(t) = run.start(job, renderer, &transport, observer)? {
+                        in_flight.push(t);
                     }
-                    CapCheck::Reached => run.put_back(next.take()),
-                }
-            }
-
-            let Some(job) = next else {
-                if in_flight.is_empty() && (run.report.stop.is_some() || run.retries.is_empty()) {
-                    break;
-                }
-                // Nothing to start now: wait for a transaction to finish, a
-                // backoff to end, or Ctrl-C.
-                let wake = run.retries.iter().map(|j| j.not_before).min();
-                let wake = wake.filter(|_| !cap_wait && run.report.stop.is_none());
-                tokio::select! {
-                    Some(done) = in_flight.next(), if !in_flight.is_empty() => {
-                        run.finish(done, observer)?;
-                    }
-                    _ = sleep_until(wake), if wake.is_some() => {}
-                    Ok(()) = stop.changed(), if !stopping => {
-                        stopping = true;
-                        run.report.stop.get_or_insert(Stop::Interrupted);
-                    }
-                }
-                continue;
-            };
-
-            // Wait for the pacer, but keep consuming finished transactions
-            // (their rows must be written promptly) and honour Ctrl-C.
-            let domain = job.recipient.email.domain().to_string();
-            let permit = {
-                let ready = pacer.ready(&domain);
-                tokio::pin!(ready);
-                loop {
-                    tokio::select! {
-                        permit = &mut ready => break Some(permit),
-                        Some(done) = in_flight.next(), if !in_flight.is_empty() => {
-                            run.finish(done, observer)?;
-                            if run.report.stop.is_some() { break None; }
-                        }
-                        Ok(()) = stop.changed(), if !stopping => {
-                            stopping = true;
-                            run.report.stop.get_or_insert(Stop::Interrupted);
-                            break None;
-                        }
-                    }
-                }
-            };
-            let Some(permit) = permit else {
-                run.put_back(Some(job));
-                continue;
-            };
-
-            let letter = match renderer.render(&job.recipient) {
-                Ok(l) => l,
-                Err(d) => {
-                    // Validated in the plan; a failure here is still the
-                    // recipient's, never a reason to stop everyone.
-                    let email = job.recipient.email.to_string();
-                    let attempt = run.ledger.ledger().attempts(&email) + 1;
-                    let ev = Event::new(&run.campaign, &email, Status::Failed, attempt)
-                        .with_detail(d.message);
-                    run.ledger.append(&ev)?;
-                    run.report.failed += 1;
-                    observer.progress(Progress::Done {
-                        event: &ev,
-                        retry_in: None,
-                    });
                     continue;
                 }
-            };
-            // The envelope recipient: the representative, or the tester of
-            // `--test-to`.
-            let email = letter.to.email.to_string();
-            let attempt = run.ledger.ledger().attempts(&email) + 1;
-            // The `sending` row is durable before the first byte goes out:
-            // after a crash the ledger says "outcome unknown", never
-            // "not sent" for a letter that may have been delivered.
-            let ev = Event::new(&run.campaign, &email, Status::Sending, attempt)
-                .with_message_id(&letter.message_id);
-            run.ledger.append(&ev)?;
-            let job = Job {
-                tries: job.tries + 1,
-                ..job
-            };
-            observer.progress(Progress::Sending {
-                email: &email,
-                try_in_run: job.tries,
-            });
-            run.report.transactions += 1;
-            let transport = &transport;
-            in_flight.push(async move {
-                let _permit = permit;
-                let result = transport.send(&letter.message).await;
-                Finished {
-                    job,
-                    email,
-                    message_id: letter.message_id,
-                    result,
+                None | Some(Next::Empty) => {
+                    if in_flight.is_empty() {
+                        break;
+                    }
+                    None
                 }
-            });
+                Some(Next::Wait { until, hold }) => run.on_hold(hold, until, &mut told, observer),
+            };
+            if run.report.stop.is_some() && in_flight.is_empty() {
+                break;
+            }
+            // Nothing to start now: wait for a transaction to finish, the
+            // hold to end, or Ctrl-C.
+            let wake = wake.filter(|_| run.report.stop.is_none());
+            tokio::select! {
+                Some(done) = in_flight.next(), if !in_flight.is_empty() => {
+                    run.finish(done, observer)?;
+                }
+                _ = sleep_for(wake), if wake.is_some() => {}
+                Ok(()) = stop.changed(), if !stopping => {
+                    stopping = true;
+                    run.report.stop.get_or_insert(Stop::Interrupted);
+                }
+            }
         }
 
         transport.close().await;
         let mut report = run.report;
-        report.not_attempted = run.queue.len();
+        report.not_attempted = run.schedule.fresh_len();
         // Retries still waiting when the run stopped end deferred: their
         // last row says so and the next run retries them.
-        report.deferred += run.retries.len();
+        report.deferred += run.schedule.retry_len();
         Ok(report)
     }
 }
 
-async fn sleep_until(when: Option<Instant>) {
-    match when {
-        Some(t) => tokio::time::sleep_until(t).await,
-        None => std::future::pending().await,
-    }
-}
-
 impl Run<'_> {
-    /// A retry whose backoff is over, else the next planned recipient.
-    fn next_job(&mut self) -> Option<Job> {
-        let now = Instant::now();
-        match self.retries.iter().position(|j| j.not_before <= now) {
-            Some(i) => Some(self.retries.remove(i)),
-            None => self.queue.pop_front(),
-        }
-    }
-
-    /// Returns a job that was taken but not started to where it came from.
-    fn put_back(&mut self, job: Option<Job>) {
-        match job {
-            Some(j) if j.tries > 0 => self.retries.push(j),
-            Some(j) => self.queue.push_front(j),
-            None => {}
-        }
-    }
-
-    /// Whether one more transaction fits under the daily cap. Transactions
-    /// in flight count as sent until they end (the cap is never exceeded),
-    /// but only a cap reached by `sent` rows stops the run.
-    fn cap_check(&mut self, in_flight: usize) -> CapCheck {
-        let Some(c) = self.cap.as_mut() else {
-            return CapCheck::Go;
+    /// Renders the letter, writes its `sending` row and returns its
+    /// transaction; `None` when the letter cannot be rendered (recorded
+    /// as failed).
+    fn start<'t>(
+        &mut self,
+        job: Job,
+        renderer: &Renderer,
+        transport: &'t Transport,
+        observer: &mut dyn Observer,
+    ) -> Result<Option<impl Future<Output = Finished> + 't>, SendError> {
+        let letter = match renderer.render(&job.recipient) {
+            Ok(l) => l,
+            Err(d) => {
+                // Validated in the plan; a failure here is still the
+                // recipient's, never a reason to stop everyone.
+                let email = job.recipient.email.to_string();
+                let attempt = self.ledger.ledger().attempts(&email) + 1;
+                let ev = Event::new(&self.campaign, &email, Status::Failed, attempt)
+                    .with_detail(d.message);
+                self.ledger.append(&ev)?;
+                self.report.failed += 1;
+                observer.progress(Progress::Done {
+                    event: &ev,
+                    retry_in: None,
+                });
+                return Ok(None);
+            }
         };
+        // The envelope recipient: the representative, or the tester of
+        // `--test-to`.
+        let email = letter.to.email.to_string();
+        let attempt = self.ledger.ledger().attempts(&email) + 1;
+        // The `sending` row is durable before the first byte goes out:
+        // after a crash the ledger says "outcome unknown", never
+        // "not sent" for a letter that may have been delivered.
+        let ev = Event::new(&self.campaign, &email, Status::Sending, attempt)
+            .with_message_id(&letter.message_id);
+        self.ledger.append(&ev)?;
+        let job = Job {
+            tries: job.tries + 1,
+            ..job
+        };
+        observer.progress(Progress::Sending {
+            email: &email,
+            try_in_run: job.tries,
+        });
+        self.report.transactions += 1;
+        Ok(Some(async move {
+            let result = transport.send(&letter.message).await;
+            Finished {
+                job,
+                email,
+                message_id: letter.message_id,
+                result,
+            }
+        }))
+    }
+
+    /// Decides what a hold means for the run: the pace and backoffs are
+    /// waited for; a window or the daily cap ends the run unless it waits
+    /// (`--wait`), then the observer is told once what it waits for.
+    /// Returns how long to sleep before asking the schedule again.
+    fn on_hold(
+        &mut self,
+        hold: Hold,
+        until: Option<DateTime<Utc>>,
+        told: &mut Option<(Hold, Option<DateTime<Utc>>)>,
+        observer: &mut dyn Observer,
+    ) -> Option<Duration> {
         let now = Utc::now();
-        if !c.allows(now, 0) {
-            self.report.stop = Some(Stop::DailyCap {
-                cap: c.cap(),
-                frees_at: c.frees_at(),
-            });
-            CapCheck::Reached
-        } else if !c.allows(now, in_flight) {
-            CapCheck::WaitForInFlight
-        } else {
-            CapCheck::Go
+        let left = until.map(|t| (t - now).to_std().unwrap_or_default());
+        match hold {
+            Hold::InFlight => None,
+            Hold::Pace | Hold::Backoff => left,
+            Hold::Window { .. } | Hold::DailyCap if !self.pacer.waits() => {
+                self.report.stop = Some(match hold {
+                    Hold::DailyCap => Stop::DailyCap {
+                        cap: self.schedule.cap().map_or(0, DailyCap::cap),
+                        frees_at: until,
+                    },
+                    _ => Stop::Window {
+                        held: self.schedule.held_by_window(now),
+                    },
+                });
+                None
+            }
+            Hold::Window { .. } | Hold::DailyCap => {
+                if *told != Some((hold, until)) {
+                    *told = Some((hold, until));
+                    observer.progress(Progress::Waiting { hold, until });
+                }
+                // Short steps on the wall clock: tokio's timer does not
+                // count time the machine spent asleep.
+                Some(left.map_or(WAIT_STEP, |l| l.min(WAIT_STEP)))
+            }
         }
     }
 
@@ -425,9 +424,7 @@ impl Run<'_> {
                 self.streak_failed.clear();
                 self.delivered_once = true;
                 self.report.sent += 1;
-                if let Some(c) = self.cap.as_mut() {
-                    c.record(ev.time);
-                }
+                self.schedule.record_sent(ev.time);
             }
             Outcome::Permanent { .. } => {
                 self.streak += 1;
@@ -437,14 +434,20 @@ impl Run<'_> {
             Outcome::Transient { .. } => {
                 self.streak += 1;
                 let wait = backoff(self.settings.retry.backoff_secs, job.tries);
-                let not_before = Instant::now().checked_add(wait);
+                let not_before = chrono::TimeDelta::from_std(wait)
+                    .ok()
+                    .and_then(|w| Utc::now().checked_add_signed(w));
                 match not_before {
                     Some(not_before)
                         if job.tries < self.settings.retry.attempts
                             && self.report.stop.is_none() =>
                     {
                         retry_in = Some(wait);
-                        self.retries.push(Job { not_before, ..job });
+                        let zone = self.pacer.zone_of(&job.recipient);
+                        let (line, domain) =
+                            (job.recipient.line, job.recipient.email.domain().to_string());
+                        self.schedule
+                            .push_retry(line, &domain, zone, not_before, job);
                     }
                     _ => self.report.deferred += 1,
                 }
@@ -488,6 +491,13 @@ impl Run<'_> {
             self.report.deferred += 1;
         }
         Ok(())
+    }
+}
+
+async fn sleep_for(wait: Option<Duration>) {
+    match wait {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
     }
 }
 
