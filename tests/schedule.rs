@@ -113,7 +113,7 @@ fn a_slow_domain_does_not_hold_the_other_back_and_the_estimate_holds() {
         .map(|(n, _)| n.parse::<u64>().unwrap())
         .unwrap_or_else(|| panic!("no estimate in: {plan}"));
     let est = Duration::from_secs(est);
-    let diff = if est > span { est - span } else { span - est };
+    let diff = est.abs_diff(span);
     assert!(
         diff <= one_domain.mul_f64(PACE_SLACK) + interval,
         "estimate {est:?}, run {span:?}"
