@@ -188,6 +188,25 @@ fn only_recipients_inside_their_hours_are_sent_the_others_reported_with_zone_and
     let config = fixture::smtp_config("sched", server.port(), "security = \"none\"", &rest)
         .replace("[contacts]\n", "[contacts]\ntimezone_column = \"tz\"\n");
     let c = Campaign::with(&config, TEXT, contacts(&rows).as_bytes());
+    // The dry run shows when each batch would go: two now, two at the
+    // opening in UTC+12.
+    let opening = now + TimeDelta::hours(11);
+    let dry = c.cmd(&["send", "--dry-run"]).output().unwrap();
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    let plan = stdout(&dry);
+    let batches: Vec<&str> = plan.lines().filter(|l| l.starts_with("would go")).collect();
+    assert_eq!(batches.len(), 2, "{plan}");
+    assert!(
+        batches[0].starts_with("would go   2 letters from"),
+        "{plan}"
+    );
+    assert!(
+        batches[1].contains("2 letters")
+            && batches[1].contains("window opens")
+            && batches[1].contains("Etc/GMT-12")
+            && batches[1].contains(&format!("({} UTC)", opening.format("%H:%M"))),
+        "{plan}"
+    );
     let out = fixture::send_yes(&c, PASSWORD, &[]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let mut sent: Vec<String> = server
@@ -198,7 +217,6 @@ fn only_recipients_inside_their_hours_are_sent_the_others_reported_with_zone_and
     sent.sort();
     assert_eq!(sent, ["in0@example.org", "in1@example.org"]);
     // The window opens in UTC+12 at an hour ago + 24 h − 12 h, UTC.
-    let opening = now + TimeDelta::hours(11);
     let err = stderr(&out);
     assert!(
         err.contains("2 letters to recipients in Etc/GMT-12: the window opens")

@@ -337,12 +337,13 @@ fn print_batches(estimate: &repmail::schedule::Estimate, out: Output) {
             Some(Hold::DailyCap) => " (daily cap frees)".to_string(),
             _ => String::new(),
         };
+        let over = (b.end - b.start).to_std().unwrap_or_default();
         tell!(
-            "would go   {} letter{} from {} to {}{why}",
+            "would go   {} letter{} from {}, over {}{why}",
             b.letters,
             if b.letters == 1 { "" } else { "s" },
             local_and_utc(b.start),
-            local_and_utc(b.end),
+            humanize(over),
         );
     }
 }
