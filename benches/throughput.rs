@@ -1,6 +1,7 @@
 //! Throughput benchmark: render-only, then the whole send path (plan →
 //! render → unpaced dispatch → SMTP → fsynced ledger) against the test SMTP
-//! server on loopback, at concurrency 1 and 4.
+//! server on loopback, side by side with a minimal baseline client on the
+//! same server and number of connections, at concurrency 1 and 4.
 //!
 //! ```sh
 //! cargo bench --bench throughput              # N = 500
@@ -20,9 +21,13 @@ mod support;
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use lettre::transport::smtp::client::AsyncSmtpConnection;
+use lettre::transport::smtp::extension::ClientId;
 use repmail::config::Campaign;
 use repmail::contacts::Recipient;
 use repmail::ledger::{Ledger, LedgerWriter};
@@ -103,31 +108,36 @@ fn main() {
     )];
     let formatted_rate = render.formatted as f64 / render.formatted_time.as_secs_f64();
 
-    // Send with the ledger in the temp dir (on this machine's disk), at each
-    // concurrency; then once more at the highest concurrency with the ledger
-    // in /dev/shm (tmpfs: fsync costs next to nothing) to show what the
-    // fsyncs cost. The dispatch loop is the ledger's only writer, so its
-    // fsyncs are serial whatever the concurrency.
-    let mut runs: Vec<(u32, &str, PathBuf)> = CONCURRENCIES
-        .iter()
-        .map(|&c| (c, "temp dir", dir.path().to_path_buf()))
-        .collect();
+    // Side by side, at each concurrency: repmail's real send path (plan →
+    // render → dispatch → SMTP → fsynced ledger, ledger in the temp dir on
+    // this machine's disk) and a minimal baseline client (lettre's
+    // connection used directly in a loop on a no-delay socket, letters
+    // rendered beforehand, no ledger) against the same kind of server with
+    // the same number of connections. Then repmail once more at the
+    // highest concurrency with the ledger in /dev/shm (tmpfs: fsync costs
+    // next to nothing) to show what the fsyncs cost.
+    let mut side_by_side = Vec::new();
+    for &c in &CONCURRENCIES {
+        let ours = send_run(dir.path(), dir.path(), n, c);
+        let base = baseline_run(&recipients, &renderer, c);
+        side_by_side.push((c, ours, base));
+    }
     let shm = measuring
         .then(|| tempfile::tempdir_in("/dev/shm").ok())
         .flatten();
-    if let Some(d) = &shm {
-        runs.push((CONCURRENCIES[1], "/dev/shm", d.path().to_path_buf()));
+    let shm_run = shm
+        .as_ref()
+        .map(|d| send_run(dir.path(), d.path(), n, CONCURRENCIES[1]));
+    for (c, ours, _) in &side_by_side {
+        rows.push(send_row(
+            &format!("send, concurrency {c}, ledger temp dir"),
+            ours,
+        ));
     }
-    for (c, label, ledger_dir) in &runs {
-        let run = send_run(dir.path(), ledger_dir, n, *c);
-        rows.push(format!(
-            "{:<34} {:>9} {:>10.0} {:>9.3} {:>9.2} {:>10.0}",
-            format!("send, concurrency {c}, ledger {label}"),
-            run.sent,
-            run.sent as f64 / run.time.as_secs_f64(),
-            run.time.as_secs_f64(),
-            run.time.as_secs_f64() * 1000.0 / run.sent as f64,
-            run.bytes as f64 / run.sent as f64,
+    if let Some(run) = &shm_run {
+        rows.push(send_row(
+            &format!("send, concurrency {}, ledger /dev/shm", CONCURRENCIES[1]),
+            run,
         ));
     }
 
@@ -146,15 +156,40 @@ fn main() {
     );
     let _ = writeln!(
         out,
+        "\nside by side, {n} letters, same server, same number of connections:"
+    );
+    let _ = writeln!(
+        out,
+        "{:<12} {:>14} {:>14} {:>16} {:>12}",
+        "concurrency", "repmail msg/s", "baseline msg/s", "repmail/baseline", "connections"
+    );
+    for (c, ours, base) in &side_by_side {
+        let ours_rate = ours.sent as f64 / ours.time.as_secs_f64();
+        let base_rate = base.sent as f64 / base.time.as_secs_f64();
+        let _ = writeln!(
+            out,
+            "{c:<12} {ours_rate:>14.0} {base_rate:>14.0} {:>15.2}x {:>5} / {:<5}",
+            ours_rate / base_rate,
+            ours.connections,
+            base.connections,
+        );
+    }
+    let _ = writeln!(
+        out,
+        "baseline: lettre's AsyncSmtpConnection::send in a loop per connection, TCP_NODELAY, \
+         letters rendered before the clock starts, no ledger; connections: repmail / baseline, \
+         counted at the server"
+    );
+    let _ = writeln!(
+        out,
         "every send run: all {n} messages checked at the server (one per recipient) and \
          {} ledger rows checked",
         2 * n
     );
     let _ = write!(
         out,
-        "the ledger writes and fsyncs two rows per message (`sending` before the transaction, \
-         the outcome after), in the one dispatch loop: that is the durability guarantee, and \
-         on a slow disk it bounds throughput"
+        "the ledger writes two rows per message (`sending` before the transaction, the \
+         outcome after), each on disk before the run goes on: that is the durability guarantee"
     );
     if shm.is_some() {
         let _ = write!(
@@ -164,6 +199,82 @@ fn main() {
     }
     out.push('\n');
     print!("{out}");
+}
+
+fn send_row(label: &str, run: &SendFigures) -> String {
+    format!(
+        "{:<34} {:>9} {:>10.0} {:>9.3} {:>9.2} {:>10.0}",
+        label,
+        run.sent,
+        run.sent as f64 / run.time.as_secs_f64(),
+        run.time.as_secs_f64(),
+        run.time.as_secs_f64() * 1000.0 / run.sent as f64,
+        run.bytes as f64 / run.sent as f64,
+    )
+}
+
+/// The baseline client: the same letters (rendered before the clock
+/// starts) over `concurrency` lettre connections that it opens itself on
+/// no-delay sockets, each sending its share in a plain loop. No pacing, no
+/// ledger, no classification: what the wire and lettre allow.
+fn baseline_run(recipients: &[Recipient], renderer: &Renderer, concurrency: u32) -> SendFigures {
+    let server = TestServer::start(ServerOptions::plain());
+    let letters: Vec<(lettre::address::Envelope, Vec<u8>)> = recipients
+        .iter()
+        .map(|r| {
+            let m = renderer.render(r).expect("render").message;
+            (m.envelope().clone(), m.formatted())
+        })
+        .collect();
+    let next = Arc::new(AtomicUsize::new(0));
+    let letters = Arc::new(letters);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let addr = server.addr();
+    let start = Instant::now();
+    rt.block_on(async {
+        let tasks: Vec<_> = (0..concurrency)
+            .map(|_| {
+                let (next, letters) = (Arc::clone(&next), Arc::clone(&letters));
+                tokio::spawn(async move {
+                    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+                    tcp.set_nodelay(true).expect("nodelay");
+                    let hello = ClientId::Domain("example.org".into());
+                    let mut conn =
+                        AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello)
+                            .await
+                            .expect("greeting and EHLO");
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((envelope, bytes)) = letters.get(i) else {
+                            break;
+                        };
+                        conn.send(envelope, bytes).await.expect("baseline send");
+                    }
+                    let _ = conn.quit().await;
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("baseline task");
+        }
+    });
+    let time = start.elapsed();
+    let messages = server.messages();
+    assert_eq!(
+        messages.len(),
+        letters.len(),
+        "the baseline delivered every letter"
+    );
+    SendFigures {
+        sent: messages.len(),
+        time,
+        bytes: messages.iter().map(|m| m.message().len()).sum(),
+        connections: server.connections(),
+    }
 }
 
 /// The example campaign's columns, `n` rows, addresses on reserved domains.
@@ -304,6 +415,8 @@ struct SendFigures {
     sent: usize,
     time: Duration,
     bytes: usize,
+    /// TCP connections the server accepted.
+    connections: usize,
 }
 
 /// One `send` of all `n` recipients to a fresh server, with a fresh ledger
@@ -323,8 +436,8 @@ fn send_run(dir: &Path, ledger_dir: &Path, n: usize, concurrency: u32) -> SendFi
         .build()
         .expect("tokio runtime");
     let (report, time) = {
-        // lettre's pool lives on the runtime: build and drop the transport
-        // inside it.
+        // The connections live on the runtime: build and drop the
+        // transport inside it.
         let _inside = rt.enter();
         let transport = Transport::new(&smtp, None, campaign.sender.domain()).expect("transport");
         let mut writer = LedgerWriter::open(&ledger_path, &campaign.campaign.name).expect("ledger");
@@ -377,5 +490,6 @@ fn send_run(dir: &Path, ledger_dir: &Path, n: usize, concurrency: u32) -> SendFi
         sent: messages.len(),
         time,
         bytes,
+        connections: server.connections(),
     }
 }

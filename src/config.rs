@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use lettre::message::Mailbox;
 use serde::Deserialize;
 
+mod keys;
+
 /// Default steady pace: well below what consumer providers tolerate.
 pub const DEFAULT_PER_MINUTE: u32 = 20;
 /// Default burst: none, a steady pace.
@@ -51,6 +53,14 @@ pub enum ConfigError {
         line: usize,
         /// What is wrong, naming the key.
         message: String,
+    },
+    /// Several problems, each with its line, found in one pass.
+    #[error("{} problems in {}; fix them all, then run again:\n{}", .problems.len(), .path.display(), .problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Many {
+        /// The file.
+        path: PathBuf,
+        /// Each problem, in file order (`Parse` errors).
+        problems: Vec<ConfigError>,
     },
     /// A value is present but not usable.
     #[error("{path}: key `{key}`: {message}")]
@@ -185,6 +195,28 @@ pub struct Smtp {
     pub ca_file: Option<PathBuf>,
     /// Whole-transaction timeout per message.
     pub timeout_secs: u64,
+    /// The preset named by `provider`, if any.
+    pub provider: Option<&'static crate::providers::Provider>,
+    /// How to sign in (default from the provider, else password).
+    pub auth: crate::credentials::AuthMethod,
+    /// Command whose output is the password.
+    pub password_command: Option<String>,
+    /// Command whose output is an OAuth2 access token.
+    pub token_command: Option<String>,
+    /// IMAP host of the provider (for `repmail inbox`).
+    pub imap_host: Option<String>,
+}
+
+impl Smtp {
+    /// What the sign-in needs, for [`crate::credentials`].
+    pub fn credentials(&self) -> crate::credentials::Settings {
+        crate::credentials::Settings {
+            auth: self.auth,
+            password_command: self.password_command.clone(),
+            token_command: self.token_command.clone(),
+            password_env: self.password_env.clone(),
+        }
+    }
 }
 
 /// `[rate]`.
@@ -266,13 +298,18 @@ struct RawContacts {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSmtp {
-    host: String,
+    provider: Option<String>,
+    region: Option<String>,
+    host: Option<String>,
     port: Option<u16>,
     security: Option<Security>,
     username: Option<String>,
     password_env: Option<String>,
     ca_file: Option<PathBuf>,
     timeout_secs: Option<u64>,
+    auth: Option<crate::credentials::AuthMethod>,
+    password_command: Option<String>,
+    token_command: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -305,8 +342,15 @@ impl Campaign {
         Campaign::parse(path, &text)
     }
 
-    /// Validates `text` as if read from `path` (used for the embedded example).
+    /// Validates `text` as if read from `path` (used for the embedded
+    /// example). Every unknown key and bad value is reported at once, each
+    /// with its line.
     pub fn parse(path: &Path, text: &str) -> Result<Campaign, ConfigError> {
+        keys::parse_all(path, text, Campaign::parse_typed)
+    }
+
+    /// Reads `text` into the typed sections; stops at the first problem.
+    fn parse_typed(path: &Path, text: &str) -> Result<Campaign, ConfigError> {
         let raw: RawFile = toml::from_str(text).map_err(|e| {
             let line = e
                 .span()
@@ -334,10 +378,10 @@ fn parse_message(e: &toml::de::Error) -> String {
     let msg = e.message().trim().to_string();
     if msg.starts_with("unknown field") {
         format!(
-            "{msg}; remove it or fix its spelling (every key is documented in config.example.toml)"
+            "{msg}; remove it or fix its spelling (every key is documented in the comments of the campaign file `repmail init` writes)"
         )
     } else if msg.starts_with("missing field") {
-        format!("{msg}; this key is required (see config.example.toml)")
+        format!("{msg}; this key is required (see the comments of the campaign file `repmail init` writes)")
     } else {
         msg
     }
@@ -428,8 +472,14 @@ impl Validator<'_> {
         let smtp = raw.smtp.map(|s| self.smtp(s)).transpose()?;
 
         let r = raw.rate;
+        // A provider's preset pace applies only where the user wrote none.
+        let preset = smtp.as_ref().and_then(|s| s.provider);
         let rate = Rate {
-            per_minute: self.positive("rate.per_minute", r.per_minute, DEFAULT_PER_MINUTE)?,
+            per_minute: self.positive(
+                "rate.per_minute",
+                r.per_minute,
+                preset.map_or(DEFAULT_PER_MINUTE, |p| p.per_minute),
+            )?,
             burst: self.positive("rate.burst", r.burst, DEFAULT_BURST)?,
             per_domain_per_minute: r
                 .per_domain_per_minute
@@ -438,7 +488,8 @@ impl Validator<'_> {
             daily_cap: r
                 .daily_cap
                 .map(|n| self.positive("rate.daily_cap", Some(n), 1))
-                .transpose()?,
+                .transpose()?
+                .or(preset.and_then(|p| p.daily_cap)),
             concurrency: self.positive("rate.concurrency", r.concurrency, DEFAULT_CONCURRENCY)?,
             window: self.window(r.window.as_deref(), r.days.as_deref())?,
             timezone: match r.timezone.as_deref() {
@@ -553,25 +604,107 @@ impl Validator<'_> {
     }
 
     fn smtp(&self, s: RawSmtp) -> Result<Smtp, ConfigError> {
-        let host = s.host.trim().to_string();
+        let provider = s
+            .provider
+            .as_deref()
+            .map(crate::providers::find)
+            .transpose()
+            .map_err(|e| self.invalid("smtp.provider", e.to_string()))?;
+        let region = s.region.as_deref().map(str::trim).filter(|r| !r.is_empty());
+        if let Some(r) = region {
+            if !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                return Err(self.invalid(
+                    "smtp.region",
+                    format!("`{r}` is not a region name; write e.g. \"eu-west-1\""),
+                ));
+            }
+        }
+        let host = match (&s.host, provider) {
+            (Some(h), _) => h.trim().to_string(),
+            (None, Some(p)) => p.host(region).ok_or_else(|| {
+                self.invalid(
+                    "smtp.region",
+                    format!("provider `{}` has one server per region: add `region = \"eu-west-1\"` (your SES region) or `host` under [smtp]", p.name),
+                )
+            })?,
+            (None, None) => {
+                return Err(self.invalid(
+                    "smtp.host",
+                    "missing: write the server's host name, or `provider = \"NAME\"` for a known provider (e.g. \"gmail\")",
+                ))
+            }
+        };
         if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(self.invalid("smtp.host", "must be a host name or IP address"));
         }
-        let security = s.security.unwrap_or(Security::Starttls);
+        let security = s
+            .security
+            .or(provider.map(|p| p.security))
+            .unwrap_or(Security::Starttls);
+        // A preset's port goes with its security; a user who changes the
+        // security gets that mode's usual port.
+        let port = match (s.port, provider) {
+            (Some(p), _) => p,
+            (None, Some(p)) if p.security == security => p.port,
+            (None, _) => security.default_port(),
+        };
         let timeout_secs = s.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS);
         if timeout_secs == 0 {
             return Err(self.invalid("smtp.timeout_secs", "must be at least 1"));
         }
+        let auth = s
+            .auth
+            .or(provider.map(|p| p.auth))
+            .unwrap_or(crate::credentials::AuthMethod::Password);
+        let command = |key: &str, v: Option<String>| -> Result<Option<String>, ConfigError> {
+            match v {
+                Some(c) if c.trim().is_empty() => {
+                    Err(self.invalid(key, "is empty; write the command, or remove the key"))
+                }
+                Some(c) if c.contains('\n') => Err(self.invalid(key, "must be one line")),
+                other => Ok(other),
+            }
+        };
+        let password_command = command("smtp.password_command", s.password_command)?;
+        let token_command = command("smtp.token_command", s.token_command)?;
+        let username = s.username.filter(|u| !u.is_empty());
+        use crate::credentials::AuthMethod;
+        match auth {
+            AuthMethod::Oauth2 if token_command.is_none() => {
+                return Err(self.invalid(
+                    "smtp.token_command",
+                    "auth = \"oauth2\" needs a command that prints a current access token, e.g. `token_command = \"oama access letters@example.org\"` (see the README: OAuth2); or set auth = \"password\"",
+                ))
+            }
+            AuthMethod::Oauth2 if username.is_none() => {
+                return Err(self.invalid(
+                    "smtp.username",
+                    "auth = \"oauth2\" signs in as an account: write its address as `username`",
+                ))
+            }
+            AuthMethod::Password if token_command.is_some() => {
+                return Err(self.invalid(
+                    "smtp.token_command",
+                    "is used only with auth = \"oauth2\"; add that, or remove token_command",
+                ))
+            }
+            _ => {}
+        }
         Ok(Smtp {
-            port: s.port.unwrap_or(security.default_port()),
+            port,
             host,
             security,
-            username: s.username.filter(|u| !u.is_empty()),
+            username,
             password_env: s
                 .password_env
                 .unwrap_or_else(|| DEFAULT_PASSWORD_ENV.to_string()),
             ca_file: s.ca_file.as_deref().map(|p| self.resolve(p)),
             timeout_secs,
+            provider,
+            auth,
+            password_command,
+            token_command,
+            imap_host: provider.and_then(|p| p.imap_host).map(str::to_string),
         })
     }
 }
@@ -671,5 +804,88 @@ path = "c.csv"
             .unwrap_err()
             .to_string();
         assert!(s.contains("contacts.timezone_column"), "{s}");
+    }
+
+    fn with_smtp(smtp: &str, rest: &str) -> Result<Campaign, ConfigError> {
+        Campaign::parse(
+            Path::new("x.toml"),
+            &format!("{MINIMAL}\n[smtp]\n{smtp}\n{rest}"),
+        )
+    }
+
+    #[test]
+    fn provider_fills_smtp_and_rate() {
+        let c = with_smtp(
+            "provider = \"microsoft365\"\nusername = \"a@example.org\"\ntoken_command = \"t\"",
+            "",
+        )
+        .unwrap();
+        let s = c.smtp.unwrap();
+        assert_eq!((s.host.as_str(), s.port), ("smtp.office365.com", 587));
+        assert_eq!(s.auth, crate::credentials::AuthMethod::Oauth2);
+        assert_eq!(s.imap_host.as_deref(), Some("outlook.office365.com"));
+        assert_eq!(c.rate.per_minute, 20);
+        assert_eq!(c.rate.daily_cap, Some(9000));
+    }
+
+    #[test]
+    fn user_keys_win_over_the_preset() {
+        let c = with_smtp(
+            "provider = \"gmail\"\nhost = \"relay.example.org\"\nsecurity = \"tls\"",
+            "[rate]\nper_minute = 5\ndaily_cap = 100\n",
+        )
+        .unwrap();
+        let s = c.smtp.unwrap();
+        assert_eq!((s.host.as_str(), s.port), ("relay.example.org", 465));
+        assert_eq!((c.rate.per_minute, c.rate.daily_cap), (5, Some(100)));
+    }
+
+    #[test]
+    fn unknown_provider_suggests_the_closest() {
+        let s = with_smtp("provider = \"gmial\"", "")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            s.contains("smtp.provider") && s.contains("did you mean `gmail`"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn amazon_ses_needs_a_region_or_host() {
+        let s = with_smtp("provider = \"amazon-ses\"", "")
+            .unwrap_err()
+            .to_string();
+        assert!(s.contains("smtp.region"), "{s}");
+        let c = with_smtp("provider = \"amazon-ses\"\nregion = \"eu-west-1\"", "").unwrap();
+        assert_eq!(c.smtp.unwrap().host, "email-smtp.eu-west-1.amazonaws.com");
+    }
+
+    #[test]
+    fn oauth2_needs_token_command_and_username() {
+        let s = with_smtp(
+            "host = \"h.example.org\"\nauth = \"oauth2\"\nusername = \"a@example.org\"",
+            "",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(s.contains("smtp.token_command"), "{s}");
+        let s = with_smtp(
+            "host = \"h.example.org\"\nauth = \"oauth2\"\ntoken_command = \"t\"",
+            "",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(s.contains("smtp.username"), "{s}");
+        let s = with_smtp("host = \"h.example.org\"\ntoken_command = \"t\"", "")
+            .unwrap_err()
+            .to_string();
+        assert!(s.contains("only with auth"), "{s}");
+    }
+
+    #[test]
+    fn missing_host_says_provider_is_an_option() {
+        let s = with_smtp("port = 25", "").unwrap_err().to_string();
+        assert!(s.contains("smtp.host") && s.contains("provider"), "{s}");
     }
 }

@@ -5,9 +5,18 @@
 //! of addresses. Every problem names the file and line and is reported, never
 //! silently dropped; memory holds only the set of addresses already seen (to
 //! send duplicates once), not the file.
+//!
+//! A row without an address is an [`Office`]: reached by its contact form,
+//! or unreachable. A file with no address column but a contact-form column
+//! is a campaign of form-only offices.
+
+mod explain;
+mod lines;
+pub mod mojibake;
+mod row;
 
 use std::cell::RefCell;
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, Read};
 use std::rc::Rc;
@@ -18,6 +27,9 @@ use lettre::Address;
 use crate::config::Contacts;
 use crate::diag::Diagnostic;
 use crate::text::{sendable_address, snake_case};
+use explain::{csv_message, not_utf8};
+use lines::{LfLines, LineIndex};
+pub use row::{Columns, Office, Recipient, Row};
 
 /// Longest header line examined to guess the delimiter.
 const SNIFF_LIMIT: u64 = 1 << 20;
@@ -25,84 +37,6 @@ const SNIFF_LIMIT: u64 = 1 << 20;
 /// Column names (snake-cased) that hold a contact-form URL: a row with one
 /// of these but no address is an office to reach another way.
 const CONTACT_FORM_COLUMNS: [&str; 5] = ["contact_form", "contact_url", "form", "website", "url"];
-
-/// The header row: names as written and their snake_case variables.
-#[derive(Debug)]
-pub struct Columns {
-    /// Header names as written (trimmed).
-    pub names: Vec<String>,
-    /// `snake_case` of each name (the template variable).
-    pub snake: Vec<String>,
-    /// Index of the address column.
-    pub email: usize,
-    contact_form: Option<usize>,
-}
-
-impl Columns {
-    /// Index of the column named `name`, as written or in snake_case.
-    pub fn index(&self, name: &str) -> Option<usize> {
-        let wanted = name.trim();
-        self.names
-            .iter()
-            .position(|n| n.eq_ignore_ascii_case(wanted))
-            .or_else(|| {
-                let snake = snake_case(wanted);
-                self.snake.iter().position(|s| *s == snake)
-            })
-    }
-}
-
-/// One addressable row of the contacts file.
-#[derive(Debug, Clone)]
-pub struct Recipient {
-    /// 1-based line where the row starts.
-    pub line: u64,
-    /// The validated address.
-    pub email: Address,
-    /// Field values (trimmed), aligned with [`Columns::names`].
-    pub values: Vec<String>,
-    /// The file's header, shared by every row.
-    pub columns: Arc<Columns>,
-}
-
-impl Recipient {
-    /// The value of `column` (as written or snake_case), if the file has it.
-    pub fn get(&self, column: &str) -> Option<&str> {
-        self.columns.index(column).map(|i| self.values[i].as_str())
-    }
-
-    /// The key the ledger and the duplicate check use: the address
-    /// lower-cased (providers treat addresses case-insensitively).
-    pub fn key(&self) -> String {
-        crate::text::recipient_key(self.email.as_ref())
-    }
-
-    /// Pairs of (variable name, value): each column under its name as
-    /// written and, when different, under its snake_case name.
-    pub fn variables(&self) -> impl Iterator<Item = (&str, &str)> {
-        let cols = &self.columns;
-        cols.names
-            .iter()
-            .zip(&cols.snake)
-            .zip(&self.values)
-            .flat_map(|((name, snake), value)| {
-                let alias = (snake != name && !snake.is_empty()).then_some(snake.as_str());
-                std::iter::once(name.as_str())
-                    .chain(alias)
-                    .map(move |n| (n, value.as_str()))
-            })
-    }
-}
-
-/// What one CSV row became.
-#[derive(Debug)]
-pub enum Row {
-    /// A recipient to write to.
-    Recipient(Recipient),
-    /// A problem: an error (bad address, ragged row) or a warning
-    /// (duplicate, no address).
-    Problem(Diagnostic),
-}
 
 /// Streams the contacts file, one [`Row`] per data row.
 pub struct ContactReader {
@@ -113,9 +47,14 @@ pub struct ContactReader {
     record: csv::ByteRecord,
     utf8_only: bool,
     email_column: String,
+    encoding: Option<&'static encoding_rs::Encoding>,
     done: bool,
     /// Where the line breaks are, to name rows by their line.
     lines: Rc<RefCell<LineIndex>>,
+    /// A row held back while a warning about it goes first.
+    pending: Option<Row>,
+    /// Garbled text is reported once per file, at its first row.
+    garble_reported: bool,
 }
 
 impl ContactReader {
@@ -152,12 +91,7 @@ impl ContactReader {
         // Read the header line once to guess the delimiter, then hand the
         // same bytes back to the CSV reader so nothing is read twice.
         let lines = Rc::new(RefCell::new(LineIndex::default()));
-        let mut buffered = BufReader::new(LfLines {
-            inner: BufReader::new(decoded),
-            after_cr: false,
-            offset: 0,
-            lines: Rc::clone(&lines),
-        });
+        let mut buffered = BufReader::new(LfLines::new(BufReader::new(decoded), Rc::clone(&lines)));
         let mut first = Vec::new();
         (&mut buffered)
             .take(SNIFF_LIMIT)
@@ -183,42 +117,38 @@ impl ContactReader {
             ));
         }
         let mut names = Vec::with_capacity(header.len());
-        for (i, raw) in header.iter().enumerate() {
+        for raw in header.iter() {
             let name = std::str::from_utf8(raw).map_err(|_| not_utf8(place, 1))?;
             // csv strips a UTF-8 BOM itself, but only for UTF-8 input read
             // directly; a decoded stream may still carry one.
-            let name = name.trim_start_matches('\u{feff}').trim().to_string();
-            if !name.is_empty() && names.contains(&name) {
-                return Err(Diagnostic::error(
-                    format!("{place}:1"),
-                    format!(
-                        "column {} repeats the header `{name}`; rename one of them",
-                        i + 1
-                    ),
-                ));
-            }
-            names.push(name);
+            names.push(name.trim_start_matches('\u{feff}').trim().to_string());
         }
+        let names = row::number_repeats(names, &cfg.email_column, &CONTACT_FORM_COLUMNS)
+            .map_err(|message| Diagnostic::error(format!("{place}:1"), message))?;
         let snake: Vec<String> = names.iter().map(|n| snake_case(n)).collect();
         let mut columns = Columns {
             snake,
             names,
-            email: 0,
+            email: None,
             contact_form: None,
         };
-        columns.email = columns.index(&cfg.email_column).ok_or_else(|| {
-            Diagnostic::error(
-                format!("{place}:1"),
-                format!(
-                    "no `{}` column (the header has: {}); name the address column with `email_column` under [contacts]",
-                    cfg.email_column,
-                    columns.names.join(", "),
-                ),
-            )
-        })?;
         columns.contact_form = CONTACT_FORM_COLUMNS
             .iter()
             .find_map(|c| columns.snake.iter().position(|s| s == c));
+        columns.email = columns.index(&cfg.email_column);
+        // Without an address column, a contact-form column still makes a
+        // campaign: offices reached by their forms (US Congress publishes
+        // only those).
+        if columns.email.is_none() && columns.contact_form.is_none() {
+            return Err(Diagnostic::error(
+                format!("{place}:1"),
+                format!(
+                    "no `{}` column (the header has: {}); name the address column with `email_column` under [contacts] (a file of offices reached only by web forms needs a `contact_form` column instead)",
+                    cfg.email_column,
+                    columns.names.join(", "),
+                ),
+            ));
+        }
 
         Ok(ContactReader {
             place: place.to_string(),
@@ -228,8 +158,11 @@ impl ContactReader {
             record: csv::ByteRecord::new(),
             utf8_only: cfg.encoding.is_none(),
             email_column: cfg.email_column.clone(),
+            encoding: cfg.encoding,
             done: false,
             lines,
+            pending: None,
+            garble_reported: false,
         })
     }
 
@@ -274,10 +207,7 @@ impl ContactReader {
         if self.record.len() != width {
             return Some(Row::Problem(Diagnostic::error(
                 at,
-                format!(
-                    "this row has {} fields but the header has {width}; a value probably contains the delimiter unquoted: put that value in double quotes",
-                    self.record.len()
-                ),
+                explain::field_count(self.record.len(), width),
             )));
         }
         let mut values = Vec::with_capacity(width);
@@ -292,171 +222,150 @@ impl ContactReader {
                 Err(_) => values.push(String::from_utf8_lossy(field).trim().to_string()),
             }
         }
-        let raw = &values[self.columns.email];
-        if raw.is_empty() {
-            let hint = self
-                .columns
-                .contact_form
-                .map(|i| values[i].as_str())
-                .filter(|v| !v.is_empty())
-                .map(|url| format!(" but has a contact form ({url}): reach this office there"))
-                .unwrap_or_else(|| "; add one to include this row".to_string());
-            return Some(Row::Problem(Diagnostic::warning(
-                at,
-                format!(
-                    "no address in column `{}`{hint}; the row is left out",
-                    self.email_column
-                ),
-            )));
+        if let Some(warning) = self.garbled(&values, &at) {
+            self.pending = Some(self.addressed(values, line, at));
+            return Some(Row::Problem(warning));
+        }
+        Some(self.addressed(values, line, at))
+    }
+
+    /// The first garbled value of the file, once.
+    fn garbled(&mut self, values: &[String], at: &str) -> Option<Diagnostic> {
+        if self.garble_reported {
+            return None;
+        }
+        let (value, garble) = values
+            .iter()
+            .find_map(|v| mojibake::garble(v, self.encoding).map(|g| (v, g)))?;
+        self.garble_reported = true;
+        Some(mojibake::warning(at, value, &garble, self.encoding))
+    }
+
+    /// The row as a recipient, an office without an address, or a problem
+    /// with its address.
+    fn addressed(&mut self, values: Vec<String>, line: u64, at: String) -> Row {
+        let raw = self.columns.email.map_or("", |i| values[i].as_str());
+        // A cell with no `@` at all is a placeholder (`No email found`,
+        // `n/a`, `-`, a contact form's URL), not a mistyped address,
+        // unless it reads like an address that lost its `@`.
+        if !raw.contains('@') {
+            if looks_like_a_host(raw) {
+                return Row::Problem(Diagnostic::error(
+                    at,
+                    format!(
+                        "`{}` is not a valid email address (it has no `@`, but looks like an address that lost it); correct it, or write e.g. `n/a` if the office has no address",
+                        raw.escape_debug()
+                    ),
+                ));
+            }
+            return Row::Office(self.office(values, line, at));
         }
         let email: Address = match raw.parse() {
             Ok(a) => a,
             Err(e) => {
-                return Some(Row::Problem(Diagnostic::error(
+                return Row::Problem(Diagnostic::error(
                     at,
                     format!(
                         "`{}` is not a valid email address ({e}); correct it or remove the row",
                         raw.escape_debug()
                     ),
-                )))
+                ));
             }
         };
         let email = match sendable_address(&email) {
             Ok(a) => a,
             Err(why) => {
-                return Some(Row::Problem(Diagnostic::error(
+                return Row::Problem(Diagnostic::error(
                     at,
                     format!(
                         "repmail cannot send to `{}`: {}; correct it or remove the row",
                         raw.escape_debug(),
                         why.reason()
                     ),
-                )))
+                ));
             }
         };
         let key = crate::text::recipient_key(email.as_ref());
         if !self.seen.insert(key) {
-            return Some(Row::Problem(Diagnostic::warning(
+            return Row::Problem(Diagnostic::warning(
                 at,
                 format!("duplicate address {email}: it gets the letter once (from its first row)"),
-            )));
+            ));
         }
-        Some(Row::Recipient(Recipient {
+        Row::Recipient(Recipient {
             line,
             email,
             values,
             columns: Arc::clone(&self.columns),
-        }))
+        })
     }
+
+    /// A row without an address: its contact form (from the form column,
+    /// or a URL in the address column, as some publishers put there) and
+    /// the warning `check` shows.
+    fn office(&self, values: Vec<String>, line: u64, at: String) -> Office {
+        let cell = self.columns.email.map_or("", |i| values[i].as_str());
+        let form = self
+            .columns
+            .contact_form
+            .map(|i| values[i].as_str())
+            .filter(|v| !v.is_empty())
+            .or_else(|| is_url(cell).then_some(cell))
+            .map(str::to_string);
+        // In a file of form-only offices, an office with a form is the
+        // campaign working as intended, not something to warn about.
+        let warning = (self.columns.email.is_some() || form.is_none()).then(|| {
+            Diagnostic::warning(
+                at,
+                explain::no_address(&self.columns, &self.email_column, cell, form.as_deref()),
+            )
+        });
+        Office {
+            line,
+            values,
+            columns: Arc::clone(&self.columns),
+            form,
+            warning,
+        }
+    }
+}
+
+/// Whether a cell without `@` reads like an address or host name that lost
+/// its `@` (`jane.doe.example.org`): dotted labels of address characters
+/// ending in a top-level domain of letters. Placeholders (`n/a`, `N.A.`,
+/// `No email found`) and URLs do not.
+fn looks_like_a_host(cell: &str) -> bool {
+    let Some((head, tld)) = cell.rsplit_once('.') else {
+        return false;
+    };
+    !is_url(cell)
+        && tld.len() >= 2
+        && tld.chars().all(|c| c.is_ascii_alphabetic())
+        && !head.is_empty()
+        && head
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+' | '%'))
+        && head.split('.').all(|label| !label.is_empty())
+}
+
+/// Whether a cell is a web address (a contact form put in the address column).
+fn is_url(cell: &str) -> bool {
+    let lower = cell.to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://"))
+        && !cell.contains(char::is_whitespace)
 }
 
 impl Iterator for ContactReader {
     type Item = Row;
 
     fn next(&mut self) -> Option<Row> {
+        if let Some(row) = self.pending.take() {
+            return Some(row);
+        }
         if self.done {
             return None;
         }
         self.row()
-    }
-}
-
-/// Turns CRLF and lone CR line breaks into LF. The csv crate counts lines
-/// by LF and takes a row's position before skipping the LF of a CRLF, so in
-/// a file with CRLF breaks (what Excel writes) it would report every row at
-/// the line before its own. A break inside a quoted value becomes LF too,
-/// which changes nothing a letter shows: bodies are sent with CRLF and
-/// headers take values on one line.
-///
-/// It also notes where each line break is, for [`LineIndex`].
-struct LfLines<R> {
-    inner: R,
-    after_cr: bool,
-    /// Bytes handed out so far: the offsets the csv reader sees.
-    offset: u64,
-    lines: Rc<RefCell<LineIndex>>,
-}
-
-/// The line breaks read but not yet passed by a record: memory stays
-/// bounded by the read-ahead, however long the file.
-#[derive(Default)]
-struct LineIndex {
-    ahead: VecDeque<u64>,
-    passed: u64,
-}
-
-impl LineIndex {
-    /// The 1-based line of the record whose reading started at `byte`: the
-    /// breaks before it, plus the blank lines the csv reader skipped there.
-    fn line_at(&mut self, mut byte: u64) -> u64 {
-        while let Some(&at) = self.ahead.front() {
-            if at < byte {
-                self.passed += 1;
-            } else if at == byte {
-                self.passed += 1;
-                byte += 1;
-            } else {
-                break;
-            }
-            self.ahead.pop_front();
-        }
-        self.passed + 1
-    }
-}
-
-impl<R: BufRead> Read for LfLines<R> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        if out.is_empty() {
-            return Ok(0);
-        }
-        loop {
-            let (used, written) = {
-                let buf = self.inner.fill_buf()?;
-                if buf.is_empty() {
-                    return Ok(0);
-                }
-                let (mut used, mut written) = (0, 0);
-                while used < buf.len() && written < out.len() {
-                    let b = buf[used];
-                    used += 1;
-                    if std::mem::take(&mut self.after_cr) && b == b'\n' {
-                        continue;
-                    }
-                    self.after_cr = b == b'\r';
-                    out[written] = if self.after_cr { b'\n' } else { b };
-                    if out[written] == b'\n' {
-                        let at = self.offset + written as u64;
-                        self.lines.borrow_mut().ahead.push_back(at);
-                    }
-                    written += 1;
-                }
-                (used, written)
-            };
-            self.offset += written as u64;
-            self.inner.consume(used);
-            // Only the LF of a CRLF split across reads was consumed: read
-            // on rather than report an end of file.
-            if written > 0 {
-                return Ok(written);
-            }
-        }
-    }
-}
-
-fn not_utf8(place: &str, line: u64) -> Diagnostic {
-    Diagnostic::error(
-        format!("{place}:{line}"),
-        "the file is not UTF-8 text; if it was saved by Excel, add `encoding = \"windows-1252\"` under [contacts] (or save it as \"CSV UTF-8\")",
-    )
-}
-
-fn csv_message(e: &csv::Error) -> String {
-    match e.kind() {
-        csv::ErrorKind::Io(io) => format!("cannot read the contacts file: {io}"),
-        csv::ErrorKind::Utf8 { .. } => {
-            "the file is not UTF-8 text; set `encoding` under [contacts]".to_string()
-        }
-        _ => format!("{e}; check the quoting on this line"),
     }
 }
 
@@ -513,7 +422,7 @@ mod tests {
         rows.iter()
             .filter_map(|r| match r {
                 Row::Recipient(r) => Some(r.email.to_string()),
-                Row::Problem(_) => None,
+                Row::Problem(_) | Row::Office(_) => None,
             })
             .collect()
     }
@@ -522,6 +431,7 @@ mod tests {
         rows.iter()
             .filter_map(|r| match r {
                 Row::Problem(d) => Some(d.to_string()),
+                Row::Office(o) => o.warning.as_ref().map(ToString::to_string),
                 Row::Recipient(_) => None,
             })
             .collect()
@@ -552,7 +462,7 @@ mod tests {
 
     #[test]
     fn bad_rows_name_their_line() {
-        let data = b"name,email,contact_form\nA,bad-address,\nB,b@example.org,x,y\nC,,https://c.example.org/form\n  x , x@example.org ,\n";
+        let data = b"name,email,contact_form\nA,bad-address@,\nB,b@example.org,x,y\nC,,https://c.example.org/form\n  x , x@example.org ,\n";
         let r = rows(data, &cfg()).unwrap();
         let p = problems(&r);
         assert!(
@@ -567,7 +477,132 @@ mod tests {
             p[2].starts_with("warning: c.csv:4:") && p[2].contains("contact form"),
             "{p:?}"
         );
+        assert_eq!(offices(&r), [(4, Some("https://c.example.org/form"))]);
         assert_eq!(emails(&r), ["x@example.org"]);
+    }
+
+    fn offices(rows: &[Row]) -> Vec<(u64, Option<&str>)> {
+        rows.iter()
+            .filter_map(|r| match r {
+                Row::Office(o) => Some((o.line, o.form.as_deref())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_cell_without_an_at_sign_is_no_address_but_a_typo_is_an_error() {
+        let data = "name,email,contact_form\n\
+            A,No email found,\n\
+            B,n/a,https://b.example.org/form\n\
+            C,-,\n\
+            D, TBD ,\n\
+            E,https://e.example.org/contact,\n\
+            F,f@,\n\
+            G,g@example.org,\n\
+            H,h.example.org,\n";
+        let r = rows(data.as_bytes(), &cfg()).unwrap();
+        assert_eq!(emails(&r), ["g@example.org"]);
+        assert_eq!(
+            offices(&r),
+            [
+                (2, None),
+                (3, Some("https://b.example.org/form")),
+                (4, None),
+                (5, None),
+                (6, Some("https://e.example.org/contact")),
+            ]
+        );
+        let p = problems(&r);
+        assert_eq!(p.len(), 7, "{p:?}");
+        assert!(
+            p[0].starts_with("warning: c.csv:2:")
+                && p[0].contains("`No email found`")
+                && p[0].contains("unreachable"),
+            "{p:?}"
+        );
+        assert!(
+            p[1].contains("contact form (https://b.example.org/form)"),
+            "{p:?}"
+        );
+        assert!(p[3].contains("`TBD`"), "{p:?}");
+        assert!(
+            p[5].starts_with("error: c.csv:7:")
+                && p[5].contains("`f@` is not a valid email address"),
+            "{p:?}"
+        );
+        assert!(
+            p[6].starts_with("error: c.csv:9:") && p[6].contains("lost it"),
+            "{p:?}"
+        );
+        for placeholder in ["N.A.", "n/a", "No email found", "none", "www.", "-"] {
+            assert!(!looks_like_a_host(placeholder), "{placeholder}");
+        }
+        assert!(looks_like_a_host("jane.doe.house.example.org"));
+    }
+
+    #[test]
+    fn a_file_of_contact_forms_is_a_campaign_of_form_only_offices() {
+        let data = "name,contact_form\nA,https://a.example.org/contact\nB,\n";
+        let r = rows(data.as_bytes(), &cfg()).unwrap();
+        assert_eq!(
+            offices(&r),
+            [(2, Some("https://a.example.org/contact")), (3, None)]
+        );
+        // The office with a form is the campaign; the one without is not.
+        let p = problems(&r);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with("warning: c.csv:3:")
+                && p[0].contains("no contact form in column `contact_form`"),
+            "{p:?}"
+        );
+        let Row::Office(o) = &r[0] else { panic!() };
+        assert_eq!(o.get("name"), Some("A"));
+        assert!(o.columns.email.is_none());
+    }
+
+    #[test]
+    fn field_counts_are_explained_by_their_case() {
+        let r = rows(b"a,b,email\nx,y\nx,y,z@example.org,w\n", &cfg()).unwrap();
+        let p = problems(&r);
+        assert!(
+            p[0].starts_with("error: c.csv:2:") && p[0].contains("a value is missing"),
+            "{p:?}"
+        );
+        assert!(
+            p[1].starts_with("error: c.csv:3:") && p[1].contains("delimiter unquoted"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn utf8_read_as_windows_1252_is_warned_once_at_its_line() {
+        let data =
+            "name,email\nAnn,ann@example.org\nJosé Núñez,jose@example.org\nمریم,m@example.org\n";
+        let mut c = cfg();
+        c.encoding = Some(encoding_rs::WINDOWS_1252);
+        let r = rows(data.as_bytes(), &c).unwrap();
+        // The warning, and every row still read.
+        assert_eq!(emails(&r).len(), 3);
+        let p = problems(&r);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].starts_with("warning: c.csv:3:"), "{p:?}");
+        assert!(
+            p[0].contains("`José Núñez`") && p[0].contains("remove `encoding = \"windows-1252\"`"),
+            "{p:?}"
+        );
+        // Read as what it is, it is clean.
+        assert!(problems(&rows(data.as_bytes(), &cfg()).unwrap()).is_empty());
+        // Windows-1252 read as UTF-8 because the setting says so.
+        let mut c = cfg();
+        c.encoding = Some(encoding_rs::UTF_8);
+        let p = problems(&rows(b"name,email\nJos\xe9,j@example.org\n", &c).unwrap());
+        assert!(
+            p[0].starts_with("warning: c.csv:2:")
+                && p[0].contains("set `encoding = \"windows-1252\"`"),
+            "{p:?}"
+        );
     }
 
     #[test]
@@ -595,12 +630,12 @@ mod tests {
     #[test]
     fn crlf_and_cr_rows_are_named_by_their_own_line() {
         for (data, bad_line) in [
-            (&b"a,email\r\nx,ann@example.org\r\n\r\ny,bad\r\n"[..], 4),
-            (b"a,email\rx,ann@example.org\r\ry,bad\r", 4),
-            (b"a,email\nx,ann@example.org\n\ny,bad\n", 4),
+            (&b"a,email\r\nx,ann@example.org\r\n\r\ny,bad@\r\n"[..], 4),
+            (b"a,email\rx,ann@example.org\r\ry,bad@\r", 4),
+            (b"a,email\nx,ann@example.org\n\ny,bad@\n", 4),
             // BOM, a value spanning two lines, then a blank line.
             (
-                b"\xef\xbb\xbfa,email\n\"x\r\n\",ann@example.org\r\n\r\ny,bad\r\n",
+                b"\xef\xbb\xbfa,email\n\"x\r\n\",ann@example.org\r\n\r\ny,bad@\r\n",
                 5,
             ),
         ] {
@@ -612,17 +647,6 @@ mod tests {
             let want = format!("error: c.csv:{bad_line}:");
             assert!(problems(&r)[0].starts_with(&want), "{r:?}");
         }
-        // A CRLF split across reads is still one line break.
-        let mut lf = LfLines {
-            inner: BufReader::with_capacity(1, &b"a\r\nb\r"[..]),
-            after_cr: false,
-            offset: 0,
-            lines: Rc::default(),
-        };
-        let mut out = String::new();
-        lf.read_to_string(&mut out).unwrap();
-        assert_eq!(out, "a\nb\n");
-        assert_eq!(lf.lines.borrow().ahead, [1, 3]);
     }
 
     #[test]

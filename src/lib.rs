@@ -8,9 +8,14 @@
 
 pub mod config;
 pub mod contacts;
+pub mod credentials;
 pub mod diag;
+pub mod diagnose;
+pub mod forms;
 pub mod ledger;
+pub mod pages;
 pub mod plan;
+pub mod providers;
 pub mod render;
 pub mod review;
 pub mod scaffold;

@@ -2,7 +2,7 @@
 //! selection and (for `send`) by what the ledger says.
 
 use crate::config::Campaign;
-use crate::contacts::{ContactReader, Recipient, Row};
+use crate::contacts::{ContactReader, Office, Recipient, Row};
 use crate::diag::{Diagnostic, Problems};
 use crate::render::{Rendered, Renderer};
 use crate::schedule::Zones;
@@ -69,6 +69,9 @@ impl Selection {
 pub enum Item {
     /// A recipient and their letter.
     Letter(Box<Recipient>, Box<Rendered>),
+    /// A row without an address (reached by its form, or unreachable);
+    /// its warning, if any, is for the user to see.
+    Office(Box<Office>),
     /// A problem with a row or its letter.
     Problem(Diagnostic),
 }
@@ -85,6 +88,7 @@ impl Prepared {
         let mut taken = 0usize;
         contacts.filter_map(move |row| match row {
             Row::Problem(d) => Some(Item::Problem(d)),
+            Row::Office(o) => Some(Item::Office(Box::new(o))),
             Row::Recipient(r) => {
                 if !selection.wants(&r) || selection.limit.is_some_and(|n| taken >= n) {
                     return None;
@@ -170,6 +174,12 @@ impl Prepared {
             let r = match row {
                 Row::Problem(d) => {
                     plan.problems.push(d);
+                    continue;
+                }
+                // No email for an office without an address; its warning
+                // says how to reach it.
+                Row::Office(o) => {
+                    plan.problems.extend(o.warning);
                     continue;
                 }
                 Row::Recipient(r) => r,

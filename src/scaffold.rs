@@ -2,11 +2,20 @@
 
 use std::path::{Path, PathBuf};
 
-/// The example campaign, as shipped in the repository: (path in the new
-/// folder, contents). The config becomes `repmail.toml`, the name `repmail`
-/// looks for by default.
-pub const EXAMPLE: [(&str, &str); 4] = [
-    ("repmail.toml", include_str!("../config.example.toml")),
+use crate::credentials::AuthMethod;
+use crate::providers::{Host, Provider};
+
+/// The repository's example campaign file, which [`campaign_file`] turns
+/// into the new campaign's own.
+const EXAMPLE_CONFIG: &str = include_str!("../config.example.toml");
+
+/// The name of the campaign file `init` writes: the one `repmail` reads
+/// when `--config` is not given.
+pub const CAMPAIGN_FILE: &str = "repmail.toml";
+
+/// The other files of the example campaign, as shipped in the repository:
+/// (path in the new folder, contents).
+pub const EXAMPLE: [(&str, &str); 3] = [
     (
         "templates/letter.txt.tera",
         include_str!("../templates/letter.txt.tera"),
@@ -37,11 +46,41 @@ pub enum InitError {
     },
 }
 
+/// The example's campaign file as the new campaign's own: its comments
+/// speak of `repmail.toml` and commands without `--config`, not of the
+/// repository's `config.example.toml`, which is not in the new folder.
+pub fn campaign_file() -> String {
+    const FOR_THE_EXAMPLE: &str =
+        "# For your own campaign, copy this file (e.g. to repmail.toml, the default
+# name, so --config can be left out), edit it, and run the three commands
+# above again.";
+    const FOR_THIS_CAMPAIGN: &str =
+        "# This is your campaign's file, repmail.toml: repmail reads it from the
+# current folder (elsewhere, pass --config PATH). Edit it and the files
+# beside it, and run the three commands above again.";
+    EXAMPLE_CONFIG
+        .replace("repmail --config config.example.toml ", "repmail ")
+        .replace(FOR_THE_EXAMPLE, FOR_THIS_CAMPAIGN)
+}
+
 /// Writes the example campaign into `dir` (created if needed) and returns
 /// the files written. Refuses before writing anything if any would be
 /// overwritten.
 pub fn init(dir: &Path) -> Result<Vec<PathBuf>, InitError> {
-    let targets: Vec<(PathBuf, &str)> = EXAMPLE.iter().map(|(p, c)| (dir.join(p), *c)).collect();
+    init_with(dir, None)
+}
+
+/// Like [`init`], with the `[smtp]` and `[rate]` of the example campaign
+/// set up for `provider`'s preset.
+pub fn init_with(dir: &Path, provider: Option<&Provider>) -> Result<Vec<PathBuf>, InitError> {
+    let mut config = campaign_file();
+    if let Some(p) = provider {
+        config = with_provider(&config, p);
+    }
+    let targets: Vec<(PathBuf, &str)> = std::iter::once((CAMPAIGN_FILE, config.as_str()))
+        .chain(EXAMPLE)
+        .map(|(p, c)| (dir.join(p), c))
+        .collect();
     if let Some((p, _)) = targets.iter().find(|(p, _)| p.exists()) {
         return Err(InitError::Exists(p.clone()));
     }
@@ -56,4 +95,89 @@ pub fn init(dir: &Path) -> Result<Vec<PathBuf>, InitError> {
         std::fs::write(path, contents).map_err(io)?;
     }
     Ok(targets.into_iter().map(|(p, _)| p).collect())
+}
+
+/// The example config with `provider = "NAME"` instead of host, port and
+/// security, and the preset's pace written out (so the user sees it and
+/// can lower it).
+pub fn with_provider(example: &str, p: &Provider) -> String {
+    let mut out = String::with_capacity(example.len() + 512);
+    for line in example.lines() {
+        match line {
+            "host = \"smtp.example.org\"" => {
+                out.push_str(&format!(
+                    "# The preset `{}` fills host, port, security and auth; a key written\n# below wins over it. Sign in with {}.\nprovider = \"{}\"\n",
+                    p.name, p.sign_in, p.name
+                ));
+                match p.host {
+                    Host::Fixed(h) => out.push_str(&format!("# host = \"{h}\"\n")),
+                    Host::Regional(_) => {
+                        out.push_str("# region: the provider's region (its host is made from it).\nregion = \"us-east-1\"\n")
+                    }
+                }
+            }
+            "port = 587" => out.push_str(&format!("# port = {}\n", p.port)),
+            "security = \"starttls\"" => {
+                out.push_str(&format!("# security = \"{}\"\n", p.security.as_str()))
+            }
+            "username = \"letters@example.org\"" => {
+                out.push_str(line);
+                out.push('\n');
+                if p.auth == AuthMethod::Oauth2 {
+                    out.push_str("\n# This provider signs in with OAuth2: token_command prints a current\n# access token (see the README, \"Signing in with OAuth2\").\nauth = \"oauth2\"\ntoken_command = \"oama access letters@example.org\"\n");
+                }
+            }
+            "per_minute = 20" => out.push_str(&format!("per_minute = {}\n", p.per_minute)),
+            "daily_cap = 450" => match p.daily_cap {
+                Some(c) => out.push_str(&format!("daily_cap = {c}\n")),
+                None => out.push_str("# daily_cap = 450\n"),
+            },
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_scaffolds_a_campaign_that_loads() {
+        for p in crate::providers::PROVIDERS {
+            let text = with_provider(&campaign_file(), p);
+            assert!(
+                text.contains(&format!("provider = \"{}\"", p.name)),
+                "{}",
+                p.name
+            );
+            let c = crate::config::Campaign::parse(Path::new("/c/repmail.toml"), &text)
+                .unwrap_or_else(|e| panic!("{}: {e}", p.name));
+            let smtp = c.smtp.unwrap();
+            assert_eq!(smtp.provider.map(|q| q.name), Some(p.name));
+            assert_eq!(smtp.port, p.port, "{}", p.name);
+            assert_eq!(smtp.auth, p.auth, "{}", p.name);
+            assert_eq!(c.rate.per_minute, p.per_minute, "{}", p.name);
+            assert_eq!(c.rate.daily_cap, p.daily_cap, "{}", p.name);
+        }
+    }
+
+    #[test]
+    fn the_campaign_file_speaks_of_itself() {
+        let text = campaign_file();
+        assert!(
+            !text.contains("config.example"),
+            "a line of config.example.toml names itself; teach campaign_file() to rewrite it"
+        );
+        assert!(text.contains("#   repmail check "), "{text}");
+        assert!(text.contains("This is your campaign's file, repmail.toml"));
+        // Only comments change: the same campaign.
+        let path = Path::new("/c/repmail.toml");
+        let a = crate::config::Campaign::parse(path, &text).unwrap();
+        let b = crate::config::Campaign::parse(path, EXAMPLE_CONFIG).unwrap();
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    }
 }

@@ -120,6 +120,19 @@ pub fn recipient_key(email: &str) -> String {
     email.to_lowercase()
 }
 
+/// `form` if a page may link to it: an `http` or `https` address with no
+/// spaces or control characters. A `javascript:` or `data:` "form" from a
+/// hostile contacts file must never become a link.
+pub fn web_link(form: &str) -> Option<String> {
+    let lower = form.trim().to_ascii_lowercase();
+    let web = lower.starts_with("https://") || lower.starts_with("http://");
+    (web && !form
+        .trim()
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control()))
+    .then(|| form.trim().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -285,7 +285,31 @@ fn semicolon_separated_file_works() {
 fn unknown_config_key() {
     let config = CONFIG.replace("[contacts]\n", "[contacts]\nemial_column = \"email\"\n");
     let c = Campaign::with(&config, TEXT, CONTACTS.as_bytes());
-    assert_check_fails(&c, &["repmail.toml:12", "unknown field `emial_column`"]);
+    assert_check_fails(
+        &c,
+        &[
+            "repmail.toml:12",
+            "unknown key `emial_column` in [contacts] (did you mean `email_column`?)",
+        ],
+    );
+}
+
+#[test]
+fn every_mistyped_key_and_bad_value_in_one_pass() {
+    let config = CONFIG
+        .replace("[contacts]\n", "[contacts]\nemial_column = \"email\"\n")
+        .replace("reply_to = ", "replyto = ")
+        .replace("[vars]", "[rate]\nper_minute = \"fast\"\n\n[vars]");
+    let c = Campaign::with(&config, TEXT, CONTACTS.as_bytes());
+    assert_check_fails(
+        &c,
+        &[
+            "3 problems in",
+            "repmail.toml:9: unknown key `replyto` in [sender] (did you mean `reply_to`?)",
+            "repmail.toml:12: unknown key `emial_column`",
+            "repmail.toml:17: [rate] per_minute: invalid type",
+        ],
+    );
 }
 
 #[test]
@@ -420,6 +444,28 @@ fn init_scaffolds_a_working_campaign() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Its comments and the hints of its errors speak of its own file.
+    let config = std::fs::read_to_string(target.join("repmail.toml")).unwrap();
+    assert!(!config.contains("config.example"), "{config}");
+    assert!(config.contains("#   repmail check "), "{config}");
+    let broken = config
+        .replace("\nname = ", "\nnmae = ")
+        .replace("subject = ", "subjcet = ");
+    std::fs::write(target.join("repmail.toml"), broken).unwrap();
+    let out = repmail()
+        .current_dir(&target)
+        .arg("check")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("3 problems in repmail.toml"), "{err}");
+    assert!(
+        err.contains("(did you mean `name`?)") && err.contains("(did you mean `subject`?)"),
+        "{err}"
+    );
+    assert!(!err.contains("config.example"), "{err}");
+    std::fs::write(target.join("repmail.toml"), &config).unwrap();
     // A second init refuses and changes nothing.
     std::fs::write(target.join("templates/letter.txt.tera"), "mine").unwrap();
     let out = repmail().arg("init").arg(&target).output().unwrap();

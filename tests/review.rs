@@ -492,7 +492,7 @@ fn filters_narrow_the_rows() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("time,email,name,status,attempt,attempts,smtp_code,message_id,detail")
+        Some("time,email,name,status,attempt,attempts,smtp_code,message_id,detail,form")
     );
     let emails: HashSet<&str> = lines.map(|l| l.split(',').nth(1).unwrap()).collect();
     assert_eq!(
@@ -538,4 +538,106 @@ fn before_any_send_everyone_is_never_attempted() {
         (&7.into(), &7.into())
     );
     assert!(!c.path(LOG).exists(), "reading creates nothing");
+}
+
+/// Offices without an address, between recipients: one with a form (its
+/// URL hostile), one whose cell says so in words.
+const WITH_OFFICES: &str = "title,first_name,last_name,state,phone,email,contact_form\n\
+Senator,Ann,Smith,Vermont,,ann.smith@example.org,\n\
+Senator,Harlan,<b>Wade</b>,Montana,,,https://wade.example.org/contact?a=1&b=<x>\n\
+Senator,Nora,Absent,Ohio,,No email found,\n\
+Senator,Ben,Okafor,Utah,,ben.okafor@house.test,\n";
+
+#[test]
+fn offices_without_an_address_stay_visible_in_every_review() {
+    let server = TestServer::start(ServerOptions::plain());
+    let c = Campaign::with(&config(server.port()), TEXT, WITH_OFFICES.as_bytes());
+    let out = c.cmd(&["send", "--yes"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(server.messages().len(), 2, "nothing sent to the offices");
+
+    let json = log_json(&c, &[]);
+    let s = &json["summary"];
+    assert_eq!(
+        (&s["sent"], &s["form"], &s["unreachable"]),
+        (&2.into(), &1.into(), &1.into())
+    );
+    assert_eq!(s["recipients"], 4);
+    let domains: Vec<&str> = s["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["domain"].as_str().unwrap())
+        .collect();
+    assert_eq!(domains.len(), 2, "offices have no domain: {domains:?}");
+    // In file order, with the form's URL.
+    let rows = json["rows"].as_array().unwrap();
+    let statuses: Vec<&str> = rows.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["sent", "form", "unreachable", "sent"]);
+    assert_eq!(rows[1]["name"], "Harlan <b>Wade</b>");
+    assert_eq!(
+        rows[1]["form"],
+        "https://wade.example.org/contact?a=1&b=<x>"
+    );
+    assert_eq!(rows[2]["form"], Value::Null);
+    assert!(rows[2]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("contacts line 4"));
+
+    // The table names them and counts them.
+    let table = log(&c, &[]);
+    let counts = table_counts(&table);
+    assert_eq!(counts.get("contact form only"), Some(&1), "{table}");
+    assert_eq!(counts.get("unreachable"), Some(&1), "{table}");
+    assert!(table.contains("Harlan <b>Wade</b>"), "{table}");
+    // `--status form` selects them alone.
+    let only = log_json(&c, &["--status", "form"]);
+    assert_eq!(only["rows"].as_array().unwrap().len(), 1);
+    // CSV carries the form in its own column.
+    let csv = log(&c, &["--format", "csv", "--status", "form"]);
+    assert!(
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .ends_with(",https://wade.example.org/contact?a=1&b=<x>"),
+        "{csv}"
+    );
+
+    // The export includes them by default, in their place in the file.
+    log(&c, &["--export", &path_arg(&c, "rest.csv")]);
+    let rest = std::fs::read_to_string(c.path("rest.csv")).unwrap();
+    let lines: Vec<&str> = rest.lines().collect();
+    assert_eq!(lines.len(), 3, "{rest}");
+    assert!(
+        lines[1].starts_with("Senator,Harlan") && lines[2].starts_with("Senator,Nora"),
+        "{rest}"
+    );
+    log(
+        &c,
+        &["--export", &path_arg(&c, "sent.csv"), "--status", "sent"],
+    );
+    let sent = std::fs::read_to_string(c.path("sent.csv")).unwrap();
+    assert!(!sent.contains("Harlan"), "{sent}");
+
+    // The HTML report shows them, the name escaped.
+    log(&c, &["--html", &path_arg(&c, "report.html")]);
+    let page = std::fs::read_to_string(c.path("report.html")).unwrap();
+    assert!(
+        page.contains("Harlan &lt;b&gt;Wade&lt;&#x2F;b&gt;")
+            || page.contains("Harlan &lt;b&gt;Wade&lt;/b&gt;"),
+        "the name, escaped"
+    );
+    assert!(!page.contains("<b>Wade</b>"));
+    // The form as a link, escaped; counted in the summary.
+    assert!(
+        page.contains("<a href=\"https://wade.example.org/contact?a=1&amp;b=&lt;x&gt;\" rel=\"noopener noreferrer\">"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<b>1</b><span>contact form only</span>"),
+        "{page}"
+    );
+    assert!(page.contains("<b>1</b><span>unreachable</span>"), "{page}");
+    assert_eq!(page.matches("href=").count(), 1, "one link: the form");
 }

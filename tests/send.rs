@@ -168,7 +168,7 @@ fn wrong_password_stops_after_the_first_attempt() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("refused the account"),
+        stderr(&out).contains("refused the username or password"),
         "{}",
         stderr(&out)
     );

@@ -3,6 +3,8 @@
 use std::path::Path;
 
 use repmail::config::Campaign;
+use repmail::credentials::Readiness;
+use repmail::diag::Diagnostic;
 use repmail::plan::{Item, Selection};
 
 use super::report::{prepare, Problems};
@@ -11,24 +13,77 @@ use super::{Exit, Output};
 pub fn run(config: &Path, strict: bool, out: Output) -> anyhow::Result<Exit> {
     let campaign = Campaign::load(config)?;
     let prepared = prepare(&campaign, out)?;
+    let form_only = prepared.contacts.columns().email.is_none();
     let mut problems = Problems::default();
-    let mut ready = 0usize;
+    let (mut ready, mut forms, mut unreachable) = (0usize, 0usize, 0usize);
     for item in prepared.letters(Selection::default()) {
         match item {
             Item::Letter(..) => ready += 1,
+            Item::Office(o) => {
+                if o.form.is_some() {
+                    forms += 1;
+                } else {
+                    unreachable += 1;
+                }
+                if let Some(d) = o.warning {
+                    problems.add(d);
+                }
+            }
             Item::Problem(d) => problems.add(d),
         }
     }
+    if let Some(smtp) = &campaign.smtp {
+        let place = campaign.path.display().to_string();
+        for d in repmail::providers::warnings(smtp, &campaign.rate, &place) {
+            problems.add(d);
+        }
+        match super::signin::describe(smtp) {
+            Some(Readiness::Ready(how)) if !out.quiet => {
+                say!(
+                    "sign-in: {} for {}, {how}",
+                    smtp.auth.as_str(),
+                    smtp.username.as_deref().unwrap_or("")
+                )
+            }
+            // Often checked before the password is set: a note, not a
+            // warning that `--strict` would fail on.
+            Some(Readiness::NotNow(why)) if !out.quiet => say!("sign-in: not ready now: {why}"),
+            Some(Readiness::Missing(why)) => {
+                problems.add(Diagnostic::warning(&place, format!("sign-in: {why}")))
+            }
+            _ => {}
+        }
+    }
     problems.print(out.quiet);
-    if ready == 0 && problems.errors == 0 {
+    if ready == 0 && forms == 0 && problems.errors == 0 {
         eprintln!(
-            "error: {}: no recipients with an address; add rows to the contacts file",
+            "error: {}: no recipients with an address or a contact form; add rows to the contacts file",
             campaign.contacts.path.display()
         );
         return Ok(Exit::Error);
     }
+    if form_only && !out.quiet {
+        eprintln!(
+            "note: {} has no `{}` column, only contact forms: no email is sent; `repmail forms --html FILE` writes each office's letter for its form",
+            campaign.contacts.path.display(),
+            campaign.contacts.email_column
+        );
+    }
+    let mut offices = String::new();
+    if forms > 0 {
+        offices.push_str(&format!(
+            ", {forms} office{} to reach by contact form",
+            plural(forms)
+        ));
+    }
+    if unreachable > 0 {
+        offices.push_str(&format!(
+            ", {unreachable} office{} unreachable (no address, no form)",
+            plural(unreachable)
+        ));
+    }
     let summary = format!(
-        "{ready} letter{} ready, {} error{}, {} warning{}",
+        "{ready} letter{} ready{offices}, {} error{}, {} warning{}",
         plural(ready),
         problems.errors,
         plural(problems.errors),

@@ -25,8 +25,9 @@ pub struct LogArgs {
     /// Review this delivery log; the campaign file is then optional
     #[arg(long, value_name = "PATH")]
     pub log: Option<PathBuf>,
-    /// Only recipients in this state: sent, deferred, failed, unknown or
-    /// never (attempted); repeatable or comma-separated
+    /// Only recipients in this state: sent, deferred, failed, unknown,
+    /// never (attempted), form (an office with only a contact form) or
+    /// unreachable; repeatable or comma-separated
     #[arg(long, value_name = "S", value_delimiter = ',', value_parser = parse_status)]
     pub status: Vec<Outcome>,
     /// Only this recipient (repeatable)
@@ -42,7 +43,8 @@ pub struct LogArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<FormatArg>,
     /// Write the selected recipients' rows of the contacts file to FILE, for
-    /// a follow-up campaign (default selection: every status but sent)
+    /// a follow-up campaign (default selection: every status but sent,
+    /// offices without an address included)
     #[arg(long, value_name = "FILE")]
     pub export: Option<PathBuf>,
     /// Write a self-contained HTML report to FILE
@@ -73,7 +75,7 @@ fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
 }
 
 pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
-    let needs_contacts = args.export.is_some() || args.status.contains(&Outcome::Never);
+    let needs_contacts = args.export.is_some() || args.status.iter().any(|o| o.needs_contacts());
     let campaign = load_campaign(config, args, needs_contacts, out)?;
     let log = match (&args.log, &campaign) {
         (Some(path), _) => path.clone(),
@@ -91,8 +93,8 @@ pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
     let campaign = campaign.filter(|c| same_campaign(c, &ledger, args, out));
     if needs_contacts && campaign.is_none() {
         bail!(
-            "--export and --status never need the campaign's contacts: pass the \
-             campaign file with --config PATH"
+            "--export and --status never, form or unreachable need the campaign's \
+             contacts: pass the campaign file with --config PATH"
         );
     }
     let contacts = match &campaign {
@@ -257,8 +259,8 @@ fn notes(
     }
     if let Some(list) = contacts.filter(|l| l.skipped > 0) {
         eprintln!(
-            "note: {} row{} of the contacts file left out (no address, or an invalid or \
-             duplicate one); `repmail check` lists them",
+            "note: {} row{} of the contacts file left out (an invalid or duplicate \
+             address); `repmail check` lists them",
             list.skipped,
             plural(list.skipped),
         );
@@ -294,17 +296,25 @@ fn export(
     let keys: HashSet<String> = report
         .rows
         .iter()
+        .filter(|r| !r.email.is_empty())
         .map(|r| recipient_key(&r.email))
         .collect();
+    // Offices without an address are in the report only when their status
+    // is selected (no other filter can match them).
+    let offices: Vec<Outcome> = [Outcome::Form, Outcome::Unreachable]
+        .into_iter()
+        .filter(|o| report.rows.iter().any(|r| r.status == o.as_str()))
+        .collect();
+    let office_rows = report.rows.iter().filter(|r| r.email.is_empty()).count();
     let mut written = 0;
     write_file(path, protected, |w| {
-        written = export_contacts(list, &keys, format, w)?;
+        written = export_contacts(list, &keys, &offices, format, w)?;
         Ok(())
     })?;
     if out.quiet {
         return Ok(());
     }
-    let missing = keys.len().saturating_sub(written);
+    let missing = (keys.len() + office_rows).saturating_sub(written);
     let statuses: HashSet<&str> = report.rows.iter().map(|r| r.status).collect();
     let mut statuses: Vec<&str> = statuses.into_iter().collect();
     statuses.sort_unstable();

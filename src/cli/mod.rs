@@ -24,12 +24,14 @@ macro_rules! tell {
 
 mod check;
 mod exit;
+mod forms;
 mod init;
 mod log;
 mod preview;
 mod progress;
 mod report;
 mod send;
+mod signin;
 
 use std::path::PathBuf;
 
@@ -75,11 +77,16 @@ pub enum Command {
     Send(send::SendArgs),
     /// Review the delivery log: who was sent, deferred, failed, unknown
     Log(log::LogArgs),
+    /// The offices that take only a web form: their letters, ready to paste
+    Forms(forms::FormsArgs),
     /// Create a new campaign folder from the example campaign
     Init {
         /// Folder to create (default: the current folder)
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Set up [smtp] and [rate] for a known provider (gmail, microsoft365, …)
+        #[arg(long, value_name = "NAME")]
+        provider: Option<String>,
     },
 }
 
@@ -114,7 +121,8 @@ pub fn main() -> std::process::ExitCode {
         Command::Preview(args) => preview::run(&cli.config, args, out),
         Command::Send(args) => send::run(&cli.config, args, out),
         Command::Log(args) => log::run(&cli.config, args, out),
-        Command::Init { dir } => init::run(dir, out),
+        Command::Init { dir, provider } => init::run(dir, provider.as_deref(), out),
+        Command::Forms(args) => forms::run(&cli.config, args, out),
     };
     match result {
         Ok(code) => code.into(),

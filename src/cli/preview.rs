@@ -26,9 +26,17 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
     let mut problems = Problems::default();
     let mut names = HashSet::new();
     let mut shown = 0usize;
+    let mut forms = 0usize;
     for item in prepared.letters(selection) {
         let (recipient, letter) = match item {
             Item::Letter(r, l) => (r, l),
+            Item::Office(o) => {
+                forms += usize::from(o.form.is_some());
+                if let Some(d) = o.warning {
+                    problems.add(d);
+                }
+                continue;
+            }
             Item::Problem(d) => {
                 problems.add(d);
                 continue;
@@ -67,6 +75,18 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
             plural(shown),
             dir.display()
         );
+    }
+    // A campaign of form-only offices has no email to preview: its
+    // letters are in the forms kit.
+    if shown == 0 && forms > 0 && problems.errors == 0 && args.recipient.is_empty() {
+        if !out.quiet {
+            say!(
+                "no letters to email: {forms} office{} take{} only a contact form; `repmail forms --html FILE` writes their letters",
+                plural(forms),
+                if forms == 1 { "s" } else { "" }
+            );
+        }
+        return Ok(Exit::Ok);
     }
     Ok(if problems.errors > 0 || shown == 0 {
         Exit::Error

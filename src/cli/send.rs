@@ -8,11 +8,12 @@ use chrono::Utc;
 use clap::Args;
 use lettre::Address;
 use repmail::config::Campaign;
+use repmail::credentials::Readiness;
 use repmail::ledger::{recipient_key, Ledger, LedgerWriter};
 use repmail::plan::{Resend, Selection, SendPlan, Skip};
 use repmail::render::Renderer;
 use repmail::schedule::{Hold, Zones};
-use repmail::send::{self, DailyCap, Dispatcher, Pacer, Report, Secret, Settings, Stop, Transport};
+use repmail::send::{self, DailyCap, Dispatcher, Fault, Pacer, Report, Settings, Stop, Transport};
 
 use super::progress::{humanize, local_and_utc, zone_and_utc, Display};
 use super::report::{prepare, Problems};
@@ -132,12 +133,9 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
     }
 
     let smtp = campaign.smtp.as_ref().ok_or(send::SetupError::NoSmtp)?;
-    let password = match (&smtp.username, send::password_from_env(smtp)) {
-        (Some(user), None) if std::io::stdin().is_terminal() => {
-            Some(prompt_password(user, &smtp.host)?)
-        }
-        (_, p) => p,
-    };
+    // Before any connection: a failing password or token command stops the
+    // run here, with nothing sent.
+    let password = super::signin::secret(smtp)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -181,7 +179,14 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
     });
     display.finish();
     let report = report?;
-    Ok(summarize(&report, &plan, writer.path(), &resume, out))
+    Ok(summarize(
+        &report,
+        &plan,
+        &campaign,
+        writer.path(),
+        &resume,
+        out,
+    ))
 }
 
 fn parse_test_to(a: &str) -> anyhow::Result<Address> {
@@ -279,11 +284,27 @@ fn print_plan(
     }
     match &campaign.smtp {
         Some(s) => {
+            if let Some(p) = s.provider {
+                tell!(
+                    "provider   {} (preset `{}`; keys you write win)",
+                    p.label,
+                    p.name
+                );
+            }
             tell!("server     {}:{} ({})", s.host, s.port, s.security.as_str());
             tell!(
                 "account    {}",
                 s.username.as_deref().unwrap_or("(no login)")
             );
+            match super::signin::describe(s) {
+                Some(Readiness::Ready(how)) => {
+                    tell!("sign-in    {} {how}", s.auth.as_str())
+                }
+                Some(Readiness::Missing(why) | Readiness::NotNow(why)) => {
+                    tell!("sign-in    {} NOT READY: {why}", s.auth.as_str())
+                }
+                None => {}
+            }
         }
         None if dry_run => tell!("server     (no [smtp] section yet: `send` will need one)"),
         None => {}
@@ -387,21 +408,43 @@ fn confirm(args: &SendArgs, n: usize) -> anyhow::Result<()> {
     }
 }
 
-fn prompt_password(user: &str, host: &str) -> anyhow::Result<Secret> {
-    let p = rpassword::prompt_password(format!("Password for {user} at {host}: "))
-        .context("cannot read the password")?;
-    Ok(Secret::new(p))
-}
-
-fn summarize(report: &Report, plan: &SendPlan, log: &Path, resume: &str, out: Output) -> Exit {
+fn summarize(
+    report: &Report,
+    plan: &SendPlan,
+    campaign: &Campaign,
+    log: &Path,
+    resume: &str,
+    out: Output,
+) -> Exit {
     let line = format!(
         "{} sent, {} failed, {} deferred, {} not attempted ({} transactions)",
         report.sent, report.failed, report.deferred, report.not_attempted, report.transactions
     );
     match &report.stop {
         Some(Stop::Fault { fault, detail }) => {
-            eprintln!("error: run stopped: {}", fault.advice());
-            eprintln!("  server said: {detail}");
+            let e = repmail::diagnose::explain(*fault, detail, campaign.smtp.as_ref());
+            if *fault == Fault::Quota {
+                let when = (Utc::now() + chrono::Duration::hours(24))
+                    .with_timezone(&chrono::Local)
+                    .format("%Y-%m-%d %H:%M");
+                eprintln!("stopped: {}", e.what);
+                if let Some(said) = &e.server_said {
+                    eprintln!("  server said: {said}");
+                }
+                eprintln!(
+                    "{line}\n{}\nThe quota frees up within 24 hours: run `{resume}` after {when}",
+                    e.todo
+                );
+                return Exit::Incomplete;
+            }
+            eprintln!("error: run stopped: {}", e.what);
+            if !e.todo.is_empty() {
+                eprintln!("  what to do: {}", e.todo);
+            }
+            match &e.server_said {
+                Some(said) => eprintln!("  server said: {said}"),
+                None => eprintln!("  detail: {detail}"),
+            }
             eprintln!("{line}\nNo recipient was marked failed because of this; fix it, then resume with `{resume}`");
             Exit::Error
         }

@@ -1,6 +1,10 @@
 //! Building a [`Report`]: the ledger's state per recipient, joined with the
-//! contacts (which add names and the recipients never attempted), narrowed
-//! by the [`Filter`].
+//! contacts (which add names, the recipients never attempted and the
+//! offices without an address), narrowed by the [`Filter`].
+//!
+//! Offices without an address are derived from the contacts, not written
+//! to the ledger: nothing is ever sent to them, and the contacts say best
+//! whether an office has a form today (see docs/design.md).
 
 use std::collections::{HashMap, HashSet};
 
@@ -16,6 +20,8 @@ struct Entry<'a> {
     outcome: Outcome,
     /// The row that decides the state; `None` when never attempted.
     last: Option<&'a Event>,
+    /// An office without an address: its contacts line and form.
+    office: Option<(u64, Option<String>)>,
 }
 
 /// Builds the review of `ledger`, joined with `contacts` when given.
@@ -49,6 +55,9 @@ pub fn build(
     let mut domains: HashMap<String, Counts> = HashMap::new();
     for entry in &entries {
         summary.counts.add(entry.outcome);
+        if entry.office.is_some() {
+            continue; // no address, no domain
+        }
         domains
             .entry(domain(&entry.key).to_string())
             .or_default()
@@ -104,7 +113,12 @@ fn entries<'a>(ledger: &'a Ledger, contacts: Option<&ContactList>) -> Vec<Entry<
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     if let Some(list) = contacts {
+        let mut offices = list.offices.iter().peekable();
         for (r, name) in list.recipients.iter().zip(&list.names) {
+            // Offices without an address take their place in file order.
+            while let Some((o, name)) = offices.next_if(|(o, _)| o.line < r.line) {
+                out.push(office_entry(o, name));
+            }
             let key = r.key();
             let (outcome, last) = match ledger.state(&key) {
                 Some((state, event)) => (Outcome::from(state), Some(event)),
@@ -117,8 +131,10 @@ fn entries<'a>(ledger: &'a Ledger, contacts: Option<&ContactList>) -> Vec<Entry<
                 name: name.clone(),
                 outcome,
                 last,
+                office: None,
             });
         }
+        out.extend(offices.map(|(o, name)| office_entry(o, name)));
     }
     for event in ledger.latest() {
         let key = event.key();
@@ -131,9 +147,30 @@ fn entries<'a>(ledger: &'a Ledger, contacts: Option<&ContactList>) -> Vec<Entry<
             name: String::new(),
             outcome: Outcome::from(crate::ledger::State::from(event.status)),
             last: Some(event),
+            office: None,
         });
     }
     out
+}
+
+fn office_entry<'a>(o: &crate::contacts::Office, name: &str) -> Entry<'a> {
+    Entry {
+        // No address: no key any `--recipient` can match.
+        key: String::new(),
+        email: String::new(),
+        name: if name.is_empty() {
+            format!("contacts line {}", o.line)
+        } else {
+            name.to_string()
+        },
+        outcome: if o.form.is_some() {
+            Outcome::Form
+        } else {
+            Outcome::Unreachable
+        },
+        last: None,
+        office: Some((o.line, o.form.clone())),
+    }
 }
 
 fn select<'a>(entries: Vec<Entry<'a>>, filter: &Filter) -> Vec<Entry<'a>> {
@@ -162,12 +199,19 @@ fn current_row(ledger: &Ledger, entry: &Entry) -> Row {
             time: None,
             email: entry.email.clone(),
             name: entry.name.clone(),
-            status: Outcome::Never.as_str(),
+            status: entry.outcome.as_str(),
             attempt: None,
             attempts: 0,
             smtp_code: None,
             message_id: String::new(),
-            detail: String::new(),
+            detail: match &entry.office {
+                Some((_, Some(form))) => format!("reach by contact form: {form}"),
+                Some((line, None)) => format!(
+                    "no address and no contact form (contacts line {line}): find one to reach this office"
+                ),
+                None => String::new(),
+            },
+            form: entry.office.as_ref().and_then(|(_, f)| f.clone()),
         },
     }
 }
@@ -183,6 +227,7 @@ fn event_row(ledger: &Ledger, event: &Event, status: &'static str, name: &str) -
         smtp_code: event.smtp_code,
         message_id: event.message_id.clone(),
         detail: event.detail.clone(),
+        form: None,
     }
 }
 

@@ -1,11 +1,12 @@
 //! The campaign's contacts as the review needs them: every addressable row
 //! in file order (the export copies them) and each one's To display name
-//! (the HTML page shows it).
+//! (the HTML page shows it), and the offices without an address, which
+//! the review lists as `form` or `unreachable`.
 
 use std::sync::Arc;
 
 use crate::config::Campaign;
-use crate::contacts::{Columns, ContactReader, Recipient, Row as ContactRow};
+use crate::contacts::{Columns, ContactReader, Office, Recipient, Row as ContactRow};
 use crate::diag::Diagnostic;
 use crate::text::one_line;
 
@@ -19,8 +20,11 @@ pub struct ContactList {
     /// The To display name of each recipient (empty without
     /// `[contacts] name`, or when it cannot be rendered).
     pub names: Vec<String>,
-    /// Rows that are not recipients (no address, invalid or duplicate
-    /// address): `check` lists them; the review leaves them out.
+    /// The rows without an address, in file order, each with its To
+    /// display name (as [`ContactList::names`]).
+    pub offices: Vec<(Office, String)>,
+    /// Rows that are neither (an invalid or duplicate address, a broken
+    /// row): `check` lists them; the review leaves them out.
     pub skipped: usize,
 }
 
@@ -34,13 +38,18 @@ pub fn load_contacts(campaign: &Campaign) -> Result<ContactList, Diagnostic> {
         columns,
         recipients: Vec::new(),
         names: Vec::new(),
+        offices: Vec::new(),
         skipped: 0,
     };
     for row in reader {
         match row {
             ContactRow::Recipient(r) => {
-                list.names.push(namer.name(&r));
+                list.names.push(namer.name(r.variables()));
                 list.recipients.push(r);
+            }
+            ContactRow::Office(o) => {
+                let name = namer.name(o.variables());
+                list.offices.push((o, name));
             }
             ContactRow::Problem(_) => list.skipped += 1,
         }
@@ -71,12 +80,12 @@ impl Namer {
         Namer { tera, vars }
     }
 
-    fn name(&self, r: &Recipient) -> String {
+    fn name<'a>(&self, variables: impl Iterator<Item = (&'a str, &'a str)>) -> String {
         let Some(tera) = &self.tera else {
             return String::new();
         };
         let mut ctx = self.vars.clone();
-        for (name, value) in r.variables() {
+        for (name, value) in variables {
             ctx.insert(name.to_string(), value);
         }
         tera.render(NAME_TEMPLATE, &ctx)

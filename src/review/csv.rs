@@ -8,7 +8,7 @@ use super::{machine_time, Exporter, Report};
 
 /// The header, column by column. Append new columns at the end only, so
 /// scripts reading by position keep working.
-pub const COLUMNS: [&str; 9] = [
+pub const COLUMNS: [&str; 10] = [
     "time",
     "email",
     "name",
@@ -18,6 +18,7 @@ pub const COLUMNS: [&str; 9] = [
     "smtp_code",
     "message_id",
     "detail",
+    "form",
 ];
 
 /// CSV rows.
@@ -44,6 +45,7 @@ impl Exporter for Csv {
                 &code,
                 &r.message_id,
                 &r.detail,
+                r.form.as_deref().unwrap_or_default(),
             ])?;
         }
         w.flush()
@@ -77,8 +79,8 @@ mod tests {
         Csv.write(&report, &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "time,email,name,status,attempt,attempts,smtp_code,message_id,detail\n\
-             2023-11-14T22:13:20.123Z,a@example.org,,deferred,2,0,451,,\"4.7.1 \"\"greylisted\"\", try later\"\n"
+            "time,email,name,status,attempt,attempts,smtp_code,message_id,detail,form\n\
+             2023-11-14T22:13:20.123Z,a@example.org,,deferred,2,0,451,,\"4.7.1 \"\"greylisted\"\", try later\",\n"
         );
     }
 }

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use crate::config::Contacts;
 
-use super::ContactList;
+use super::{ContactList, Outcome};
 
 /// How the exported file is written: the delimiter and encoding the
 /// campaign's `[contacts]` settings name, so a follow-up campaign can copy
@@ -32,11 +32,14 @@ impl ExportFormat {
 }
 
 /// Writes the header and the rows of the recipients whose key (see
-/// [`crate::ledger::recipient_key`]) is in `keys`, in contacts order, and
+/// [`crate::ledger::recipient_key`]) is in `keys`, and of the offices
+/// without an address whose outcome ([`Outcome::Form`] or
+/// [`Outcome::Unreachable`]) is in `offices`, in contacts order, and
 /// returns how many rows were written. Values are as read (trimmed).
 pub fn export_contacts(
     list: &ContactList,
     keys: &HashSet<String>,
+    offices: &[Outcome],
     format: ExportFormat,
     out: &mut dyn Write,
 ) -> io::Result<usize> {
@@ -45,9 +48,29 @@ pub fn export_contacts(
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
     w.write_record(&list.columns.names)?;
+    let mut rows: Vec<(u64, &[String])> = list
+        .recipients
+        .iter()
+        .filter(|r| keys.contains(&r.key()))
+        .map(|r| (r.line, r.values.as_slice()))
+        .collect();
+    rows.extend(
+        list.offices
+            .iter()
+            .filter(|(o, _)| {
+                let outcome = if o.form.is_some() {
+                    Outcome::Form
+                } else {
+                    Outcome::Unreachable
+                };
+                offices.contains(&outcome)
+            })
+            .map(|(o, _)| (o.line, o.values.as_slice())),
+    );
+    rows.sort_by_key(|(line, _)| *line);
     let mut written = 0;
-    for r in list.recipients.iter().filter(|r| keys.contains(&r.key())) {
-        w.write_record(&r.values)?;
+    for (_, values) in rows {
+        w.write_record(values)?;
         written += 1;
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;
@@ -85,10 +108,12 @@ mod tests {
                 .unwrap();
         let columns = reader.columns().clone();
         let mut recipients = Vec::new();
+        let mut offices = Vec::new();
         let mut skipped = 0;
         for row in reader {
             match row {
                 Row::Recipient(r) => recipients.push(r),
+                Row::Office(o) => offices.push((o, String::new())),
                 Row::Problem(_) => skipped += 1,
             }
         }
@@ -97,6 +122,7 @@ mod tests {
             columns,
             recipients,
             names,
+            offices,
             skipped,
         }
     }
@@ -111,14 +137,29 @@ mod tests {
     fn selected_rows_with_the_original_header() {
         let cfg = contacts_cfg(Some(b';'), None);
         let list = list(CONTACTS.as_bytes(), &cfg);
-        assert_eq!(list.skipped, 2);
+        assert_eq!(list.skipped, 1);
         let keys: HashSet<String> = ["jose@example.com".to_string()].into();
         let mut out = Vec::new();
-        let n = export_contacts(&list, &keys, ExportFormat::of(&cfg), &mut out).unwrap();
+        let n = export_contacts(&list, &keys, &[], ExportFormat::of(&cfg), &mut out).unwrap();
         assert_eq!(n, 1);
         assert_eq!(
             String::from_utf8(out.clone()).unwrap(),
             "Title;First Name;E-mail;Note\nRepresentative;José;JOSE@example.com;\n"
+        );
+        // The office without an address, in its place, when selected.
+        let mut with_office = Vec::new();
+        let n = export_contacts(
+            &list,
+            &keys,
+            &[Outcome::Unreachable],
+            ExportFormat::of(&cfg),
+            &mut with_office,
+        )
+        .unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(
+            String::from_utf8(with_office).unwrap(),
+            "Title;First Name;E-mail;Note\nSenator;Bob;;no address\nRepresentative;José;JOSE@example.com;\n"
         );
         // And it reads back as the same recipient with the same settings.
         let again = self::list(&out, &cfg);
@@ -135,7 +176,7 @@ mod tests {
         let list = list(&source, &cfg);
         let keys: HashSet<String> = ["jose@example.com".to_string()].into();
         let mut out = Vec::new();
-        export_contacts(&list, &keys, ExportFormat::of(&cfg), &mut out).unwrap();
+        export_contacts(&list, &keys, &[], ExportFormat::of(&cfg), &mut out).unwrap();
         assert_eq!(
             out,
             source.as_ref(),

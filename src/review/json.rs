@@ -62,6 +62,8 @@ struct CountsJson {
     failed: usize,
     unknown: usize,
     never: Option<usize>,
+    form: Option<usize>,
+    unreachable: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -75,6 +77,7 @@ struct RowJson<'a> {
     smtp_code: Option<u16>,
     message_id: &'a str,
     detail: &'a str,
+    form: Option<&'a str>,
 }
 
 impl<'a> Document<'a> {
@@ -88,6 +91,8 @@ impl<'a> Document<'a> {
             failed: c.failed,
             unknown: c.unknown,
             never: report.with_contacts.then(|| c.get(Outcome::Never)),
+            form: report.with_contacts.then(|| c.get(Outcome::Form)),
+            unreachable: report.with_contacts.then(|| c.get(Outcome::Unreachable)),
         };
         Document {
             version: VERSION,
@@ -123,6 +128,7 @@ impl<'a> Document<'a> {
                     smtp_code: r.smtp_code,
                     message_id: &r.message_id,
                     detail: &r.detail,
+                    form: r.form.as_deref(),
                 })
                 .collect(),
         }

@@ -43,26 +43,47 @@ pub enum Outcome {
     Unknown,
     /// In the contacts, but no message was ever started.
     Never,
+    /// In the contacts without an address, but with a contact form: to be
+    /// reached there (`repmail forms`), never by email.
+    Form,
+    /// In the contacts with neither an address nor a contact form.
+    Unreachable,
 }
 
 impl Outcome {
     /// Every outcome, in the order summaries list them.
-    pub const ALL: [Outcome; 5] = [
+    pub const ALL: [Outcome; 7] = [
         Outcome::Sent,
         Outcome::Deferred,
         Outcome::Failed,
         Outcome::Unknown,
         Outcome::Never,
+        Outcome::Form,
+        Outcome::Unreachable,
     ];
 
     /// Who a follow-up campaign is for: everyone the letter has not
-    /// certainly reached. The default selection of an export.
-    pub const FOLLOW_UP: [Outcome; 4] = [
+    /// certainly reached, offices without an address included (they are
+    /// the ones to reach another way). The default selection of an export.
+    pub const FOLLOW_UP: [Outcome; 6] = [
         Outcome::Deferred,
         Outcome::Failed,
         Outcome::Unknown,
         Outcome::Never,
+        Outcome::Form,
+        Outcome::Unreachable,
     ];
+
+    /// Whether this is an office without an address (known only from the
+    /// contacts, never from the ledger).
+    pub fn is_office(self) -> bool {
+        matches!(self, Outcome::Form | Outcome::Unreachable)
+    }
+
+    /// Whether knowing this outcome needs the contacts file.
+    pub fn needs_contacts(self) -> bool {
+        self == Outcome::Never || self.is_office()
+    }
 
     /// The word used in output and accepted by `--status`.
     pub fn as_str(self) -> &'static str {
@@ -72,6 +93,8 @@ impl Outcome {
             Outcome::Failed => "failed",
             Outcome::Unknown => "unknown",
             Outcome::Never => "never",
+            Outcome::Form => "form",
+            Outcome::Unreachable => "unreachable",
         }
     }
 
@@ -79,6 +102,7 @@ impl Outcome {
     pub fn label(self) -> &'static str {
         match self {
             Outcome::Never => "never attempted",
+            Outcome::Form => "contact form only",
             other => other.as_str(),
         }
     }
@@ -116,7 +140,7 @@ impl FromStr for Outcome {
             .into_iter()
             .find(|o| o.as_str() == word)
             .ok_or_else(|| {
-                format!("unknown status `{s}` (expected sent, deferred, failed, unknown or never)")
+                format!("unknown status `{s}` (expected sent, deferred, failed, unknown, never, form or unreachable)")
             })
     }
 }
@@ -134,6 +158,10 @@ pub struct Counts {
     pub unknown: usize,
     /// In the contacts, never attempted.
     pub never: usize,
+    /// In the contacts without an address, with a contact form.
+    pub form: usize,
+    /// In the contacts with neither an address nor a form.
+    pub unreachable: usize,
 }
 
 impl Counts {
@@ -150,6 +178,8 @@ impl Counts {
             Outcome::Failed => self.failed,
             Outcome::Unknown => self.unknown,
             Outcome::Never => self.never,
+            Outcome::Form => self.form,
+            Outcome::Unreachable => self.unreachable,
         }
     }
 
@@ -165,6 +195,8 @@ impl Counts {
             Outcome::Failed => &mut self.failed,
             Outcome::Unknown => &mut self.unknown,
             Outcome::Never => &mut self.never,
+            Outcome::Form => &mut self.form,
+            Outcome::Unreachable => &mut self.unreachable,
         }
     }
 }
@@ -204,8 +236,11 @@ pub struct Row {
     pub smtp_code: Option<u16>,
     /// The message's Message-ID, if recorded.
     pub message_id: String,
-    /// The server's reply or the error.
+    /// The server's reply or the error; for an office without an address,
+    /// its contact form or why it cannot be reached.
     pub detail: String,
+    /// The contact form of an office without an address.
+    pub form: Option<String>,
 }
 
 /// Which rows a review holds.
@@ -354,6 +389,8 @@ mod tests {
         assert_eq!("Never attempted".parse::<Outcome>(), Ok(Outcome::Never));
         let err = "sending".parse::<Outcome>().unwrap_err();
         assert!(err.contains("expected sent, deferred"), "{err}");
+        assert_eq!("form".parse::<Outcome>(), Ok(Outcome::Form));
+        assert!(Outcome::FOLLOW_UP.contains(&Outcome::Unreachable));
         assert_eq!(Outcome::from(State::Unknown), Outcome::Unknown);
     }
 

@@ -61,11 +61,12 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// The outcomes worth a line: `never` only when the contacts were read.
+/// The outcomes worth a line: `never` and the offices without an address
+/// only when the contacts were read.
 fn outcomes(report: &Report) -> impl Iterator<Item = Outcome> + '_ {
     Outcome::ALL
         .into_iter()
-        .filter(|o| *o != Outcome::Never || report.with_contacts)
+        .filter(|o| !o.needs_contacts() || report.with_contacts)
 }
 
 fn domains(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -73,10 +74,12 @@ fn domains(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         return Ok(());
     }
     let mut header = vec!["DOMAIN".to_string(), "RECIPIENTS".to_string()];
-    header.extend(outcomes(report).map(|o| o.as_str().to_uppercase()));
+    // Offices without an address have no domain.
+    let by_domain = || outcomes(report).filter(|o| !o.is_office());
+    header.extend(by_domain().map(|o| o.as_str().to_uppercase()));
     let body = report.summary.domains.iter().map(|(domain, counts)| {
         let mut cells = vec![domain.clone(), counts.total().to_string()];
-        cells.extend(outcomes(report).map(|o| Counts::get(counts, o).to_string()));
+        cells.extend(by_domain().map(|o| Counts::get(counts, o).to_string()));
         cells
     });
     writeln!(out)?;
@@ -103,7 +106,12 @@ fn rows(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             r.status.to_string(),
             try_of(r),
             r.smtp_code.map_or(String::new(), |c| c.to_string()),
-            r.email.clone(),
+            // An office without an address is named instead.
+            if r.email.is_empty() {
+                r.name.clone()
+            } else {
+                r.email.clone()
+            },
             r.detail.clone(),
         ]
         .to_vec()

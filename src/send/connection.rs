@@ -229,8 +229,10 @@ impl Opener {
 }
 
 fn is_auth_refusal(e: &lettre::transport::smtp::Error) -> bool {
-    e.status()
-        .is_some_and(|c| matches!(c.to_string().as_str(), "530" | "534" | "535" | "538"))
+    // Also Google's way of refusing a token: a 334 challenge that lettre
+    // reports as a client error (diagnose knows the forms).
+    let code = e.status().and_then(|c| c.to_string().parse().ok());
+    crate::diagnose::is_sign_in_refusal(code, &e.to_string())
 }
 
 impl Connection {

@@ -23,7 +23,7 @@ pub use crate::schedule::{DailyCap, DAILY_WINDOW};
 pub use connection::{Auth, Failure, NoAuth, Password};
 pub use outcome::{classify, Fault, Outcome};
 pub use pace::Pacer;
-pub use smtp::{is_loopback, password_from_env, Secret, SetupError, Transport};
+pub use smtp::{is_loopback, Secret, SetupError, Transport};
 
 use crate::config::Retry;
 use crate::contacts::Recipient;

@@ -2,6 +2,8 @@
 
 use lettre::transport::smtp::response::Response;
 
+use crate::diagnose::Refusal;
+
 use super::connection::Failure;
 
 /// What one transaction came to.
@@ -55,6 +57,9 @@ pub enum Fault {
     /// The client refused something about the session (e.g. no usable
     /// AUTH mechanism).
     Session,
+    /// The provider's daily sending quota is used up: like the daily cap,
+    /// the run stops and the refused letter stays deferred.
+    Quota,
 }
 
 impl Fault {
@@ -66,6 +71,7 @@ impl Fault {
             Fault::Unreachable => "the server could not be reached: check `host` and `port` under [smtp] and your network connection",
             Fault::Streak => "too many failures in a row: the provider may be throttling or blocking the account; wait, then run send again (it resumes)",
             Fault::Session => "the server and repmail could not agree on how to talk: check `security` and `username` under [smtp]",
+            Fault::Quota => "the provider's daily sending quota is used up: run send again tomorrow (it resumes)",
         }
     }
 }
@@ -104,19 +110,75 @@ fn code_of(code: lettre::transport::smtp::response::Code) -> u16 {
 /// this run already reached the server once: a connection refused then is
 /// a passing glitch, at the start it is a wrong setting.
 pub fn classify(result: Result<Response, Failure>, delivered_before: bool) -> Outcome {
-    let e = match result {
-        Ok(r) => {
-            return Outcome::Sent {
-                code: code_of(r.code()),
-                detail: reply_text(&r),
+    match result {
+        Ok(r) => Outcome::Sent {
+            code: code_of(r.code()),
+            detail: reply_text(&r),
+        },
+        Err(Failure::Smtp(e)) => classify_smtp(SmtpFacts::of(&e), delivered_before),
+        Err(other) => classify_own(other, delivered_before),
+    }
+}
+
+/// What one of lettre's errors says, as plain facts. lettre's errors
+/// cannot be built outside lettre, so the decision below is a function of
+/// these facts alone and the unit tests drive it with every combination;
+/// the integration tests check [`SmtpFacts::of`] against a real server.
+#[derive(Debug, Clone)]
+struct SmtpFacts {
+    /// The reply code, when the server replied.
+    code: Option<u16>,
+    /// lettre's own reading of the code (4xx / 5xx).
+    transient: bool,
+    permanent: bool,
+    /// A TLS error, or a client-side one (lettre refused to go on).
+    tls: bool,
+    client: bool,
+    /// The error with its whole source chain.
+    detail: String,
+}
+
+impl SmtpFacts {
+    fn of(e: &lettre::transport::smtp::Error) -> SmtpFacts {
+        SmtpFacts {
+            code: e.status().map(code_of),
+            transient: e.is_transient(),
+            permanent: e.is_permanent(),
+            tls: e.is_tls(),
+            client: e.is_client(),
+            detail: error_chain(e),
+        }
+    }
+}
+
+fn classify_smtp(f: SmtpFacts, delivered_before: bool) -> Outcome {
+    let SmtpFacts { code, detail, .. } = f.clone();
+    let lower = detail.to_ascii_lowercase();
+    // Replies about the account, not the recipient (diagnose explains
+    // them): a quota reply is a 550 at Gmail, basic auth disabled a 550
+    // 5.7.30 at Microsoft, a refused token a client-side "challenge" error.
+    match crate::diagnose::recognize(code, &detail) {
+        Some(Refusal::QuotaReached) => {
+            return Outcome::RunLevel {
+                fault: Fault::Quota,
+                code,
+                detail,
             }
         }
-        Err(Failure::Smtp(e)) => e,
-        Err(other) => return classify_own(other, delivered_before),
-    };
-    let detail = error_chain(&e);
-    let code = e.status().map(code_of);
-    let lower = detail.to_ascii_lowercase();
+        Some(
+            Refusal::BasicAuthDisabled
+            | Refusal::AppPasswordRequired
+            | Refusal::BadCredentials
+            | Refusal::TokenChallenge,
+        ) => {
+            return Outcome::RunLevel {
+                fault: Fault::Auth,
+                code,
+                detail,
+            }
+        }
+        Some(Refusal::NoAuthOffered) | None => {}
+    }
     if let Some(c) = code {
         // Auth refusals arrive as a permanent reply per message; they are
         // about the account, not the recipient.
@@ -127,14 +189,14 @@ pub fn classify(result: Result<Response, Failure>, delivered_before: bool) -> Ou
                 detail,
             };
         }
-        if e.is_transient() {
+        if f.transient {
             return Outcome::Transient { code, detail };
         }
-        if e.is_permanent() {
+        if f.permanent {
             return Outcome::Permanent { code, detail };
         }
     }
-    if e.is_tls()
+    if f.tls
         || lower.contains("certificate")
         || lower.contains("starttls")
         || lower.contains("handshake")
@@ -145,7 +207,7 @@ pub fn classify(result: Result<Response, Failure>, delivered_before: bool) -> Ou
             detail,
         };
     }
-    if e.is_client() {
+    if f.client {
         if lower.contains("smtputf8") {
             return Outcome::Permanent {
                 code,
@@ -240,3 +302,6 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests;

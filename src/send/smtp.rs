@@ -1,7 +1,6 @@
 //! The SMTP transport of a run: its connections, the whole-transaction
 //! timeout, and the TLS settings (certificates always verified).
 
-use std::fmt;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -18,44 +17,15 @@ use super::connection::{
     Auth, Connection, Failure, NoAuth, Opener, Password, Step, MAX_MESSAGES_PER_CONNECTION,
 };
 use crate::config::{Security, Smtp};
+use crate::credentials::AuthMethod;
 
-/// A password: its `Debug` and `Display` never show it, so no log line,
-/// error or panic message can carry it.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a password.
-    pub fn new(s: String) -> Secret {
-        Secret(s)
-    }
-
-    /// The secret itself, for the one place that hands it to the server.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("(redacted)")
-    }
-}
-
-/// The password from the variable named by `password_env`, if set and not
-/// empty.
-pub fn password_from_env(smtp: &Smtp) -> Option<Secret> {
-    std::env::var(&smtp.password_env)
-        .ok()
-        .filter(|p| !p.is_empty())
-        .map(Secret)
-}
+pub use crate::credentials::Secret;
 
 /// Why a transport could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
     /// `[smtp]` is missing.
-    #[error("the campaign file has no [smtp] section; add one with at least `host` (see config.example.toml)")]
+    #[error("the campaign file has no [smtp] section; add one with at least `host` (the README's configuration reference lists every key)")]
     NoSmtp,
     /// Credentials over an unencrypted connection to another machine.
     #[error("refusing to send the password for `{user}` unencrypted to {host}: set `security = \"starttls\"` or `\"tls\"` under [smtp] (plain connections with a password are allowed only to this machine)")]
@@ -66,7 +36,7 @@ pub enum SetupError {
         host: String,
     },
     /// `username` is set but no password was found.
-    #[error("no password for `{user}`: set the environment variable {var} (or run on a terminal to be asked)")]
+    #[error("no password for `{user}`: set `password_command` under [smtp] or the environment variable {var} (or run on a terminal to be asked)")]
     NoPassword {
         /// Account.
         user: String,
@@ -134,7 +104,16 @@ impl Transport {
                         var: cfg.password_env.clone(),
                     });
                 };
-                Arc::new(Password::new(user.clone(), password))
+                match cfg.auth {
+                    // The first token, fetched before any connection; the
+                    // next ones from token_command when needed.
+                    AuthMethod::Oauth2 => Arc::new(crate::credentials::TokenAuth::new(
+                        user.clone(),
+                        cfg.credentials(),
+                        password,
+                    )),
+                    AuthMethod::Password => Arc::new(Password::new(user.clone(), password)),
+                }
             }
         };
         Transport::with_auth(cfg, auth, sender_domain)
@@ -345,11 +324,5 @@ mod tests {
         assert!(is_loopback("[::1]"));
         assert!(!is_loopback("smtp.example.org"));
         assert!(!is_loopback("10.0.0.1"));
-    }
-
-    #[test]
-    fn secret_never_shows() {
-        let s = Secret::new("hunter2".into());
-        assert_eq!(format!("{s:?}"), "(redacted)");
     }
 }

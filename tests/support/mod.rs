@@ -39,6 +39,10 @@ use rcgen::{
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
+mod xoauth2;
+use xoauth2::{advertise_xoauth2, is_command};
+pub use xoauth2::{OAuth, Refusal, TokenPolicy};
+
 /// Longest a `Fault::Stall` waits for the client to hang up.
 const MAX_STALL: Duration = Duration::from_secs(60);
 /// Idle read timeout of a server connection (a safety net for leaked clients).
@@ -247,6 +251,9 @@ pub enum Fault {
     /// text "injected fault". Nothing is stored. Replies at `DataEnd` (and any
     /// 421) also close the connection after the reply.
     Reply(u16),
+    /// Like `Reply`, with a provider's own reply text (e.g. `550`, "5.4.5
+    /// Daily user sending limit exceeded.").
+    Say(u16, &'static str),
     /// Close the connection without replying; nothing is stored.
     Drop,
     /// At `DataEnd`: store the message, then close without replying (the
@@ -315,6 +322,9 @@ pub struct ServerOptions {
     pub auth: Option<(String, String)>,
     /// Offer AUTH on an unencrypted connection too.
     pub plaintext_auth: bool,
+    /// Answer every AUTH PLAIN/LOGIN with this reply, right password or
+    /// not (a provider that turned password sign-in off).
+    pub auth_refusal: Option<(u16, &'static str)>,
     /// In `StartTls` mode, false hides STARTTLS from the EHLO reply (a
     /// stripping attacker; to the client this is a plain server).
     pub offer_starttls: bool,
@@ -333,6 +343,9 @@ pub struct ServerOptions {
     /// next MAIL with `421 4.7.0 Too many messages on this connection` and
     /// close (Exim's `smtp_accept_max_per_connection` does this).
     pub messages_per_connection: Option<usize>,
+    /// AUTH XOAUTH2, which mailin lacks: handled by the harness below
+    /// mailin's session (see [`OAuth`]). MAIL before it gets 530.
+    pub oauth: Option<OAuth>,
 }
 
 /// A layer below mailin that delivers the replies it produced oddly but
@@ -355,6 +368,7 @@ impl Default for ServerOptions {
             tls: TlsMode::Plain,
             auth: None,
             plaintext_auth: false,
+            auth_refusal: None,
             offer_starttls: true,
             faults: HashMap::new(),
             connect_fault: None,
@@ -362,6 +376,7 @@ impl Default for ServerOptions {
             wire: Wire::default(),
             close_after_message: false,
             messages_per_connection: None,
+            oauth: None,
         }
     }
 }
@@ -387,6 +402,12 @@ impl ServerOptions {
 
     pub fn with_auth(mut self, user: &str, password: &str) -> Self {
         self.auth = Some((user.to_owned(), password.to_owned()));
+        self
+    }
+
+    /// Every AUTH PLAIN/LOGIN refused with `code` and `text`.
+    pub fn with_auth_refusal(mut self, code: u16, text: &'static str) -> Self {
+        self.auth_refusal = Some((code, text));
         self
     }
 
@@ -426,6 +447,16 @@ impl ServerOptions {
     /// One message per connection: close after answering each.
     pub fn with_close_after_message(mut self) -> Self {
         self.close_after_message = true;
+        self
+    }
+
+    /// AUTH XOAUTH2 for `user`, taking `tokens`, refusing the `refusal` way.
+    pub fn with_oauth(mut self, user: &str, tokens: TokenPolicy, refusal: Refusal) -> Self {
+        self.oauth = Some(OAuth {
+            user: user.to_owned(),
+            tokens,
+            refusal,
+        });
         self
     }
 
@@ -489,6 +520,8 @@ struct Shared {
     connections: AtomicUsize,
     auth_failures: AtomicUsize,
     auth_attempts: AtomicUsize,
+    /// XOAUTH2 tokens accepted, in order, and on which connection.
+    tokens_used: Mutex<Vec<(String, usize)>>,
     messages: Mutex<Vec<Stored>>,
     attempts: Mutex<HashMap<String, u32>>,
     open: Mutex<HashMap<usize, TcpStream>>,
@@ -534,6 +567,7 @@ impl TestServer {
             connections: AtomicUsize::new(0),
             auth_failures: AtomicUsize::new(0),
             auth_attempts: AtomicUsize::new(0),
+            tokens_used: Mutex::new(Vec::new()),
             messages: Mutex::new(Vec::new()),
             attempts: Mutex::new(HashMap::new()),
             open: Mutex::new(HashMap::new()),
@@ -587,6 +621,11 @@ impl TestServer {
             .get(&rcpt.to_ascii_lowercase())
             .copied()
             .unwrap_or(0)
+    }
+
+    /// XOAUTH2 tokens accepted, in order, with their connection number.
+    pub fn tokens_accepted(&self) -> Vec<(String, usize)> {
+        lock(&self.shared.tokens_used).clone()
     }
 
     /// AUTH attempts answered with 535.
@@ -667,6 +706,10 @@ enum Directive {
 struct ConnState {
     directive: Option<Directive>,
     tls: bool,
+    /// The user signed in with XOAUTH2 (handled outside mailin).
+    oauth_user: Option<String>,
+    /// This connection's number (1-based).
+    number: usize,
 }
 
 struct ConnHandler {
@@ -695,6 +738,7 @@ impl ConnHandler {
             Fault::Reply(code) => {
                 Response::custom(*code, "injected fault (repmail test harness)".to_owned())
             }
+            Fault::Say(code, text) => Response::custom(*code, (*text).to_owned()),
             Fault::Drop | Fault::DropAfterStoring => {
                 self.direct(Directive::Drop);
                 normal
@@ -721,7 +765,10 @@ impl ConnHandler {
             data: std::mem::take(&mut self.data),
             arrived: Instant::now(),
             tls: self.state.borrow().tls,
-            auth_user: self.auth_user.clone(),
+            auth_user: self
+                .auth_user
+                .clone()
+                .or_else(|| self.state.borrow().oauth_user.clone()),
             connection: self.connection,
         };
         lock(&self.shared.messages).push(stored);
@@ -730,6 +777,10 @@ impl ConnHandler {
 
     fn check_credentials(&mut self, user: &str, password: &str) -> Response {
         self.shared.auth_attempts.fetch_add(1, Ordering::SeqCst);
+        if let Some((code, text)) = self.shared.opts.auth_refusal {
+            self.shared.auth_failures.fetch_add(1, Ordering::SeqCst);
+            return Response::custom(code, text.to_owned());
+        }
         match &self.shared.opts.auth {
             Some((u, p)) if u == user && p == password => {
                 self.auth_user = Some(user.to_owned());
@@ -749,6 +800,9 @@ impl Handler for ConnHandler {
         self.rcpts.clear();
         self.data.clear();
         self.pending = None;
+        if self.shared.opts.oauth.is_some() && self.state.borrow().oauth_user.is_none() {
+            return Response::custom(530, "5.7.0 Authentication required".to_owned());
+        }
         if self
             .shared
             .opts
@@ -824,8 +878,8 @@ impl Handler for ConnHandler {
                 }
                 response::OK
             }
-            Some(Fault::Reply(code)) => {
-                let res = self.fire(&Fault::Reply(code), response::OK);
+            Some(f @ (Fault::Reply(_) | Fault::Say(..))) => {
+                let res = self.fire(&f, response::OK);
                 if res.is_error {
                     // mailin stays in its DATA state after a negative reply
                     // here, so the connection cannot go on.
@@ -954,6 +1008,23 @@ fn run_session<S: Read + Write>(
         if io.read_until(b'\n', &mut line)? == 0 {
             return Ok(Flow::Finished);
         }
+        if let Some(oauth) = &shared.opts.oauth {
+            let offered = state.borrow().tls || shared.opts.plaintext_auth;
+            if offered && is_command(&line, b"AUTH XOAUTH2") {
+                match xoauth2::answer(&line, oauth, io, state, shared)? {
+                    true => continue,
+                    false => return Ok(Flow::Finished),
+                }
+            }
+            if offered && is_command(&line, b"EHLO") {
+                let res = session.process(&line);
+                let mut bytes = Vec::new();
+                res.write_to(&mut bytes)?;
+                io.get_mut().write_all(&advertise_xoauth2(bytes))?;
+                io.get_mut().flush()?;
+                continue;
+            }
+        }
         let res = session.process(&line);
         let directive = state.borrow_mut().directive.take();
         match directive {
@@ -1013,6 +1084,9 @@ fn serve_connection_inner(
                         Response::custom(*code, "injected fault (repmail test harness)".into());
                     return write_reply(&mut stream, &res);
                 }
+                Fault::Say(code, text) => {
+                    return write_reply(&mut stream, &Response::custom(*code, (*text).into()));
+                }
                 Fault::Drop | Fault::DropAfterStoring => return Ok(()),
                 Fault::Stall => {
                     stall(shared, raw);
@@ -1038,7 +1112,10 @@ fn serve_connection_inner(
             builder.insecure_enable_plaintext_auth();
         }
     }
-    let state = Rc::new(RefCell::new(ConnState::default()));
+    let state = Rc::new(RefCell::new(ConnState {
+        number,
+        ..ConnState::default()
+    }));
     let handler = ConnHandler {
         shared: shared.clone(),
         state: state.clone(),

@@ -1,0 +1,563 @@
+//! Every mistake in the campaign file at once: a pass over the parsed
+//! document, with spans, before it is read into the typed sections. serde
+//! stops at the first unknown key or wrong value; a user fixing a file
+//! should not have to run `check` once per typo.
+//!
+//! The known keys come from the sections' own serde derives (the field
+//! names serde asks for), so a field added to a section is known here
+//! without being listed twice; a section added to the file must be added to
+//! [`SECTIONS`], and a test fails until it is.
+
+use serde::de::{DeserializeOwned, Deserializer, IntoDeserializer, Visitor};
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+use std::path::Path;
+
+use super::{
+    Campaign, ConfigError, RawCampaign, RawContacts, RawRate, RawRetry, RawSender, RawSmtp,
+};
+
+/// Most problems listed at once; beyond that the file needs another look.
+const MOST: usize = 50;
+
+/// Reads the campaign with `typed`, but first finds every unknown key and
+/// wrong value; then every unusable value (a bad address, an unknown
+/// encoding…): each is blanked out in turn and the file read again.
+pub(super) fn parse_all(
+    path: &Path,
+    text: &str,
+    typed: fn(&Path, &str) -> Result<Campaign, ConfigError>,
+) -> Result<Campaign, ConfigError> {
+    let found = check(text);
+    if !found.is_empty() {
+        return Err(many(path, found));
+    }
+    let mut text = text.to_string();
+    let mut found = Vec::new();
+    let mut reported: Vec<String> = Vec::new();
+    while found.len() < MOST {
+        match typed(path, &text) {
+            Ok(c) if found.is_empty() => return Ok(c),
+            Ok(_) => break,
+            Err(ConfigError::Invalid { key, message, .. }) => {
+                // Blanking it did not help (the key is not a plain entry):
+                // say it once and stop.
+                let again = reported.contains(&key);
+                if again {
+                    break;
+                }
+                reported.push(key.clone());
+                found.push(Found {
+                    line: line_of(&text, &key).unwrap_or(1),
+                    message: format!("key `{key}`: {message}"),
+                });
+                let Some(span) = entry_span(&text, &key) else {
+                    break;
+                };
+                // Spaces keep every other key on its own line.
+                let blank: String = text[span.clone()]
+                    .chars()
+                    .map(|c| if c == '\n' { c } else { ' ' })
+                    .collect();
+                text.replace_range(span, &blank);
+            }
+            Err(e) if found.is_empty() => return Err(e),
+            // A required key blanked out: what follows is of our making.
+            Err(_) => break,
+        }
+    }
+    Err(many(path, found))
+}
+
+fn many(path: &Path, found: Vec<Found>) -> ConfigError {
+    let mut problems: Vec<ConfigError> = found
+        .into_iter()
+        .map(|f| ConfigError::Parse {
+            path: path.to_path_buf(),
+            line: f.line,
+            message: f.message,
+        })
+        .collect();
+    if problems.len() == 1 {
+        return problems.remove(0);
+    }
+    ConfigError::Many {
+        path: path.to_path_buf(),
+        problems,
+    }
+}
+
+/// One problem: the 1-based line and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Line of the key.
+    pub line: usize,
+    /// What is wrong, naming the key.
+    pub message: String,
+}
+
+/// How a section's keys are known.
+#[derive(Clone, Copy)]
+enum Keys {
+    /// The fields of the struct serde reads the section into, and a check
+    /// of one key's value against that struct.
+    Struct {
+        fields: fn() -> &'static [&'static str],
+        check: fn(&str, &Spanned<DeValue<'_>>) -> Option<String>,
+    },
+    /// A table of such sections under names the user chooses (e.g.
+    /// `[variant.<value>]`, read as a map of structs): each one's keys
+    /// are checked like a [`Keys::Struct`] section.
+    Tables {
+        fields: fn() -> &'static [&'static str],
+        check: fn(&str, &Spanned<DeValue<'_>>) -> Option<String>,
+    },
+    /// Any key (`[vars]`: the campaign's own template values).
+    Any,
+}
+
+impl Keys {
+    fn fields(self) -> Option<&'static [&'static str]> {
+        match self {
+            Keys::Struct { fields, .. } | Keys::Tables { fields, .. } => Some(fields()),
+            Keys::Any => None,
+        }
+    }
+}
+
+/// The sections of the campaign file. Keep in step with `RawFile` (a test
+/// checks both ways): a struct section is `section::<RawX>()`, a map of
+/// struct sections (`[variant.<value>]`) `tables::<RawX>()`, a free-form
+/// one `Keys::Any`.
+const SECTIONS: &[(&str, Keys)] = &[
+    ("campaign", section::<RawCampaign>()),
+    ("sender", section::<RawSender>()),
+    ("contacts", section::<RawContacts>()),
+    ("smtp", section::<RawSmtp>()),
+    ("rate", section::<RawRate>()),
+    ("retry", section::<RawRetry>()),
+    ("vars", Keys::Any),
+];
+
+const fn section<T: DeserializeOwned>() -> Keys {
+    Keys::Struct {
+        fields: fields::<T>,
+        check: check_value::<T>,
+    }
+}
+
+/// For a section that is a map of `T` sections (`[variant.fa]`...).
+#[allow(dead_code)] // until a section of the file is such a map
+const fn tables<T: DeserializeOwned>() -> Keys {
+    Keys::Tables {
+        fields: fields::<T>,
+        check: check_value::<T>,
+    }
+}
+
+/// Checks `text` (already known to be TOML) and returns every unknown key
+/// and every value of the wrong type, in file order.
+pub fn check(text: &str) -> Vec<Found> {
+    check_with(text, SECTIONS)
+}
+
+fn check_with(text: &str, sections: &[(&str, Keys)]) -> Vec<Found> {
+    let Ok(doc) = DeTable::parse(text) else {
+        // A syntax error: the typed read reports it with its line.
+        return Vec::new();
+    };
+    let line = |span: std::ops::Range<usize>| line_at(text, span.start);
+    let mut found = Vec::new();
+    for (key, value) in doc.get_ref() {
+        let name: &str = key.get_ref();
+        let Some((_, keys)) = sections.iter().find(|(s, _)| *s == name) else {
+            found.push(Found {
+                line: line(key.span()),
+                message: unknown_section(name),
+            });
+            continue;
+        };
+        let DeValue::Table(table) = value.get_ref() else {
+            continue; // not a table: the typed read says what it should be
+        };
+        match *keys {
+            Keys::Struct { fields, check } => {
+                check_table(name, table, fields(), check, text, &mut found)
+            }
+            Keys::Tables { fields, check } => {
+                for (sub, v) in table {
+                    if let DeValue::Table(t) = v.get_ref() {
+                        let name = format!("{name}.{}", sub.get_ref());
+                        check_table(&name, t, fields(), check, text, &mut found);
+                    }
+                }
+            }
+            Keys::Any => {}
+        }
+    }
+    found.sort_by_key(|f| f.line);
+    found
+}
+
+/// The keys of one section table against the fields it may hold.
+fn check_table(
+    name: &str,
+    table: &DeTable<'_>,
+    fields: &[&str],
+    check: fn(&str, &Spanned<DeValue<'_>>) -> Option<String>,
+    text: &str,
+    found: &mut Vec<Found>,
+) {
+    for (k, v) in table {
+        let k: &str = k.get_ref();
+        let message = if !fields.contains(&k) {
+            Some(unknown_key(name, k, fields))
+        } else {
+            check(k, v).map(|m| format!("[{name}] {k}: {m}"))
+        };
+        if let Some(message) = message {
+            found.push(Found {
+                line: line_at(text, key_span(table, k).start),
+                message,
+            });
+        }
+    }
+}
+
+/// The line of `section.key` in `text`, if it is there.
+pub fn line_of(text: &str, dotted: &str) -> Option<usize> {
+    let doc = DeTable::parse(text).ok()?;
+    let (section, key) = dotted.split_once('.')?;
+    let (s, value) = doc.get_ref().iter().find(|(k, _)| k.get_ref() == section)?;
+    match value.get_ref() {
+        DeValue::Table(t) if t.iter().any(|(k, _)| k.get_ref() == key) => {
+            Some(line_at(text, key_span(t, key).start))
+        }
+        _ => Some(line_at(text, s.span().start)),
+    }
+}
+
+/// The span from `key` to the end of its value in `text`, if present: what
+/// to blank out to read the file without it.
+pub fn entry_span(text: &str, dotted: &str) -> Option<std::ops::Range<usize>> {
+    let doc = DeTable::parse(text).ok()?;
+    let (section, key) = dotted.split_once('.')?;
+    let (_, value) = doc.get_ref().iter().find(|(k, _)| k.get_ref() == section)?;
+    let DeValue::Table(t) = value.get_ref() else {
+        return None;
+    };
+    let (k, v) = t.iter().find(|(k, _)| k.get_ref() == key)?;
+    Some(k.span().start..v.span().end)
+}
+
+fn key_span(table: &DeTable<'_>, key: &str) -> std::ops::Range<usize> {
+    table
+        .iter()
+        .find(|(k, _)| k.get_ref() == key)
+        .map(|(k, _)| k.span())
+        .unwrap_or(0..0)
+}
+
+fn line_at(text: &str, byte: usize) -> usize {
+    text[..byte.min(text.len())].matches('\n').count() + 1
+}
+
+fn unknown_section(name: &str) -> String {
+    // A key written above every section header, e.g. `per_minute = 20`
+    // before `[rate]`: say where it belongs.
+    let home = SECTIONS
+        .iter()
+        .find_map(|(s, keys)| keys.fields().filter(|f| f.contains(&name)).map(|_| *s));
+    if let Some(section) = home {
+        return format!(
+            "`{name}` is outside any section; it belongs under [{section}]: move it below that header"
+        );
+    }
+    let names: Vec<&str> = SECTIONS.iter().map(|(s, _)| *s).collect();
+    format!(
+        "unknown section or key `{name}`{}; the sections are {}",
+        did_you_mean(name, &names),
+        list(&names)
+    )
+}
+
+fn unknown_key(section: &str, key: &str, fields: &[&str]) -> String {
+    format!(
+        "unknown key `{key}` in [{section}]{}; the keys there are {} (each is documented in the comments of the campaign file `repmail init` writes, and in the README)",
+        did_you_mean(key, fields),
+        list(fields)
+    )
+}
+
+fn list(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `: did you mean `x`?` for the closest name, when it is close enough to
+/// be a typo (at most a third of its letters wrong).
+pub fn did_you_mean(typed: &str, names: &[&str]) -> String {
+    let typed_lower = typed.to_ascii_lowercase().replace('-', "_");
+    names
+        .iter()
+        .map(|n| (distance(&typed_lower, n), *n))
+        .filter(|(d, n)| *d <= (n.chars().count().max(typed.chars().count()) / 3).max(1))
+        .min()
+        .map(|(_, n)| format!(" (did you mean `{n}`?)"))
+        .unwrap_or_default()
+}
+
+/// Optimal string alignment distance: insertions, deletions,
+/// substitutions and swaps of two neighbours each count one.
+fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// Whether `value` is of the type `T` wants for `key`: `T` is read from a
+/// table holding that key alone. serde reads entries in order, so a wrong
+/// value fails first; "missing field" then only means the other keys are
+/// not in this one-key table.
+fn check_value<T: DeserializeOwned>(key: &str, value: &Spanned<DeValue<'_>>) -> Option<String> {
+    let mut one = DeTable::new();
+    one.insert(
+        Spanned::new(0..0, std::borrow::Cow::Owned(key.to_string())),
+        value.clone(),
+    );
+    match T::deserialize(Spanned::new(value.span(), one).into_deserializer()) {
+        Ok(_) => None,
+        Err(e) if e.message().starts_with("missing field") => None,
+        Err(e) => Some(e.message().trim().to_string()),
+    }
+}
+
+/// The field names serde's derive asks for when reading `T`.
+fn fields<T: DeserializeOwned>() -> &'static [&'static str] {
+    let mut grabbed = None;
+    let _ = T::deserialize(FieldNames(&mut grabbed));
+    grabbed.unwrap_or(&[])
+}
+
+/// A deserializer that only records the fields a struct asks for.
+struct FieldNames<'a>(&'a mut Option<&'static [&'static str]>);
+
+impl<'de> Deserializer<'de> for FieldNames<'_> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("not a struct"))
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = Some(fields);
+        Err(serde::de::Error::custom("fields recorded"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map enum identifier ignored_any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::RawFile;
+    use super::*;
+
+    const MINIMAL: &str = "[campaign]\nname = \"t\"\nsubject = \"Hi\"\ntext = \"l.tera\"\n\n[sender]\nfrom = \"a@example.org\"\n\n[contacts]\npath = \"c.csv\"\n";
+
+    #[test]
+    fn every_unusable_value_at_once_with_its_line() {
+        let text = format!(
+            "{MINIMAL}encoding = \"klingon\"\ndelimiter = \"::\"\n\n[rate]\nper_minute = 0\n"
+        );
+        let e = Campaign::parse(Path::new("x.toml"), &text).unwrap_err();
+        let s = e.to_string();
+        assert!(s.starts_with("3 problems in x.toml"), "{s}");
+        assert!(s.contains("x.toml:12: key `contacts.delimiter`"), "{s}");
+        assert!(
+            s.contains("x.toml:11: key `contacts.encoding`: unknown encoding `klingon`"),
+            "{s}"
+        );
+        assert!(
+            s.contains("x.toml:15: key `rate.per_minute`: must be at least 1"),
+            "{s}"
+        );
+        // One problem is reported alone, with its line.
+        let one = format!("{MINIMAL}\n[rate]\nper_minute = 0\n");
+        let s = Campaign::parse(Path::new("x.toml"), &one)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(s, "x.toml:13: key `rate.per_minute`: must be at least 1");
+        assert!(Campaign::parse(Path::new("x.toml"), MINIMAL).is_ok());
+    }
+
+    #[test]
+    fn every_section_of_the_file_is_known_and_no_other() {
+        let file = fields::<RawFile>();
+        assert!(!file.is_empty(), "RawFile is read with deserialize_struct");
+        for name in file {
+            assert!(
+                SECTIONS.iter().any(|(s, _)| s == name),
+                "section [{name}] of RawFile is missing from keys::SECTIONS: add it, so its keys are checked"
+            );
+        }
+        for (name, keys) in SECTIONS {
+            assert!(file.contains(name), "[{name}] is not a section of RawFile");
+            if let Some(fields) = keys.fields() {
+                assert!(
+                    !fields.is_empty(),
+                    "[{name}] has no fields: is it a struct?"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn fields_come_from_the_derive() {
+        assert_eq!(
+            fields::<RawRetry>(),
+            ["attempts", "backoff_secs"],
+            "the keys are the struct's fields, as serde reads them"
+        );
+        assert!(fields::<RawContacts>().contains(&"email_column"));
+    }
+
+    #[test]
+    fn every_unknown_key_and_bad_value_at_once() {
+        let text = "\
+[campaign]
+name = \"x\"
+subjcet = \"Hi\"
+text = \"t.tera\"
+
+[sender]
+from = \"a@example.org\"
+
+[contacts]
+path = \"c.csv\"
+emial_column = \"e\"
+
+[rate]
+per_minute = \"fast\"
+burst = 2
+
+[smtp]
+host = \"h.example.org\"
+security = \"ssl\"
+
+[retyr]
+attempts = 2
+";
+        let found = check(text);
+        let lines: Vec<usize> = found.iter().map(|f| f.line).collect();
+        assert_eq!(lines, [3, 11, 14, 19, 21], "{found:#?}");
+        assert!(
+            found[0]
+                .message
+                .contains("unknown key `subjcet` in [campaign] (did you mean `subject`?)"),
+            "{found:#?}"
+        );
+        assert!(
+            found[1].message.contains("(did you mean `email_column`?)"),
+            "{found:#?}"
+        );
+        assert!(
+            found[2]
+                .message
+                .starts_with("[rate] per_minute: invalid type"),
+            "{found:#?}"
+        );
+        assert!(
+            found[3].message.contains("unknown variant `ssl`"),
+            "{found:#?}"
+        );
+        assert!(
+            found[4].message.contains("`retyr`")
+                && found[4].message.contains("(did you mean `retry`?)"),
+            "{found:#?}"
+        );
+    }
+
+    #[test]
+    fn a_map_of_sections_checks_each_one() {
+        // As `[variant.<value>]` will be: a map of structs.
+        let sections = [("variant", tables::<RawSender>())];
+        let text =
+            "[variant.fa]\nfrom = \"a@example.org\"\nreplyto = \"b\"\n[variant.ar]\nfrom = 3\n";
+        let found = check_with(text, &sections);
+        let lines: Vec<usize> = found.iter().map(|f| f.line).collect();
+        assert_eq!(lines, [3, 5], "{found:#?}");
+        assert!(
+            found[0]
+                .message
+                .contains("unknown key `replyto` in [variant.fa] (did you mean `reply_to`?)"),
+            "{found:#?}"
+        );
+        assert!(
+            found[1]
+                .message
+                .starts_with("[variant.ar] from: invalid type"),
+            "{found:#?}"
+        );
+    }
+
+    #[test]
+    fn a_key_above_the_sections_is_told_where_it_belongs() {
+        let found = check("per_minute = 3\n[rate]\nburst = 1\n");
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].message.contains("belongs under [rate]"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn vars_take_any_key_and_far_names_get_no_guess() {
+        assert!(check("[vars]\nanything = 1\nelse = \"x\"\n").is_empty());
+        assert_eq!(did_you_mean("zzzzzz", &["name", "subject"]), "");
+        assert_eq!(
+            did_you_mean("Per-Minute", &["per_minute"]),
+            " (did you mean `per_minute`?)"
+        );
+        assert_eq!(distance("subjcet", "subject"), 1);
+    }
+
+    #[test]
+    fn lines_and_spans_of_keys() {
+        let text = "[sender]\n\nfrom = \"x\"\n";
+        assert_eq!(line_of(text, "sender.from"), Some(3));
+        assert_eq!(line_of(text, "sender.reply_to"), Some(1));
+        let span = entry_span(text, "sender.from").unwrap();
+        assert_eq!(&text[span], "from = \"x\"");
+    }
+}

@@ -1,0 +1,286 @@
+//! Refusals explained in plain words, each with what to do.
+//!
+//! Providers answer a sign-in or a message they will not take with a code
+//! and a line of jargon. This module recognises the replies that mean
+//! something about the account rather than the letter (basic auth
+//! disabled, app password required, wrong credentials, a refused token, the
+//! daily quota), and turns a run-level fault into a message a coordinator
+//! can act on. The reply texts matched here are the providers' own, as
+//! quoted in the tests below.
+
+use crate::config::Smtp;
+use crate::credentials::AuthMethod;
+use crate::send::Fault;
+
+/// What a reply or error means for the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Password sign-in (basic authentication) is turned off.
+    BasicAuthDisabled,
+    /// Only an app password is accepted.
+    AppPasswordRequired,
+    /// The server refused the credentials (password or token).
+    BadCredentials,
+    /// The server refused an OAuth2 token the Google way: a `334` with a
+    /// base64 JSON status, which lettre reports as an unexpected challenge.
+    TokenChallenge,
+    /// The server offers no AUTH at all (a client-side finding).
+    NoAuthOffered,
+    /// The provider's daily sending quota is used up.
+    QuotaReached,
+}
+
+/// Recognises `text` (a reply with its code, or lettre's error chain).
+pub fn recognize(code: Option<u16>, text: &str) -> Option<Refusal> {
+    let t = text.to_ascii_lowercase();
+    // Quota first: Gmail's quota reply is a 550, which would otherwise read
+    // as a permanent failure of the recipient.
+    // Gmail: "550 5.4.5 Daily user sending limit exceeded." (also "…quota
+    // exceeded"); iCloud: "550 5.7.1 …: You have exceeded your daily
+    // sending limit"; Amazon SES: "454 Throttling failure: Daily message
+    // quota exceeded."; Exchange Online: "554 5.2.0
+    // STOREDRV.Submission.Exception:SubmissionQuotaExceededException".
+    const QUOTA: &[&str] = &[
+        "daily user sending",
+        "daily sending limit",
+        "daily sending quota",
+        "sending quota exceeded",
+        "daily message quota",
+        "submissionquotaexceeded",
+    ];
+    if QUOTA.iter().any(|q| t.contains(q)) {
+        return Some(Refusal::QuotaReached);
+    }
+    // Exchange Online: "535 5.7.139 Authentication unsuccessful, basic
+    // authentication is disabled" / "…SmtpClientAuthentication is disabled
+    // for the Tenant"; "550 5.7.30 Basic authentication is not supported
+    // for Client Submission".
+    if t.contains("5.7.139")
+        || t.contains("5.7.30 ")
+        || t.contains("basic authentication is disabled")
+        || t.contains("basic authentication is not supported")
+        || t.contains("smtpclientauthentication is disabled")
+    {
+        return Some(Refusal::BasicAuthDisabled);
+    }
+    // Gmail: "534-5.7.9 Application-specific password required."
+    if t.contains("application-specific password") || (code == Some(534) && t.contains("5.7.9")) {
+        return Some(Refusal::AppPasswordRequired);
+    }
+    if t.contains("does not expect a challenge") {
+        return Some(Refusal::TokenChallenge);
+    }
+    if t.contains("no compatible authentication mechanism") {
+        return Some(Refusal::NoAuthOffered);
+    }
+    // Gmail: "535-5.7.8 Username and Password not accepted."; Exchange
+    // Online: "535 5.7.3 Authentication unsuccessful"; RFC 4954 §6: 535
+    // 5.7.8 "Authentication credentials invalid".
+    if matches!(code, Some(535))
+        || t.contains("5.7.8 ")
+        || t.contains("authentication unsuccessful")
+    {
+        return Some(Refusal::BadCredentials);
+    }
+    None
+}
+
+/// Whether a failed transaction was the server refusing the sign-in, so a
+/// fresh token may help.
+pub fn is_sign_in_refusal(code: Option<u16>, text: &str) -> bool {
+    matches!(code, Some(530 | 534 | 535 | 538))
+        || matches!(
+            recognize(code, text),
+            Some(
+                Refusal::BasicAuthDisabled
+                    | Refusal::AppPasswordRequired
+                    | Refusal::BadCredentials
+                    | Refusal::TokenChallenge
+            )
+        )
+}
+
+/// A run-level fault in plain words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// What happened.
+    pub what: String,
+    /// What to do about it.
+    pub todo: String,
+    /// The server's own reply, when there was one (never a client-side
+    /// error dressed up as the server's).
+    pub server_said: Option<String>,
+}
+
+/// The server's reply inside lettre's error chain ("permanent error (535):
+/// 5.7.139 …"), if the detail came from the server.
+pub fn server_reply(detail: &str) -> Option<String> {
+    for kind in ["permanent error (", "transient error ("] {
+        if let Some(i) = detail.find(kind) {
+            let rest = &detail[i + kind.len()..];
+            if let Some((code, text)) = rest.split_once("):") {
+                if code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()) {
+                    return Some(format!("{code} {}", text.trim()));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Explains a run-level `fault` whose detail is `detail`, for the account
+/// in `smtp`.
+pub fn explain(fault: Fault, detail: &str, smtp: Option<&Smtp>) -> Explanation {
+    let server_said = server_reply(detail);
+    let code = server_said
+        .as_deref()
+        .and_then(|s| s.get(..3))
+        .and_then(|c| c.parse().ok());
+    let account = smtp
+        .and_then(|s| s.username.as_deref())
+        .unwrap_or("(no username)");
+    let host = smtp.map(|s| s.host.as_str()).unwrap_or("the server");
+    let oauth = smtp.is_some_and(|s| s.auth == AuthMethod::Oauth2);
+    let token_command = smtp.and_then(|s| s.token_command.as_deref()).unwrap_or("");
+    let plain = |what: String, todo: String| Explanation {
+        what,
+        todo,
+        server_said: server_said.clone(),
+    };
+    if fault == Fault::Auth && detail.contains("token_command `") {
+        // The helper itself failed while renewing: its message says all.
+        return Explanation {
+            what: format!("could not renew the access token for {account}"),
+            todo: detail.to_string(),
+            server_said: None,
+        };
+    }
+    match recognize(code, detail) {
+        Some(Refusal::QuotaReached) => plain(
+            format!("{host} says the daily sending quota of {account} is used up"),
+            "nobody was marked failed; the refused letter stays deferred. Providers count the last 24 hours: run send again tomorrow (it resumes), and lower [rate] daily_cap so the next run stops before the provider does".into(),
+        ),
+        Some(Refusal::BasicAuthDisabled) => plain(
+            format!("{host} no longer accepts a password for {account} (basic authentication is disabled)"),
+            "sign in with OAuth2: set `auth = \"oauth2\"` and a `token_command` under [smtp] that prints an access token (the README shows how, e.g. with oama or pizauth)".into(),
+        ),
+        Some(Refusal::AppPasswordRequired) => plain(
+            format!("{host} wants an app password for {account}, not the account's own password"),
+            "turn on 2-Step Verification, make an app password (Google: myaccount.google.com/apppasswords) and use that; or sign in with `auth = \"oauth2\"` and a `token_command`".into(),
+        ),
+        Some(r @ (Refusal::BadCredentials | Refusal::TokenChallenge)) if oauth => plain(
+            format!(
+                "{host} refused the access token for {account}{}, also after it was renewed by running token_command again",
+                if r == Refusal::TokenChallenge {
+                    " (it answered with an error challenge, the way Google refuses a token)"
+                } else {
+                    ""
+                }
+            ),
+            format!("check that `{token_command}` (token_command) prints a current token for {account}, with the mail-sending scope, and that `username` is that same account; run it by hand to see"),
+        ),
+        Some(Refusal::BadCredentials | Refusal::TokenChallenge) => plain(
+            format!("{host} refused the username or password of {account}"),
+            "check `username` under [smtp] and the password (password_command, password_env or what you typed); many providers need an app password here".into(),
+        ),
+        Some(Refusal::NoAuthOffered) if oauth => Explanation {
+            what: format!("{host} offers no XOAUTH2 sign-in (its reply to EHLO lists no such AUTH method)"),
+            todo: "check `host`, `port` and `security` under [smtp] (many servers offer AUTH only after STARTTLS), or sign in with `auth = \"password\"` if this server takes one".into(),
+            server_said: None,
+        },
+        Some(Refusal::NoAuthOffered) => Explanation {
+            what: format!("{host} offers no way to sign in (no AUTH in its reply to EHLO), but `username` is set"),
+            todo: "if this server takes mail without signing in (a relay on your own network), remove `username` under [smtp]; otherwise check `host`, `port` and `security` — many servers offer AUTH only after STARTTLS".into(),
+            server_said: None,
+        },
+        None => plain(fault.advice().to_string(), String::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Replies as the providers send them (quoted in public bug reports,
+    /// read 2026-12-01: rpremraj/mailR#107, nodemailer#1484, nodemailer#1116,
+    /// nodemailer#114, PHPMailer#1708, simonrob/email-oauth2-proxy#297,
+    /// Apple Support HT202305).
+    const CASES: &[(u16, &str, Option<Refusal>)] = &[
+        (535, "5.7.139 Authentication unsuccessful, basic authentication is disabled. [BM1P287CA0015.INDP287.PROD.OUTLOOK.COM]", Some(Refusal::BasicAuthDisabled)),
+        (535, "5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.", Some(Refusal::BasicAuthDisabled)),
+        (550, "5.7.30 Basic authentication is not supported for Client Submission.", Some(Refusal::BasicAuthDisabled)),
+        (534, "5.7.9 Application-specific password required. Learn more at 5.7.9 https://support.google.com/mail/?p=InvalidSecondFactor o13sm2119833lfg.90 - gsmtp", Some(Refusal::AppPasswordRequired)),
+        (535, "5.7.8 Username and Password not accepted. Learn more at 5.7.8 https://support.google.com/mail/?p=BadCredentials b3sm2891515lff.190 - gsmtp", Some(Refusal::BadCredentials)),
+        (535, "5.7.3 Authentication unsuccessful [LO4P302CA0005.GBRP302.PROD.OUTLOOK.COM]", Some(Refusal::BadCredentials)),
+        (550, "5.4.5 Daily user sending limit exceeded. For more information on Gmail sending limits go to https://support.google.com/a/answer/166852 - gsmtp", Some(Refusal::QuotaReached)),
+        (550, "5.4.5 Daily user sending quota exceeded. - gsmtp", Some(Refusal::QuotaReached)),
+        (550, "5.7.1 membername@icloud.com: You have exceeded your daily sending limit. Please try again later.", Some(Refusal::QuotaReached)),
+        (454, "Throttling failure: Daily message quota exceeded.", Some(Refusal::QuotaReached)),
+        (554, "5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception", Some(Refusal::QuotaReached)),
+        (550, "5.1.1 The email account that you tried to reach does not exist. - gsmtp", None),
+        (452, "4.2.2 The email account that you tried to reach is over quota. - gsmtp", None),
+        (421, "4.7.0 Temporary System Problem. Try again later (10). - gsmtp", None),
+    ];
+
+    #[test]
+    fn providers_replies_are_recognised() {
+        for (code, text, want) in CASES {
+            assert_eq!(recognize(Some(*code), text), *want, "{code} {text}");
+            // The same text inside lettre's error chain.
+            let chain = format!("permanent error ({code}): {text}");
+            assert_eq!(recognize(None, &chain), *want, "{chain}");
+        }
+    }
+
+    #[test]
+    fn client_side_findings_are_recognised_and_not_called_the_server() {
+        let detail = "internal client error: No compatible authentication mechanism was found";
+        assert_eq!(recognize(None, detail), Some(Refusal::NoAuthOffered));
+        let e = explain(Fault::Session, detail, None);
+        assert_eq!(e.server_said, None);
+        assert!(e.todo.contains("remove `username`"), "{e:?}");
+        let challenge = "internal client error: This mechanism does not expect a challenge";
+        assert_eq!(recognize(None, challenge), Some(Refusal::TokenChallenge));
+        assert!(is_sign_in_refusal(None, challenge));
+    }
+
+    #[test]
+    fn each_explanation_says_what_to_do() {
+        for (code, text, want) in CASES.iter().filter(|c| c.2.is_some()) {
+            let detail = format!("permanent error ({code}): {text}");
+            let e = explain(Fault::Auth, &detail, None);
+            assert_eq!(
+                e.server_said.as_deref(),
+                Some(format!("{code} {text}").as_str())
+            );
+            let todo = e.todo.to_ascii_lowercase();
+            match want {
+                Some(Refusal::BasicAuthDisabled) => {
+                    assert!(
+                        todo.contains("oauth2") && todo.contains("token_command"),
+                        "{e:?}"
+                    )
+                }
+                Some(Refusal::AppPasswordRequired) => {
+                    assert!(todo.contains("app password"), "{e:?}")
+                }
+                Some(Refusal::QuotaReached) => {
+                    assert!(
+                        todo.contains("nobody was marked failed") && todo.contains("tomorrow"),
+                        "{e:?}"
+                    )
+                }
+                _ => assert!(todo.contains("username"), "{e:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn server_reply_only_from_a_reply() {
+        assert_eq!(
+            server_reply("permanent error (535): 5.7.8 nope").as_deref(),
+            Some("535 5.7.8 nope")
+        );
+        assert_eq!(server_reply("Connection error: refused"), None);
+    }
+}

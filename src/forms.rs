@@ -1,0 +1,188 @@
+//! The forms kit: the offices that take only a web form, each with its
+//! personalised letter, for a volunteer to paste into the form; then the
+//! offices with neither address nor form. US Congress publishes no email
+//! addresses at all, so for such a list this is the whole campaign.
+//!
+//! Each letter is rendered by the same templates as an emailed one (the
+//! subject and the text part), so what is pasted is what would be sent.
+
+use std::io::{self, Write};
+
+use lettre::Address;
+use serde::Serialize;
+
+use crate::config::Campaign;
+use crate::contacts::{Office, Row};
+use crate::diag::{Diagnostic, Problems};
+use crate::pages::{self, Context, Page};
+use crate::render::Renderer;
+
+/// The To address an office's letter is rendered for. Never shown or
+/// used: the letter goes into a form. `.invalid` is reserved (RFC 2606).
+const NOWHERE: &str = "office@form.invalid";
+
+/// One office to reach by its contact form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FormLetter {
+    /// Its line in the contacts file.
+    pub line: u64,
+    /// Its name: the To display name from `[contacts] name`, else the
+    /// contacts line.
+    pub name: String,
+    /// The form's address as the contacts give it.
+    pub form: String,
+    /// The same, when it is a web address a page may link to (`http`
+    /// or `https`); anything else is shown as text only.
+    pub link: Option<String>,
+    /// The personalised subject.
+    pub subject: String,
+    /// The personalised letter (the text part).
+    pub text: String,
+}
+
+/// An office with neither an address nor a form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unreachable {
+    /// Its line in the contacts file.
+    pub line: u64,
+    /// Its name, as for [`FormLetter::name`].
+    pub name: String,
+}
+
+/// Everything the kit holds, in contacts order.
+#[derive(Debug, Default)]
+pub struct Kit {
+    /// The campaign's name.
+    pub campaign: String,
+    /// The offices to reach by form, with their letters.
+    pub forms: Vec<FormLetter>,
+    /// The offices that cannot be reached.
+    pub unreachable: Vec<Unreachable>,
+    /// Rows the kit could not use (a letter that does not render, a broken
+    /// row); any error means the kit is incomplete.
+    pub problems: Vec<Diagnostic>,
+    /// Recipients with an address (they get the email, not the kit).
+    pub emailed: usize,
+}
+
+impl Kit {
+    /// Reads the contacts of `campaign` and renders each form-only office's
+    /// letter. Fails only when the contacts or templates cannot be used.
+    pub fn build(campaign: &Campaign) -> Result<Kit, Problems> {
+        let prepared = crate::plan::prepare(campaign)?;
+        let mut kit = Kit {
+            campaign: campaign.campaign.name.clone(),
+            ..Kit::default()
+        };
+        for row in prepared.contacts {
+            match row {
+                Row::Recipient(_) => kit.emailed += 1,
+                Row::Office(o) => kit.add(&prepared.renderer, o),
+                // Warnings about other rows (duplicates, garbled names)
+                // are `check`'s to show; errors make the kit incomplete.
+                Row::Problem(d) if d.is_error() => kit.problems.push(d),
+                Row::Problem(_) => {}
+            }
+        }
+        Ok(kit)
+    }
+
+    fn add(&mut self, renderer: &Renderer, office: Office) {
+        let placeholder: Address = NOWHERE.parse().expect("a valid address");
+        let letter = match renderer.render(&office.as_recipient(placeholder)) {
+            Ok(l) => l,
+            Err(d) => {
+                self.problems.push(d);
+                return;
+            }
+        };
+        let name = letter
+            .to
+            .name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| format!("contacts line {}", office.line));
+        match office.form {
+            Some(form) => self.forms.push(FormLetter {
+                line: office.line,
+                name,
+                link: crate::text::web_link(&form),
+                form,
+                subject: letter.subject,
+                text: letter.text,
+            }),
+            None => self.unreachable.push(Unreachable {
+                line: office.line,
+                name,
+            }),
+        }
+    }
+
+    /// Whether any row could not be used.
+    pub fn has_errors(&self) -> bool {
+        self.problems.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// What the page shows of one office: its place in the kit, and whether
+/// its form may be a link.
+#[derive(Serialize)]
+struct OfficeView<'a> {
+    n: usize,
+    has_link: bool,
+    #[serde(flatten)]
+    letter: &'a FormLetter,
+}
+
+/// Writes the kit as one self-contained page (`src/pages/templates/forms.html`):
+/// every value escaped, nothing loaded from the network.
+pub fn write_html(kit: &Kit, out: &mut dyn Write) -> io::Result<()> {
+    let forms: Vec<OfficeView> = kit
+        .forms
+        .iter()
+        .enumerate()
+        .map(|(i, letter)| OfficeView {
+            n: i + 1,
+            has_link: letter.link.is_some(),
+            letter,
+        })
+        .collect();
+    let mut ctx = Context::new();
+    ctx.insert("title", &format!("Contact forms: {}", kit.campaign));
+    let now = chrono::Utc::now()
+        .format("%Y-%m-%d %H:%M:%S UTC")
+        .to_string();
+    ctx.insert("generated", &now);
+    ctx.insert("forms_count", &forms.len());
+    ctx.insert("forms", &forms);
+    ctx.insert("unreachable_count", &kit.unreachable.len());
+    ctx.insert("unreachable", &kit.unreachable);
+    let page = pages::render(Page::Forms, &ctx)?;
+    out.write_all(page.as_bytes())?;
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::text::web_link;
+
+    #[test]
+    fn only_web_addresses_become_links() {
+        for ok in [
+            "https://senator.example.org/contact",
+            "HTTP://x.example.org/a?b=1&c=<d>",
+        ] {
+            assert!(web_link(ok).is_some(), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "JaVaScRiPt:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "https://x.example.org/a b",
+            "//x.example.org",
+            "see website",
+        ] {
+            assert_eq!(web_link(bad), None, "{bad}");
+        }
+    }
+}
