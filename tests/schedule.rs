@@ -313,10 +313,10 @@ fn wait_at_the_daily_cap_says_until_when_and_ctrl_c_exits_130_then_the_next_run_
         asked.elapsed()
     );
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let err = stderr(&out);
     assert!(
-        stderr(&out).contains("Resume with `repmail --config"),
-        "{}",
-        stderr(&out)
+        err.contains("Resume with `repmail --config") && err.contains("send --wait`"),
+        "{err}"
     );
     // The ledger is intact: two sent, the others untouched.
     let l = ledger(&c);

@@ -238,6 +238,10 @@ fn resume_command(config: &Path, args: &SendArgs) -> String {
     if let Some(t) = &args.test_to {
         cmd.push_str(&format!(" --test-to {t}"));
     }
+    // A run that waited resumes waiting.
+    if args.wait {
+        cmd.push_str(" --wait");
+    }
     cmd
 }
 
@@ -459,7 +463,7 @@ fn summarize(
             let when = frees_at
                 .map(local_and_utc)
                 .unwrap_or_else(|| "in 24 hours".into());
-            eprintln!("daily cap of {cap} reached: {line}\nThe next letter may go at {when}; run `{resume}` then, or `{resume} --wait` to wait for it");
+            eprintln!("daily cap of {cap} reached: {line}\nThe next letter may go at {when}; run `{resume}` then{}", wait_hint(resume));
             Exit::Incomplete
         }
         Some(Stop::Window { held }) => {
@@ -473,7 +477,7 @@ fn summarize(
                     zone_and_utc(h.opens, h.zone)
                 );
             }
-            eprintln!("Run `{resume}` then, or `{resume} --wait` to wait for it");
+            eprintln!("Run `{resume}` then{}", wait_hint(resume));
             Exit::Incomplete
         }
         None => {
@@ -482,6 +486,15 @@ fn summarize(
             }
             final_exit(plan, report)
         }
+    }
+}
+
+/// ", or `… --wait` to wait for it", unless the command already waits.
+fn wait_hint(resume: &str) -> String {
+    if resume.ends_with(" --wait") {
+        String::new()
+    } else {
+        format!(", or `{resume} --wait` to wait for it")
     }
 }
 
