@@ -24,7 +24,7 @@ table() {
     cat <<'EOF'
 ledger|src/ledger.rs|--lib --test send
 outcome|src/send/outcome.rs,src/diagnose.rs|--lib --test send --test hostile
-pace|src/send/pace.rs,src/schedule.rs,src/schedule/*.rs|--lib --test send
+pace|src/send/pace.rs,src/schedule.rs,src/schedule/*.rs|--lib --test send --test schedule
 plan|src/plan.rs|--lib --test send --test offline
 contacts|src/contacts.rs,src/contacts/*.rs|--lib --test offline --test props
 credentials|src/credentials.rs|--lib --test send

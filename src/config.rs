@@ -152,6 +152,8 @@ pub struct Contacts {
     /// Column naming each row's own attachments (`;`-separated, relative
     /// to the campaign file).
     pub attachments_column: Option<String>,
+    /// Column holding each recipient's IANA time zone (for `[rate] window`).
+    pub timezone_column: Option<String>,
 }
 
 /// `[smtp] security`.
@@ -241,6 +243,11 @@ pub struct Rate {
     pub daily_cap: Option<u32>,
     /// Messages in flight at once.
     pub concurrency: u32,
+    /// Optional sending window (`window` and `days`).
+    pub window: Option<crate::schedule::Window>,
+    /// The zone of the window for recipients without their own; UTC by
+    /// default.
+    pub timezone: chrono_tz::Tz,
 }
 
 /// `[retry]`.
@@ -301,6 +308,7 @@ struct RawContacts {
     delimiter: Option<String>,
     encoding: Option<String>,
     attachments_column: Option<String>,
+    timezone_column: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -328,6 +336,9 @@ struct RawRate {
     per_domain_per_minute: Option<u32>,
     daily_cap: Option<u32>,
     concurrency: Option<u32>,
+    window: Option<String>,
+    days: Option<String>,
+    timezone: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -505,7 +516,19 @@ impl Validator<'_> {
                 .transpose()?
                 .or(preset.and_then(|p| p.daily_cap)),
             concurrency: self.positive("rate.concurrency", r.concurrency, DEFAULT_CONCURRENCY)?,
+            window: self.window(r.window.as_deref(), r.days.as_deref())?,
+            timezone: match r.timezone.as_deref() {
+                Some(z) => crate::schedule::parse_zone(z)
+                    .map_err(|e| self.invalid("rate.timezone", e.0))?,
+                None => chrono_tz::Tz::UTC,
+            },
         };
+        if rate.window.is_none() && contacts.timezone_column.is_some() {
+            return Err(self.invalid(
+                "contacts.timezone_column",
+                "a recipient's zone is used only by a sending window: add `window` to [rate], or remove this key",
+            ));
+        }
         let retry = Retry {
             attempts: self.positive("retry.attempts", raw.retry.attempts, DEFAULT_ATTEMPTS)?,
             backoff_secs: raw.retry.backoff_secs.unwrap_or(DEFAULT_BACKOFF_SECS),
@@ -569,6 +592,12 @@ impl Validator<'_> {
         if email_column.trim().is_empty() {
             return Err(self.invalid("contacts.email_column", "must name a column"));
         }
+        if c.timezone_column
+            .as_deref()
+            .is_some_and(|t| t.trim().is_empty())
+        {
+            return Err(self.invalid("contacts.timezone_column", "must name a column"));
+        }
         Ok(Contacts {
             path: self.resolve(&c.path),
             email_column,
@@ -576,7 +605,29 @@ impl Validator<'_> {
             delimiter,
             encoding,
             attachments_column: c.attachments_column.filter(|c| !c.trim().is_empty()),
+            timezone_column: c.timezone_column,
         })
+    }
+
+    /// `[rate] window` and `days`; `days` alone is an error.
+    fn window(
+        &self,
+        window: Option<&str>,
+        days: Option<&str>,
+    ) -> Result<Option<crate::schedule::Window>, ConfigError> {
+        match (window, days) {
+            (None, None) => Ok(None),
+            (None, Some(_)) => Err(self.invalid(
+                "rate.days",
+                "days need a window of hours: add e.g. `window = \"09:00-17:00\"` to [rate]",
+            )),
+            (Some(w), d) => crate::schedule::Window::parse(w, None)
+                .map_err(|e| self.invalid("rate.window", e.0))
+                .and_then(|_| {
+                    crate::schedule::Window::parse(w, d).map_err(|e| self.invalid("rate.days", e.0))
+                })
+                .map(Some),
+        }
     }
 
     fn smtp(&self, s: RawSmtp) -> Result<Smtp, ConfigError> {
@@ -752,6 +803,40 @@ path = "c.csv"
             .unwrap_err()
             .to_string();
         assert!(s.contains("sender.from"), "{s}");
+    }
+
+    #[test]
+    fn window_days_and_timezone() {
+        let rate = "window = \"09:00-17:00\"\ndays = \"mon-fri\"\ntimezone = \"America/New_York\"";
+        let text = format!("{MINIMAL}timezone_column = \"tz\"\n[rate]\n{rate}\n");
+        let c = Campaign::parse(Path::new("x.toml"), &text).unwrap();
+        assert!(c.rate.window.is_some());
+        assert_eq!(c.rate.timezone, chrono_tz::Tz::America__New_York);
+        assert_eq!(c.contacts.timezone_column.as_deref(), Some("tz"));
+        let bad = |extra: &str, key: &str, says: &str| {
+            let text = format!("{MINIMAL}\n[rate]\n{extra}\n");
+            let s = Campaign::parse(Path::new("x.toml"), &text)
+                .unwrap_err()
+                .to_string();
+            assert!(s.contains(key) && s.contains(says), "{extra}: {s}");
+        };
+        bad("window = \"9-5\"", "rate.window", "HH:MM-HH:MM");
+        bad(
+            "window = \"09:00-17:00\"\ndays = \"weekdays\"",
+            "rate.days",
+            "mon-fri",
+        );
+        bad("days = \"mon\"", "rate.days", "need a window");
+        bad(
+            "window = \"09:00-17:00\"\ntimezone = \"New York\"",
+            "rate.timezone",
+            "IANA",
+        );
+        let text = format!("{MINIMAL}timezone_column = \"tz\"\n");
+        let s = Campaign::parse(Path::new("x.toml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(s.contains("contacts.timezone_column"), "{s}");
     }
 
     fn with_smtp(smtp: &str, rest: &str) -> Result<Campaign, ConfigError> {

@@ -408,6 +408,7 @@ mod tests {
             delimiter: None,
             encoding: None,
             attachments_column: None,
+            timezone_column: None,
         }
     }
 

@@ -20,5 +20,6 @@ pub mod providers;
 pub mod render;
 pub mod review;
 pub mod scaffold;
+pub mod schedule;
 pub mod send;
 pub mod text;

@@ -5,6 +5,7 @@ use crate::config::Campaign;
 use crate::contacts::{ContactReader, Office, Recipient, Row};
 use crate::diag::{Diagnostic, Problems};
 use crate::render::{Rendered, Renderer};
+use crate::schedule::Zones;
 use crate::text::recipient_key;
 
 /// Everything a command needs to walk the campaign: the contacts stream and
@@ -15,14 +16,22 @@ pub struct Prepared {
     pub contacts: ContactReader,
     /// The compiled templates.
     pub renderer: Renderer,
+    /// Each recipient's time zone (for the sending window).
+    pub zones: Zones,
 }
 
 /// Opens the contacts and compiles the templates of `campaign`.
 pub fn prepare(campaign: &Campaign) -> Result<Prepared, Problems> {
-    let contacts = ContactReader::open(&campaign.contacts);
+    let zones = Zones::new(campaign);
+    let contacts = ContactReader::open(&campaign.contacts)
+        .and_then(|c| zones.check_header(c.columns()).map(|()| c));
     let renderer = Renderer::new(campaign);
     match (contacts, renderer) {
-        (Ok(contacts), Ok(renderer)) => Ok(Prepared { contacts, renderer }),
+        (Ok(contacts), Ok(renderer)) => Ok(Prepared {
+            contacts,
+            renderer,
+            zones,
+        }),
         (contacts, renderer) => {
             let mut all = Vec::new();
             if let Err(d) = contacts {
@@ -71,7 +80,11 @@ impl Prepared {
     /// Renders every selected recipient, in file order, yielding problems
     /// as they are found. Streams: one row in memory at a time.
     pub fn letters(self, selection: Selection) -> impl Iterator<Item = Item> {
-        let Prepared { contacts, renderer } = self;
+        let Prepared {
+            contacts,
+            renderer,
+            zones,
+        } = self;
         let mut taken = 0usize;
         contacts.filter_map(move |row| match row {
             Row::Problem(d) => Some(Item::Problem(d)),
@@ -81,6 +94,9 @@ impl Prepared {
                     return None;
                 }
                 taken += 1;
+                if let Err(d) = zones.of(&r) {
+                    return Some(Item::Problem(d));
+                }
                 Some(match renderer.render(&r) {
                     Ok(m) => Item::Letter(Box::new(r), Box::new(m)),
                     Err(d) => Item::Problem(d),
@@ -184,6 +200,10 @@ impl Prepared {
             // Render now so a broken letter stops the run before the first
             // message leaves, not half way through.
             if let Err(d) = self.renderer.render(&r) {
+                plan.problems.push(d);
+                continue;
+            }
+            if let Err(d) = self.zones.of(&r) {
                 plan.problems.push(d);
                 continue;
             }

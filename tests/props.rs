@@ -101,6 +101,7 @@ fn contacts_cfg(delimiter: Option<u8>) -> Contacts {
         delimiter,
         encoding: None,
         attachments_column: None,
+        timezone_column: None,
     }
 }
 

@@ -4,8 +4,11 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use repmail::ledger::Status;
+use repmail::schedule::Hold;
 use repmail::send::{Observer, Progress};
 
 use super::Output;
@@ -88,6 +91,27 @@ impl Observer for Display {
                     self.line(format!("sending  {email} (try {try_in_run})"));
                 }
             }
+            Progress::Waiting { hold, until } => {
+                let until = until.map_or_else(
+                    || "later".into(),
+                    |t| match hold {
+                        Hold::Window { zone } => zone_and_utc(t, zone),
+                        _ => local_and_utc(t),
+                    },
+                );
+                let what = match hold {
+                    Hold::Window { zone } => format!("the sending window in {zone} to open"),
+                    Hold::DailyCap => "the daily cap to free a place".to_string(),
+                    _ => "the next letter".to_string(),
+                };
+                let text =
+                    format!("waiting for {what}: {until} (Ctrl-C stops; the next run resumes)");
+                match &self.bar {
+                    Some(bar) => bar.set_message(text),
+                    None if !self.out.quiet => tell!("{text}"),
+                    None => {}
+                }
+            }
             Progress::Done { event, retry_in } => {
                 match event.status {
                     Status::Sent => self.sent += 1,
@@ -113,6 +137,28 @@ impl Observer for Display {
             }
         }
     }
+}
+
+/// A time on this machine's clock and in UTC: "Wed 2026-12-02 09:00
+/// (14:00 UTC)".
+pub fn local_and_utc(t: DateTime<Utc>) -> String {
+    let local = t.with_timezone(&chrono::Local);
+    format!(
+        "{} ({} UTC)",
+        local.format("%a %Y-%m-%d %H:%M"),
+        t.format("%H:%M")
+    )
+}
+
+/// A time in the recipients' zone and in UTC: "Wed 2026-12-02 09:00
+/// America/New_York (14:00 UTC)".
+pub fn zone_and_utc(t: DateTime<Utc>, zone: Tz) -> String {
+    let local = t.with_timezone(&zone);
+    format!(
+        "{} {zone} ({} UTC)",
+        local.format("%a %Y-%m-%d %H:%M"),
+        t.format("%H:%M")
+    )
 }
 
 /// `3725 s` → `1h 2m`: the scale a coordinator plans by.

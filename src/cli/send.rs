@@ -12,9 +12,10 @@ use repmail::credentials::Readiness;
 use repmail::ledger::{recipient_key, Ledger, LedgerWriter};
 use repmail::plan::{Resend, Selection, SendPlan, Skip};
 use repmail::render::Renderer;
+use repmail::schedule::{Hold, Zones};
 use repmail::send::{self, DailyCap, Dispatcher, Fault, Pacer, Report, Settings, Stop, Transport};
 
-use super::progress::{humanize, Display};
+use super::progress::{humanize, local_and_utc, zone_and_utc, Display};
 use super::report::{prepare, Problems};
 use super::{Exit, Output};
 
@@ -42,6 +43,9 @@ pub struct SendArgs {
     /// recorded in a separate test log, never in the campaign's
     #[arg(long, value_name = "ADDR", conflicts_with_all = ["retry_failed", "resend_unknown"])]
     pub test_to: Option<String>,
+    /// When the sending window or the daily cap holds letters back, wait (saying until when) and carry on
+    #[arg(long)]
+    pub wait: bool,
 }
 
 /// The logs of this run: the one it writes, and the other one of the
@@ -108,8 +112,13 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
         renderer.redirect_to(to);
     }
 
-    print_plan(&campaign, &plan, cap.as_ref(), args.dry_run, out);
+    let pacer = Pacer::new(&campaign.rate, false)
+        .with_zones(Zones::new(&campaign))
+        .with_wait(args.wait);
+    let estimate = pacer.estimate(cap.clone(), &plan.to_send, Utc::now());
+    print_plan(&campaign, &plan, cap.as_ref(), &estimate, args.dry_run, out);
     if args.dry_run {
+        print_batches(&estimate, out);
         print_dry_run(&plan, &renderer, out);
         return Ok(Exit::Ok);
     }
@@ -142,7 +151,7 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
     let dispatcher = Dispatcher {
         renderer: &renderer,
         transport,
-        pacer: Pacer::new(&campaign.rate, false),
+        pacer,
         cap,
         settings: Settings {
             retry: campaign.retry.clone(),
@@ -229,6 +238,10 @@ fn resume_command(config: &Path, args: &SendArgs) -> String {
     if let Some(t) = &args.test_to {
         cmd.push_str(&format!(" --test-to {t}"));
     }
+    // A run that waited resumes waiting.
+    if args.wait {
+        cmd.push_str(" --wait");
+    }
     cmd
 }
 
@@ -249,6 +262,7 @@ fn print_plan(
     campaign: &Campaign,
     plan: &SendPlan,
     cap: Option<&DailyCap>,
+    estimate: &repmail::schedule::Estimate,
     dry_run: bool,
     out: Output,
 ) {
@@ -316,8 +330,47 @@ fn print_plan(
         ));
     }
     tell!("pace       {pace}");
-    let est = send::estimate(r, plan.to_send.iter().map(|r| r.email.domain()));
-    tell!("duration   about {} at this pace", humanize(est));
+    if let Some(w) = &r.window {
+        let zones = match &campaign.contacts.timezone_column {
+            Some(c) => format!("each recipient's zone (column `{c}`, else {})", r.timezone),
+            None => r.timezone.to_string(),
+        };
+        tell!("window     {w} in {zones}");
+    }
+    let est = humanize(estimate.duration());
+    if estimate.waits() {
+        tell!(
+            "duration   about {est} in all, waiting for windows and the daily cap (last letter {})",
+            local_and_utc(estimate.finish)
+        );
+    } else {
+        tell!("duration   about {est} at this pace");
+    }
+}
+
+/// When letters would go, one line per batch between windows (or daily
+/// cap waits).
+fn print_batches(estimate: &repmail::schedule::Estimate, out: Output) {
+    if out.quiet || !estimate.waits() {
+        return;
+    }
+    for b in &estimate.batches {
+        let why = match b.after {
+            Some(Hold::Window { zone }) => {
+                format!(" (window opens {})", zone_and_utc(b.start, zone))
+            }
+            Some(Hold::DailyCap) => " (daily cap frees)".to_string(),
+            _ => String::new(),
+        };
+        let over = (b.end - b.start).to_std().unwrap_or_default();
+        tell!(
+            "would go   {} letter{} from {}, over {}{why}",
+            b.letters,
+            if b.letters == 1 { "" } else { "s" },
+            local_and_utc(b.start),
+            humanize(over),
+        );
+    }
 }
 
 fn print_dry_run(plan: &SendPlan, renderer: &Renderer, out: Output) {
@@ -408,13 +461,23 @@ fn summarize(
         }
         Some(Stop::DailyCap { cap, frees_at }) => {
             let when = frees_at
-                .map(|t| {
-                    t.with_timezone(&chrono::Local)
-                        .format("%Y-%m-%d %H:%M")
-                        .to_string()
-                })
+                .map(local_and_utc)
                 .unwrap_or_else(|| "in 24 hours".into());
-            eprintln!("daily cap of {cap} reached: {line}\nThe next letter may go at {when}; run `{resume}` then");
+            eprintln!("daily cap of {cap} reached: {line}\nThe next letter may go at {when}; run `{resume}` then{}", wait_hint(resume));
+            Exit::Incomplete
+        }
+        Some(Stop::Window { held }) => {
+            eprintln!("outside the sending window: {line}");
+            for h in held {
+                eprintln!(
+                    "  {} letter{} to recipients in {}: the window opens {}",
+                    h.letters,
+                    if h.letters == 1 { "" } else { "s" },
+                    h.zone,
+                    zone_and_utc(h.opens, h.zone)
+                );
+            }
+            eprintln!("Run `{resume}` then{}", wait_hint(resume));
             Exit::Incomplete
         }
         None => {
@@ -423,6 +486,15 @@ fn summarize(
             }
             final_exit(plan, report)
         }
+    }
+}
+
+/// ", or `… --wait` to wait for it", unless the command already waits.
+fn wait_hint(resume: &str) -> String {
+    if resume.ends_with(" --wait") {
+        String::new()
+    } else {
+        format!(", or `{resume} --wait` to wait for it")
     }
 }
 

@@ -112,5 +112,9 @@ fn a_failed_sync_stops_every_later_write() {
     assert!(w.append(&row("b@example.org", Status::Sending)).is_err());
     // A later sync that "succeeds" must not make the rows look safe.
     assert!(w.commit().is_err(), "commit after a failed fsync");
-    assert_eq!(seam.count(), 1, "no sync after the failure (only the header's)");
+    assert_eq!(
+        seam.count(),
+        1,
+        "no sync after the failure (only the header's)"
+    );
 }

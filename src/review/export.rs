@@ -99,6 +99,7 @@ mod tests {
             delimiter,
             encoding: encoding.and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes())),
             attachments_column: None,
+            timezone_column: None,
         }
     }
 

@@ -2,19 +2,18 @@
 //! classified outcome per message → the ledger.
 //!
 //! Concurrency lives in exactly one place, [`Dispatcher::run`]: a single
-//! loop takes the next job, waits for the pacer, writes the `sending` row
-//! (with those of any further jobs that may start at once, in one fsync),
-//! and starts the transaction; the same loop consumes finished
+//! loop asks the schedule for the next letter, writes its `sending` row
+//! (with those of any further letters that may start at once, in one
+//! fsync), and starts the transaction; the same loop consumes finished
 //! transactions and writes their outcome rows, which are fsynced with the
-//! next `sending` rows or at the end (group commit). Only this loop writes
-//! the ledger, so rows are never interleaved or lost.
+//! next `sending` rows, before any wait, or at the end (group commit).
+//! Only this loop writes the ledger, so rows are never interleaved or lost.
 
 pub mod connection;
 mod outcome;
 mod pace;
 mod smtp;
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,17 +21,18 @@ use chrono::{DateTime, Utc};
 use futures::stream::{FuturesUnordered, StreamExt};
 use futures::FutureExt as _;
 use tokio::sync::watch;
-use tokio::time::Instant;
 
+pub use crate::schedule::{DailyCap, DAILY_WINDOW};
 pub use connection::{Auth, Failure, NoAuth, Password};
 pub use outcome::{classify, Fault, Outcome};
-pub use pace::{estimate, DailyCap, Pacer, DAILY_WINDOW};
+pub use pace::Pacer;
 pub use smtp::{is_loopback, Secret, SetupError, Transport};
 
 use crate::config::Retry;
 use crate::contacts::Recipient;
 use crate::ledger::{Event, LedgerError, LedgerWriter, Status};
 use crate::render::Renderer;
+use crate::schedule::{Held, Hold, Next, Schedule};
 
 /// Consecutive failed transactions (of any recipients) that stop the run:
 /// a provider that throttles or blocks the account fails everything.
@@ -48,13 +48,20 @@ pub enum Progress<'a> {
         /// The try within this run (1-based).
         try_in_run: u32,
     },
-    /// A transaction ended and its row is in the ledger's file (on disk
-    /// with the next `sending` row or at the end of the run).
+    /// A transaction ended and its row is in the ledger.
     Done {
         /// The outcome row.
         event: &'a Event,
         /// When a transient failure will be retried in this run.
         retry_in: Option<Duration>,
+    },
+    /// `--wait`: nothing may go before `until` because of `hold` (a
+    /// closed window or the daily cap). Sent once per new wait.
+    Waiting {
+        /// What holds the letters back.
+        hold: Hold,
+        /// When the next letter may go (`None`: not foreseeable).
+        until: Option<DateTime<Utc>>,
     },
 }
 
@@ -81,6 +88,12 @@ pub enum Stop {
         cap: u32,
         /// When the oldest counted send leaves the 24 h window.
         frees_at: Option<DateTime<Utc>>,
+    },
+    /// The sending window holds the remaining letters back (a run
+    /// without `--wait`).
+    Window {
+        /// The letters held, by zone, soonest opening first.
+        held: Vec<Held>,
     },
     /// A run-level fault.
     Fault {
@@ -123,11 +136,16 @@ pub struct Settings {
     pub retry: Retry,
 }
 
+#[derive(Debug)]
 struct Job {
     recipient: Recipient,
     tries: u32,
-    not_before: Instant,
 }
+
+/// The longest single sleep of a wait for a window or the daily cap: the
+/// wait is re-checked against the wall clock this often, so a machine that
+/// slept (a closed laptop) carries on as soon as it wakes.
+pub const WAIT_STEP: Duration = Duration::from_secs(1);
 
 /// Runs the transactions of one `send`.
 pub struct Dispatcher<'a> {
@@ -160,28 +178,18 @@ struct Start {
     letter: crate::render::Rendered,
 }
 
-/// What to do with the next job when the daily cap is near.
-enum CapCheck {
-    Go,
-    /// Sends in flight may take the last places: wait for their outcome.
-    WaitForInFlight,
-    /// The cap is reached.
-    Reached,
-}
-
 /// The state the dispatch loop carries from one transaction to the next.
 struct Run<'l> {
     ledger: &'l mut LedgerWriter,
     campaign: String,
-    queue: VecDeque<Job>,
-    retries: Vec<Job>,
+    schedule: Schedule<Job>,
+    pacer: Pacer,
     report: Report,
     /// Consecutive failed transactions, and the recipients that streak
     /// marked `failed` (re-marked `deferred` if the streak stops the run).
     streak: u32,
     streak_failed: Vec<String>,
     delivered_once: bool,
-    cap: Option<DailyCap>,
     settings: Settings,
 }
 
@@ -203,27 +211,32 @@ impl Dispatcher<'_> {
             cap,
             settings,
         } = self;
-        let now = Instant::now();
+        let transport = Arc::new(transport);
+        let mut schedule = Schedule::new(pacer.rules().clone(), cap);
+        for recipient in recipients {
+            let zone = pacer.zone_of(&recipient);
+            let (line, domain) = (recipient.line, recipient.email.domain().to_string());
+            schedule.push(
+                line,
+                &domain,
+                zone,
+                Job {
+                    recipient,
+                    tries: 0,
+                },
+            );
+        }
         let mut run = Run {
             campaign: ledger.campaign().to_string(),
             ledger,
-            queue: recipients
-                .into_iter()
-                .map(|recipient| Job {
-                    recipient,
-                    tries: 0,
-                    not_before: now,
-                })
-                .collect(),
-            retries: Vec::new(),
+            schedule,
+            pacer,
             report: Report::default(),
             streak: 0,
             streak_failed: Vec::new(),
             delivered_once: false,
-            cap,
             settings,
         };
-        let transport = Arc::new(transport);
         let mut in_flight = FuturesUnordered::new();
         // Ctrl-C is a change to true; a closed channel (no handler) is not.
         let mut stopping = *stop.borrow();
@@ -231,149 +244,83 @@ impl Dispatcher<'_> {
             run.report.stop = Some(Stop::Interrupted);
         }
 
+        // The last wait told to the observer, so each is told once.
+        let mut told: Option<(Hold, Option<DateTime<Utc>>)> = None;
         loop {
-            let mut next = if run.report.stop.is_none() {
-                run.next_job()
-            } else {
+            let next = if run.report.stop.is_some() {
                 None
+            } else if in_flight.len() >= run.pacer.concurrency() {
+                // Every slot is busy: a transaction must end first.
+                Some(Next::Wait {
+                    until: None,
+                    hold: Hold::InFlight,
+                })
+            } else {
+                Some(run.schedule.next(Utc::now(), in_flight.len()))
             };
-            let mut cap_wait = false;
-            if next.is_some() {
-                match run.cap_check(in_flight.len()) {
-                    CapCheck::Go => {}
-                    CapCheck::WaitForInFlight => {
-                        run.put_back(next.take());
-                        cap_wait = true;
+            let wake = match next {
+                Some(Next::Go(job)) => {
+                    told = None;
+                    // This job, and every further one the schedule lets go
+                    // right now: their `sending` rows share one fsync
+                    // (group commit), so concurrent transactions do not
+                    // queue for the disk one by one. Transactions that
+                    // ended meanwhile are taken in first: their outcome
+                    // rows join this commit and their slots are free.
+                    let mut batch = Vec::new();
+                    if let Some(start) = run.prepare(job, renderer, observer)? {
+                        batch.push(start);
                     }
-                    CapCheck::Reached => run.put_back(next.take()),
-                }
-            }
-
-            let Some(job) = next else {
-                if in_flight.is_empty() && (run.report.stop.is_some() || run.retries.is_empty()) {
-                    break;
-                }
-                // Nothing to start now: wait for a transaction to finish, a
-                // backoff to end, or Ctrl-C.
-                let wake = run.retries.iter().map(|j| j.not_before).min();
-                let wake = wake.filter(|_| !cap_wait && run.report.stop.is_none());
-                tokio::select! {
-                    Some(done) = in_flight.next(), if !in_flight.is_empty() => {
-                        run.finish(done, observer)?;
-                    }
-                    _ = sleep_until(wake), if wake.is_some() => {}
-                    Ok(()) = stop.changed(), if !stopping => {
-                        stopping = true;
-                        run.report.stop.get_or_insert(Stop::Interrupted);
-                    }
-                }
-                continue;
-            };
-
-            // Wait for the pacer, but keep consuming finished transactions
-            // (their rows must be written promptly) and honour Ctrl-C.
-            let domain = job.recipient.email.domain().to_string();
-            let permit = {
-                let ready = pacer.ready(&domain);
-                tokio::pin!(ready);
-                loop {
-                    tokio::select! {
-                        permit = &mut ready => break Some(permit),
-                        Some(done) = in_flight.next(), if !in_flight.is_empty() => {
-                            run.finish(done, observer)?;
-                            if run.report.stop.is_some() { break None; }
+                    loop {
+                        drain_finished(&mut in_flight, &mut run, observer)?;
+                        let busy = in_flight.len() + batch.len();
+                        if run.report.stop.is_some() || busy >= run.pacer.concurrency() {
+                            break;
                         }
-                        Ok(()) = stop.changed(), if !stopping => {
-                            stopping = true;
-                            run.report.stop.get_or_insert(Stop::Interrupted);
-                            break None;
+                        let Next::Go(job) = run.schedule.next(Utc::now(), busy) else {
+                            break;
+                        };
+                        if let Some(start) = run.prepare(job, renderer, observer)? {
+                            batch.push(start);
                         }
                     }
+                    // The `sending` rows are durable before the first byte
+                    // goes out: after a crash the ledger says "outcome
+                    // unknown", never "not sent" for a letter that may have
+                    // been delivered. The same fsync commits the outcome
+                    // rows written since the last one: a recipient's
+                    // outcome is on disk before its next try.
+                    run.ledger.commit()?;
+                    for start in batch {
+                        in_flight.push(run.launch(start, &transport, observer));
+                    }
+                    continue;
                 }
+                None | Some(Next::Empty) => {
+                    if in_flight.is_empty() {
+                        break;
+                    }
+                    None
+                }
+                Some(Next::Wait { until, hold }) => run.on_hold(hold, until, &mut told, observer),
             };
-            let Some(permit) = permit else {
-                run.put_back(Some(job));
-                continue;
-            };
-
-            // This job, and every further one whose slot and pace are free
-            // right now: their `sending` rows share one fsync (group
-            // commit), so concurrent transactions do not queue for the
-            // disk one by one.
-            // Transactions that ended meanwhile (during the last fsync,
-            // say) are taken in first: their rows join this commit and
-            // their slots are free for the batch.
-            drain_finished(&mut in_flight, &mut run, observer)?;
-            if run.report.stop.is_some() {
-                run.put_back(Some(job));
-                continue;
+            if run.report.stop.is_some() && in_flight.is_empty() {
+                break;
             }
-            let mut batch = Vec::new();
-            if let Some(start) = run.prepare(job, renderer, observer)? {
-                batch.push((start, permit));
-            }
-            loop {
-                drain_finished(&mut in_flight, &mut run, observer)?;
-                if run.report.stop.is_some() {
-                    break;
-                }
-                let Some(job) = run.next_job() else { break };
-                if !matches!(run.cap_check(in_flight.len() + batch.len()), CapCheck::Go) {
-                    run.put_back(Some(job));
-                    break;
-                }
-                let domain = job.recipient.email.domain().to_string();
-                let Some(permit) = pacer.ready(&domain).now_or_never() else {
-                    run.put_back(Some(job));
-                    break;
-                };
-                if let Some(start) = run.prepare(job, renderer, observer)? {
-                    batch.push((start, permit));
-                }
-            }
-            // The `sending` rows are durable before the first byte goes
-            // out: after a crash the ledger says "outcome unknown", never
-            // "not sent" for a letter that may have been delivered. The
-            // same fsync commits the outcome rows written since the last
-            // one: a recipient's outcome is on disk before its next try.
+            // Nothing to start now: wait for a transaction to finish, the
+            // hold to end, or Ctrl-C; outcome rows waiting for the next
+            // batch's fsync go to disk now (a hold may last hours).
             run.ledger.commit()?;
-            for (start, permit) in batch {
-                // The promise the whole resume design rests on; tests run
-                // debug builds, so a change that breaks it fails them all.
-                debug_assert!(
-                    run.ledger.is_committed(),
-                    "a transaction is starting before its `sending` row is on disk"
-                );
-                let Start { job, email, letter } = start;
-                observer.progress(Progress::Sending {
-                    email: &email,
-                    try_in_run: job.tries,
-                });
-                run.report.transactions += 1;
-                // Each transaction is a task of its own, so it goes on
-                // while this loop waits for the disk.
-                let transport = Arc::clone(&transport);
-                let task = tokio::spawn(async move {
-                    let result = transport.send(&letter.message).await;
-                    Finished {
-                        job,
-                        email,
-                        message_id: letter.message_id,
-                        result,
-                    }
-                });
-                in_flight.push(async move {
-                    let done = task.await.unwrap_or_else(|e| match e.try_into_panic() {
-                        // A panic is a bug: surface it, as before.
-                        Ok(panic) => std::panic::resume_unwind(panic),
-                        Err(_) => unreachable!("transaction tasks are never cancelled"),
-                    });
-                    // The slot is free only once this loop has the outcome:
-                    // the next transaction cannot start before a fault or
-                    // a streak this one ended with has been seen.
-                    drop(permit);
-                    done
-                });
+            let wake = wake.filter(|_| run.report.stop.is_none());
+            tokio::select! {
+                Some(done) = in_flight.next(), if !in_flight.is_empty() => {
+                    run.finish(done, observer)?;
+                }
+                _ = sleep_for(wake), if wake.is_some() => {}
+                Ok(()) = stop.changed(), if !stopping => {
+                    stopping = true;
+                    run.report.stop.get_or_insert(Stop::Interrupted);
+                }
             }
         }
 
@@ -381,31 +328,11 @@ impl Dispatcher<'_> {
         run.ledger.commit()?;
         transport.close().await;
         let mut report = run.report;
-        report.not_attempted = run.queue.len();
+        report.not_attempted = run.schedule.fresh_len();
         // Retries still waiting when the run stopped end deferred: their
         // last row says so and the next run retries them.
-        report.deferred += run.retries.len();
+        report.deferred += run.schedule.retry_len();
         Ok(report)
-    }
-}
-
-/// Writes the outcome rows of every transaction that has already ended,
-/// without waiting for any other.
-fn drain_finished<F: std::future::Future<Output = Finished>>(
-    in_flight: &mut FuturesUnordered<F>,
-    run: &mut Run<'_>,
-    observer: &mut dyn Observer,
-) -> Result<(), SendError> {
-    while let Some(Some(done)) = in_flight.next().now_or_never() {
-        run.finish(done, observer)?;
-    }
-    Ok(())
-}
-
-async fn sleep_until(when: Option<Instant>) {
-    match when {
-        Some(t) => tokio::time::sleep_until(t).await,
-        None => std::future::pending().await,
     }
 }
 
@@ -451,42 +378,82 @@ impl Run<'_> {
         Ok(Some(Start { job, email, letter }))
     }
 
-    /// A retry whose backoff is over, else the next planned recipient.
-    fn next_job(&mut self) -> Option<Job> {
-        let now = Instant::now();
-        match self.retries.iter().position(|j| j.not_before <= now) {
-            Some(i) => Some(self.retries.remove(i)),
-            None => self.queue.pop_front(),
+    /// Starts a prepared transaction as a task of its own, so it goes on
+    /// while the loop waits for the disk.
+    fn launch(
+        &mut self,
+        start: Start,
+        transport: &Arc<Transport>,
+        observer: &mut dyn Observer,
+    ) -> impl std::future::Future<Output = Finished> {
+        // The promise the whole resume design rests on; tests run debug
+        // builds, so a change that breaks it fails them all.
+        debug_assert!(
+            self.ledger.is_committed(),
+            "a transaction is starting before its `sending` row is on disk"
+        );
+        let Start { job, email, letter } = start;
+        observer.progress(Progress::Sending {
+            email: &email,
+            try_in_run: job.tries,
+        });
+        self.report.transactions += 1;
+        let transport = Arc::clone(transport);
+        let task = tokio::spawn(async move {
+            let result = transport.send(&letter.message).await;
+            Finished {
+                job,
+                email,
+                message_id: letter.message_id,
+                result,
+            }
+        });
+        async move {
+            // A panic in a transaction is a bug: surface it.
+            task.await.unwrap_or_else(|e| match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(_) => unreachable!("transaction tasks are never cancelled"),
+            })
         }
     }
 
-    /// Returns a job that was taken but not started to where it came from.
-    fn put_back(&mut self, job: Option<Job>) {
-        match job {
-            Some(j) if j.tries > 0 => self.retries.push(j),
-            Some(j) => self.queue.push_front(j),
-            None => {}
-        }
-    }
-
-    /// Whether one more transaction fits under the daily cap. Transactions
-    /// in flight count as sent until they end (the cap is never exceeded),
-    /// but only a cap reached by `sent` rows stops the run.
-    fn cap_check(&mut self, in_flight: usize) -> CapCheck {
-        let Some(c) = self.cap.as_mut() else {
-            return CapCheck::Go;
-        };
+    /// Decides what a hold means for the run: the pace and backoffs are
+    /// waited for; a window or the daily cap ends the run unless it waits
+    /// (`--wait`), then the observer is told once what it waits for.
+    /// Returns how long to sleep before asking the schedule again.
+    fn on_hold(
+        &mut self,
+        hold: Hold,
+        until: Option<DateTime<Utc>>,
+        told: &mut Option<(Hold, Option<DateTime<Utc>>)>,
+        observer: &mut dyn Observer,
+    ) -> Option<Duration> {
         let now = Utc::now();
-        if !c.allows(now, 0) {
-            self.report.stop = Some(Stop::DailyCap {
-                cap: c.cap(),
-                frees_at: c.frees_at(),
-            });
-            CapCheck::Reached
-        } else if !c.allows(now, in_flight) {
-            CapCheck::WaitForInFlight
-        } else {
-            CapCheck::Go
+        let left = until.map(|t| (t - now).to_std().unwrap_or_default());
+        match hold {
+            Hold::InFlight => None,
+            Hold::Pace | Hold::Backoff => left,
+            Hold::Window { .. } | Hold::DailyCap if !self.pacer.waits() => {
+                self.report.stop = Some(match hold {
+                    Hold::DailyCap => Stop::DailyCap {
+                        cap: self.schedule.cap().map_or(0, DailyCap::cap),
+                        frees_at: until,
+                    },
+                    _ => Stop::Window {
+                        held: self.schedule.held_by_window(now),
+                    },
+                });
+                None
+            }
+            Hold::Window { .. } | Hold::DailyCap => {
+                if *told != Some((hold, until)) {
+                    *told = Some((hold, until));
+                    observer.progress(Progress::Waiting { hold, until });
+                }
+                // Short steps on the wall clock: tokio's timer does not
+                // count time the machine spent asleep.
+                Some(left.map_or(WAIT_STEP, |l| l.min(WAIT_STEP)))
+            }
         }
     }
 
@@ -516,7 +483,6 @@ impl Run<'_> {
             .with_smtp_code(outcome.code())
             .with_message_id(message_id)
             .with_detail(detail);
-        // Committed with the next `sending` row or at the end of the run.
         self.ledger.append_uncommitted(&ev)?;
 
         let mut retry_in = None;
@@ -526,9 +492,7 @@ impl Run<'_> {
                 self.streak_failed.clear();
                 self.delivered_once = true;
                 self.report.sent += 1;
-                if let Some(c) = self.cap.as_mut() {
-                    c.record(ev.time);
-                }
+                self.schedule.record_sent(ev.time);
             }
             Outcome::Permanent { .. } => {
                 self.streak += 1;
@@ -538,14 +502,20 @@ impl Run<'_> {
             Outcome::Transient { .. } => {
                 self.streak += 1;
                 let wait = backoff(self.settings.retry.backoff_secs, job.tries);
-                let not_before = Instant::now().checked_add(wait);
+                let not_before = chrono::TimeDelta::from_std(wait)
+                    .ok()
+                    .and_then(|w| Utc::now().checked_add_signed(w));
                 match not_before {
                     Some(not_before)
                         if job.tries < self.settings.retry.attempts
                             && self.report.stop.is_none() =>
                     {
                         retry_in = Some(wait);
-                        self.retries.push(Job { not_before, ..job });
+                        let zone = self.pacer.zone_of(&job.recipient);
+                        let (line, domain) =
+                            (job.recipient.line, job.recipient.email.domain().to_string());
+                        self.schedule
+                            .push_retry(line, &domain, zone, not_before, job);
                     }
                     _ => self.report.deferred += 1,
                 }
@@ -589,6 +559,26 @@ impl Run<'_> {
             self.report.deferred += 1;
         }
         Ok(())
+    }
+}
+
+/// Writes the outcome rows of every transaction that has already ended,
+/// without waiting for any other.
+fn drain_finished<F: std::future::Future<Output = Finished>>(
+    in_flight: &mut FuturesUnordered<F>,
+    run: &mut Run<'_>,
+    observer: &mut dyn Observer,
+) -> Result<(), SendError> {
+    while let Some(Some(done)) = in_flight.next().now_or_never() {
+        run.finish(done, observer)?;
+    }
+    Ok(())
+}
+
+async fn sleep_for(wait: Option<Duration>) {
+    match wait {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -1,206 +1,96 @@
-//! Pacing in one place: the concurrency semaphore, the steady pace with its
-//! burst, the per-domain pace and the rolling daily cap, awaited in a fixed
-//! order before each transaction.
-
-use std::collections::HashMap;
-use std::num::NonZeroU32;
-use std::sync::Arc;
-use std::time::Duration;
+//! How a run is paced: the schedule's rules from `[rate]`, the
+//! concurrency cap, each recipient's zone, and whether holds by the window
+//! or the daily cap are waited for (`send --wait`) or end the run.
 
 use chrono::{DateTime, Utc};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::Rate;
-use crate::ledger::Ledger;
+use crate::contacts::Recipient;
+use crate::schedule::{self, DailyCap, Estimate, Pace, Rules, Zones};
 
-/// The window `daily_cap` counts over.
-pub const DAILY_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// Waits until a message may go out.
+/// The pacing of one run; the dispatch loop builds its schedule from it.
+#[derive(Debug, Clone)]
 pub struct Pacer {
-    permits: Arc<Semaphore>,
-    global: Option<DefaultDirectRateLimiter>,
-    per_domain: Option<DefaultKeyedRateLimiter<String>>,
-    clock: DefaultClock,
+    rules: Rules,
+    concurrency: usize,
+    zones: Zones,
+    wait: bool,
 }
 
 impl Pacer {
     /// A pacer for `rate`. `unpaced` drops the rate limits but keeps the
     /// concurrency cap (benchmarks measure the machine, not the quota).
     pub fn new(rate: &Rate, unpaced: bool) -> Pacer {
-        let nz = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
-        // `Quota::per_minute(n)` alone allows a burst of n at once; the
-        // burst is set explicitly so the default is a steady pace.
-        let global = (!unpaced).then(|| {
-            DefaultDirectRateLimiter::direct(
-                Quota::per_minute(nz(rate.per_minute)).allow_burst(nz(rate.burst)),
-            )
-        });
-        let per_domain = rate.per_domain_per_minute.filter(|_| !unpaced).map(|n| {
-            DefaultKeyedRateLimiter::keyed(Quota::per_minute(nz(n)).allow_burst(NonZeroU32::MIN))
-        });
+        let rules = Rules {
+            global: (!unpaced).then_some(Pace {
+                per_minute: rate.per_minute,
+                burst: rate.burst,
+            }),
+            // One at a time per domain: a provider's per-domain limit is a
+            // steady pace, not a quota to spend at once.
+            per_domain: rate
+                .per_domain_per_minute
+                .filter(|_| !unpaced)
+                .map(|per_minute| Pace {
+                    per_minute,
+                    burst: 1,
+                }),
+            window: rate.window,
+            wait_for_window: false,
+        };
         Pacer {
-            permits: Arc::new(Semaphore::new(rate.concurrency.max(1) as usize)),
-            global,
-            per_domain,
-            clock: DefaultClock::default(),
+            rules,
+            concurrency: rate.concurrency.max(1) as usize,
+            zones: Zones::fixed(rate.timezone),
+            wait: false,
         }
     }
 
-    /// Waits for a free slot, then for both the global and the domain's
-    /// pace. The permit is taken first: a token taken while waiting for a
-    /// slot would let two messages leave closer together than the pace.
-    /// Both tokens are taken together (a domain that is not ready gives its
-    /// global token up) so the send happens when both limits allow it.
-    pub async fn ready(&self, domain: &str) -> OwnedSemaphorePermit {
-        let permit = Arc::clone(&self.permits)
-            .acquire_owned()
-            .await
-            .unwrap_or_else(|_| unreachable!("the semaphore is never closed"));
-        let key = domain.to_ascii_lowercase();
-        loop {
-            if let Some(global) = &self.global {
-                global.until_ready().await;
-            }
-            match &self.per_domain {
-                None => break,
-                Some(limiter) => match limiter.check_key(&key) {
-                    Ok(()) => break,
-                    Err(not_until) => {
-                        tokio::time::sleep(not_until.wait_time_from(self.clock.now())).await;
-                    }
-                },
-            }
-        }
-        permit
-    }
-}
-
-/// How long `n` messages take at `rate`, split by recipient domain: the
-/// slower of the global pace and the busiest domain's pace.
-pub fn estimate<'a>(rate: &Rate, domains: impl IntoIterator<Item = &'a str>) -> Duration {
-    let mut per_domain: HashMap<String, u64> = HashMap::new();
-    let mut n = 0u64;
-    for d in domains {
-        n += 1;
-        *per_domain.entry(d.to_ascii_lowercase()).or_default() += 1;
-    }
-    let paced = |count: u64, per_minute: u32, burst: u32| {
-        let after_burst = count.saturating_sub(u64::from(burst));
-        Duration::from_secs_f64(after_burst as f64 * 60.0 / f64::from(per_minute.max(1)))
-    };
-    let global = paced(n, rate.per_minute, rate.burst);
-    let busiest = rate
-        .per_domain_per_minute
-        .and_then(|pd| per_domain.values().max().map(|&c| paced(c, pd, 1)))
-        .unwrap_or_default();
-    global.max(busiest)
-}
-
-/// The rolling daily cap, counted from the ledger's `sent` rows so that it
-/// holds across runs.
-#[derive(Debug, Clone)]
-pub struct DailyCap {
-    cap: u32,
-    /// `sent` times within the window, oldest first.
-    sent: Vec<DateTime<Utc>>,
-}
-
-impl DailyCap {
-    /// `sent` are the times of `sent` rows within the last 24 h.
-    pub fn new(cap: u32, mut sent: Vec<DateTime<Utc>>) -> DailyCap {
-        sent.sort();
-        DailyCap { cap, sent }
+    /// Recipients' zones from their rows (`[contacts] timezone_column`).
+    pub fn with_zones(mut self, zones: Zones) -> Pacer {
+        self.zones = zones;
+        self
     }
 
-    /// The cap primed with the `sent` rows of the last 24 h in `ledgers`
-    /// (the campaign's log and its test log: both go through the account).
-    pub fn from_ledgers(cap: u32, ledgers: &[&Ledger], now: DateTime<Utc>) -> DailyCap {
-        let since = Self::window_start(now);
-        DailyCap::new(
-            cap,
-            ledgers.iter().flat_map(|l| l.sent_since(since)).collect(),
-        )
+    /// `send --wait`: wait when the window or the daily cap holds letters
+    /// back, instead of ending the run.
+    pub fn with_wait(mut self, wait: bool) -> Pacer {
+        self.wait = wait;
+        self.rules.wait_for_window = wait;
+        self
     }
 
-    /// Messages counted in the window.
-    pub fn used(&self) -> usize {
-        self.sent.len()
+    /// Whether the run waits for windows and the daily cap.
+    pub fn waits(&self) -> bool {
+        self.wait
     }
 
-    fn window_start(now: DateTime<Utc>) -> DateTime<Utc> {
-        now - chrono::Duration::from_std(DAILY_WINDOW).unwrap_or_default()
+    /// Transactions in flight at once.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
     }
 
-    /// Whether one more message (with `in_flight` already under way) stays
-    /// within the cap at `now`.
-    pub fn allows(&mut self, now: DateTime<Utc>, in_flight: usize) -> bool {
-        let start = Self::window_start(now);
-        self.sent.retain(|t| *t > start);
-        self.sent.len() + in_flight < self.cap as usize
+    /// The schedule's rules.
+    pub fn rules(&self) -> &Rules {
+        &self.rules
     }
 
-    /// Records a message the server accepted.
-    pub fn record(&mut self, at: DateTime<Utc>) {
-        self.sent.push(at);
+    /// The recipient's zone (the default for a value `check` refuses).
+    pub fn zone_of(&self, r: &Recipient) -> chrono_tz::Tz {
+        self.zones.of_or_default(r)
     }
 
-    /// When the next message will be allowed: when the oldest counted send
-    /// leaves the window.
-    pub fn frees_at(&self) -> Option<DateTime<Utc>> {
-        self.sent
-            .first()
-            .map(|t| *t + chrono::Duration::from_std(DAILY_WINDOW).unwrap_or_default())
-    }
-
-    /// The cap itself.
-    pub fn cap(&self) -> u32 {
-        self.cap
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rate(per_minute: u32, burst: u32, per_domain: Option<u32>) -> Rate {
-        Rate {
-            per_minute,
-            burst,
-            per_domain_per_minute: per_domain,
-            daily_cap: None,
-            concurrency: 1,
-        }
-    }
-
-    #[test]
-    fn estimate_takes_the_slower_limit() {
-        let r = rate(20, 1, Some(6));
-        // 21 messages at 20/min with a burst of 1: 20 waits of 3 s.
-        let many = vec!["a.example.org"; 1]
-            .into_iter()
-            .chain(vec!["b.example.org"; 20]);
-        // …but 20 to one domain at 6/min: 19 waits of 10 s.
-        assert_eq!(estimate(&r, many), Duration::from_secs(190));
-        let spread = (0..21).map(|i| if i % 2 == 0 { "a.test" } else { "b.test" });
-        assert_eq!(
-            estimate(&rate(20, 1, None), spread),
-            Duration::from_secs(60)
-        );
-    }
-
-    #[test]
-    fn daily_cap_counts_the_window() {
-        let now = Utc::now();
-        let old = now - chrono::Duration::hours(25);
-        let recent = now - chrono::Duration::hours(1);
-        let mut cap = DailyCap::new(2, vec![old, recent]);
-        assert!(cap.allows(now, 0));
-        assert!(!cap.allows(now, 1));
-        cap.record(now);
-        assert!(!cap.allows(now, 0));
-        assert_eq!(cap.frees_at(), Some(recent + chrono::Duration::hours(24)));
+    /// When `recipients` would go from `start`: the run's own schedule on
+    /// a simulated clock, waiting for windows and the daily cap.
+    pub fn estimate(
+        &self,
+        cap: Option<DailyCap>,
+        recipients: &[Recipient],
+        start: DateTime<Utc>,
+    ) -> Estimate {
+        let letters = recipients
+            .iter()
+            .map(|r| (r.line, r.email.domain(), self.zone_of(r)));
+        schedule::estimate(&self.rules, cap, letters, start)
     }
 }

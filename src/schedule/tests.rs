@@ -1,0 +1,274 @@
+//! The schedule on a fake clock: no sleeping, every time exact.
+
+use chrono::TimeDelta;
+
+use super::*;
+
+fn t0() -> DateTime<Utc> {
+    // Tuesday 2026-12-01 12:00 UTC.
+    DateTime::parse_from_rfc3339("2026-12-01T12:00:00Z")
+        .unwrap()
+        .to_utc()
+}
+
+fn secs(s: i64) -> TimeDelta {
+    TimeDelta::seconds(s)
+}
+
+fn pace(per_minute: u32, burst: u32) -> Option<Pace> {
+    Some(Pace { per_minute, burst })
+}
+
+/// A schedule of letters named by their domain letter and number
+/// ("a0", "b3"), in the given file order.
+fn schedule(rules: Rules, cap: Option<DailyCap>, letters: &[(&str, Tz)]) -> Schedule<String> {
+    let mut s = Schedule::new(rules, cap);
+    let mut count: HashMap<&str, usize> = HashMap::new();
+    for (i, (d, zone)) in letters.iter().enumerate() {
+        let n = count.entry(d).or_default();
+        s.push(
+            i as u64 + 2,
+            &format!("{d}.example.org"),
+            *zone,
+            format!("{d}{n}"),
+        );
+        *n += 1;
+    }
+    s
+}
+
+/// Drives `s` on a fake clock from `start` until it is empty, jumping to
+/// each `until`; every letter with the time it went.
+fn drain(s: &mut Schedule<String>, start: DateTime<Utc>) -> Vec<(String, DateTime<Utc>)> {
+    let mut now = start;
+    let mut went = Vec::new();
+    loop {
+        match s.next(now, 0) {
+            Next::Go(l) => {
+                s.record_sent(now);
+                went.push((l, now));
+            }
+            Next::Wait { until: Some(t), .. } => {
+                assert!(t > now, "a wait ends in the future");
+                // Never idle: nothing may go a moment before `until`.
+                let just_before = t - TimeDelta::milliseconds(1);
+                if just_before > now {
+                    assert!(matches!(s.next(just_before, 0), Next::Wait { .. }));
+                }
+                now = t;
+            }
+            other => {
+                assert!(matches!(other, Next::Empty), "{other:?}");
+                return went;
+            }
+        }
+    }
+}
+
+fn utc_letters(spec: &[&'static str]) -> Vec<(&'static str, Tz)> {
+    spec.iter().map(|d| (*d, Tz::UTC)).collect()
+}
+
+#[test]
+fn a_slow_domain_does_not_hold_the_others_back() {
+    // A×5 then B×5, 12 a minute per domain (one every 5 s), fast globally.
+    let rules = Rules {
+        global: pace(600, 1),
+        per_domain: pace(12, 1),
+        ..Rules::default()
+    };
+    let letters = utc_letters(&["a", "a", "a", "a", "a", "b", "b", "b", "b", "b"]);
+    let mut s = schedule(rules.clone(), None, &letters);
+    let went = drain(&mut s, t0());
+    let order: Vec<&str> = went.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(
+        order,
+        ["a0", "b0", "a1", "b1", "a2", "b2", "a3", "b3", "a4", "b4"]
+    );
+    // b0 waits only for the global pace (100 ms), not for a's 5 s.
+    assert_eq!(went[1].1, t0() + TimeDelta::milliseconds(100));
+    // The whole run takes one domain's time: 4 intervals of 5 s (+100 ms).
+    let last = went.last().unwrap().1;
+    assert_eq!(last - t0(), secs(20) + TimeDelta::milliseconds(100));
+    // The estimate is the same schedule.
+    let est = estimate(
+        &rules,
+        None,
+        letters
+            .iter()
+            .enumerate()
+            .map(|(i, (d, z))| (i as u64, *d, *z)),
+        t0(),
+    );
+    assert_eq!(est.finish, last);
+    assert!(!est.waits());
+}
+
+#[test]
+fn the_first_letter_in_file_order_that_may_go_goes() {
+    let rules = Rules {
+        per_domain: pace(1, 1),
+        ..Rules::default()
+    };
+    let mut s = schedule(rules, None, &utc_letters(&["a", "a", "b", "c", "b"]));
+    let got: Vec<String> = (0..3)
+        .map(|_| match s.next(t0(), 0) {
+            Next::Go(l) => l,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(got, ["a0", "b0", "c0"]);
+    match s.next(t0(), 0) {
+        Next::Wait { until, hold } => {
+            assert_eq!(until, Some(t0() + secs(60)));
+            assert_eq!(hold, Hold::Pace);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_global_pace_and_its_burst() {
+    let rules = Rules {
+        global: pace(20, 3),
+        ..Rules::default()
+    };
+    let mut s = schedule(rules, None, &utc_letters(&["a"; 5]));
+    let went = drain(&mut s, t0());
+    let times: Vec<TimeDelta> = went.iter().map(|(_, t)| *t - t0()).collect();
+    assert_eq!(times, [secs(0), secs(0), secs(0), secs(3), secs(6)]);
+}
+
+#[test]
+fn the_daily_cap_holds_until_the_oldest_send_leaves_the_window() {
+    let earlier = t0() - TimeDelta::hours(23);
+    let cap = DailyCap::new(2, vec![earlier]);
+    let mut s = schedule(Rules::default(), Some(cap), &utc_letters(&["a", "b", "c"]));
+    assert!(matches!(s.next(t0(), 0), Next::Go(_)));
+    // One in flight fills the cap: its outcome decides.
+    match s.next(t0(), 1) {
+        Next::Wait { until, hold } => assert_eq!((until, hold), (None, Hold::InFlight)),
+        other => panic!("{other:?}"),
+    }
+    s.record_sent(t0());
+    match s.next(t0(), 0) {
+        Next::Wait { until, hold } => {
+            assert_eq!(hold, Hold::DailyCap);
+            assert_eq!(until, Some(earlier + TimeDelta::hours(24)));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(s.next(t0() + TimeDelta::hours(1), 0), Next::Go(_)));
+}
+
+#[test]
+fn a_retry_waits_for_its_backoff_but_not_the_others() {
+    let mut s = schedule(Rules::default(), None, &utc_letters(&["b"]));
+    s.push_retry(1, "a.example.org", Tz::UTC, t0() + secs(30), "a0".into());
+    assert!(matches!(s.next(t0(), 0), Next::Go(l) if l == "b0"));
+    match s.next(t0(), 0) {
+        Next::Wait { until, hold } => {
+            assert_eq!((until, hold), (Some(t0() + secs(30)), Hold::Backoff))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(s.next(t0() + secs(30), 0), Next::Go(l) if l == "a0"));
+    assert!(matches!(s.next(t0() + secs(30), 0), Next::Empty));
+}
+
+#[test]
+fn a_closed_window_holds_only_its_zone() {
+    let ny: Tz = "America/New_York".parse().unwrap();
+    let tokyo: Tz = "Asia/Tokyo".parse().unwrap();
+    // 15:00 UTC: 10:00 in New York (open), 00:00 in Tokyo (closed).
+    let now = t0() + TimeDelta::hours(3);
+    let rules = Rules {
+        window: Some(Window::parse("09:00-17:00", Some("mon-fri")).unwrap()),
+        ..Rules::default()
+    };
+    let letters = [("t", tokyo), ("n", ny), ("t", tokyo), ("n", ny)];
+    let mut s = schedule(rules.clone(), None, &letters);
+    assert!(matches!(s.next(now, 0), Next::Go(l) if l == "n0"));
+    assert!(matches!(s.next(now, 0), Next::Go(l) if l == "n1"));
+    let tokyo_opens = DateTime::parse_from_rfc3339("2026-12-02T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    match s.next(now, 0) {
+        Next::Wait { until, hold } => {
+            assert_eq!(hold, Hold::Window { zone: tokyo });
+            assert_eq!(until, Some(tokyo_opens));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        s.held_by_window(now),
+        [Held {
+            zone: tokyo,
+            opens: tokyo_opens,
+            letters: 2
+        }]
+    );
+    assert!(matches!(s.next(tokyo_opens, 0), Next::Go(l) if l == "t0"));
+}
+
+#[test]
+fn without_waiting_a_closed_window_is_the_last_reason_given() {
+    // Tue 23:59:50 UTC: 15:59:50 in Los Angeles (open), 08:59:50 on
+    // Wednesday in Tokyo (opens in 10 s). The second LA letter waits 30 s
+    // for its domain's pace.
+    let la: Tz = "America/Los_Angeles".parse().unwrap();
+    let tokyo: Tz = "Asia/Tokyo".parse().unwrap();
+    let opening = DateTime::parse_from_rfc3339("2026-12-02T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    let now = opening - secs(10);
+    let letters = [("u", la), ("u", la), ("t", tokyo)];
+    for (wait, until, hold) in [
+        // A run that does not wait goes on with what it can send.
+        (false, now + secs(30), Hold::Pace),
+        // One that waits wakes at the opening.
+        (true, opening, Hold::Window { zone: tokyo }),
+    ] {
+        let rules = Rules {
+            per_domain: pace(2, 1),
+            window: Some(Window::parse("09:00-17:00", None).unwrap()),
+            wait_for_window: wait,
+            ..Rules::default()
+        };
+        let mut s = schedule(rules, None, &letters);
+        assert!(matches!(s.next(now, 0), Next::Go(l) if l == "u0"));
+        match s.next(now, 0) {
+            Next::Wait { until: u, hold: h } => {
+                assert_eq!((u, h), (Some(until), hold), "wait={wait}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_estimate_counts_the_daily_cap_and_the_window() {
+    let rules = Rules {
+        global: pace(60, 1),
+        window: Some(Window::parse("09:00-17:00", None).unwrap()),
+        ..Rules::default()
+    };
+    // Tue 18:00 UTC: closed until Wed 09:00; a cap of 2 a day.
+    let start = t0() + TimeDelta::hours(6);
+    let letters = (0..5).map(|i| (i as u64, "a.example.org", Tz::UTC));
+    let est = estimate(&rules, Some(DailyCap::new(2, vec![])), letters, start);
+    let wed9 = DateTime::parse_from_rfc3339("2026-12-02T09:00:00Z")
+        .unwrap()
+        .to_utc();
+    let counts: Vec<usize> = est.batches.iter().map(|b| b.letters).collect();
+    assert_eq!(counts, [2, 2, 1]);
+    assert_eq!(est.batches[0].start, wed9);
+    assert_eq!(est.batches[0].after, Some(Hold::Window { zone: Tz::UTC }));
+    assert_eq!(est.batches[1].after, Some(Hold::DailyCap));
+    // The cap frees 24 h after the first send, inside Thursday's window.
+    assert_eq!(est.batches[1].start, wed9 + TimeDelta::hours(24));
+    assert_eq!(est.batches[2].start, wed9 + TimeDelta::hours(48));
+    assert_eq!(est.finish, est.batches[2].end);
+    assert!(est.waits());
+    assert_eq!(est.duration(), (est.finish - start).to_std().unwrap());
+}
