@@ -9,6 +9,7 @@
 pub mod config;
 pub mod contacts;
 pub mod diag;
+pub mod inbox;
 pub mod ledger;
 pub mod plan;
 pub mod render;

@@ -24,6 +24,7 @@ macro_rules! tell {
 
 mod check;
 mod exit;
+mod inbox;
 mod init;
 mod log;
 mod preview;
@@ -75,6 +76,8 @@ pub enum Command {
     Send(send::SendArgs),
     /// Review the delivery log: who was sent, deferred, failed, unknown
     Log(log::LogArgs),
+    /// Record bounces, replies and auto-replies to the letters in the log
+    Inbox(inbox::InboxArgs),
     /// Create a new campaign folder from the example campaign
     Init {
         /// Folder to create (default: the current folder)
@@ -114,6 +117,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Preview(args) => preview::run(&cli.config, args, out),
         Command::Send(args) => send::run(&cli.config, args, out),
         Command::Log(args) => log::run(&cli.config, args, out),
+        Command::Inbox(args) => inbox::run(&cli.config, args, out),
         Command::Init { dir } => init::run(dir, out),
     };
     match result {

@@ -51,6 +51,7 @@ fn color(outcome: Outcome) -> &'static str {
         Outcome::Deferred => "var(--deferred)",
         Outcome::Failed => "var(--failed)",
         Outcome::Unknown => "var(--unknown)",
+        Outcome::Bounced => "var(--failed)",
         Outcome::Never => "var(--never)",
     }
 }

@@ -41,26 +41,31 @@ pub enum Outcome {
     Failed,
     /// A run stopped mid-transaction: nobody knows whether it arrived.
     Unknown,
+    /// Accepted, then a hard bounce came back; retried only with
+    /// `--retry-failed`.
+    Bounced,
     /// In the contacts, but no message was ever started.
     Never,
 }
 
 impl Outcome {
     /// Every outcome, in the order summaries list them.
-    pub const ALL: [Outcome; 5] = [
+    pub const ALL: [Outcome; 6] = [
         Outcome::Sent,
         Outcome::Deferred,
         Outcome::Failed,
         Outcome::Unknown,
+        Outcome::Bounced,
         Outcome::Never,
     ];
 
     /// Who a follow-up campaign is for: everyone the letter has not
     /// certainly reached. The default selection of an export.
-    pub const FOLLOW_UP: [Outcome; 4] = [
+    pub const FOLLOW_UP: [Outcome; 5] = [
         Outcome::Deferred,
         Outcome::Failed,
         Outcome::Unknown,
+        Outcome::Bounced,
         Outcome::Never,
     ];
 
@@ -71,6 +76,7 @@ impl Outcome {
             Outcome::Deferred => "deferred",
             Outcome::Failed => "failed",
             Outcome::Unknown => "unknown",
+            Outcome::Bounced => "bounced",
             Outcome::Never => "never",
         }
     }
@@ -97,6 +103,7 @@ impl From<State> for Outcome {
             State::Deferred => Outcome::Deferred,
             State::Failed => Outcome::Failed,
             State::Unknown => Outcome::Unknown,
+            State::Bounced => Outcome::Bounced,
         }
     }
 }
@@ -116,7 +123,10 @@ impl FromStr for Outcome {
             .into_iter()
             .find(|o| o.as_str() == word)
             .ok_or_else(|| {
-                format!("unknown status `{s}` (expected sent, deferred, failed, unknown or never)")
+                format!(
+                    "unknown status `{s}` (expected sent, deferred, failed, unknown, \
+                     bounced, never, replied or auto_replied)"
+                )
             })
     }
 }
@@ -132,6 +142,8 @@ pub struct Counts {
     pub failed: usize,
     /// Outcome unknown (crash mid-transaction).
     pub unknown: usize,
+    /// Hard-bounced after being accepted.
+    pub bounced: usize,
     /// In the contacts, never attempted.
     pub never: usize,
 }
@@ -149,6 +161,7 @@ impl Counts {
             Outcome::Deferred => self.deferred,
             Outcome::Failed => self.failed,
             Outcome::Unknown => self.unknown,
+            Outcome::Bounced => self.bounced,
             Outcome::Never => self.never,
         }
     }
@@ -164,6 +177,7 @@ impl Counts {
             Outcome::Deferred => &mut self.deferred,
             Outcome::Failed => &mut self.failed,
             Outcome::Unknown => &mut self.unknown,
+            Outcome::Bounced => &mut self.bounced,
             Outcome::Never => &mut self.never,
         }
     }
@@ -176,6 +190,10 @@ pub struct Summary {
     pub counts: Counts,
     /// Messages started (`sending` rows) for these recipients.
     pub attempts: usize,
+    /// Recipients who answered in person (a `replied` row).
+    pub replied: usize,
+    /// Recipients who sent an automatic answer (an `auto_replied` row).
+    pub auto_replied: usize,
     /// The earliest event of these recipients.
     pub first: Option<DateTime<Utc>>,
     /// The latest event of these recipients.
@@ -233,11 +251,17 @@ impl View {
 pub struct Filter {
     /// Only recipients at one of these outcomes.
     pub statuses: Vec<Outcome>,
+    /// Only recipients with an answer of one of these kinds (`replied`,
+    /// `auto_replied`); their rows show the answer.
+    pub answers: Vec<crate::ledger::Status>,
     /// Only these addresses (case-insensitive).
     pub recipients: Vec<String>,
     /// Only recipients whose state was decided at or after this time, and
     /// only events from then on.
     pub since: Option<DateTime<Utc>>,
+    /// Only recipients whose letter was accepted (`sent`) before this time
+    /// and who have not replied in person: the follow-up list.
+    pub unanswered_before: Option<DateTime<Utc>>,
 }
 
 /// Where the review's data came from, for headings and the HTML page.
