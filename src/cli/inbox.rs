@@ -8,7 +8,7 @@ use anyhow::{bail, Context as _};
 use chrono::{DateTime, Utc};
 use clap::Args;
 use repmail::config::Campaign;
-use repmail::inbox::source::{self, RawMessage};
+use repmail::inbox::source::{self, imap, RawMessage};
 use repmail::inbox::{Found, Matcher};
 use repmail::ledger::{LedgerWriter, Status};
 use repmail::review;
@@ -48,17 +48,20 @@ struct Tally {
 
 pub fn run(config: &Path, args: &InboxArgs, out: Output) -> anyhow::Result<Exit> {
     let campaign = Campaign::load(config)?;
-    if args.from.is_empty() {
-        bail!(
-            "reading the mailbox over IMAP is not available in this build; \
-             read saved mail with --from PATH (a message file, a folder of .eml files, \
-             a Maildir or an mbox file)"
-        );
-    }
+    // Fetch before locking the ledger: a slow server must not hold off a
+    // `send` of the same campaign.
+    let fetched = if args.from.is_empty() {
+        Some(imap_messages(&campaign, args.since, out)?)
+    } else {
+        None
+    };
     let log = &campaign.campaign.log;
     let mut writer = LedgerWriter::open(log, &campaign.campaign.name)?;
     let mut matcher = Matcher::new(writer.ledger(), &campaign.campaign.name).since(args.since);
     let mut tally = Tally::default();
+    for message in fetched.into_iter().flatten() {
+        record(&mut matcher, &mut writer, &message, &mut tally, out)?;
+    }
     for path in &args.from {
         let messages = source::open(path).with_context(|| "--from")?;
         for message in messages {
@@ -70,6 +73,47 @@ pub fn run(config: &Path, args: &InboxArgs, out: Output) -> anyhow::Result<Exit>
         summary(&tally, log);
     }
     Ok(Exit::Ok)
+}
+
+fn imap_messages(
+    campaign: &Campaign,
+    since: Option<DateTime<Utc>>,
+    out: Output,
+) -> anyhow::Result<Vec<RawMessage>> {
+    let Some(inbox) = &campaign.inbox else {
+        bail!(
+            "no [inbox] section in {}: add one with the IMAP `host` (see config.example.toml), \
+             or read saved mail with --from PATH",
+            campaign.path.display()
+        );
+    };
+    let (user, password) = imap::credentials(inbox)?;
+    if out.verbose > 0 {
+        eprintln!(
+            "reading {} from {}:{} ({}) as {user}",
+            inbox.folders.join(", "),
+            inbox.host,
+            inbox.port,
+            inbox.security.as_str()
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the network runtime")?;
+    let messages = runtime.block_on(imap::fetch_all(
+        inbox,
+        &user,
+        &password,
+        since.map(|t| t.date_naive()),
+    ))?;
+    if out.verbose > 0 {
+        eprintln!(
+            "fetched {} messages (read only: nothing marked or moved)",
+            messages.len()
+        );
+    }
+    Ok(messages)
 }
 
 fn record(

@@ -24,6 +24,11 @@ impl Secret {
     pub fn new(s: String) -> Secret {
         Secret(s)
     }
+
+    /// The password itself, for the one call that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
 }
 
 impl fmt::Debug for Secret {

@@ -3,6 +3,7 @@
 //! without a server and the network is one source among others.
 
 mod files;
+pub mod imap;
 mod mbox;
 
 use std::path::{Path, PathBuf};
