@@ -11,6 +11,7 @@ pub mod contacts;
 pub mod diag;
 pub mod inbox;
 pub mod ledger;
+pub mod pages;
 pub mod plan;
 pub mod render;
 pub mod review;
