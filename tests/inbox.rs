@@ -488,3 +488,27 @@ mod no_panic {
         }
     }
 }
+
+#[test]
+fn the_html_report_shows_bounces_replies_and_the_response_rate() {
+    let c = sent_campaign();
+    for name in ["exim.eml", "reply-by-from.eml", "ooo-en.eml"] {
+        c.cmd(&["inbox", "--from", fixtures().join(name).to_str().unwrap()])
+            .assert()
+            .success();
+    }
+    let page = c.path("report.html");
+    c.cmd(&["log", "--html", page.to_str().unwrap()])
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("<h2>Bounces</h2>"), "{html}");
+    assert!(html.contains("5.1.1 user unknown"), "the reason");
+    assert!(html.contains("<h2>Replies</h2>"));
+    assert!(
+        html.contains("from Maryam &lt;maryam@example.net&gt;"),
+        "escaped who"
+    );
+    // Jose bounced; Ann and Maryam got the letter; Maryam replied: 1 of 2.
+    assert!(html.contains("response rate: <b>50.0%</b>"), "{html}");
+}
