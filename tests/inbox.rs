@@ -56,7 +56,7 @@ type Expected = (
     Option<(&'static str, Status, &'static str, Option<u16>)>,
 );
 
-const CASES: [Expected; 18] = [
+const CASES: [Expected; 19] = [
     // Final-Recipient is an alias: only the returned Message-ID names Ann.
     ("rfc3464-postfix.eml", Some((ANN, Status::Bounced, "5.1.1 user unknown: 550 5.1.1", Some(550)))),
     ("exim.eml", Some((JOSE, Status::Bounced, "5.1.1 user unknown: host mx2.example.com", Some(550)))),
@@ -66,6 +66,8 @@ const CASES: [Expected; 18] = [
     ("exchange.eml", Some((MARYAM, Status::Bounced, "5.1.10 permanent failure: Remote Server returned '550 5.1.10", Some(550)))),
     ("gmail.eml", Some((ANN, Status::Bounced, "5.2.1 mailbox disabled: 550 5.2.1 The email account", Some(550)))),
     ("yahoo.eml", Some((JOSE, Status::Bounced, "5.7.1 refused by policy: Remote host said: 554 5.7.1", Some(554)))),
+    // No marker but `address: reply` lines (OpenSMTPD).
+    ("opensmtpd.eml", Some((JOSE, Status::Bounced, "5.1.1 user unknown: 550 5.1.1", Some(550)))),
     ("delayed-dsn.eml", None),
     ("delayed-exim.eml", None),
     ("arf.eml", None),
@@ -218,19 +220,19 @@ fn cli_reads_a_folder_and_a_second_run_adds_nothing() {
         .assert()
         .success();
     let text = stdout(out.get_output());
-    assert!(text.contains("hard bounces       7"), "{text}");
+    assert!(text.contains("hard bounces       8"), "{text}");
     assert!(text.contains("soft bounces       1"), "{text}");
     assert!(text.contains("replies            3"), "{text}");
     assert!(text.contains("automatic replies  2"), "{text}");
     let first = inbox_rows(&c);
-    assert_eq!(first.len(), 13);
+    assert_eq!(first.len(), 14);
 
     let out = c
         .cmd(&["inbox", "--from", dir.to_str().unwrap()])
         .assert()
         .success();
     let text = stdout(out.get_output());
-    assert!(text.contains("already recorded   13"), "{text}");
+    assert!(text.contains("already recorded   14"), "{text}");
     assert_eq!(inbox_rows(&c), first, "a second run adds no row");
 }
 
@@ -444,7 +446,7 @@ mod no_panic {
         /// Every fixture cut anywhere, with bytes flipped: classified
         /// without a panic (and any row it makes names a known recipient).
         #[test]
-        fn truncated_and_mangled_reports(which in 0usize..18, cut in 0.0f64..=1.0, flips in proptest::collection::vec((0.0f64..1.0, any::<u8>()), 0..8)) {
+        fn truncated_and_mangled_reports(which in 0usize..CASES.len(), cut in 0.0f64..=1.0, flips in proptest::collection::vec((0.0f64..1.0, any::<u8>()), 0..8)) {
             let ledger = Ledger::from_events(sent_rows());
             let mut raw = all_fixtures().swap_remove(which);
             let len = (raw.len() as f64 * cut) as usize;

@@ -96,6 +96,16 @@ fn generic(mail: &Mail) -> Class {
     if !looks_like_report(mail) {
         return Class::Unrelated;
     }
+    // Many servers print `address: reply` lines without any other marker
+    // (OpenSMTPD, some appliances): read those if there are any.
+    let text = decoders::report_text(mail);
+    let blocks = decoders::blocks(text.lines());
+    if !blocks.is_empty() {
+        return Class::Bounce {
+            format: "generic",
+            failures: decoders::failures(mail, blocks),
+        };
+    }
     Class::Bounce {
         format: "generic",
         failures: vec![Failure {

@@ -101,7 +101,7 @@ pub fn decode(mail: &Mail) -> Option<(&'static str, Vec<Failure>)> {
 /// The text before the returned copy of the original, which would
 /// otherwise feed its own addresses and words to a decoder.
 pub(crate) fn report_text(mail: &Mail) -> &str {
-    const MARKERS: [&str; 9] = [
+    const MARKERS: [&str; 10] = [
         "------ This is a copy of the message",
         "--- Below this line is a copy of the message",
         "----- Original message -----",
@@ -111,6 +111,7 @@ pub(crate) fn report_text(mail: &Mail) -> &str {
         "------=_",
         "--- The header of the original message is following. ---",
         "Message headers follow.",
+        "Below is a copy of the original message",
     ];
     let text = mail.text.as_str();
     let cut = MARKERS
