@@ -32,7 +32,7 @@ pub enum Class {
 
 /// Classifies a parsed message.
 pub fn classify(mail: &Mail) -> Class {
-    if mail.feedback || mail.report_type.as_deref() == Some("feedback-report") {
+    if mail.feedback || mail.report_type.as_deref() == Some("feedback-report") || is_jmrp(mail) {
         return Class::Complaint;
     }
     let is_report = mail.report_type.as_deref() == Some("delivery-status");
@@ -66,6 +66,19 @@ pub fn classify(mail: &Mail) -> Class {
         return Class::Unrelated;
     }
     Class::Message
+}
+
+/// Microsoft's Junk Mail Reporting Program sends complaints that are not
+/// ARF: the subject "complaint about message from <IP>" and the reported
+/// message attached, carrying `X-HmXmrOriginalRecipient` (seen in
+/// Sisimai's set-of-emails corpus, read 2026-12-01).
+fn is_jmrp(mail: &Mail) -> bool {
+    let subject = mail.subject.trim().to_ascii_lowercase();
+    subject.starts_with("complaint about message from")
+        || mail
+            .returned
+            .to_ascii_lowercase()
+            .contains("x-hmxmroriginalrecipient:")
 }
 
 /// Subjects of delivery reports, lower-case.
@@ -131,4 +144,17 @@ fn first_reply_line(text: &str) -> String {
         .chars()
         .take(300)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn microsoft_complaints_are_complaints() {
+        let raw = b"From: staff@hotmail.example.com\r\nSubject:  complaint about message from 192.0.2.1\r\n\
+Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: message/rfc822\r\n\r\n\
+X-HmXmrOriginalRecipient: a@example.org\r\nFrom: b@example.org\r\n\r\nHi\r\n--x--\r\n";
+        assert_eq!(classify(&Mail::parse(raw)), Class::Complaint);
+    }
 }
