@@ -100,6 +100,28 @@ pub struct Campaign {
     pub vars: BTreeMap<String, toml::Value>,
     /// `[variant.VALUE]` letters, by VALUE.
     pub variants: BTreeMap<String, Variant>,
+    /// `[inbox]`, needed only by `repmail inbox` over IMAP.
+    pub inbox: Option<Inbox>,
+}
+
+/// `[inbox]`: the campaign account's mailbox over IMAP. Account and
+/// credentials default to those of `[smtp]`.
+#[derive(Debug, Clone)]
+pub struct Inbox {
+    /// IMAP server host name or IP address.
+    pub host: String,
+    /// Port (default 993 for `tls`, 143 for `starttls`).
+    pub port: u16,
+    /// `tls` or `starttls` (never plain: the password crosses).
+    pub security: Security,
+    /// Login name (default: `[smtp] username`).
+    pub username: Option<String>,
+    /// Name of the variable holding the password (default: `[smtp]`'s).
+    pub password_env: String,
+    /// Folders to read, default `["INBOX"]`.
+    pub folders: Vec<String>,
+    /// Extra trusted root certificate (PEM; default: `[smtp]`'s).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// `[campaign]`.
@@ -276,6 +298,19 @@ struct RawFile {
     vars: BTreeMap<String, toml::Value>,
     #[serde(default)]
     variant: BTreeMap<String, RawVariant>,
+    inbox: Option<RawInbox>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawInbox {
+    host: Option<String>,
+    port: Option<u16>,
+    security: Option<Security>,
+    username: Option<String>,
+    password_env: Option<String>,
+    folders: Option<Vec<String>>,
+    ca_file: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -495,6 +530,10 @@ impl Validator<'_> {
 
         let contacts = self.contacts(raw.contacts)?;
         let smtp = raw.smtp.map(|s| self.smtp(s)).transpose()?;
+        let inbox = raw
+            .inbox
+            .map(|i| self.inbox(i, smtp.as_ref()))
+            .transpose()?;
 
         let r = raw.rate;
         // A provider's preset pace applies only where the user wrote none.
@@ -559,6 +598,7 @@ impl Validator<'_> {
             retry,
             vars: raw.vars,
             variants,
+            inbox,
         })
     }
 
@@ -628,6 +668,54 @@ impl Validator<'_> {
                 })
                 .map(Some),
         }
+    }
+
+    fn inbox(&self, i: RawInbox, smtp: Option<&Smtp>) -> Result<Inbox, ConfigError> {
+        let host = i.host.unwrap_or_default().trim().to_string();
+        if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(self.invalid(
+                "inbox.host",
+                "must be the IMAP server's host name, e.g. \"imap.example.org\"",
+            ));
+        }
+        let security = i.security.unwrap_or(Security::Tls);
+        if security == Security::None {
+            return Err(self.invalid(
+                "inbox.security",
+                "must be \"tls\" or \"starttls\": the password would cross unencrypted",
+            ));
+        }
+        let port = i.port.unwrap_or(match security {
+            Security::Starttls => 143,
+            _ => 993,
+        });
+        let folders = i.folders.unwrap_or_else(|| vec!["INBOX".to_string()]);
+        if folders.is_empty()
+            || folders
+                .iter()
+                .any(|f| f.trim().is_empty() || f.contains(['\r', '\n']))
+        {
+            return Err(self.invalid("inbox.folders", "must list folder names, e.g. [\"INBOX\"]"));
+        }
+        Ok(Inbox {
+            host,
+            port,
+            security,
+            username: i
+                .username
+                .filter(|u| !u.is_empty())
+                .or_else(|| smtp.and_then(|s| s.username.clone())),
+            password_env: i
+                .password_env
+                .or_else(|| smtp.map(|s| s.password_env.clone()))
+                .unwrap_or_else(|| DEFAULT_PASSWORD_ENV.to_string()),
+            folders,
+            ca_file: i
+                .ca_file
+                .as_deref()
+                .map(|p| self.resolve(p))
+                .or_else(|| smtp.and_then(|s| s.ca_file.clone())),
+        })
     }
 
     fn smtp(&self, s: RawSmtp) -> Result<Smtp, ConfigError> {

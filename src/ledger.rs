@@ -103,15 +103,26 @@ pub enum Status {
     Deferred,
     /// Permanent failure (5xx, invalid address): not retried by default.
     Failed,
+    /// After `sent`: a delivery report came back. `detail` starts with its
+    /// enhanced status; 5.x.x is hard (not resent unless `--retry-failed`),
+    /// anything else soft (retried like `deferred`).
+    Bounced,
+    /// A person answered the letter. No effect on the delivery state.
+    Replied,
+    /// An automatic answer (out of office…). No effect on the delivery state.
+    AutoReplied,
 }
 
 impl Status {
     /// All statuses, in the order of a message's life.
-    pub const ALL: [Status; 4] = [
+    pub const ALL: [Status; 7] = [
         Status::Sending,
         Status::Sent,
         Status::Deferred,
         Status::Failed,
+        Status::Bounced,
+        Status::Replied,
+        Status::AutoReplied,
     ];
 
     /// The word written in the log: `sending`, `sent`, `deferred`, `failed`.
@@ -121,7 +132,17 @@ impl Status {
             Status::Sent => "sent",
             Status::Deferred => "deferred",
             Status::Failed => "failed",
+            Status::Bounced => "bounced",
+            Status::Replied => "replied",
+            Status::AutoReplied => "auto_replied",
         }
+    }
+
+    /// Whether a row with this status is a fact about a delivered letter
+    /// (an answer) rather than a step of its delivery: such rows never
+    /// decide a recipient's state.
+    pub fn is_answer(self) -> bool {
+        matches!(self, Status::Replied | Status::AutoReplied)
     }
 }
 
@@ -133,7 +154,9 @@ impl fmt::Display for Status {
 
 /// A word that is not a [`Status`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown status `{0}` (expected sending, sent, deferred or failed)")]
+#[error(
+    "unknown status `{0}` (expected sending, sent, deferred, failed, bounced, replied or auto_replied)"
+)]
 pub struct ParseStatusError(pub String);
 
 impl FromStr for Status {
@@ -159,6 +182,9 @@ pub enum State {
     Deferred,
     /// Permanent failure: retry only with `--retry-failed`.
     Failed,
+    /// A hard bounce (5.x.x) came back after `sent`: retry only with
+    /// `--retry-failed`. (A soft bounce leaves the recipient `Deferred`.)
+    Bounced,
     /// The last row is `sending`: the run stopped mid-transaction and nobody
     /// knows whether the server took the message. Resend only with
     /// `--resend-unknown`.
@@ -172,6 +198,7 @@ impl State {
             State::Sent => "sent",
             State::Deferred => "deferred",
             State::Failed => "failed",
+            State::Bounced => "bounced",
             State::Unknown => "unknown",
         }
     }
@@ -180,18 +207,6 @@ impl State {
 impl fmt::Display for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-impl From<Status> for State {
-    /// The state a recipient is in when this status is its last row.
-    fn from(status: Status) -> Self {
-        match status {
-            Status::Sending => State::Unknown,
-            Status::Sent => State::Sent,
-            Status::Deferred => State::Deferred,
-            Status::Failed => State::Failed,
-        }
     }
 }
 
@@ -255,6 +270,20 @@ impl Event {
         self
     }
 
+    /// The state a recipient is in when this is its last delivery row;
+    /// `None` for answers ([`Status::is_answer`]), which decide nothing.
+    pub fn state(&self) -> Option<State> {
+        Some(match self.status {
+            Status::Sending => State::Unknown,
+            Status::Sent => State::Sent,
+            Status::Deferred => State::Deferred,
+            Status::Failed => State::Failed,
+            Status::Bounced if is_hard_bounce(&self.detail) => State::Bounced,
+            Status::Bounced => State::Deferred,
+            Status::Replied | Status::AutoReplied => return None,
+        })
+    }
+
     /// The key identifying this event's recipient, see [`recipient_key`].
     pub fn key(&self) -> String {
         recipient_key(&self.email)
@@ -279,14 +308,27 @@ impl Event {
 
 pub use crate::text::recipient_key;
 
+/// Whether a `bounced` row's detail names a permanent failure: it starts
+/// with an enhanced status of class 5 (RFC 3463), e.g. `5.1.1 user unknown`.
+/// A detail edited by hand into something else counts as soft, so the
+/// recipient is retried rather than silently dropped.
+pub fn is_hard_bounce(detail: &str) -> bool {
+    detail.trim_start().starts_with("5.")
+}
+
 /// Per-recipient summary kept alongside the events so lookups are O(1)
 /// even for logs with many thousands of rows.
 #[derive(Debug, Clone)]
 struct Recipient {
-    /// Index of the recipient's last row in `events`.
-    last: usize,
+    /// Index of the recipient's last delivery row in `events` (answers do
+    /// not count); `None` if the log holds only answers for it.
+    last: Option<usize>,
     /// Number of `sending` rows.
     attempts: u32,
+    /// Index of the recipient's last `replied` row.
+    replied: Option<usize>,
+    /// Index of the recipient's last `auto_replied` row.
+    auto_replied: Option<usize>,
 }
 
 /// The delivery log as read: every event in file order, and the state of
@@ -332,15 +374,29 @@ impl Ledger {
 
     /// The last event of each recipient, in order of first appearance.
     pub fn latest(&self) -> impl Iterator<Item = &Event> + '_ {
-        self.recipients.iter().map(|r| &self.events[r.last])
+        self.recipients
+            .iter()
+            .filter_map(|r| r.last.map(|i| &self.events[i]))
     }
 
     /// The recipient's state and the row that decided it, or `None` if the
     /// log has never seen this address.
     pub fn state(&self, email: &str) -> Option<(State, &Event)> {
         let recipient = self.recipient(email)?;
-        let event = &self.events[recipient.last];
-        Some((State::from(event.status), event))
+        let event = &self.events[recipient.last?];
+        Some((event.state()?, event))
+    }
+
+    /// The recipient's last answer of this kind (`replied` or
+    /// `auto_replied`), if any.
+    pub fn answer(&self, email: &str, kind: Status) -> Option<&Event> {
+        let recipient = self.recipient(email)?;
+        let index = match kind {
+            Status::Replied => recipient.replied,
+            Status::AutoReplied => recipient.auto_replied,
+            _ => None,
+        }?;
+        Some(&self.events[index])
     }
 
     /// How many times a message to this recipient was started (`sending`
@@ -388,13 +444,19 @@ impl Ledger {
         let key = event.key();
         let slot = *self.by_key.entry(key).or_insert_with(|| {
             self.recipients.push(Recipient {
-                last: index,
+                last: None,
                 attempts: 0,
+                replied: None,
+                auto_replied: None,
             });
             self.recipients.len() - 1
         });
         let recipient = &mut self.recipients[slot];
-        recipient.last = index;
+        match event.status {
+            Status::Replied => recipient.replied = Some(index),
+            Status::AutoReplied => recipient.auto_replied = Some(index),
+            _ => recipient.last = Some(index),
+        }
         recipient.attempts += u32::from(is_sending);
         self.events.push(event);
     }
@@ -1198,5 +1260,39 @@ mod tests {
         drop(writer);
         assert_eq!(Ledger::read(&path).unwrap().events(), &live[..]);
         assert_eq!(live[0].detail, "4.7.1 try later");
+    }
+
+    #[test]
+    fn bounces_decide_and_answers_do_not() {
+        let row = |email: &str, status: Status, detail: &str| {
+            Event::new("hrf", email, status, 1).with_detail(detail)
+        };
+        let ledger = Ledger::from_events([
+            row("a@example.org", Status::Sent, "250 Ok"),
+            row(
+                "a@example.org",
+                Status::Bounced,
+                "5.1.1 user unknown: 550 no",
+            ),
+            row("a@example.org", Status::Replied, "from a@example.org"),
+            row("b@example.org", Status::Sent, "250 Ok"),
+            row("b@example.org", Status::Bounced, "4.2.2 mailbox full: 452"),
+            row("c@example.org", Status::Sent, "250 Ok"),
+            row("c@example.org", Status::AutoReplied, "from c"),
+        ]);
+        assert_eq!(ledger.state("a@example.org").unwrap().0, State::Bounced);
+        assert_eq!(ledger.state("b@example.org").unwrap().0, State::Deferred);
+        assert_eq!(ledger.state("c@example.org").unwrap().0, State::Sent);
+        assert!(ledger.answer("a@example.org", Status::Replied).is_some());
+        assert!(ledger.answer("c@example.org", Status::Replied).is_none());
+        assert!(ledger
+            .answer("c@example.org", Status::AutoReplied)
+            .is_some());
+        assert_eq!(ledger.latest().count(), 3);
+        assert!(is_hard_bounce(" 5.7.1 refused") && !is_hard_bounce("4.4.7 expired"));
+        assert!(
+            !is_hard_bounce("edited by hand"),
+            "unknown details are retried"
+        );
     }
 }

@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod diag;
 pub mod diagnose;
 pub mod forms;
+pub mod inbox;
 pub mod ledger;
 pub mod mbox;
 pub mod pages;

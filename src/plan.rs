@@ -125,6 +125,8 @@ pub enum Skip {
     Failed,
     /// A crash left the outcome unknown; `--resend-unknown` sends again.
     Unknown,
+    /// Accepted, then a hard bounce came back; `--retry-failed` sends again.
+    Bounced,
 }
 
 impl Skip {
@@ -134,6 +136,7 @@ impl Skip {
             Skip::Sent => "already sent",
             Skip::Failed => "failed before (use --retry-failed to try again)",
             Skip::Unknown => "outcome unknown after a crash (use --resend-unknown to send again)",
+            Skip::Bounced => "bounced (use --retry-failed to try again)",
         }
     }
 }
@@ -190,6 +193,7 @@ impl Prepared {
             let skip = match ledger.state(r.email.as_ref()).map(|(s, _)| s) {
                 Some(State::Sent) => Some(Skip::Sent),
                 Some(State::Failed) if !resend.failed => Some(Skip::Failed),
+                Some(State::Bounced) if !resend.failed => Some(Skip::Bounced),
                 Some(State::Unknown) if !resend.unknown => Some(Skip::Unknown),
                 _ => None,
             };

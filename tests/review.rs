@@ -132,7 +132,10 @@ fn every_figure_matches_the_server_and_the_ledger() {
 
     // Counts by status: what the server stored, and the ledger's states.
     assert_eq!(s["sent"], server.messages().len());
-    let states: Vec<State> = ledger.latest().map(|e| State::from(e.status)).collect();
+    let states: Vec<State> = ledger
+        .latest()
+        .map(|e| e.state().expect("a delivery row"))
+        .collect();
     for (word, state) in [
         ("sent", State::Sent),
         ("deferred", State::Deferred),
@@ -513,7 +516,7 @@ fn filters_narrow_the_rows() {
     assert_eq!(future["rows"].as_array().unwrap().len(), 0);
     assert_eq!(future["summary"]["recipients"], 0);
 
-    let bad = c.cmd(&["log", "--status", "bounced"]).output().unwrap();
+    let bad = c.cmd(&["log", "--status", "bouncing"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2), "usage error");
     assert!(
         stderr(&bad).contains("expected sent, deferred"),

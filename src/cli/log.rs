@@ -11,7 +11,7 @@ use anyhow::{bail, Context as _};
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use repmail::config::Campaign;
-use repmail::ledger::{recipient_key, Ledger};
+use repmail::ledger::{recipient_key, Ledger, Status};
 use repmail::review::{
     self, export_contacts, load_contacts, About, ContactList, ExportFormat, Filter, Format,
     Outcome, Report, View,
@@ -26,10 +26,15 @@ pub struct LogArgs {
     #[arg(long, value_name = "PATH")]
     pub log: Option<PathBuf>,
     /// Only recipients in this state: sent, deferred, failed, unknown,
-    /// never (attempted), form (an office with only a contact form) or
-    /// unreachable; repeatable or comma-separated
+    /// never (attempted), bounced, form (an office with only a contact
+    /// form) or unreachable; or who answered: replied, auto_replied;
+    /// repeatable or comma-separated
     #[arg(long, value_name = "S", value_delimiter = ',', value_parser = parse_status)]
-    pub status: Vec<Outcome>,
+    pub status: Vec<StatusArg>,
+    /// Only recipients whose letter was sent at least DAYS days ago and who
+    /// have not replied (with --export: the follow-up list)
+    #[arg(long, value_name = "DAYS")]
+    pub unanswered: Option<u32>,
     /// Only this recipient (repeatable)
     #[arg(long, value_name = "EMAIL")]
     pub recipient: Vec<String>,
@@ -66,8 +71,21 @@ pub enum FormatArg {
 /// What `--format` is when not given.
 const DEFAULT_FORMAT: FormatArg = FormatArg::Table;
 
-fn parse_status(s: &str) -> Result<Outcome, String> {
-    s.parse()
+/// A `--status` word: a delivery outcome, or a kind of answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusArg {
+    /// sent, deferred, failed, unknown, bounced, never, form, unreachable.
+    Outcome(Outcome),
+    /// replied, auto_replied.
+    Answer(Status),
+}
+
+fn parse_status(s: &str) -> Result<StatusArg, String> {
+    match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+        "replied" => Ok(StatusArg::Answer(Status::Replied)),
+        "auto_replied" => Ok(StatusArg::Answer(Status::AutoReplied)),
+        _ => s.parse().map(StatusArg::Outcome),
+    }
 }
 
 fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
@@ -75,7 +93,11 @@ fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
 }
 
 pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
-    let needs_contacts = args.export.is_some() || args.status.iter().any(|o| o.needs_contacts());
+    let needs_contacts = args.export.is_some()
+        || args
+            .status
+            .iter()
+            .any(|s| matches!(s, StatusArg::Outcome(o) if o.needs_contacts()));
     let campaign = load_campaign(config, args, needs_contacts, out)?;
     let log = match (&args.log, &campaign) {
         (Some(path), _) => path.clone(),
@@ -112,9 +134,27 @@ pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
 
     let about = about(&log, &ledger, campaign.as_ref());
     let filter = Filter {
-        statuses: args.status.clone(),
+        statuses: args
+            .status
+            .iter()
+            .filter_map(|s| match s {
+                StatusArg::Outcome(o) => Some(*o),
+                StatusArg::Answer(_) => None,
+            })
+            .collect(),
+        answers: args
+            .status
+            .iter()
+            .filter_map(|s| match s {
+                StatusArg::Answer(a) => Some(*a),
+                StatusArg::Outcome(_) => None,
+            })
+            .collect(),
         recipients: args.recipient.clone(),
         since: args.since,
+        unanswered_before: args
+            .unanswered
+            .map(|days| Utc::now() - chrono::Duration::days(i64::from(days))),
     };
     let view = if args.history {
         View::History
@@ -130,7 +170,10 @@ pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
     }
     if let (Some(path), Some(c), Some(list)) = (&args.export, &campaign, &contacts) {
         let filter = Filter {
-            statuses: if filter.statuses.is_empty() {
+            statuses: if filter.statuses.is_empty()
+                && filter.answers.is_empty()
+                && filter.unanswered_before.is_none()
+            {
                 Outcome::FOLLOW_UP.to_vec()
             } else {
                 filter.statuses.clone()

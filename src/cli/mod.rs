@@ -25,6 +25,7 @@ macro_rules! tell {
 mod check;
 mod exit;
 mod forms;
+mod inbox;
 mod init;
 mod log;
 mod preview;
@@ -79,6 +80,8 @@ pub enum Command {
     Log(log::LogArgs),
     /// The offices that take only a web form: their letters, ready to paste
     Forms(forms::FormsArgs),
+    /// Record bounces, replies and auto-replies to the letters in the log
+    Inbox(inbox::InboxArgs),
     /// Create a new campaign folder from the example campaign
     Init {
         /// Folder to create (default: the current folder)
@@ -129,6 +132,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Log(args) => log::run(&cli.config, args, out),
         Command::Init { dir, provider } => init::run(dir, provider.as_deref(), out),
         Command::Forms(args) => forms::run(&cli.config, args, out),
+        Command::Inbox(args) => inbox::run(&cli.config, args, out),
     };
     match result {
         Ok(code) => code.into(),

@@ -278,10 +278,11 @@ fn print_plan(
     );
     tell!("to send    {n} letter{}", if n == 1 { "" } else { "s" });
     tell!(
-        "skipped    {} already sent, {} failed, {} unknown",
+        "skipped    {} already sent, {} failed, {} unknown, {} bounced",
         count(Skip::Sent),
         count(Skip::Failed),
-        count(Skip::Unknown)
+        count(Skip::Unknown),
+        count(Skip::Bounced)
     );
     if !plan.later.is_empty() {
         tell!("later      {} beyond --limit", plan.later.len());

@@ -15,8 +15,8 @@ use toml::Spanned;
 use std::path::Path;
 
 use super::{
-    Campaign, ConfigError, RawCampaign, RawContacts, RawRate, RawRetry, RawSender, RawSmtp,
-    RawVariant,
+    Campaign, ConfigError, RawCampaign, RawContacts, RawInbox, RawRate, RawRetry, RawSender,
+    RawSmtp, RawVariant,
 };
 
 /// Most problems listed at once; beyond that the file needs another look.
@@ -140,6 +140,7 @@ const SECTIONS: &[(&str, Keys)] = &[
     ("retry", section::<RawRetry>()),
     ("vars", Keys::Any),
     ("variant", tables::<RawVariant>()),
+    ("inbox", section::<RawInbox>()),
 ];
 
 const fn section<T: DeserializeOwned>() -> Keys {

@@ -35,7 +35,7 @@ pub fn build(
     view: View,
     about: About,
 ) -> Report {
-    let entries = select(entries(ledger, contacts), filter);
+    let entries = select(ledger, entries(ledger, contacts), filter);
     let selected: HashSet<&str> = entries.iter().map(|e| e.key.as_str()).collect();
     let names: HashMap<&str, &str> = entries
         .iter()
@@ -71,6 +71,14 @@ pub fn build(
         .iter()
         .filter(|(_, e)| e.status == Status::Sending)
         .count();
+    summary.replied = entries
+        .iter()
+        .filter(|e| ledger.answer(&e.key, Status::Replied).is_some())
+        .count();
+    summary.auto_replied = entries
+        .iter()
+        .filter(|e| ledger.answer(&e.key, Status::AutoReplied).is_some())
+        .count();
     summary.first = events.iter().map(|(_, e)| e.time).min();
     summary.last = events.iter().map(|(_, e)| e.time).max();
 
@@ -85,12 +93,15 @@ pub fn build(
                 Some((e.time, Outcome::Unknown))
             }
             Status::Sending => None,
-            status => Some((e.time, Outcome::from(crate::ledger::State::from(status)))),
+            _ => e.state().map(|state| (e.time, Outcome::from(state))),
         })
         .collect();
 
     let rows = match view {
-        View::Current => entries.iter().map(|e| current_row(ledger, e)).collect(),
+        View::Current => entries
+            .iter()
+            .map(|e| current_row(ledger, e, &filter.answers))
+            .collect(),
         View::History => events
             .iter()
             .map(|(key, e)| {
@@ -145,7 +156,7 @@ fn entries<'a>(ledger: &'a Ledger, contacts: Option<&ContactList>) -> Vec<Entry<
             key,
             email: event.email.trim().to_string(),
             name: String::new(),
-            outcome: Outcome::from(crate::ledger::State::from(event.status)),
+            outcome: event.state().map_or(Outcome::Unknown, Outcome::from),
             last: Some(event),
             office: None,
         });
@@ -173,12 +184,29 @@ fn office_entry<'a>(o: &crate::contacts::Office, name: &str) -> Entry<'a> {
     }
 }
 
-fn select<'a>(entries: Vec<Entry<'a>>, filter: &Filter) -> Vec<Entry<'a>> {
+fn select<'a>(ledger: &Ledger, entries: Vec<Entry<'a>>, filter: &Filter) -> Vec<Entry<'a>> {
     let wanted: HashSet<String> = filter.recipients.iter().map(|e| recipient_key(e)).collect();
     entries
         .into_iter()
-        .filter(|e| filter.statuses.is_empty() || filter.statuses.contains(&e.outcome))
+        .filter(|e| {
+            // `--status replied` and `--status sent` together mean either.
+            let by_outcome = filter.statuses.contains(&e.outcome);
+            let by_answer = filter
+                .answers
+                .iter()
+                .any(|&kind| ledger.answer(&e.key, kind).is_some());
+            (filter.statuses.is_empty() && filter.answers.is_empty()) || by_outcome || by_answer
+        })
         .filter(|e| wanted.is_empty() || wanted.contains(&e.key))
+        .filter(|e| match (filter.unanswered_before, e.last) {
+            (None, _) => true,
+            (Some(before), Some(last)) => {
+                e.outcome == Outcome::Sent
+                    && last.time < before
+                    && ledger.answer(&e.key, Status::Replied).is_none()
+            }
+            (Some(_), None) => false,
+        })
         .filter(|e| match (filter.since, e.last) {
             (None, _) => true,
             (Some(since), Some(last)) => last.time >= since,
@@ -188,7 +216,28 @@ fn select<'a>(entries: Vec<Entry<'a>>, filter: &Filter) -> Vec<Entry<'a>> {
         .collect()
 }
 
-fn current_row(ledger: &Ledger, entry: &Entry) -> Row {
+/// The answer a delivered letter's row shows instead of the server's
+/// `250`: a person's reply first, else an automatic one. With `--status
+/// replied|auto_replied`, that kind.
+fn answer<'a>(ledger: &'a Ledger, entry: &Entry, wanted: &[Status]) -> Option<&'a Event> {
+    let kinds: &[Status] = if wanted.is_empty() {
+        &[Status::Replied, Status::AutoReplied]
+    } else {
+        wanted
+    };
+    kinds
+        .iter()
+        .find_map(|&kind| ledger.answer(&entry.key, kind))
+}
+
+fn current_row(ledger: &Ledger, entry: &Entry, wanted: &[Status]) -> Row {
+    if entry.outcome == Outcome::Sent || !wanted.is_empty() {
+        if let Some(event) = answer(ledger, entry, wanted) {
+            let mut row = event_row(ledger, event, event.status.as_str(), &entry.name);
+            row.email.clone_from(&entry.email);
+            return row;
+        }
+    }
     match entry.last {
         Some(event) => {
             let mut row = event_row(ledger, event, entry.outcome.as_str(), &entry.name);

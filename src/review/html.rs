@@ -30,6 +30,7 @@ fn color(outcome: Outcome) -> &'static str {
         Outcome::Deferred => "var(--deferred)",
         Outcome::Failed => "var(--failed)",
         Outcome::Unknown => "var(--unknown)",
+        Outcome::Bounced => "var(--failed)",
         Outcome::Never => "var(--never)",
         Outcome::Form => "var(--form)",
         Outcome::Unreachable => "var(--unreachable)",
@@ -168,8 +169,30 @@ fn context(report: &Report) -> Context {
             form: r.form.as_deref().and_then(crate::text::web_link),
         })
         .collect();
+    // What came back after the 250 (`repmail inbox`): the bounces with
+    // their reasons, the answers with who and when, and the response rate
+    // over the letters that arrived (sent, not bounced).
+    let bounces: Vec<&RowView> = rows.iter().filter(|r| r.status == "bounced").collect();
+    let replies: Vec<&RowView> = rows
+        .iter()
+        .filter(|r| r.status == "replied" || r.status == "auto_replied")
+        .collect();
+    ctx.insert("bounces", &bounces);
+    ctx.insert("replies", &replies);
+    ctx.insert("replied", &s.replied);
+    ctx.insert("auto_replied", &s.auto_replied);
+    ctx.insert("response_rate", &response_rate(s.replied, s.counts.sent));
     ctx.insert("rows", &rows);
     ctx
+}
+
+/// Replies per delivered letter, as people read it ("12.5%"); a dash
+/// before anything was delivered.
+fn response_rate(replied: usize, delivered: usize) -> String {
+    if delivered == 0 {
+        return "–".to_string();
+    }
+    format!("{:.1}%", 100.0 * replied as f64 / delivered as f64)
 }
 
 /// The timeline's geometry: coordinates computed here, drawn by the

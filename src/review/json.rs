@@ -41,6 +41,8 @@ struct SummaryJson<'a> {
     #[serde(flatten)]
     counts: CountsJson,
     attempts: usize,
+    replied: usize,
+    auto_replied: usize,
     first: Option<String>,
     last: Option<String>,
     domains: Vec<DomainJson<'a>>,
@@ -61,6 +63,7 @@ struct CountsJson {
     deferred: usize,
     failed: usize,
     unknown: usize,
+    bounced: usize,
     never: Option<usize>,
     form: Option<usize>,
     unreachable: Option<usize>,
@@ -90,6 +93,7 @@ impl<'a> Document<'a> {
             deferred: c.deferred,
             failed: c.failed,
             unknown: c.unknown,
+            bounced: c.bounced,
             never: report.with_contacts.then(|| c.get(Outcome::Never)),
             form: report.with_contacts.then(|| c.get(Outcome::Form)),
             unreachable: report.with_contacts.then(|| c.get(Outcome::Unreachable)),
@@ -104,6 +108,8 @@ impl<'a> Document<'a> {
             summary: SummaryJson {
                 counts: counts(&s.counts),
                 attempts: s.attempts,
+                replied: s.replied,
+                auto_replied: s.auto_replied,
                 first: s.first.map(machine_time),
                 last: s.last.map(machine_time),
                 domains: s

@@ -41,6 +41,9 @@ pub enum Outcome {
     Failed,
     /// A run stopped mid-transaction: nobody knows whether it arrived.
     Unknown,
+    /// Accepted, then a hard bounce came back; retried only with
+    /// `--retry-failed`.
+    Bounced,
     /// In the contacts, but no message was ever started.
     Never,
     /// In the contacts without an address, but with a contact form: to be
@@ -52,11 +55,12 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome, in the order summaries list them.
-    pub const ALL: [Outcome; 7] = [
+    pub const ALL: [Outcome; 8] = [
         Outcome::Sent,
         Outcome::Deferred,
         Outcome::Failed,
         Outcome::Unknown,
+        Outcome::Bounced,
         Outcome::Never,
         Outcome::Form,
         Outcome::Unreachable,
@@ -65,10 +69,11 @@ impl Outcome {
     /// Who a follow-up campaign is for: everyone the letter has not
     /// certainly reached, offices without an address included (they are
     /// the ones to reach another way). The default selection of an export.
-    pub const FOLLOW_UP: [Outcome; 6] = [
+    pub const FOLLOW_UP: [Outcome; 7] = [
         Outcome::Deferred,
         Outcome::Failed,
         Outcome::Unknown,
+        Outcome::Bounced,
         Outcome::Never,
         Outcome::Form,
         Outcome::Unreachable,
@@ -92,6 +97,7 @@ impl Outcome {
             Outcome::Deferred => "deferred",
             Outcome::Failed => "failed",
             Outcome::Unknown => "unknown",
+            Outcome::Bounced => "bounced",
             Outcome::Never => "never",
             Outcome::Form => "form",
             Outcome::Unreachable => "unreachable",
@@ -121,6 +127,7 @@ impl From<State> for Outcome {
             State::Deferred => Outcome::Deferred,
             State::Failed => Outcome::Failed,
             State::Unknown => Outcome::Unknown,
+            State::Bounced => Outcome::Bounced,
         }
     }
 }
@@ -140,7 +147,10 @@ impl FromStr for Outcome {
             .into_iter()
             .find(|o| o.as_str() == word)
             .ok_or_else(|| {
-                format!("unknown status `{s}` (expected sent, deferred, failed, unknown, never, form or unreachable)")
+                format!(
+                    "unknown status `{s}` (expected sent, deferred, failed, unknown, \
+                     bounced, never, form, unreachable, replied or auto_replied)"
+                )
             })
     }
 }
@@ -156,6 +166,8 @@ pub struct Counts {
     pub failed: usize,
     /// Outcome unknown (crash mid-transaction).
     pub unknown: usize,
+    /// Hard-bounced after being accepted.
+    pub bounced: usize,
     /// In the contacts, never attempted.
     pub never: usize,
     /// In the contacts without an address, with a contact form.
@@ -177,6 +189,7 @@ impl Counts {
             Outcome::Deferred => self.deferred,
             Outcome::Failed => self.failed,
             Outcome::Unknown => self.unknown,
+            Outcome::Bounced => self.bounced,
             Outcome::Never => self.never,
             Outcome::Form => self.form,
             Outcome::Unreachable => self.unreachable,
@@ -194,6 +207,7 @@ impl Counts {
             Outcome::Deferred => &mut self.deferred,
             Outcome::Failed => &mut self.failed,
             Outcome::Unknown => &mut self.unknown,
+            Outcome::Bounced => &mut self.bounced,
             Outcome::Never => &mut self.never,
             Outcome::Form => &mut self.form,
             Outcome::Unreachable => &mut self.unreachable,
@@ -208,6 +222,10 @@ pub struct Summary {
     pub counts: Counts,
     /// Messages started (`sending` rows) for these recipients.
     pub attempts: usize,
+    /// Recipients who answered in person (a `replied` row).
+    pub replied: usize,
+    /// Recipients who sent an automatic answer (an `auto_replied` row).
+    pub auto_replied: usize,
     /// The earliest event of these recipients.
     pub first: Option<DateTime<Utc>>,
     /// The latest event of these recipients.
@@ -268,11 +286,17 @@ impl View {
 pub struct Filter {
     /// Only recipients at one of these outcomes.
     pub statuses: Vec<Outcome>,
+    /// Only recipients with an answer of one of these kinds (`replied`,
+    /// `auto_replied`); their rows show the answer.
+    pub answers: Vec<crate::ledger::Status>,
     /// Only these addresses (case-insensitive).
     pub recipients: Vec<String>,
     /// Only recipients whose state was decided at or after this time, and
     /// only events from then on.
     pub since: Option<DateTime<Utc>>,
+    /// Only recipients whose letter was accepted (`sent`) before this time
+    /// and who have not replied in person: the follow-up list.
+    pub unanswered_before: Option<DateTime<Utc>>,
 }
 
 /// Where the review's data came from, for headings and the HTML page.

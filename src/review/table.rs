@@ -43,6 +43,8 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             s.counts.get(outcome).to_string(),
         ));
     }
+    lines.push(("replied".into(), s.replied.to_string()));
+    lines.push(("auto-replied".into(), s.auto_replied.to_string()));
     lines.push(("attempts".into(), s.attempts.to_string()));
     let time = |t: Option<_>| t.map_or_else(|| "-".to_string(), super::human_time);
     lines.push(("first event".into(), time(s.first)));
@@ -197,18 +199,21 @@ mod tests {
 campaign   hrf
 log        logs/hrf.csv
 
-recipients   2
-  sent       1
-  deferred   0
-  failed     1
-  unknown    0
-attempts     1
-first event  2024-05-01 14:00:02 UTC
-last event   2024-05-01 14:00:02 UTC
+recipients    2
+  sent        1
+  deferred    0
+  failed      1
+  unknown     0
+  bounced     0
+replied       0
+auto-replied  0
+attempts      1
+first event   2024-05-01 14:00:02 UTC
+last event    2024-05-01 14:00:02 UTC
 
-DOMAIN       RECIPIENTS  SENT  DEFERRED  FAILED  UNKNOWN
-example.com           1     0         0       1        0
-example.org           1     1         0       0        0
+DOMAIN       RECIPIENTS  SENT  DEFERRED  FAILED  UNKNOWN  BOUNCED
+example.com           1     0         0       1        0        0
+example.org           1     1         0       0        0        0
 
 TIME (UTC)           STATUS  TRIES  CODE  EMAIL                    DETAIL
 2024-05-01 14:00:02  sent        1   250  a@example.org            2.0.0 Ok

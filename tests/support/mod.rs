@@ -96,6 +96,8 @@ pub struct ServerCert {
     pub chain: Vec<CertificateDer<'static>>,
     /// The leaf in PEM.
     pub cert_pem: String,
+    /// The private key in PEM (PKCS #8), for servers run as processes.
+    pub key_pem: String,
     key_pkcs8: Vec<u8>,
 }
 
@@ -104,6 +106,7 @@ impl ServerCert {
         ServerCert {
             chain: vec![cert.der().clone()],
             cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
             key_pkcs8: key.serialize_der(),
         }
     }

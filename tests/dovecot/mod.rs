@@ -1,0 +1,230 @@
+//! A real IMAP server for tests: Dovecot (Debian `dovecot-imapd`) started
+//! with a throwaway configuration in a temp folder, listening on a free
+//! loopback port, STARTTLS with a certificate from the test CA, one
+//! password login, and a Maildir the test fills. Stopped when dropped.
+//!
+//! When Dovecot is not installed the tests fail, saying how to get it:
+//! `scripts/test.sh` installs it. They never pass silently without it.
+#![allow(dead_code)]
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::support::{wait_for, TestPki};
+
+/// Where Debian installs the server.
+const DOVECOT: &str = "/usr/sbin/dovecot";
+
+pub struct Dovecot {
+    dir: tempfile::TempDir,
+    child: Child,
+    port: u16,
+    pub pki: TestPki,
+    pub user: String,
+    pub password: String,
+}
+
+impl Dovecot {
+    /// Starts Dovecot with `messages` in the user's INBOX (as unread mail
+    /// in `new/`).
+    pub fn start(messages: &[Vec<u8>]) -> Dovecot {
+        assert!(
+            Path::new(DOVECOT).exists(),
+            "Dovecot is not installed ({DOVECOT} is missing), so the IMAP tests cannot run. \
+             Run the tests with scripts/test.sh, which installs the Debian package \
+             dovecot-imapd when it is missing"
+        );
+        let pki = TestPki::generate();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        let cert = pki.server_cert();
+        std::fs::write(root.join("cert.pem"), &cert.cert_pem).unwrap();
+        std::fs::write(root.join("key.pem"), &cert.key_pem).unwrap();
+        let user = "letters@example.org".to_string();
+        // Spaces and symbols: the password must survive quoting intact.
+        let password = "s3cret pass\"word%".to_string();
+        std::fs::write(
+            root.join("passwd"),
+            format!("{user}:{{PLAIN}}{password}::::::\n"),
+        )
+        .unwrap();
+        let maildir = root.join("Maildir");
+        for sub in ["new", "cur", "tmp"] {
+            std::fs::create_dir_all(maildir.join(sub)).unwrap();
+        }
+        for (i, m) in messages.iter().enumerate() {
+            std::fs::write(
+                maildir
+                    .join("new")
+                    .join(format!("{}.{i}.test", 1_700_000_000 + i)),
+                m,
+            )
+            .unwrap();
+        }
+        let (uid, gid) = mail_owner(root);
+        chown_all(&maildir, uid, gid);
+        let port = free_port();
+        std::fs::write(root.join("dovecot.conf"), config(root, port, uid, gid)).unwrap();
+        let child = Command::new(DOVECOT)
+            .arg("-F")
+            .arg("-c")
+            .arg(root.join("dovecot.conf"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start dovecot");
+        let mut server = Dovecot {
+            dir,
+            child,
+            port,
+            pki,
+            user,
+            password,
+        };
+        let up = wait_for(
+            || TcpStream::connect(("127.0.0.1", port)).is_ok(),
+            Duration::from_secs(20),
+        );
+        if !up {
+            let _ = server.child.kill();
+            panic!(
+                "Dovecot did not start on port {port}; its log:\n{}",
+                server.log()
+            );
+        }
+        server
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The Maildir behind the INBOX.
+    pub fn maildir(&self) -> PathBuf {
+        self.dir.path().join("Maildir")
+    }
+
+    /// Every message file in the INBOX with its Maildir flags (`None` for
+    /// one still in `new/`, never looked at).
+    pub fn files(&self) -> Vec<(Vec<u8>, Option<String>)> {
+        let mut out = Vec::new();
+        for sub in ["new", "cur"] {
+            for entry in std::fs::read_dir(self.maildir().join(sub)).unwrap() {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                let flags = name.split_once(":2,").map(|(_, f)| f.to_string());
+                out.push((std::fs::read(&path).unwrap(), flags));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
+    }
+
+    pub fn ca_file(&self) -> &Path {
+        self.pki.ca_file()
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Who owns the mail: Dovecot refuses to serve mail as root, so when the
+/// tests run as root the mail belongs to the `dovecot` system user the
+/// package creates; otherwise to whoever runs the tests.
+fn mail_owner(root: &Path) -> (u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    let me = std::fs::metadata(root).unwrap();
+    if me.uid() != 0 {
+        return (me.uid(), me.gid());
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.first() == Some(&"dovecot") && f.len() > 3)
+                .then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))
+                .flatten()
+        })
+        .expect("the dovecot-imapd package creates a `dovecot` user")
+}
+
+fn chown_all(path: &Path, uid: u32, gid: u32) {
+    std::os::unix::fs::chown(path, Some(uid), Some(gid)).unwrap();
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).unwrap() {
+            chown_all(&entry.unwrap().path(), uid, gid);
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().unwrap().port()
+}
+
+/// Dovecot 2.3 configuration: everything under `root`, nothing of the
+/// machine's own configuration read.
+fn config(root: &Path, port: u16, uid: u32, gid: u32) -> String {
+    let r = root.display();
+    format!(
+        r#"
+base_dir = {r}/run
+state_dir = {r}/state
+log_path = {r}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = required
+ssl_cert = <{r}/cert.pem
+ssl_key = <{r}/key.pem
+ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = yes
+auth_mechanisms = plain login
+first_valid_uid = 1
+mail_location = maildir:{r}/Maildir
+default_internal_user = dovecot
+default_login_user = dovenull
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {r}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={r}/home
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = 0
+  }}
+}}
+service stats {{
+  unix_listener stats-reader {{
+    mode = 0666
+  }}
+  unix_listener stats-writer {{
+    mode = 0666
+  }}
+}}
+"#
+    )
+}
