@@ -98,7 +98,18 @@ pub fn init_with(dir: &Path, provider: Option<&Provider>) -> Result<Vec<PathBuf>
 /// can lower it).
 pub fn with_provider(example: &str, p: &Provider) -> String {
     let mut out = String::with_capacity(example.len() + 512);
+    // Only the [smtp] section's lines are the preset's to rewrite: other
+    // sections (e.g. [inbox]) have lines that look the same.
+    let mut section = "";
     for line in example.lines() {
+        if line.starts_with('[') {
+            section = line;
+        }
+        if section != "[smtp]" && section != "[rate]" {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
         match line {
             "host = \"smtp.example.org\"" => {
                 out.push_str(&format!(
