@@ -5,7 +5,7 @@
 #      concurrency 1 and 4 (REPMAIL_BENCH_N recipients, default 500).
 #   2. Peak memory and wall time of a release `repmail preview --out` over
 #      REPMAIL_BENCH_PREVIEW_N generated recipients (default 100000), with
-#      the example campaign's config and templates (text + HTML); then
+#      the example campaign's config and its Markdown letter; then
 #      `repmail preview --mbox` (one file) over 10,000 recipients (time)
 #      and over REPMAIL_BENCH_PREVIEW_N (time and peak RSS). Needs GNU time
 #      at /usr/bin/time (Debian/Ubuntu: apt install time); skipped without
@@ -43,7 +43,7 @@ trap 'rm -rf "$tmp"' EXIT
 # the 32 example representatives (same columns, reserved domains).
 mkdir -p "$tmp/templates" "$tmp/contacts"
 cp config.example.toml "$tmp/repmail.toml"
-cp templates/letter.txt.tera templates/letter.html.tera "$tmp/templates/"
+cp templates/*.tera "$tmp/templates/"
 # contacts N: a representatives file of N generated rows.
 contacts() {
     awk -v n="$1" 'BEGIN {
