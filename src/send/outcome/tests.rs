@@ -182,6 +182,29 @@ fn failures_without_a_reply_depend_on_kind_and_phase() {
             false,
             "run:Tls",
         ),
+        // lettre reports a refused certificate as a connection error with
+        // `is_tls()` false (DESIGN.md pitfalls): the text decides.
+        (
+            "Connection error: invalid peer certificate: UnknownIssuer",
+            false,
+            false,
+            false,
+            "run:Tls",
+        ),
+        (
+            "Connection error: invalid peer certificate: UnknownIssuer",
+            false,
+            false,
+            true,
+            "run:Tls",
+        ),
+        (
+            "Connection error: received fatal alert: HandshakeFailure",
+            false,
+            false,
+            true,
+            "run:Tls",
+        ),
         // Client side: a non-ASCII address the server cannot take is the
         // recipient's; anything else is about the session.
         (
