@@ -262,14 +262,7 @@ fn client_config(
     let mut store = rustls::RootCertStore::empty();
     store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     for cert in extra {
-        store.add(cert).map_err(|e| SetupError::CaFile {
-            path: cfg
-                .ca_file
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-            message: e.to_string(),
-        })?;
+        store.add(cert).map_err(|e| ca_file_error(cfg, e))?;
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
@@ -281,6 +274,18 @@ fn client_config(
         .with_root_certificates(store)
         .with_no_client_auth();
     Ok(Arc::new(config))
+}
+
+/// A certificate from `ca_file` that rustls or lettre would not take.
+fn ca_file_error(cfg: &Smtp, e: impl std::fmt::Display) -> SetupError {
+    SetupError::CaFile {
+        path: cfg
+            .ca_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        message: e.to_string(),
+    }
 }
 
 /// lettre's TLS settings for STARTTLS: the same roots.
@@ -295,14 +300,7 @@ fn tls_parameters(
             .to_string(),
     );
     for cert in extra {
-        let cert = Certificate::from_der(cert.to_vec()).map_err(|e| SetupError::CaFile {
-            path: cfg
-                .ca_file
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-            message: e.to_string(),
-        })?;
+        let cert = Certificate::from_der(cert.to_vec()).map_err(|e| ca_file_error(cfg, e))?;
         b = b.add_root_certificate(cert);
     }
     b.build_rustls().map_err(|source| SetupError::Tls {
