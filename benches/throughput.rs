@@ -28,12 +28,11 @@ use std::time::{Duration, Instant};
 
 use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::extension::ClientId;
-use repmail::config::Campaign;
 use repmail::contacts::Recipient;
 use repmail::ledger::{Ledger, LedgerWriter};
-use repmail::plan::{prepare, Resend, Selection};
 use repmail::render::Renderer;
 use repmail::send::{Dispatcher, Pacer, Progress, Settings, Transport};
+use support::library::{campaign, plan, write_contacts};
 use support::{ServerOptions, TestServer};
 
 const DEFAULT_N: usize = 500;
@@ -42,16 +41,6 @@ const SMOKE_N: usize = 20;
 /// passed, so its figure is not a few milliseconds of noise.
 const RENDER_MIN_TIME: Duration = Duration::from_millis(500);
 const CONCURRENCIES: [u32; 2] = [1, 4];
-
-const STATES: [&str; 6] = [
-    "Vermont",
-    "Montana",
-    "Oregon",
-    "New Mexico",
-    "Maine",
-    "Wisconsin",
-];
-const DOMAINS: [&str; 3] = ["example.org", "example.com", "example.net"];
 
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` does not.
@@ -283,87 +272,6 @@ fn baseline_run(recipients: &[Recipient], renderer: &Renderer, concurrency: u32)
         connections: server.connections(),
         fsyncs: 0,
     }
-}
-
-/// The example campaign's columns, `n` rows, addresses on reserved domains.
-fn write_contacts(path: &Path, n: usize) {
-    let mut csv = String::from(
-        "title,first_name,last_name,chamber,state,district,party,email,contact_form\n",
-    );
-    for i in 0..n {
-        let (title, chamber, district) = if i % 4 == 0 {
-            ("Senator", "Senate", String::new())
-        } else {
-            (
-                "Representative",
-                "House of Representatives",
-                (i % 12 + 1).to_string(),
-            )
-        };
-        let _ = writeln!(
-            csv,
-            "{title},First{i},Last{i},{chamber},{},{district},Independent,rep{i}@{},",
-            STATES[i % STATES.len()],
-            DOMAINS[i % DOMAINS.len()],
-        );
-    }
-    std::fs::write(path, csv).expect("write contacts");
-}
-
-fn campaign(dir: &Path, port: u16, concurrency: u32, ledger: &Path) -> Campaign {
-    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/letter.txt.tera");
-    let toml = format!(
-        r#"[campaign]
-name = "bench"
-subject = "Human rights first: a letter to {{{{ title }}}} {{{{ last_name }}}}"
-text = {template:?}
-log = {ledger:?}
-
-[sender]
-from = "Society of Social Democracy for Iran <letters@example.org>"
-reply_to = "board@example.org"
-
-[contacts]
-path = "contacts.csv"
-name = "{{{{ first_name }}}} {{{{ last_name }}}}"
-
-[smtp]
-host = "127.0.0.1"
-port = {port}
-security = "none"
-timeout_secs = 30
-
-[rate]
-per_minute = 1000000
-burst = 1000000
-concurrency = {concurrency}
-
-[retry]
-attempts = 1
-backoff_secs = 0
-
-[vars]
-organization = "Society of Social Democracy for Iran"
-letter_date = "December 20, 2020"
-"#,
-        template = template.display().to_string(),
-        ledger = ledger.display().to_string(),
-    );
-    Campaign::parse(&dir.join("repmail.toml"), &toml).expect("benchmark campaign is valid")
-}
-
-/// The send plan against an empty ledger: what `send` would send.
-fn plan(campaign: &Campaign, n: usize) -> (Vec<Recipient>, Renderer) {
-    let prepared = prepare(campaign).unwrap_or_else(|p| panic!("prepare: {p:?}"));
-    let (plan, renderer) =
-        prepared.plan_send(&Ledger::default(), &Selection::default(), Resend::default());
-    assert!(!plan.has_errors(), "plan problems: {:?}", plan.problems);
-    assert_eq!(
-        plan.to_send.len(),
-        n,
-        "every generated recipient is planned"
-    );
-    (plan.to_send, renderer)
 }
 
 struct RenderFigures {

@@ -825,6 +825,19 @@ impl LedgerWriter {
         self.uncommitted == 0
     }
 
+    /// Rows in the log: those read under the lock and every one appended
+    /// since. The row just appended is `rows() - 1`.
+    pub fn rows(&self) -> usize {
+        self.ledger.events().len()
+    }
+
+    /// Whether row `row` (0-based, counted as [`LedgerWriter::rows`]) has
+    /// been synced: what must hold when its transaction starts, even while
+    /// later rows still wait for the next commit.
+    pub fn is_synced(&self, row: usize) -> bool {
+        row + self.uncommitted < self.rows()
+    }
+
     /// How many fsyncs this writer has done.
     pub fn commits(&self) -> u64 {
         self.commits

@@ -118,3 +118,31 @@ fn a_failed_sync_stops_every_later_write() {
         "no sync after the failure (only the header's)"
     );
 }
+
+#[test]
+fn a_row_is_synced_once_a_commit_covers_it_whatever_is_written_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.csv");
+    let mut w = LedgerWriter::open_with(&path, "c", Box::new(Counting::default())).unwrap();
+    w.append_uncommitted(&row("a@example.org", Status::Sending))
+        .unwrap();
+    let a = w.rows() - 1;
+    assert!(!w.is_synced(a), "written, not synced");
+    w.commit().unwrap();
+    assert!(w.is_synced(a));
+    // The letter prepared ahead: its row is synced while the outcome row
+    // written after it waits for the next commit.
+    w.append_uncommitted(&row("a@example.org", Status::Sent))
+        .unwrap();
+    let sent = w.rows() - 1;
+    assert!(w.is_synced(a), "a later row does not unsync an earlier one");
+    assert!(!w.is_synced(sent));
+    assert!(!w.is_committed());
+    w.commit().unwrap();
+    assert!(w.is_synced(sent));
+    // A log read back: rows from earlier runs count and are on disk.
+    drop(w);
+    let w = LedgerWriter::open_with(&path, "c", Box::new(Counting::default())).unwrap();
+    assert_eq!(w.rows(), 2);
+    assert!(w.is_synced(1) && !w.is_synced(2));
+}

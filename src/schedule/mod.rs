@@ -188,6 +188,17 @@ impl<T> Schedule<T> {
         }
     }
 
+    /// Whether no limit ties a letter to the moment it is taken: no pace,
+    /// no window, no daily cap (an unpaced run to one's own relay). Only
+    /// then may a letter taken now start a little later without breaking a
+    /// promise (a backoff is a minimum wait, so it cannot be broken late).
+    pub fn is_unlimited(&self) -> bool {
+        self.global.is_none()
+            && self.rules.per_domain.is_none()
+            && self.rules.window.is_none()
+            && self.cap.is_none()
+    }
+
     /// The letter that may go at `now`, with `in_flight` transactions under
     /// way; or when the next may and why not before. A letter returned by
     /// [`Next::Go`] has its pace taken at `now`.

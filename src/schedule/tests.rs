@@ -272,3 +272,31 @@ fn the_estimate_counts_the_daily_cap_and_the_window() {
     assert!(est.waits());
     assert_eq!(est.duration(), (est.finish - start).to_std().unwrap());
 }
+
+#[test]
+fn only_a_schedule_without_any_limit_is_unlimited() {
+    let none: &[(&str, Tz)] = &[];
+    assert!(schedule(Rules::default(), None, none).is_unlimited());
+    let limited = [
+        Rules {
+            global: pace(20, 1),
+            ..Rules::default()
+        },
+        Rules {
+            per_domain: pace(6, 1),
+            ..Rules::default()
+        },
+        Rules {
+            window: Some(Window::parse("09:00-17:00", None).unwrap()),
+            ..Rules::default()
+        },
+    ];
+    for rules in limited {
+        assert!(
+            !schedule(rules.clone(), None, none).is_unlimited(),
+            "{rules:?}"
+        );
+    }
+    let cap = DailyCap::new(100, Vec::new());
+    assert!(!schedule(Rules::default(), Some(cap), none).is_unlimited());
+}

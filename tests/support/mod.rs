@@ -39,6 +39,7 @@ use rcgen::{
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
+pub mod library;
 mod xoauth2;
 use xoauth2::{advertise_xoauth2, is_command};
 pub use xoauth2::{OAuth, Refusal, TokenPolicy};

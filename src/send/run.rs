@@ -1,0 +1,388 @@
+//! The state of one dispatch run and the steps the loop in
+//! [`super::Dispatcher::run`] takes with it: prepare a letter (render, write
+//! its `sending` row), launch its transaction, write its outcome, decide
+//! what a hold means. The loop decides when; this file decides what.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::stream::{FuturesUnordered, StreamExt};
+use futures::FutureExt as _;
+
+use super::{
+    backoff, classify, Failure, Fault, Observer, Outcome, Pacer, Progress, Report, SendError,
+    Settings, Stop, Transport, FAILURE_STREAK_LIMIT, WAIT_STEP,
+};
+use crate::contacts::Recipient;
+use crate::ledger::{Event, LedgerWriter, Status};
+use crate::render::Renderer;
+use crate::schedule::{DailyCap, Hold, Schedule};
+
+/// A recipient in the schedule, with the tries it had in this run.
+#[derive(Debug)]
+pub(super) struct Job {
+    recipient: Recipient,
+    tries: u32,
+}
+
+/// A transaction that ended: the job, its envelope recipient and
+/// Message-ID, and the transaction's result.
+pub(super) struct Finished {
+    job: Job,
+    email: String,
+    message_id: String,
+    result: Result<lettre::transport::smtp::response::Response, Failure>,
+}
+
+/// A job whose `sending` row is written: its transaction starts once the
+/// row is committed.
+pub(super) struct Start {
+    job: Job,
+    email: String,
+    letter: crate::render::Rendered,
+    /// The `sending` row, as counted by [`LedgerWriter::rows`].
+    pub(super) row: usize,
+}
+
+/// The state the dispatch loop carries from one transaction to the next.
+pub(super) struct Run<'l> {
+    pub(super) ledger: &'l mut LedgerWriter,
+    campaign: String,
+    pub(super) schedule: Schedule<Job>,
+    pub(super) pacer: Pacer,
+    pub(super) report: Report,
+    /// Consecutive failed transactions, and the recipients that streak
+    /// marked `failed` (re-marked `deferred` if the streak stops the run).
+    streak: u32,
+    streak_failed: Vec<String>,
+    delivered_once: bool,
+    settings: Settings,
+}
+
+impl<'l> Run<'l> {
+    /// A run over `recipients`, in file order, under the pacer's rules and
+    /// the daily cap.
+    pub(super) fn new(
+        ledger: &'l mut LedgerWriter,
+        pacer: Pacer,
+        cap: Option<DailyCap>,
+        settings: Settings,
+        recipients: Vec<Recipient>,
+    ) -> Run<'l> {
+        let mut schedule = Schedule::new(pacer.rules().clone(), cap);
+        for recipient in recipients {
+            let zone = pacer.zone_of(&recipient);
+            let (line, domain) = (recipient.line, recipient.email.domain().to_string());
+            schedule.push(
+                line,
+                &domain,
+                zone,
+                Job {
+                    recipient,
+                    tries: 0,
+                },
+            );
+        }
+        Run {
+            campaign: ledger.campaign().to_string(),
+            ledger,
+            schedule,
+            pacer,
+            report: Report::default(),
+            streak: 0,
+            streak_failed: Vec::new(),
+            delivered_once: false,
+            settings,
+        }
+    }
+
+    /// Whether the next letters (one per slot) may be prepared while every
+    /// slot is busy, their `sending` rows synced while the transactions in
+    /// flight go on, so that the disk and the wire no longer take turns.
+    /// Only when no limit ties a letter to the moment it is taken (the
+    /// schedule's pace would otherwise be taken before the transaction
+    /// starts). The price: a crash while letters wait leaves them `unknown`
+    /// though they never went out (at most `concurrency`), which
+    /// `--resend-unknown` answers.
+    pub(super) fn may_look_ahead(&self) -> bool {
+        self.schedule.is_unlimited()
+    }
+
+    /// A letter prepared ahead whose transaction will not start (the run
+    /// stops): its last row must not say `sending`, or the next run would
+    /// call it unknown. Deferred: certainly not sent, tried again next run.
+    pub(super) fn withdraw(
+        &mut self,
+        start: Start,
+        observer: &mut dyn Observer,
+    ) -> Result<(), SendError> {
+        let attempt = self.ledger.ledger().attempts(&start.email);
+        let ev = Event::new(&self.campaign, &start.email, Status::Deferred, attempt)
+            .with_message_id(&start.letter.message_id)
+            .with_detail("not sent: the run stopped before this letter's transaction started");
+        self.ledger.append_uncommitted(&ev)?;
+        self.report.deferred += 1;
+        observer.progress(Progress::Done {
+            event: &ev,
+            retry_in: None,
+        });
+        Ok(())
+    }
+
+    /// Renders the job's letter and writes its `sending` row (committed by
+    /// the caller before the transaction starts). A letter that does not
+    /// render is the recipient's failure, written here: `None`.
+    pub(super) fn prepare(
+        &mut self,
+        job: Job,
+        renderer: &Renderer,
+        observer: &mut dyn Observer,
+    ) -> Result<Option<Start>, SendError> {
+        let letter = match renderer.render(&job.recipient) {
+            Ok(l) => l,
+            Err(d) => {
+                // Validated in the plan; a failure here is still the
+                // recipient's, never a reason to stop everyone.
+                let email = job.recipient.email.to_string();
+                let attempt = self.ledger.ledger().attempts(&email) + 1;
+                let ev = Event::new(&self.campaign, &email, Status::Failed, attempt)
+                    .with_detail(d.message);
+                self.ledger.append_uncommitted(&ev)?;
+                self.report.failed += 1;
+                observer.progress(Progress::Done {
+                    event: &ev,
+                    retry_in: None,
+                });
+                return Ok(None);
+            }
+        };
+        // The envelope recipient: the representative, or the tester of
+        // `--test-to`.
+        let email = letter.to.email.to_string();
+        let attempt = self.ledger.ledger().attempts(&email) + 1;
+        let ev = Event::new(&self.campaign, &email, Status::Sending, attempt)
+            .with_message_id(&letter.message_id);
+        self.ledger.append_uncommitted(&ev)?;
+        let job = Job {
+            tries: job.tries + 1,
+            ..job
+        };
+        let row = self.ledger.rows() - 1;
+        Ok(Some(Start {
+            job,
+            email,
+            letter,
+            row,
+        }))
+    }
+
+    /// Starts a prepared transaction as a task of its own, so it goes on
+    /// while the loop waits for the disk.
+    pub(super) fn launch(
+        &mut self,
+        start: Start,
+        transport: &Arc<Transport>,
+        observer: &mut dyn Observer,
+    ) -> impl std::future::Future<Output = Finished> {
+        // The promise the whole resume design rests on; tests run debug
+        // builds, so a change that breaks it fails them all.
+        debug_assert!(
+            self.ledger.is_synced(start.row),
+            "a transaction is starting before its `sending` row is on disk"
+        );
+        let Start {
+            job, email, letter, ..
+        } = start;
+        observer.progress(Progress::Sending {
+            email: &email,
+            try_in_run: job.tries,
+        });
+        self.report.transactions += 1;
+        let transport = Arc::clone(transport);
+        let task = tokio::spawn(async move {
+            let result = transport.send(&letter.message).await;
+            Finished {
+                job,
+                email,
+                message_id: letter.message_id,
+                result,
+            }
+        });
+        async move {
+            // A panic in a transaction is a bug: surface it.
+            task.await.unwrap_or_else(|e| match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(_) => unreachable!("transaction tasks are never cancelled"),
+            })
+        }
+    }
+
+    /// Decides what a hold means for the run: the pace and backoffs are
+    /// waited for; a window or the daily cap ends the run unless it waits
+    /// (`--wait`), then the observer is told once what it waits for.
+    /// Returns how long to sleep before asking the schedule again.
+    pub(super) fn on_hold(
+        &mut self,
+        hold: Hold,
+        until: Option<DateTime<Utc>>,
+        told: &mut Option<(Hold, Option<DateTime<Utc>>)>,
+        observer: &mut dyn Observer,
+    ) -> Option<Duration> {
+        let now = Utc::now();
+        let left = until.map(|t| (t - now).to_std().unwrap_or_default());
+        match hold {
+            Hold::InFlight => None,
+            Hold::Pace | Hold::Backoff => left,
+            Hold::Window { .. } | Hold::DailyCap if !self.pacer.waits() => {
+                self.report.stop = Some(match hold {
+                    Hold::DailyCap => Stop::DailyCap {
+                        cap: self.schedule.cap().map_or(0, DailyCap::cap),
+                        frees_at: until,
+                    },
+                    _ => Stop::Window {
+                        held: self.schedule.held_by_window(now),
+                    },
+                });
+                None
+            }
+            Hold::Window { .. } | Hold::DailyCap => {
+                if *told != Some((hold, until)) {
+                    *told = Some((hold, until));
+                    observer.progress(Progress::Waiting { hold, until });
+                }
+                // Short steps on the wall clock: tokio's timer does not
+                // count time the machine spent asleep.
+                Some(left.map_or(WAIT_STEP, |l| l.min(WAIT_STEP)))
+            }
+        }
+    }
+
+    /// Writes the outcome row of a finished transaction and decides what
+    /// next.
+    pub(super) fn finish(
+        &mut self,
+        done: Finished,
+        observer: &mut dyn Observer,
+    ) -> Result<(), SendError> {
+        let Finished {
+            job,
+            email,
+            message_id,
+            result,
+        } = done;
+        let attempt = self.ledger.ledger().attempts(&email);
+        let outcome = classify(result, self.delivered_once);
+        let (status, detail) = match &outcome {
+            Outcome::Sent { .. } => (Status::Sent, outcome.detail().to_string()),
+            Outcome::Transient { .. } => (Status::Deferred, outcome.detail().to_string()),
+            Outcome::Permanent { .. } => (Status::Failed, outcome.detail().to_string()),
+            // Not the recipient's fault and certainly not delivered:
+            // deferred, so the next run tries again.
+            Outcome::RunLevel { .. } => (
+                Status::Deferred,
+                format!("not sent, run stopped: {}", outcome.detail()),
+            ),
+        };
+        let ev = Event::new(&self.campaign, &email, status, attempt)
+            .with_smtp_code(outcome.code())
+            .with_message_id(message_id)
+            .with_detail(detail);
+        self.ledger.append_uncommitted(&ev)?;
+
+        let mut retry_in = None;
+        match outcome {
+            Outcome::Sent { .. } => {
+                self.streak = 0;
+                self.streak_failed.clear();
+                self.delivered_once = true;
+                self.report.sent += 1;
+                self.schedule.record_sent(ev.time);
+            }
+            Outcome::Permanent { .. } => {
+                self.streak += 1;
+                self.streak_failed.push(email.clone());
+                self.report.failed += 1;
+            }
+            Outcome::Transient { .. } => {
+                self.streak += 1;
+                let wait = backoff(self.settings.retry.backoff_secs, job.tries);
+                let not_before = chrono::TimeDelta::from_std(wait)
+                    .ok()
+                    .and_then(|w| Utc::now().checked_add_signed(w));
+                match not_before {
+                    Some(not_before)
+                        if job.tries < self.settings.retry.attempts
+                            && self.report.stop.is_none() =>
+                    {
+                        retry_in = Some(wait);
+                        let zone = self.pacer.zone_of(&job.recipient);
+                        let (line, domain) =
+                            (job.recipient.line, job.recipient.email.domain().to_string());
+                        self.schedule
+                            .push_retry(line, &domain, zone, not_before, job);
+                    }
+                    _ => self.report.deferred += 1,
+                }
+            }
+            Outcome::RunLevel { fault, detail, .. } => {
+                self.report.deferred += 1;
+                self.report
+                    .stop
+                    .get_or_insert(Stop::Fault { fault, detail });
+            }
+        }
+        observer.progress(Progress::Done {
+            event: &ev,
+            retry_in,
+        });
+        if self.streak >= FAILURE_STREAK_LIMIT && self.report.stop.is_none() {
+            self.report.stop = Some(Stop::Fault {
+                fault: Fault::Streak,
+                detail: format!(
+                    "{FAILURE_STREAK_LIMIT} failed transactions in a row; the last: {}",
+                    ev.detail
+                ),
+            });
+            self.unblame_streak()?;
+        }
+        Ok(())
+    }
+
+    /// A streak of failures is about the account or the provider (a 5xx
+    /// "daily sending limit exceeded" looks permanent per message), so the
+    /// recipients it marked `failed` are re-marked `deferred`: the next run
+    /// tries them again instead of skipping them for good.
+    fn unblame_streak(&mut self) -> Result<(), SendError> {
+        for email in std::mem::take(&mut self.streak_failed) {
+            let attempt = self.ledger.ledger().attempts(&email);
+            let ev = Event::new(&self.campaign, &email, Status::Deferred, attempt).with_detail(
+                "not counted as failed: the run stopped on a streak of failures (the provider may be refusing the account)",
+            );
+            self.ledger.append_uncommitted(&ev)?;
+            self.report.failed -= 1;
+            self.report.deferred += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Writes the outcome rows of every transaction that has already ended,
+/// without waiting for any other.
+pub(super) fn drain_finished<F: std::future::Future<Output = Finished>>(
+    in_flight: &mut FuturesUnordered<F>,
+    run: &mut Run<'_>,
+    observer: &mut dyn Observer,
+) -> Result<(), SendError> {
+    while let Some(Some(done)) = in_flight.next().now_or_never() {
+        run.finish(done, observer)?;
+    }
+    Ok(())
+}
+
+pub(super) async fn sleep_for(wait: Option<Duration>) {
+    match wait {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
