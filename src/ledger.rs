@@ -1255,6 +1255,40 @@ mod tests {
     }
 
     #[test]
+    fn state_words_as_log_and_export_show_them() {
+        let words = [
+            (State::Sent, "sent"),
+            (State::Deferred, "deferred"),
+            (State::Failed, "failed"),
+            (State::Bounced, "bounced"),
+            (State::Unknown, "unknown"),
+        ];
+        for (state, word) in words {
+            assert_eq!(
+                (state.as_str(), state.to_string()),
+                (word, word.to_string())
+            );
+        }
+    }
+
+    #[test]
+    fn a_log_with_rows_is_not_empty_and_an_unreadable_one_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = log_path(&dir);
+        LedgerWriter::open(&path, "hrf")
+            .unwrap()
+            .append(&event("a@example.org", Status::Sending, 0))
+            .unwrap();
+        assert!(!Ledger::read(&path).unwrap().is_empty());
+        // Only a missing file is an empty log; a folder in its place is not.
+        let err = Ledger::read(dir.path()).unwrap_err();
+        assert!(
+            err.to_string().contains("cannot read the delivery log"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn writer_live_view_matches_what_is_read_back() {
         let dir = tempfile::tempdir().unwrap();
         let path = log_path(&dir);
