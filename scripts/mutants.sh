@@ -46,6 +46,7 @@ while IFS='|' read -r name files tests; do
         continue
     fi
     echo "== $name: ${args[*]} -- $tests"
+    mkdir -p "target/mutants/$name"
     # shellcheck disable=SC2086 # $tests is a list of words on purpose
     cargo mutants --no-shuffle "${args[@]}" --output "target/mutants/$name" "$@" -- $tests || true
     out="target/mutants/$name/mutants.out"
