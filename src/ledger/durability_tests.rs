@@ -3,6 +3,7 @@
 //! synced by the next commit, and a failed sync stops all further writes.
 
 use super::*;
+use std::fs::File;
 use std::sync::{Arc, Mutex};
 
 /// Records the file's length at every sync: the bytes made durable.
@@ -13,7 +14,7 @@ struct Counting {
 }
 
 impl Durability for Counting {
-    fn sync(&mut self, file: &File) -> io::Result<()> {
+    fn sync(&self, file: &File) -> io::Result<()> {
         if *self.fail.lock().unwrap() {
             return Err(io::Error::other("disk full"));
         }
@@ -44,7 +45,7 @@ fn every_appended_row_is_synced_before_append_returns() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.csv");
     let seam = Counting::default();
-    let mut w = LedgerWriter::open_with(&path, "c", Box::new(seam.clone())).unwrap();
+    let mut w = LedgerWriter::open_with(&path, "c", Arc::new(seam.clone())).unwrap();
     // The header of a new log is durable before anything else is written.
     assert_eq!(seam.last(), Some(len(&path)), "header synced");
     for (i, status) in [Status::Sending, Status::Sent, Status::Sending]
@@ -65,7 +66,7 @@ fn uncommitted_rows_share_the_next_sync_and_are_reported_until_then() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.csv");
     let seam = Counting::default();
-    let mut w = LedgerWriter::open_with(&path, "c", Box::new(seam.clone())).unwrap();
+    let mut w = LedgerWriter::open_with(&path, "c", Arc::new(seam.clone())).unwrap();
     let syncs = seam.count();
     let commits = w.commits();
     w.append_uncommitted(&row("a@example.org", Status::Sent))
@@ -89,7 +90,7 @@ fn dropping_the_writer_syncs_what_is_left() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.csv");
     let seam = Counting::default();
-    let mut w = LedgerWriter::open_with(&path, "c", Box::new(seam.clone())).unwrap();
+    let mut w = LedgerWriter::open_with(&path, "c", Arc::new(seam.clone())).unwrap();
     w.append_uncommitted(&row("a@example.org", Status::Sent))
         .unwrap();
     drop(w);
@@ -101,7 +102,7 @@ fn a_failed_sync_stops_every_later_write() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.csv");
     let seam = Counting::default();
-    let mut w = LedgerWriter::open_with(&path, "c", Box::new(seam.clone())).unwrap();
+    let mut w = LedgerWriter::open_with(&path, "c", Arc::new(seam.clone())).unwrap();
     *seam.fail.lock().unwrap() = true;
     let err = w
         .append(&row("a@example.org", Status::Sending))
@@ -123,7 +124,7 @@ fn a_failed_sync_stops_every_later_write() {
 fn a_row_is_synced_once_a_commit_covers_it_whatever_is_written_after() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.csv");
-    let mut w = LedgerWriter::open_with(&path, "c", Box::new(Counting::default())).unwrap();
+    let mut w = LedgerWriter::open_with(&path, "c", Arc::new(Counting::default())).unwrap();
     w.append_uncommitted(&row("a@example.org", Status::Sending))
         .unwrap();
     let a = w.rows() - 1;
@@ -142,7 +143,59 @@ fn a_row_is_synced_once_a_commit_covers_it_whatever_is_written_after() {
     assert!(w.is_synced(sent));
     // A log read back: rows from earlier runs count and are on disk.
     drop(w);
-    let w = LedgerWriter::open_with(&path, "c", Box::new(Counting::default())).unwrap();
+    let w = LedgerWriter::open_with(&path, "c", Arc::new(Counting::default())).unwrap();
     assert_eq!(w.rows(), 2);
     assert!(w.is_synced(1) && !w.is_synced(2));
+}
+
+#[test]
+fn a_sync_on_another_thread_covers_the_rows_written_before_it_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.csv");
+    let seam = Counting::default();
+    let mut w = LedgerWriter::open_with(&path, "c", Arc::new(seam.clone())).unwrap();
+    assert!(w.start_sync().unwrap().is_none(), "nothing waits");
+    w.append_uncommitted(&row("a@example.org", Status::Sending))
+        .unwrap();
+    let a = w.rows() - 1;
+    let syncs = seam.count();
+    let pending = w.start_sync().unwrap().expect("a row waits");
+    // Written while the sync runs: not covered by it.
+    w.append_uncommitted(&row("b@example.org", Status::Sending))
+        .unwrap();
+    let b = w.rows() - 1;
+    let done = std::thread::spawn(move || pending.run()).join().unwrap();
+    assert!(!w.is_synced(a), "not before the result is in");
+    w.finish_sync(done).unwrap();
+    assert!(w.is_synced(a) && !w.is_synced(b));
+    assert!(!w.is_committed());
+    assert_eq!(seam.count(), syncs + 1, "one sync, on the other thread");
+    // The next sync takes the rest.
+    let pending = w.start_sync().unwrap().expect("b waits");
+    w.finish_sync(pending.run()).unwrap();
+    assert!(w.is_synced(b) && w.is_committed());
+}
+
+#[test]
+fn a_commit_while_a_sync_is_under_way_syncs_again_and_a_failed_sync_stops_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.csv");
+    let seam = Counting::default();
+    let mut w = LedgerWriter::open_with(&path, "c", Arc::new(seam.clone())).unwrap();
+    w.append_uncommitted(&row("a@example.org", Status::Sending))
+        .unwrap();
+    let pending = w.start_sync().unwrap().expect("a row waits");
+    let before = seam.count();
+    w.commit().unwrap();
+    assert_eq!(
+        seam.count(),
+        before + 1,
+        "the commit did not trust the sync under way"
+    );
+    assert!(w.is_committed());
+    *seam.fail.lock().unwrap() = true;
+    assert!(w.finish_sync(pending.run()).is_err());
+    *seam.fail.lock().unwrap() = false;
+    assert!(w.append(&row("b@example.org", Status::Sending)).is_err());
+    assert!(w.start_sync().is_err(), "no sync after a failed one");
 }

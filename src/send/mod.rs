@@ -22,6 +22,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 pub use crate::schedule::{DailyCap, DAILY_WINDOW};
 pub use connection::{Auth, Failure, NoAuth, Password};
@@ -31,7 +32,7 @@ pub use smtp::{is_loopback, Secret, SetupError, Transport};
 
 use crate::config::Retry;
 use crate::contacts::Recipient;
-use crate::ledger::{Event, LedgerError, LedgerWriter};
+use crate::ledger::{Event, LedgerError, LedgerWriter, SyncDone};
 use crate::render::Renderer;
 use crate::schedule::{Held, Hold, Next};
 use run::{drain_finished, sleep_for, Run, Start};
@@ -138,6 +139,11 @@ pub struct Settings {
     pub retry: Retry,
 }
 
+/// Letters prepared ahead per slot in an unpaced run (no limit ties a
+/// letter to the moment it is taken): one being synced while one is ready.
+/// A crash may leave that many per slot `unknown` that never went out.
+pub const AHEAD_PER_SLOT: usize = 2;
+
 /// The longest single sleep of a wait for a window or the daily cap: the
 /// wait is re-checked against the wall clock this often, so a machine that
 /// slept (a closed laptop) carries on as soon as it wakes.
@@ -190,6 +196,9 @@ impl Dispatcher<'_> {
         // Letters whose `sending` rows went to disk while every slot was
         // busy ([`Run::may_look_ahead`]): each starts the moment one frees.
         let mut ahead: VecDeque<Start> = VecDeque::new();
+        // A sync of their rows on a blocking thread, while the loop goes on
+        // starting the letters whose rows are on disk already.
+        let mut syncing: Option<JoinHandle<SyncDone>> = None;
 
         // The last wait told to the observer, so each is told once.
         let mut told: Option<(Hold, Option<DateTime<Utc>>)> = None;
@@ -198,19 +207,25 @@ impl Dispatcher<'_> {
                 for start in ahead.drain(..) {
                     run.withdraw(start, observer)?;
                 }
-            } else if in_flight.len() < run.pacer.concurrency() && !ahead.is_empty() {
-                while in_flight.len() < run.pacer.concurrency() {
-                    let Some(start) = ahead.pop_front() else {
-                        break;
-                    };
+            } else {
+                let mut launched = false;
+                while in_flight.len() < run.pacer.concurrency()
+                    && ahead.front().is_some_and(|s| run.ledger.is_synced(s.row))
+                {
+                    let start = ahead.pop_front().expect("checked above");
                     in_flight.push(run.launch(start, &transport, observer));
+                    launched = true;
                 }
-                continue;
+                if launched {
+                    continue;
+                }
             }
             let next = if run.report.stop.is_some() {
                 None
-            } else if in_flight.len() >= run.pacer.concurrency() {
-                // Every slot is busy: a transaction must end first.
+            } else if in_flight.len() >= run.pacer.concurrency() || !ahead.is_empty() {
+                // Every slot is busy, or the letters prepared ahead (which
+                // go first) wait for the disk: a transaction or the sync
+                // must end first.
                 Some(Next::Wait {
                     until: None,
                     hold: Hold::InFlight,
@@ -266,13 +281,16 @@ impl Dispatcher<'_> {
                 Some(Next::Wait {
                     hold: Hold::InFlight,
                     ..
-                }) if ahead.is_empty() && run.may_look_ahead() => {
-                    // Every slot is busy: prepare the next letters now, so
-                    // that their fsync (the commit below, with the outcome
-                    // rows since the last one) overlaps the transactions in
-                    // flight instead of following them; one per slot, in
-                    // one fsync, refilled once all have started.
-                    while ahead.len() < run.pacer.concurrency() {
+                }) if ahead.len() < AHEAD_PER_SLOT * run.pacer.concurrency()
+                    && run.may_look_ahead() =>
+                {
+                    // Prepare the next letters now, so that their fsync
+                    // (below, on another thread, with the outcome rows
+                    // since the last one) overlaps the transactions in
+                    // flight instead of following them. Topped up as they
+                    // start: the slots that free during a sync find letters
+                    // synced by the one before.
+                    while ahead.len() < AHEAD_PER_SLOT * run.pacer.concurrency() {
                         let busy = in_flight.len() + ahead.len();
                         let Next::Go(job) = run.schedule.next(Utc::now(), busy) else {
                             break;
@@ -293,17 +311,29 @@ impl Dispatcher<'_> {
                 break;
             }
             // Nothing to start now: wait for a transaction to finish, the
-            // hold to end, or Ctrl-C. Rows waiting for the disk go there
-            // now (a hold may last hours), unless only a slot is awaited
-            // (at most `timeout_secs`) and the letters prepared ahead are
-            // synced: then the outcome rows share the next batch's fsync.
-            if !for_a_slot || ahead.iter().any(|s| !run.ledger.is_synced(s.row)) {
+            // sync, the hold to end, or Ctrl-C. Rows waiting for the disk go
+            // there now (a hold may last hours). Only a slot awaited (at
+            // most `timeout_secs`): the outcome rows share the next sync,
+            // which starts once fewer letters than slots are ready on disk
+            // (so that each sync covers several letters, not one).
+            if !for_a_slot {
                 run.ledger.commit()?;
+            } else if syncing.is_none() {
+                let ready = ahead.iter().filter(|s| run.ledger.is_synced(s.row)).count();
+                if ready < ahead.len() && ready < run.pacer.concurrency() {
+                    if let Some(pending) = run.ledger.start_sync()? {
+                        syncing = Some(tokio::task::spawn_blocking(move || pending.run()));
+                    }
+                }
             }
             let wake = wake.filter(|_| run.report.stop.is_none());
             tokio::select! {
                 Some(done) = in_flight.next(), if !in_flight.is_empty() => {
                     run.finish(done, observer)?;
+                }
+                done = sync_end(&mut syncing), if syncing.is_some() => {
+                    syncing = None;
+                    run.ledger.finish_sync(done)?;
                 }
                 _ = sleep_for(wake), if wake.is_some() => {}
                 Ok(()) = stop.changed(), if !stopping => {
@@ -318,6 +348,10 @@ impl Dispatcher<'_> {
         );
 
         // Every outcome row on disk before the run reports its end.
+        if syncing.is_some() {
+            let done = sync_end(&mut syncing).await;
+            run.ledger.finish_sync(done)?;
+        }
         run.ledger.commit()?;
         transport.close().await;
         let mut report = run.report;
@@ -326,6 +360,18 @@ impl Dispatcher<'_> {
         // last row says so and the next run retries them.
         report.deferred += run.schedule.retry_len();
         Ok(report)
+    }
+}
+
+/// The end of the sync under way (never, if none is).
+async fn sync_end(syncing: &mut Option<JoinHandle<SyncDone>>) -> SyncDone {
+    match syncing.as_mut() {
+        // A panic in the sync is a bug: surface it.
+        Some(handle) => handle.await.unwrap_or_else(|e| match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(_) => unreachable!("sync tasks are never cancelled"),
+        }),
+        None => std::future::pending().await,
     }
 }
 

@@ -97,14 +97,14 @@ impl<'l> Run<'l> {
         }
     }
 
-    /// Whether the next letters (one per slot) may be prepared while every
-    /// slot is busy, their `sending` rows synced while the transactions in
-    /// flight go on, so that the disk and the wire no longer take turns.
-    /// Only when no limit ties a letter to the moment it is taken (the
-    /// schedule's pace would otherwise be taken before the transaction
-    /// starts). The price: a crash while letters wait leaves them `unknown`
-    /// though they never went out (at most `concurrency`), which
-    /// `--resend-unknown` answers.
+    /// Whether the next letters ([`super::AHEAD_PER_SLOT`] per slot) may be
+    /// prepared while every slot is busy, their `sending` rows synced while
+    /// the transactions in flight go on, so that the disk and the wire no
+    /// longer take turns. Only when no limit ties a letter to the moment it
+    /// is taken (the schedule's pace would otherwise be taken before the
+    /// transaction starts). The price: a crash while letters wait leaves
+    /// them `unknown` though they never went out, which `--resend-unknown`
+    /// answers.
     pub(super) fn may_look_ahead(&self) -> bool {
         self.schedule.is_unlimited()
     }
