@@ -140,13 +140,6 @@ impl Status {
             Status::AutoReplied => "auto_replied",
         }
     }
-
-    /// Whether a row with this status is a fact about a delivered letter
-    /// (an answer) rather than a step of its delivery: such rows never
-    /// decide a recipient's state.
-    pub fn is_answer(self) -> bool {
-        matches!(self, Status::Replied | Status::AutoReplied)
-    }
 }
 
 impl fmt::Display for Status {
@@ -274,7 +267,7 @@ impl Event {
     }
 
     /// The state a recipient is in when this is its last delivery row;
-    /// `None` for answers ([`Status::is_answer`]), which decide nothing.
+    /// `None` for answers (`replied`, `auto_replied`), which decide nothing.
     pub fn state(&self) -> Option<State> {
         Some(match self.status {
             Status::Sending => State::Unknown,
