@@ -23,7 +23,7 @@ shift || true
 table() {
     cat <<'EOF'
 ledger|src/ledger.rs,src/ledger/writer.rs|--lib --test dispatch
-outcome|src/send/outcome.rs,src/diagnose.rs|--lib --test send --test hostile
+outcome|src/send/outcome.rs,src/diagnose.rs|--lib
 pace|src/send/pace.rs,src/schedule.rs,src/schedule/*.rs|--lib --test send --test schedule
 plan|src/plan.rs|--lib --test send --test offline
 contacts|src/contacts.rs,src/contacts/*.rs|--lib --test offline --test props

@@ -334,3 +334,18 @@ fn the_ledger_detail_keeps_the_whole_error_chain() {
     let e = Outer(std::io::Error::other("Connection error"));
     assert_eq!(error_chain(&e), "Connection error");
 }
+
+#[test]
+fn each_run_level_fault_says_what_to_check() {
+    let cases = [
+        (Fault::Auth, "`username`"),
+        (Fault::Tls, "`ca_file`"),
+        (Fault::Unreachable, "`host` and `port`"),
+        (Fault::Streak, "run send again"),
+        (Fault::Session, "`security`"),
+        (Fault::Quota, "tomorrow"),
+    ];
+    for (fault, says) in cases {
+        assert!(fault.advice().contains(says), "{fault:?}: {}", fault.advice());
+    }
+}
