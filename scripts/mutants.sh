@@ -22,7 +22,7 @@ shift || true
 # name | files (comma-separated globs) | cargo test arguments
 table() {
     cat <<'EOF'
-ledger|src/ledger.rs,src/ledger/writer.rs|--lib --test dispatch
+ledger|src/ledger.rs,src/ledger/writer.rs|--lib
 outcome|src/send/outcome.rs,src/diagnose.rs|--lib
 pace|src/send/pace.rs,src/schedule.rs,src/schedule/*.rs|--lib --test send --test schedule
 plan|src/plan.rs|--lib --test send --test offline
