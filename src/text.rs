@@ -144,6 +144,22 @@ pub fn web_link(form: &str) -> Option<String> {
     .then(|| form.trim().to_string())
 }
 
+/// `head`, then the text of every error below `e` in its chain, each after
+/// `: `, leaving out any that `head` already says (lettre and tera often
+/// repeat their source's text in their own).
+pub fn with_causes(mut head: String, e: &dyn std::error::Error) -> String {
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !head.contains(&more) {
+            head.push_str(": ");
+            head.push_str(&more);
+        }
+        source = cause.source();
+    }
+    head
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,5 +202,30 @@ mod tests {
         );
         assert_eq!(one_line(" a\t\u{0}b  c "), "a b c");
         assert_eq!(one_line("\u{7f}"), "");
+    }
+
+    #[test]
+    fn causes_follow_the_head_once_each() {
+        #[derive(Debug)]
+        struct E(&'static str, Option<Box<E>>);
+        impl std::fmt::Display for E {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::error::Error for E {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                self.1.as_deref().map(|e| e as _)
+            }
+        }
+        let root = E("disk full", None);
+        let mid = E("cannot write: disk full", Some(Box::new(root)));
+        let top = E("send failed", Some(Box::new(mid)));
+        assert_eq!(
+            with_causes(top.to_string(), &top),
+            "send failed: cannot write: disk full"
+        );
+        let alone = E("alone", None);
+        assert_eq!(with_causes("head".into(), &alone), "head");
     }
 }

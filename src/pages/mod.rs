@@ -85,7 +85,12 @@ static TERA: LazyLock<Tera> = LazyLock::new(|| {
     let mut tera = Tera::new();
     tera.autoescape_on([".html"]);
     tera.add_raw_templates(TEMPLATES.iter().copied())
-        .unwrap_or_else(|e| panic!("a page template does not compile: {}", chain(&e)));
+        .unwrap_or_else(|e| {
+            panic!(
+                "a page template does not compile: {}",
+                crate::text::with_causes(e.to_string(), &e)
+            )
+        });
     // Safe: the stylesheet is ours, not user input; inlined verbatim.
     tera.global_context()
         .insert_value("stylesheet", Value::safe_string(STYLESHEET));
@@ -102,19 +107,8 @@ pub fn render(page: Page, context: &Context) -> Result<String, PageError> {
     TERA.render(page.template(), context)
         .map_err(|e| PageError {
             page,
-            message: chain(&e),
+            message: crate::text::with_causes(e.to_string(), &e),
         })
-}
-
-fn chain(e: &tera::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 #[cfg(test)]

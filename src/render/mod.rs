@@ -320,7 +320,7 @@ fn subject_header(subject: &str) -> HeaderValue {
 /// Tera's `Display` is a multi-line report; keep the message and its
 /// template line, then the rest of the source chain, so nothing is lost.
 pub(crate) fn describe(e: &tera::Error) -> String {
-    let mut out = match e.kind() {
+    let out = match e.kind() {
         tera::ErrorKind::SyntaxError(r) | tera::ErrorKind::RenderingError(r) => {
             let kind = if matches!(e.kind(), tera::ErrorKind::SyntaxError(_)) {
                 "template syntax error"
@@ -337,11 +337,5 @@ pub(crate) fn describe(e: &tera::Error) -> String {
         }
         _ => e.to_string(),
     };
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
+    crate::text::with_causes(out, e)
 }

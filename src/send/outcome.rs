@@ -3,6 +3,7 @@
 use lettre::transport::smtp::response::Response;
 
 use crate::diagnose::Refusal;
+use crate::text::with_causes;
 
 use super::connection::Failure;
 
@@ -146,7 +147,7 @@ impl SmtpFacts {
             permanent: e.is_permanent(),
             tls: e.is_tls(),
             client: e.is_client(),
-            detail: error_chain(e),
+            detail: with_causes(e.to_string(), e),
         }
     }
 }
@@ -234,7 +235,7 @@ fn classify_smtp(f: SmtpFacts, delivered_before: bool) -> Outcome {
 
 /// The failures repmail detects itself, before or around lettre.
 fn classify_own(f: Failure, delivered_before: bool) -> Outcome {
-    let detail = error_chain(&f);
+    let detail = with_causes(f.to_string(), &f);
     match f {
         Failure::Smtp(_) => unreachable!("classified by `classify`"),
         Failure::Timeout(_) => Outcome::Transient { code: None, detail },
@@ -287,20 +288,6 @@ fn is_cut(e: &std::io::Error) -> bool {
             | std::io::ErrorKind::ConnectionAborted
             | std::io::ErrorKind::BrokenPipe
     )
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(c) = source {
-        let more = c.to_string();
-        if !s.contains(&more) {
-            s.push_str(": ");
-            s.push_str(&more);
-        }
-        source = c.source();
-    }
-    s
 }
 
 #[cfg(test)]

@@ -327,12 +327,12 @@ fn the_ledger_detail_keeps_the_whole_error_chain() {
     }
     let e = Outer(std::io::Error::other("Connection reset by peer"));
     assert_eq!(
-        error_chain(&e),
+        with_causes(e.to_string(), &e),
         "Connection error: Connection reset by peer"
     );
     // A source already quoted by its parent is not repeated.
     let e = Outer(std::io::Error::other("Connection error"));
-    assert_eq!(error_chain(&e), "Connection error");
+    assert_eq!(with_causes(e.to_string(), &e), "Connection error");
 }
 
 #[test]
@@ -346,6 +346,10 @@ fn each_run_level_fault_says_what_to_check() {
         (Fault::Quota, "tomorrow"),
     ];
     for (fault, says) in cases {
-        assert!(fault.advice().contains(says), "{fault:?}: {}", fault.advice());
+        assert!(
+            fault.advice().contains(says),
+            "{fault:?}: {}",
+            fault.advice()
+        );
     }
 }
