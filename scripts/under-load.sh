@@ -13,7 +13,7 @@ runs=${RUNS:-5}
 cores=$(nproc)
 
 # Build first, unloaded: the runs then time the tests, not the compiler.
-cargo test --no-run --quiet "$@" 2>/dev/null || scripts/test.sh --no-run "$@"
+scripts/test.sh --no-run --quiet "$@"
 
 loops=()
 stop_loops() {
