@@ -1022,6 +1022,21 @@ mod tests {
     }
 
     #[test]
+    fn a_log_saved_by_a_spreadsheet_with_a_byte_order_mark_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = log_path(&dir);
+        let header = HEADER.join(",");
+        let row = "2026-12-01T10:00:00.000Z,hrf,a@example.org,sent,1,250,<1@example.org>,ok";
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, format!("\u{feff}{header}\r\n{row}\r\n")).unwrap();
+        let ledger = Ledger::read(&path).unwrap();
+        assert_eq!(
+            ledger.state("a@example.org").map(|s| s.0),
+            Some(State::Sent)
+        );
+    }
+
+    #[test]
     fn state_words_as_log_and_export_show_them() {
         let words = [
             (State::Sent, "sent"),
