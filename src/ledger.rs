@@ -1022,6 +1022,33 @@ mod tests {
     }
 
     #[test]
+    fn debris_that_is_not_even_text_is_torn_only_at_the_end_after_the_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = log_path(&dir);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let header = format!("{}\n", HEADER.join(","));
+        let row = "2023-11-14T22:13:20.000Z,hrf,a@example.org,sent,1,,,\n";
+        let debris: &[u8] = b"\0\0\xff\xfe\0\n";
+        let write = |parts: &[&[u8]]| fs::write(&path, parts.concat()).unwrap();
+
+        // At the end, after the header: what a crash left. Ignored.
+        write(&[header.as_bytes(), row.as_bytes(), debris]);
+        let ledger = Ledger::read(&path).unwrap();
+        assert!(ledger.torn_tail());
+        assert_eq!(ledger.events().len(), 1);
+        // In the middle: the file was damaged some other way. Refused.
+        write(&[header.as_bytes(), debris, row.as_bytes()]);
+        let err = Ledger::read(&path).unwrap_err();
+        assert!(
+            matches!(err, LedgerError::Malformed { line: 2, .. }),
+            "{err:?}"
+        );
+        // Before any header: not a log at all. Refused, not "repaired".
+        write(&[debris]);
+        assert!(Ledger::read(&path).is_err());
+    }
+
+    #[test]
     fn a_log_saved_by_a_spreadsheet_with_a_byte_order_mark_reads() {
         let dir = tempfile::tempdir().unwrap();
         let path = log_path(&dir);
@@ -1034,6 +1061,9 @@ mod tests {
             ledger.state("a@example.org").map(|s| s.0),
             Some(State::Sent)
         );
+        // Its header torn by a crash is still a torn header.
+        fs::write(&path, "\u{feff}time,camp").unwrap();
+        assert!(Ledger::read(&path).unwrap().torn_tail());
     }
 
     #[test]
