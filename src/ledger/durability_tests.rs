@@ -199,3 +199,11 @@ fn a_commit_while_a_sync_is_under_way_syncs_again_and_a_failed_sync_stops_the_wr
     assert!(w.append(&row("b@example.org", Status::Sending)).is_err());
     assert!(w.start_sync().is_err(), "no sync after a failed one");
 }
+
+#[test]
+fn the_writer_knows_its_campaign_and_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.csv");
+    let w = LedgerWriter::open_with(&path, "hrf-2026", Arc::new(Counting::default())).unwrap();
+    assert_eq!((w.campaign(), w.path()), ("hrf-2026", path.as_path()));
+}

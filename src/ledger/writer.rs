@@ -201,6 +201,14 @@ impl LedgerWriter {
         if self.is_committed() {
             return Ok(());
         }
+        // Where a failed write is cut back to must be the file's end
+        // (checked where it costs nothing: in debug builds, the tests).
+        debug_assert_eq!(
+            self.file.metadata().ok().map(|m| m.len()),
+            Some(self.len),
+            "the writer lost track of the length of {}",
+            self.path.display()
+        );
         let rows = self.rows();
         self.dirty = false;
         let result = self.durability.sync(&self.file);
