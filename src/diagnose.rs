@@ -54,12 +54,16 @@ pub fn recognize(code: Option<u16>, text: &str) -> Option<Refusal> {
     // Exchange Online: "535 5.7.139 Authentication unsuccessful, basic
     // authentication is disabled" / "…SmtpClientAuthentication is disabled
     // for the Tenant"; "550 5.7.30 Basic authentication is not supported
-    // for Client Submission".
-    if t.contains("5.7.139")
-        || t.contains("5.7.30 ")
-        || t.contains("basic authentication is disabled")
+    // for Client Submission"; "535 5.7.139 Authentication unsuccessful, the
+    // request did not meet the criteria to be authenticated successfully"
+    // (security defaults or a sign-in policy blocking SMTP AUTH;
+    // gophish/gophish#3220, read 2026-12-02). Not every 5.7.139 is one:
+    // "5.7.139 … the user credentials were incorrect" is a wrong password
+    // (codassassin/email-bomber-v2.0#1, read 2026-12-02).
+    if t.contains("basic authentication is disabled")
         || t.contains("basic authentication is not supported")
         || t.contains("smtpclientauthentication is disabled")
+        || t.contains("did not meet the criteria to be authenticated")
     {
         return Some(Refusal::BasicAuthDisabled);
     }
@@ -204,7 +208,9 @@ mod tests {
     /// Replies as the providers send them (quoted in public bug reports,
     /// read 2026-12-01: rpremraj/mailR#107, nodemailer#1484, nodemailer#1116,
     /// nodemailer#114, PHPMailer#1708, simonrob/email-oauth2-proxy#297,
-    /// Apple Support HT202305).
+    /// Apple Support HT202305; read 2026-12-02: gophish/gophish#3220, whose
+    /// reply was in Portuguese, here in Microsoft's English wording, and
+    /// codassassin/email-bomber-v2.0#1).
     const CASES: &[(u16, &str, Option<Refusal>)] = &[
         (535, "5.7.139 Authentication unsuccessful, basic authentication is disabled. [BM1P287CA0015.INDP287.PROD.OUTLOOK.COM]", Some(Refusal::BasicAuthDisabled)),
         (535, "5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.", Some(Refusal::BasicAuthDisabled)),
@@ -212,6 +218,8 @@ mod tests {
         (534, "5.7.9 Application-specific password required. Learn more at 5.7.9 https://support.google.com/mail/?p=InvalidSecondFactor o13sm2119833lfg.90 - gsmtp", Some(Refusal::AppPasswordRequired)),
         (535, "5.7.8 Username and Password not accepted. Learn more at 5.7.8 https://support.google.com/mail/?p=BadCredentials b3sm2891515lff.190 - gsmtp", Some(Refusal::BadCredentials)),
         (535, "5.7.3 Authentication unsuccessful [LO4P302CA0005.GBRP302.PROD.OUTLOOK.COM]", Some(Refusal::BadCredentials)),
+        (535, "5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator. [MN2PR07CA0004.namprd07.prod.outlook.com]", Some(Refusal::BasicAuthDisabled)),
+        (535, "5.7.139 Authentication unsuccessful, the user credentials were incorrect. [PH0PR07CA0004.namprd07.prod.outlook.com]", Some(Refusal::BadCredentials)),
         (550, "5.4.5 Daily user sending limit exceeded. For more information on Gmail sending limits go to https://support.google.com/a/answer/166852 - gsmtp", Some(Refusal::QuotaReached)),
         (550, "5.4.5 Daily user sending quota exceeded. - gsmtp", Some(Refusal::QuotaReached)),
         (550, "5.7.1 membername@icloud.com: You have exceeded your daily sending limit. Please try again later.", Some(Refusal::QuotaReached)),
