@@ -32,6 +32,9 @@ pub enum Refusal {
 
 /// Recognises `text` (a reply with its code, or lettre's error chain).
 pub fn recognize(code: Option<u16>, text: &str) -> Option<Refusal> {
+    // Without a code, the one in lettre's error chain ("permanent error
+    // (534): …"), if the text holds one: the rules below look at both.
+    let code = code.or_else(|| server_reply(text)?.get(..3)?.parse().ok());
     let t = text.to_ascii_lowercase();
     // Quota first: Gmail's quota reply is a 550, which would otherwise read
     // as a permanent failure of the recipient.
@@ -220,6 +223,12 @@ mod tests {
         (535, "5.7.3 Authentication unsuccessful [LO4P302CA0005.GBRP302.PROD.OUTLOOK.COM]", Some(Refusal::BadCredentials)),
         (535, "5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator. [MN2PR07CA0004.namprd07.prod.outlook.com]", Some(Refusal::BasicAuthDisabled)),
         (535, "5.7.139 Authentication unsuccessful, the user credentials were incorrect. [PH0PR07CA0004.namprd07.prod.outlook.com]", Some(Refusal::BadCredentials)),
+        // RFC 4954 §6's reply for a mechanism too weak: Gmail's way of
+        // asking for an app password, without the words.
+        (534, "5.7.9 Authentication mechanism is too weak", Some(Refusal::AppPasswordRequired)),
+        // Gmail asking for a sign-in in a browser first: not an app
+        // password, and nothing this module can name.
+        (534, "5.7.14 Please log in via your web browser and then try again.", None),
         (550, "5.4.5 Daily user sending limit exceeded. For more information on Gmail sending limits go to https://support.google.com/a/answer/166852 - gsmtp", Some(Refusal::QuotaReached)),
         (550, "5.4.5 Daily user sending quota exceeded. - gsmtp", Some(Refusal::QuotaReached)),
         (550, "5.7.1 membername@icloud.com: You have exceeded your daily sending limit. Please try again later.", Some(Refusal::QuotaReached)),
@@ -290,5 +299,79 @@ mod tests {
             Some("535 5.7.8 nope")
         );
         assert_eq!(server_reply("Connection error: refused"), None);
+    }
+
+    fn account(auth: AuthMethod) -> Smtp {
+        Smtp {
+            host: "smtp.example.org".into(),
+            port: 587,
+            security: crate::config::Security::Starttls,
+            username: Some("letters@example.org".into()),
+            password_env: "REPMAIL_SMTP_PASSWORD".into(),
+            ca_file: None,
+            timeout_secs: 30,
+            provider: None,
+            auth,
+            password_command: None,
+            token_command: Some("oama access letters@example.org".into()),
+            imap_host: None,
+        }
+    }
+
+    #[test]
+    fn only_refusals_of_the_sign_in_are_sign_in_refusals() {
+        assert!(is_sign_in_refusal(Some(535), "5.7.8 nope"));
+        assert!(!is_sign_in_refusal(Some(550), "5.1.1 no such user"));
+        assert!(!is_sign_in_refusal(
+            Some(550),
+            "5.4.5 Daily user sending quota exceeded. - gsmtp"
+        ));
+        assert!(!is_sign_in_refusal(None, "Connection refused"));
+    }
+
+    #[test]
+    fn a_server_reply_has_a_three_digit_code() {
+        for not_a_reply in [
+            "permanent error (5350): 5.7.8 nope",
+            "permanent error (abc): 5.7.8 nope",
+            "transient error (42): try later",
+        ] {
+            assert_eq!(server_reply(not_a_reply), None, "{not_a_reply}");
+        }
+        assert_eq!(
+            server_reply("transient error (421): 4.7.0 later").as_deref(),
+            Some("421 4.7.0 later")
+        );
+    }
+
+    #[test]
+    fn explanations_follow_the_way_the_account_signs_in() {
+        let oauth = account(AuthMethod::Oauth2);
+        let password = account(AuthMethod::Password);
+        let refused = "permanent error (535): 5.7.8 Username and Password not accepted.";
+        let e = explain(Fault::Auth, refused, Some(&oauth));
+        assert!(
+            e.what.contains("access token") && e.todo.contains("oama access"),
+            "{e:?}"
+        );
+        let e = explain(Fault::Auth, refused, Some(&password));
+        assert!(e.what.contains("username or password"), "{e:?}");
+        assert!(e.what.contains("letters@example.org") && e.what.contains("smtp.example.org"));
+
+        let none = "internal client error: No compatible authentication mechanism was found";
+        let e = explain(Fault::Session, none, Some(&oauth));
+        assert!(e.what.contains("XOAUTH2"), "{e:?}");
+        let e = explain(Fault::Session, none, Some(&password));
+        assert!(e.what.contains("no way to sign in"), "{e:?}");
+    }
+
+    #[test]
+    fn a_failing_token_command_is_told_as_itself_only_for_the_sign_in() {
+        let detail = "token_command `oama access x` failed (exit 1): no refresh token";
+        let e = explain(Fault::Auth, detail, Some(&account(AuthMethod::Oauth2)));
+        assert!(e.what.contains("could not renew"), "{e:?}");
+        assert_eq!((e.todo.as_str(), e.server_said), (detail, None));
+        let e = explain(Fault::Unreachable, detail, None);
+        assert!(!e.what.contains("could not renew"), "{e:?}");
     }
 }
