@@ -82,11 +82,9 @@ pub fn recognize(code: Option<u16>, text: &str) -> Option<Refusal> {
     }
     // Gmail: "535-5.7.8 Username and Password not accepted."; Exchange
     // Online: "535 5.7.3 Authentication unsuccessful"; RFC 4954 §6: 535
-    // 5.7.8 "Authentication credentials invalid".
-    if matches!(code, Some(535))
-        || t.contains("5.7.8 ")
-        || t.contains("authentication unsuccessful")
-    {
+    // 5.7.8 "Authentication credentials invalid" — the enhanced code says
+    // it whatever the basic code a server puts before it.
+    if matches!(code, Some(535)) || t.contains("5.7.8 ") {
         return Some(Refusal::BadCredentials);
     }
     None
@@ -223,6 +221,7 @@ mod tests {
         (535, "5.7.3 Authentication unsuccessful [LO4P302CA0005.GBRP302.PROD.OUTLOOK.COM]", Some(Refusal::BadCredentials)),
         (535, "5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator. [MN2PR07CA0004.namprd07.prod.outlook.com]", Some(Refusal::BasicAuthDisabled)),
         (535, "5.7.139 Authentication unsuccessful, the user credentials were incorrect. [PH0PR07CA0004.namprd07.prod.outlook.com]", Some(Refusal::BadCredentials)),
+        (530, "5.7.8 Authentication credentials invalid", Some(Refusal::BadCredentials)),
         // RFC 4954 §6's reply for a mechanism too weak: Gmail's way of
         // asking for an app password, without the words.
         (534, "5.7.9 Authentication mechanism is too weak", Some(Refusal::AppPasswordRequired)),
