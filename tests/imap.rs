@@ -9,10 +9,10 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use repmail::ledger::{Event, Ledger, Status};
+use repmail::ledger::{Ledger, Status};
 
 use dovecot::Dovecot;
-use fixture::{stderr, stdout, Campaign, CONFIG};
+use fixture::{ledger_text, sent_rows, stderr, stdout, Campaign, CONFIG};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inbox")
@@ -27,35 +27,16 @@ fn messages() -> Vec<Vec<u8>> {
     names.iter().map(|p| std::fs::read(p).unwrap()).collect()
 }
 
-fn sent_ledger() -> String {
-    let mut text = repmail::ledger::HEADER.join(",") + "\n";
-    for email in [
-        "ann.smith@example.org",
-        "jose.nunez@example.com",
-        "maryam@example.net",
-    ] {
-        let id = format!(
-            "<letter-{}@example.org>",
-            email.split(['.', '@']).next().unwrap()
-        );
-        for status in [Status::Sending, Status::Sent] {
-            let e = Event::new("test-campaign", email, status, 1).with_message_id(&id);
-            text.push_str(&format!(
-                "{},test-campaign,{email},{status},1,,{id},\n",
-                e.time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-            ));
-        }
-    }
-    text
-}
-
 fn campaign(inbox: &str) -> Campaign {
     let c = Campaign::with(
         &format!("{CONFIG}\n{inbox}"),
         fixture::TEXT,
         fixture::CONTACTS.as_bytes(),
     );
-    c.write("logs/test-campaign.csv", sent_ledger().as_bytes());
+    c.write(
+        "logs/test-campaign.csv",
+        ledger_text(&sent_rows()).as_bytes(),
+    );
     c
 }
 

@@ -10,11 +10,11 @@ use chrono::Utc;
 use repmail::inbox::{Found, Matcher};
 use repmail::ledger::{Event, Ledger, Status};
 
-use fixture::{stdout, Campaign};
+use fixture::{ledger_text, letter_id, sent_rows, stdout, Campaign, INBOX_RECIPIENTS};
 
-const ANN: &str = "ann.smith@example.org";
-const JOSE: &str = "jose.nunez@example.com";
-const MARYAM: &str = "maryam@example.net";
+const ANN: &str = INBOX_RECIPIENTS[0];
+const JOSE: &str = INBOX_RECIPIENTS[1];
+const MARYAM: &str = INBOX_RECIPIENTS[2];
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inbox")
@@ -22,32 +22,6 @@ fn fixtures() -> PathBuf {
 
 fn read(name: &str) -> Vec<u8> {
     std::fs::read(fixtures().join(name)).unwrap()
-}
-
-/// Message-ID of each fixture letter, as `send` recorded it.
-fn letter_id(email: &str) -> String {
-    format!(
-        "<letter-{}@example.org>",
-        email.split(['.', '@']).next().unwrap()
-    )
-}
-
-/// The three fixture recipients as sent, with their letters' Message-IDs.
-fn sent_rows() -> Vec<Event> {
-    let mut rows = Vec::new();
-    for email in [ANN, JOSE, MARYAM] {
-        rows.push(
-            Event::new("test-campaign", email, Status::Sending, 1)
-                .with_message_id(letter_id(email)),
-        );
-        rows.push(
-            Event::new("test-campaign", email, Status::Sent, 1)
-                .with_smtp_code(Some(250))
-                .with_message_id(letter_id(email))
-                .with_detail("250 2.0.0 Ok"),
-        );
-    }
-    rows
 }
 
 /// (fixture, expected row: recipient, status, detail start, smtp_code).
@@ -165,21 +139,10 @@ fn since_skips_older_messages() {
 /// A campaign whose ledger has the three recipients as sent.
 fn sent_campaign() -> Campaign {
     let c = Campaign::new();
-    let mut text = repmail::ledger::HEADER.join(",") + "\n";
-    for e in sent_rows() {
-        text.push_str(&format!(
-            "{},{},{},{},{},{},{},{}\n",
-            e.time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            e.campaign,
-            e.email,
-            e.status,
-            e.attempt,
-            e.smtp_code.map(|c| c.to_string()).unwrap_or_default(),
-            e.message_id,
-            e.detail
-        ));
-    }
-    c.write("logs/test-campaign.csv", text.as_bytes());
+    c.write(
+        "logs/test-campaign.csv",
+        ledger_text(&sent_rows()).as_bytes(),
+    );
     c
 }
 
