@@ -29,10 +29,10 @@ use std::time::{Duration, Instant};
 use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::extension::ClientId;
 use repmail::contacts::Recipient;
-use repmail::ledger::{Ledger, LedgerWriter};
+use repmail::ledger::Ledger;
 use repmail::render::Renderer;
-use repmail::send::{Dispatcher, Pacer, Progress, Settings, Transport};
-use support::library::{campaign, plan, write_contacts};
+use repmail::send::Progress;
+use support::library::{campaign, plan, run_dispatcher, write_contacts, Dispatched};
 use support::{ServerOptions, TestServer};
 
 const DEFAULT_N: usize = 500;
@@ -379,41 +379,20 @@ fn send_run(dir: &Path, ledger_dir: &Path, n: usize, concurrency: u32) -> SendFi
     let _ = std::fs::remove_file(&ledger_path);
     let campaign = campaign(dir, server.port(), concurrency, &ledger_path);
     let (recipients, renderer) = plan(&campaign, n);
-    let smtp = campaign.smtp.clone().expect("[smtp] is set");
-
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    let (report, time, fsyncs) = {
-        // The connections live on the runtime: build and drop the
-        // transport inside it.
-        let _inside = rt.enter();
-        let transport = Transport::new(&smtp, None, campaign.sender.domain()).expect("transport");
-        let mut writer = LedgerWriter::open(&ledger_path, &campaign.campaign.name).expect("ledger");
-        let dispatcher = Dispatcher {
-            renderer: &renderer,
-            transport,
-            pacer: Pacer::new(&campaign.rate, true),
-            cap: None,
-            settings: Settings {
-                retry: campaign.retry.clone(),
-            },
-        };
-        let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let start = Instant::now();
-        let report = rt
-            .block_on(dispatcher.run(
-                recipients.clone(),
-                &mut writer,
-                stop_rx,
-                &mut |_p: Progress<'_>| {},
-            ))
-            .expect("dispatch");
-        (report, start.elapsed(), writer.commits())
-    };
-    drop(rt);
+    let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let Dispatched {
+        report,
+        commits: fsyncs,
+        time,
+    } = run_dispatcher(
+        &campaign,
+        &renderer,
+        recipients.clone(),
+        &ledger_path,
+        true,
+        stop_rx,
+        &mut |_p: Progress<'_>| {},
+    );
 
     assert_eq!(report.sent, n, "all sent: {report:?}");
     assert_eq!(report.transactions, n, "one transaction each: {report:?}");

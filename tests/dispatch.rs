@@ -9,10 +9,9 @@ mod support;
 
 use std::path::Path;
 
-use repmail::ledger::{Event, Ledger, LedgerWriter, State, Status};
-use repmail::send::{Dispatcher, Fault as RunFault, Pacer, Progress, Report, Settings, Stop};
-use repmail::send::{Transport, AHEAD_PER_SLOT};
-use support::library::{campaign, plan, write_contacts, DOMAINS};
+use repmail::ledger::{Event, Ledger, State, Status};
+use repmail::send::{Fault as RunFault, Progress, Report, Stop, AHEAD_PER_SLOT};
+use support::library::{campaign, plan, run_dispatcher, write_contacts, DOMAINS};
 use support::{Fault, FaultPlan, ServerOptions, Stage, TestServer};
 
 const WITHDRAWN: &str = "not sent: the run stopped before this letter's transaction started";
@@ -42,39 +41,26 @@ fn dispatch(
     let ledger_path = dir.join("log.csv");
     let campaign = campaign(dir, server.port(), concurrency, &ledger_path);
     let (recipients, renderer) = plan(&campaign, n);
-    let smtp = campaign.smtp.clone().expect("[smtp] is set");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    let report = {
-        let _inside = rt.enter();
-        let transport = Transport::new(&smtp, None, campaign.sender.domain()).expect("transport");
-        let mut writer = LedgerWriter::open(&ledger_path, "bench").expect("ledger");
-        let dispatcher = Dispatcher {
-            renderer: &renderer,
-            transport,
-            pacer: Pacer::new(&campaign.rate, unpaced),
-            cap: None,
-            settings: Settings {
-                retry: campaign.retry.clone(),
-            },
-        };
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let mut outcomes = 0;
-        let mut observer = |p: Progress<'_>| {
-            if let Progress::Done { .. } = p {
-                outcomes += 1;
-                if matches!(interrupt, Interrupt::AfterOutcomes(k) if k == outcomes) {
-                    let _ = stop_tx.send(true);
-                }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut outcomes = 0;
+    let mut observer = |p: Progress<'_>| {
+        if let Progress::Done { .. } = p {
+            outcomes += 1;
+            if matches!(interrupt, Interrupt::AfterOutcomes(k) if k == outcomes) {
+                let _ = stop_tx.send(true);
             }
-        };
-        rt.block_on(dispatcher.run(recipients, &mut writer, stop_rx, &mut observer))
-            .expect("dispatch")
+        }
     };
-    drop(rt);
+    let report = run_dispatcher(
+        &campaign,
+        &renderer,
+        recipients,
+        &ledger_path,
+        unpaced,
+        stop_rx,
+        &mut observer,
+    )
+    .report;
     (report, Ledger::read(&ledger_path).expect("read the ledger"))
 }
 

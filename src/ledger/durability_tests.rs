@@ -32,6 +32,21 @@ impl Counting {
     }
 }
 
+/// A new log in a temp folder (kept while the `TempDir` lives), opened
+/// through a counting seam.
+fn counted() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    Counting,
+    LedgerWriter,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.csv");
+    let seam = Counting::default();
+    let w = LedgerWriter::open_with(&path, "c", Arc::new(seam.clone())).unwrap();
+    (dir, path, seam, w)
+}
+
 fn len(path: &Path) -> u64 {
     fs::metadata(path).unwrap().len()
 }
@@ -42,10 +57,7 @@ fn row(email: &str, status: Status) -> Event {
 
 #[test]
 fn every_appended_row_is_synced_before_append_returns() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("c.csv");
-    let seam = Counting::default();
-    let mut w = LedgerWriter::open_with(&path, "c", Arc::new(seam.clone())).unwrap();
+    let (_dir, path, seam, mut w) = counted();
     // The header of a new log is durable before anything else is written.
     assert_eq!(seam.last(), Some(len(&path)), "header synced");
     for (i, status) in [Status::Sending, Status::Sent, Status::Sending]
@@ -63,10 +75,7 @@ fn every_appended_row_is_synced_before_append_returns() {
 
 #[test]
 fn uncommitted_rows_share_the_next_sync_and_are_reported_until_then() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("c.csv");
-    let seam = Counting::default();
-    let mut w = LedgerWriter::open_with(&path, "c", Arc::new(seam.clone())).unwrap();
+    let (_dir, path, seam, mut w) = counted();
     let syncs = seam.count();
     let commits = w.commits();
     w.append_uncommitted(&row("a@example.org", Status::Sent))
@@ -87,10 +96,7 @@ fn uncommitted_rows_share_the_next_sync_and_are_reported_until_then() {
 
 #[test]
 fn dropping_the_writer_syncs_what_is_left() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("c.csv");
-    let seam = Counting::default();
-    let mut w = LedgerWriter::open_with(&path, "c", Arc::new(seam.clone())).unwrap();
+    let (_dir, path, seam, mut w) = counted();
     w.append_uncommitted(&row("a@example.org", Status::Sent))
         .unwrap();
     drop(w);
@@ -99,10 +105,7 @@ fn dropping_the_writer_syncs_what_is_left() {
 
 #[test]
 fn a_failed_sync_stops_every_later_write() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("c.csv");
-    let seam = Counting::default();
-    let mut w = LedgerWriter::open_with(&path, "c", Arc::new(seam.clone())).unwrap();
+    let (_dir, _, seam, mut w) = counted();
     *seam.fail.lock().unwrap() = true;
     let err = w
         .append(&row("a@example.org", Status::Sending))
@@ -122,9 +125,7 @@ fn a_failed_sync_stops_every_later_write() {
 
 #[test]
 fn a_row_is_synced_once_a_commit_covers_it_whatever_is_written_after() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("c.csv");
-    let mut w = LedgerWriter::open_with(&path, "c", Arc::new(Counting::default())).unwrap();
+    let (_dir, path, _seam, mut w) = counted();
     w.append_uncommitted(&row("a@example.org", Status::Sending))
         .unwrap();
     let a = w.rows() - 1;
@@ -150,10 +151,7 @@ fn a_row_is_synced_once_a_commit_covers_it_whatever_is_written_after() {
 
 #[test]
 fn a_sync_on_another_thread_covers_the_rows_written_before_it_started() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("c.csv");
-    let seam = Counting::default();
-    let mut w = LedgerWriter::open_with(&path, "c", Arc::new(seam.clone())).unwrap();
+    let (_dir, _, seam, mut w) = counted();
     assert!(w.start_sync().unwrap().is_none(), "nothing waits");
     w.append_uncommitted(&row("a@example.org", Status::Sending))
         .unwrap();
@@ -178,10 +176,7 @@ fn a_sync_on_another_thread_covers_the_rows_written_before_it_started() {
 
 #[test]
 fn a_commit_while_a_sync_is_under_way_syncs_again_and_a_failed_sync_stops_the_writer() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("c.csv");
-    let seam = Counting::default();
-    let mut w = LedgerWriter::open_with(&path, "c", Arc::new(seam.clone())).unwrap();
+    let (_dir, _, seam, mut w) = counted();
     w.append_uncommitted(&row("a@example.org", Status::Sending))
         .unwrap();
     let pending = w.start_sync().unwrap().expect("a row waits");

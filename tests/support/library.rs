@@ -4,12 +4,14 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use repmail::config::Campaign;
 use repmail::contacts::Recipient;
-use repmail::ledger::Ledger;
+use repmail::ledger::{Ledger, LedgerWriter};
 use repmail::plan::{prepare, Resend, Selection};
 use repmail::render::Renderer;
+use repmail::send::{Dispatcher, Observer, Pacer, Report, Settings, Transport};
 
 pub const STATES: [&str; 6] = [
     "Vermont",
@@ -105,4 +107,56 @@ pub fn plan(campaign: &Campaign, n: usize) -> (Vec<Recipient>, Renderer) {
         "every generated recipient is planned"
     );
     (plan.to_send, renderer)
+}
+
+/// What [`run_dispatcher`] did.
+pub struct Dispatched {
+    pub report: Report,
+    /// The ledger's fsyncs.
+    pub commits: u64,
+    /// How long `Dispatcher::run` took (building the runtime and the
+    /// transport not counted).
+    pub time: Duration,
+}
+
+/// Sends `recipients` of `campaign` through the dispatcher as the CLI
+/// drives it (a two-worker runtime, the transport built and dropped inside
+/// it), `unpaced` or at the campaign's pace, writing the ledger at
+/// `ledger`; `stop` is its Ctrl-C.
+pub fn run_dispatcher(
+    campaign: &Campaign,
+    renderer: &Renderer,
+    recipients: Vec<Recipient>,
+    ledger: &Path,
+    unpaced: bool,
+    stop: tokio::sync::watch::Receiver<bool>,
+    observer: &mut dyn Observer,
+) -> Dispatched {
+    let smtp = campaign.smtp.clone().expect("[smtp] is set");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let _inside = rt.enter();
+    let transport = Transport::new(&smtp, None, campaign.sender.domain()).expect("transport");
+    let mut writer = LedgerWriter::open(ledger, &campaign.campaign.name).expect("ledger");
+    let dispatcher = Dispatcher {
+        renderer,
+        transport,
+        pacer: Pacer::new(&campaign.rate, unpaced),
+        cap: None,
+        settings: Settings {
+            retry: campaign.retry.clone(),
+        },
+    };
+    let start = Instant::now();
+    let report = rt
+        .block_on(dispatcher.run(recipients, &mut writer, stop, observer))
+        .expect("dispatch");
+    Dispatched {
+        report,
+        commits: writer.commits(),
+        time: start.elapsed(),
+    }
 }
