@@ -3,8 +3,10 @@
 //! quoted only when the command fails.
 
 use std::io::Read;
+use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::Secret;
@@ -12,6 +14,12 @@ use super::Secret;
 /// How long a password or token command may run: a helper that waits for
 /// a browser sign-in nobody will do must not hang the run.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The most a password or token command may print. A secret is one line:
+/// the longest access tokens are a few KiB (Microsoft's JWTs run to about
+/// 3 KiB), so 64 KiB is far above any, and a command printing without end
+/// is stopped there instead of filling the memory.
+pub const MAX_OUTPUT: usize = 64 * 1024;
 
 /// Why a secret could not be had.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,8 +46,8 @@ pub enum CredentialError {
         /// Its standard error, trimmed.
         stderr: String,
     },
-    /// It printed nothing.
-    #[error("{key} `{command}` printed nothing on its standard output{}; nothing was sent. It must print the {what} on one line", quote(.stderr))]
+    /// It printed nothing, or only blank lines.
+    #[error("{key} `{command}` printed nothing (no line that is not blank) on its standard output{}; nothing was sent. It must print the {what} on one line", quote(.stderr))]
     Empty {
         /// `password_command` or `token_command`.
         key: &'static str,
@@ -51,12 +59,24 @@ pub enum CredentialError {
         stderr: String,
     },
     /// It did not finish in time.
-    #[error("{key} `{command}` did not finish within {} s; nothing was sent. If it waits for a sign-in in the browser, sign in first (e.g. run it once by hand)", COMMAND_TIMEOUT.as_secs())]
+    #[error("{key} `{command}` did not finish within {secs} s and was stopped, with everything it started; nothing was sent. If it waits for a sign-in in the browser, sign in first (e.g. run it once by hand)")]
     Timeout {
         /// `password_command` or `token_command`.
         key: &'static str,
         /// The command.
         command: String,
+        /// The time limit.
+        secs: u64,
+    },
+    /// It printed more than [`MAX_OUTPUT`] bytes.
+    #[error("{key} `{command}` printed more than {} bytes and was stopped; nothing was sent. It must print only the {what}, on one line", MAX_OUTPUT)]
+    TooLong {
+        /// `password_command` or `token_command`.
+        key: &'static str,
+        /// The command.
+        command: String,
+        /// "password" or "access token".
+        what: &'static str,
     },
 }
 
@@ -95,61 +115,110 @@ pub(super) fn found(program: &str) -> bool {
 }
 
 /// Runs `cmd` with `sh -c`, no terminal (standard input is empty), and
-/// returns its standard output with the trailing newline trimmed. Standard
-/// output is never echoed; standard error is quoted only when it fails.
+/// returns the first line of its standard output that is not blank (see
+/// [`first_line`]). Standard output is never echoed; standard error is
+/// quoted only when it fails.
 pub fn run_secret(
     key: &'static str,
     what: &'static str,
     cmd: &str,
+) -> Result<Secret, CredentialError> {
+    run_within(key, what, cmd, COMMAND_TIMEOUT)
+}
+
+/// What the pipe readers report to [`run_within`].
+enum Piped {
+    /// Standard output up to end of file.
+    Out(Vec<u8>),
+    /// More than [`MAX_OUTPUT`] bytes: reading stopped there. The pipe is
+    /// handed over still open, so the command cannot go on (it blocks,
+    /// instead of dying of a closed pipe and running what follows) until
+    /// its group is killed.
+    TooLong(std::process::ChildStdout),
+    /// Standard error (its first 64 KiB), at end of file.
+    Err(Vec<u8>),
+}
+
+fn run_within(
+    key: &'static str,
+    what: &'static str,
+    cmd: &str,
+    timeout: Duration,
 ) -> Result<Secret, CredentialError> {
     let spawn_err = |message: String| CredentialError::Spawn {
         key,
         command: cmd.to_string(),
         message,
     };
-    // By its full path: the environment may have no PATH.
+    // By its full path: the environment may have no PATH. In a process
+    // group of its own, so that a timeout ends what the shell started too
+    // (a helper's background job must not outlive repmail's wait for it).
     let mut child = Command::new("/bin/sh")
         .arg("-c")
         .arg(cmd)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        .process_group(0)
         .spawn()
         .map_err(|e| spawn_err(e.to_string()))?;
     let mut out = child.stdout.take().expect("stdout is piped");
     let mut err = child.stderr.take().expect("stderr is piped");
-    // Read both pipes on their own threads so a chatty command cannot
-    // block on a full pipe while we wait for it.
-    let out_reader = std::thread::spawn(move || {
+    // Both pipes read on threads of their own so a chatty command cannot
+    // block on a full pipe while we wait for it; each reads at most a
+    // bound, so a command that prints without end costs no memory.
+    let (tx, rx) = mpsc::channel();
+    let out_tx = tx.clone();
+    std::thread::spawn(move || {
         let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
+        // A read error ends the output like end of file (as before).
+        let _ = out.by_ref().take(MAX_OUTPUT as u64 + 1).read_to_end(&mut v);
+        let _ = out_tx.send(if v.len() <= MAX_OUTPUT {
+            Piped::Out(v)
+        } else {
+            Piped::TooLong(out)
+        });
     });
-    let err_reader = std::thread::spawn(move || {
+    std::thread::spawn(move || {
         let mut v = Vec::new();
         let _ = err.by_ref().take(64 * 1024).read_to_end(&mut v);
         let _ = std::io::copy(&mut err, &mut std::io::sink());
-        v
+        let _ = tx.send(Piped::Err(v));
     });
-    let deadline = Instant::now() + COMMAND_TIMEOUT;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break s,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(CredentialError::Timeout {
+    let deadline = Instant::now() + timeout;
+    let (mut status, mut stdout, mut stderr) = (None, None, None);
+    // Done when the command has exited and both pipes reached their end
+    // (a background job holding them open keeps it running: it is waited
+    // for, up to the time limit).
+    while status.is_none() || stdout.is_none() || stderr.is_none() {
+        match rx.recv_timeout(Duration::from_millis(10)) {
+            Ok(Piped::Out(v)) => stdout = Some(v),
+            Ok(Piped::TooLong(pipe)) => {
+                end_group(&mut child);
+                drop(pipe);
+                return Err(CredentialError::TooLong {
                     key,
                     command: cmd.to_string(),
+                    what,
                 });
             }
-            Err(e) => return Err(spawn_err(e.to_string())),
+            Ok(Piped::Err(v)) => stderr = Some(v),
+            Err(_) => {}
         }
-    };
-    let stdout = out_reader.join().unwrap_or_default();
-    let stderr = err_reader.join().unwrap_or_default();
-    let stderr = clean_stderr(&stderr);
+        if status.is_none() {
+            status = child.try_wait().map_err(|e| spawn_err(e.to_string()))?;
+        }
+        if Instant::now() >= deadline {
+            end_group(&mut child);
+            return Err(CredentialError::Timeout {
+                key,
+                command: cmd.to_string(),
+                secs: timeout.as_secs(),
+            });
+        }
+    }
+    let (status, stdout) = (status.expect("loop ended"), stdout.expect("loop ended"));
+    let stderr = clean_stderr(&stderr.unwrap_or_default());
     if !status.success() {
         return Err(CredentialError::Failed {
             key,
@@ -161,24 +230,52 @@ pub fn run_secret(
             stderr,
         });
     }
-    let mut secret = String::from_utf8_lossy(&stdout).into_owned();
-    // msmtp's passwordeval takes the first line; a trailing newline (or
-    // CRLF) is the command's, not the password's.
-    if let Some(i) = secret.find('\n') {
-        secret.truncate(i);
-    }
-    if secret.ends_with('\r') {
-        secret.pop();
-    }
-    if secret.is_empty() {
-        return Err(CredentialError::Empty {
+    match first_line(&stdout, what) {
+        Some(secret) => Ok(Secret::new(secret)),
+        None => Err(CredentialError::Empty {
             key,
             command: cmd.to_string(),
             what,
             stderr,
-        });
+        }),
     }
-    Ok(Secret::new(secret))
+}
+
+/// The secret in a command's output: its first line that is not blank,
+/// without the line ending (msmtp's `passwordeval` also takes the first
+/// line; some helpers print a blank line or a banner's empty line first).
+/// An access token is trimmed of spaces too (a token never holds any); a
+/// password keeps them, since a password may begin or end with a space.
+fn first_line(stdout: &[u8], what: &str) -> Option<String> {
+    let text = String::from_utf8_lossy(stdout);
+    let line = text.lines().find(|l| !l.trim().is_empty())?;
+    let line = if what == "password" {
+        line
+    } else {
+        line.trim()
+    };
+    Some(line.to_string())
+}
+
+/// Kills the command's whole process group (the shell and everything it
+/// started), then reaps the shell.
+///
+/// Why a `kill` process: std can signal only the child itself, and the
+/// crates that wrap kill(2) for a group need `unsafe` (forbidden here) or
+/// are not in the build (`nix`); kill(1) takes a negative pid for a group
+/// (POSIX, `kill -s KILL -- -PGID`). The group's id is the shell's pid,
+/// which cannot be reused before the shell is reaped below.
+fn end_group(child: &mut std::process::Child) {
+    let group = format!("-{}", child.id());
+    let _ = Command::new("kill")
+        .args(["-s", "KILL", "--", &group])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    // Should kill(1) be missing, at least the shell goes.
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// The command's standard error, fit to quote on one line: control
@@ -237,6 +334,96 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("printed nothing") && e.contains("oops"), "{e}");
+    }
+
+    #[test]
+    fn blank_lines_before_the_secret_are_skipped() {
+        let s = run_secret(
+            "token_command",
+            "access token",
+            "printf '\\n  \\r\\n\\t\\n  ya29.tok \\nrest\\n'",
+        )
+        .unwrap();
+        assert_eq!(
+            s.expose(),
+            "ya29.tok",
+            "the first line that is not blank, trimmed"
+        );
+        // A password keeps its spaces: they may be part of it.
+        let s = run_secret("password_command", "password", "printf '\\n\\n pa ss \\n'").unwrap();
+        assert_eq!(s.expose(), " pa ss ");
+        let e = run_secret("token_command", "access token", "printf '\\n \\n\\r\\n'")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("printed nothing"), "{e}");
+    }
+
+    #[test]
+    fn endless_output_is_refused_at_the_bound() {
+        // 300 MB of "y": read only up to the bound, then the command is
+        // stopped (with `yes`, which would otherwise run on, blocked).
+        let dir = tempfile::tempdir().unwrap();
+        let done = dir.path().join("done");
+        // `done` is written only if the whole output was read: reading
+        // stops at the bound and the command is stopped there.
+        let cmd = format!("yes | head -c 300000000; touch '{}'", done.display());
+        let e = run_secret("token_command", "access token", &cmd).unwrap_err();
+        assert!(!done.exists(), "the command's whole output was read");
+        assert!(matches!(e, CredentialError::TooLong { .. }), "{e:?}");
+        let e = e.to_string();
+        assert!(
+            e.contains(&format!("printed more than {MAX_OUTPUT} bytes")),
+            "{e}"
+        );
+        assert!(!e.contains("yyyy"), "{e}");
+        // Exactly the bound is still taken (a secret is its first line).
+        let ok = format!("head -c {MAX_OUTPUT} /dev/zero | tr '\\0' 'k'");
+        assert_eq!(
+            run_secret("password_command", "password", &ok)
+                .unwrap()
+                .expose()
+                .len(),
+            MAX_OUTPUT
+        );
+    }
+
+    #[test]
+    fn a_timeout_ends_what_the_command_started() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("bg.pid");
+        // A background job that would outlive the shell, and keeps the
+        // output pipe open.
+        let cmd = format!("sleep 60 & echo $! > '{}'; sleep 60", pid_file.display());
+        let e = run_within(
+            "token_command",
+            "access token",
+            &cmd,
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, CredentialError::Timeout { secs: 1, .. }),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("within 1 s"), "{e}");
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let pid = pid.trim();
+        // Gone (a zombie until init reaps it counts as gone: it runs no more).
+        let gone = (0..200).any(|_| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let state = stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .next();
+            if matches!(state, None | Some("Z") | Some("X")) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+            false
+        });
+        assert!(gone, "the background sleep {pid} still runs");
     }
 
     #[test]
