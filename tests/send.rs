@@ -561,9 +561,17 @@ fn test_to_delivers_a_marked_copy_and_leaves_the_campaign_log_alone() {
     );
 }
 
-#[test]
-fn ctrl_c_stops_new_sends_saves_the_log_and_says_how_to_resume() {
-    let server = TestServer::start(ServerOptions::plain());
+/// `signal` (as `kill -<signal>` sends it) while a letter is in flight:
+/// the run takes no new letter, lets that one finish, saves the log, says
+/// how to resume and exits 130 (DESIGN.md: SIGINT, SIGTERM and SIGHUP stop
+/// the same way); the next run finishes the job.
+fn a_signal_stops_new_sends_saves_the_log_and_says_how_to_resume(signal: &str) {
+    // The third letter's final reply comes a second late: it is in
+    // flight when the signal arrives.
+    let server = TestServer::start(ServerOptions::plain().with_fault(
+        &email(2),
+        FaultPlan::always(Stage::DataEnd, Fault::Delay(Duration::from_secs(1))),
+    ));
     // One every 200 ms: long enough to interrupt in the middle.
     let c = campaign(
         &server,
@@ -573,20 +581,25 @@ fn ctrl_c_stops_new_sends_saves_the_log_and_says_how_to_resume() {
     );
     let child = fixture::spawn_send(&c, true);
     assert!(support::wait_for(
-        || server.messages().len() >= 3,
+        || server.messages().len() >= 2 && server.attempts(&email(2)) >= 1,
         Duration::from_secs(20)
     ));
     let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(130), "{signal}: {err}");
     assert!(err.contains("Resume with `repmail --config"), "{err}");
     let delivered = server.messages().len();
     assert!(delivered < 30, "stopped early ({delivered})");
+    assert_eq!(
+        server.messages_to(&email(2)).len(),
+        1,
+        "the letter in flight finished"
+    );
     // Every transaction that started has its outcome: nothing unknown.
     let l = ledger(&c);
     assert!(
@@ -599,6 +612,21 @@ fn ctrl_c_stops_new_sends_saves_the_log_and_says_how_to_resume() {
     let out = send(&c, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_all_once(&server, &c, 30);
+}
+
+#[test]
+fn ctrl_c_stops_new_sends_saves_the_log_and_says_how_to_resume() {
+    a_signal_stops_new_sends_saves_the_log_and_says_how_to_resume("INT");
+}
+
+#[test]
+fn sigterm_stops_like_ctrl_c() {
+    a_signal_stops_new_sends_saves_the_log_and_says_how_to_resume("TERM");
+}
+
+#[test]
+fn sighup_stops_like_ctrl_c() {
+    a_signal_stops_new_sends_saves_the_log_and_says_how_to_resume("HUP");
 }
 
 #[test]

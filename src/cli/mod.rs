@@ -32,6 +32,7 @@ mod preview;
 mod progress;
 mod report;
 mod send;
+mod signals;
 mod signin;
 
 use std::path::PathBuf;

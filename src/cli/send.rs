@@ -159,22 +159,11 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
     };
     let mut display = Display::new(plan.to_send.len(), campaign.rate.per_minute, out);
     let to_send = plan.to_send.clone();
+    // Ctrl-C, SIGTERM and SIGHUP: the same clean stop, heard from here on.
+    let stops = super::signals::Stops::listen();
     let report = runtime.block_on(async {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            match tokio::signal::ctrl_c().await {
-                Ok(()) => {
-                    let _ = stop_tx.send(true);
-                    eprintln!("\nstopping: finishing the messages in flight and saving the log (Ctrl-C again to quit at once)");
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        std::process::exit(Exit::Interrupted as i32);
-                    }
-                }
-                // No signal handler: keep the channel open so the run is not
-                // mistaken for an interrupted one.
-                Err(_) => std::future::pending::<()>().await,
-            }
-        });
+        tokio::spawn(super::signals::stop_on_signal(stops, stop_tx));
         dispatcher.run(to_send, writer, stop_rx, &mut display).await
     });
     display.finish();
