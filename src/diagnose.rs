@@ -133,6 +133,9 @@ pub fn server_reply(detail: &str) -> Option<String> {
     None
 }
 
+/// What explanations call an account without a `username`.
+const NO_USERNAME: &str = "(no username)";
+
 /// Explains a run-level `fault` whose detail is `detail`, for the account
 /// in `smtp`.
 pub fn explain(fault: Fault, detail: &str, smtp: Option<&Smtp>) -> Explanation {
@@ -143,7 +146,7 @@ pub fn explain(fault: Fault, detail: &str, smtp: Option<&Smtp>) -> Explanation {
         .and_then(|c| c.parse().ok());
     let account = smtp
         .and_then(|s| s.username.as_deref())
-        .unwrap_or("(no username)");
+        .unwrap_or(NO_USERNAME);
     let host = smtp.map(|s| s.host.as_str()).unwrap_or("the server");
     let oauth = smtp.is_some_and(|s| s.auth == AuthMethod::Oauth2);
     let token_command = smtp.and_then(|s| s.token_command.as_deref()).unwrap_or("");
@@ -159,6 +162,9 @@ pub fn explain(fault: Fault, detail: &str, smtp: Option<&Smtp>) -> Explanation {
             todo: detail.to_string(),
             server_said: None,
         };
+    }
+    if fault == Fault::SignIn {
+        return explain_sign_in(code, detail, host, account, oauth, server_said);
     }
     match recognize(code, detail) {
         Some(Refusal::QuotaReached) => plain(
@@ -199,6 +205,93 @@ pub fn explain(fault: Fault, detail: &str, smtp: Option<&Smtp>) -> Explanation {
             server_said: None,
         },
         None => plain(fault.advice().to_string(), String::new()),
+    }
+}
+
+/// A refusal or silence at sign-in that the kinds of [`Refusal`] do not
+/// name. Read only for a failure known to be at sign-in: the same `554
+/// 5.7.1` in reply to RCPT is a letter refused as spam, not the account.
+fn explain_sign_in(
+    code: Option<u16>,
+    detail: &str,
+    host: &str,
+    account: &str,
+    oauth: bool,
+    server_said: Option<String>,
+) -> Explanation {
+    let t = detail.to_ascii_lowercase();
+    let enhanced = |x: &str| t.contains(x);
+    // Without a username there is no AUTH: the refusal or the silence came
+    // while the connection opened (greeting, EHLO, STARTTLS).
+    let sign_in = if account == NO_USERNAME {
+        "the connection".to_string()
+    } else {
+        format!("the sign-in of {account}")
+    };
+    let (what, todo) = if t.contains("did not answer the sign-in") {
+        (
+            format!(
+                "{host} did not answer {sign_in}{}",
+                detail
+                    .rsplit_once(" within ")
+                    .map_or(String::new(), |(_, limit)| format!(" within {limit}"))
+            ),
+            "check `host`, `port` and `security` under [smtp] (port 465 wants `security = \"tls\"`, port 587 `\"starttls\"`); if they are right the server is overloaded or blocking this network: try again later (send resumes)".to_string(),
+        )
+    // RFC 4954 §6: 504 5.5.4 "Unrecognized authentication type"; many
+    // servers say 504 5.7.4 ("Security features not supported", RFC 3463)
+    // or "mechanism not supported".
+    } else if code == Some(504)
+        || enhanced("5.7.4")
+        || t.contains("unrecognized authentication")
+        || t.contains("mechanism not supported")
+    {
+        let todo = if oauth {
+            "this server may not take OAuth2 (XOAUTH2) sign-in: check that `host` is the provider's OAuth2 SMTP server, or sign in with `auth = \"password\"` (often an app password)"
+        } else {
+            "this server may take only OAuth2: set `auth = \"oauth2\"` and a `token_command` under [smtp]; or check `security` (many servers offer a password sign-in only after STARTTLS)"
+        };
+        (
+            format!(
+                "{host} does not take the sign-in method repmail offered for {account} ({})",
+                if oauth {
+                    "XOAUTH2"
+                } else {
+                    "PLAIN or LOGIN, with a password"
+                }
+            ),
+            todo.to_string(),
+        )
+    // Postfix: "500 5.5.0 Error: line too long"; Exim: "500 Line too
+    // long"; RFC 5321 §4.5.3.1.4: command lines of at most 512 octets,
+    // which an XOAUTH2 line with a long token exceeds unless the server
+    // raises the limit (RFC 4954 §4 asks it to take 12288).
+    } else if t.contains("too long") || t.contains("line length") {
+        (
+            format!("{host} could not read {sign_in}: the line was too long for it"),
+            if oauth {
+                "an OAuth2 access token goes in one line: check that token_command prints only the access token (not a refresh token or a JSON document); if it does, this server (or a proxy before it) takes shorter lines than its provider's tokens — ask its administrator".to_string()
+            } else {
+                "check that the password is right (password_command prints only the password); if it is, this server takes shorter lines: ask its administrator".to_string()
+            },
+        )
+    } else if code.is_some_and(|c| (400..500).contains(&c)) {
+        (
+            format!("{host} refused {sign_in} for now"),
+            "try again later (send resumes); if it keeps refusing, the provider may be limiting sign-ins (too many of them, or from this network)".to_string(),
+        )
+    // 554 5.7.1 at sign-in: a policy refusal (this network, this account
+    // not allowed to send by SMTP).
+    } else {
+        (
+            format!("{host} refused {sign_in} by its policy"),
+            "check with the provider that this account may send by SMTP from this network (some need SMTP access turned on for the account, some take only their own networks or a VPN)".to_string(),
+        )
+    };
+    Explanation {
+        what,
+        todo,
+        server_said,
     }
 }
 
@@ -362,6 +455,69 @@ mod tests {
         assert!(e.what.contains("XOAUTH2"), "{e:?}");
         let e = explain(Fault::Session, none, Some(&password));
         assert!(e.what.contains("no way to sign in"), "{e:?}");
+    }
+
+    #[test]
+    fn refusals_at_sign_in_are_explained_by_what_they_say() {
+        let password = account(AuthMethod::Password);
+        let oauth = account(AuthMethod::Oauth2);
+        let cases: &[(&str, &Smtp, &[&str])] = &[
+            (
+                "permanent error (504): 5.7.4 Unrecognized authentication type",
+                &password,
+                &[
+                    "does not take the sign-in method",
+                    "PLAIN or LOGIN",
+                    "auth = \"oauth2\"",
+                ],
+            ),
+            (
+                "permanent error (504): 5.7.4 Unrecognized authentication type",
+                &oauth,
+                &["XOAUTH2", "auth = \"password\""],
+            ),
+            (
+                "permanent error (500): 5.5.2 Error: line too long",
+                &oauth,
+                &[
+                    "line was too long",
+                    "token_command prints only the access token",
+                ],
+            ),
+            (
+                "permanent error (554): 5.7.1 Client host rejected: Access denied",
+                &password,
+                &["by its policy", "may send by SMTP"],
+            ),
+            (
+                "transient error (454): 4.7.0 Too many login attempts",
+                &password,
+                &["for now", "try again later"],
+            ),
+            (
+                "the server did not answer the sign-in within 30 s (timeout_secs)",
+                &password,
+                &[
+                    "did not answer the sign-in of letters@example.org within 30 s",
+                    "`port`",
+                ],
+            ),
+        ];
+        for (detail, smtp, want) in cases {
+            let e = explain(Fault::SignIn, detail, Some(smtp));
+            let all = format!("{} / {}", e.what, e.todo);
+            for w in *want {
+                assert!(all.contains(w), "{w:?} missing for {detail}: {all}");
+            }
+        }
+        // The same 554 5.7.1 after sign-in (a letter refused as spam) is
+        // not explained as the account's: only a sign-in fault reads so.
+        let e = explain(
+            Fault::Streak,
+            "permanent error (554): 5.7.1 spam",
+            Some(&password),
+        );
+        assert!(!e.what.contains("policy"), "{e:?}");
     }
 
     #[test]

@@ -396,7 +396,8 @@ impl Ledger {
     }
 
     /// How many times a message to this recipient was started (`sending`
-    /// rows, across all runs).
+    /// rows, across all runs), less those taken back by a `deferred` row
+    /// with a lower `attempt` (a try that failed at sign-in).
     pub fn attempts(&self, email: &str) -> u32 {
         self.recipient(email).map_or(0, |r| r.attempts)
     }
@@ -454,6 +455,12 @@ impl Ledger {
             _ => recipient.last = Some(index),
         }
         recipient.attempts += u32::from(is_sending);
+        // A `deferred` row that counts fewer tries than the `sending` rows
+        // so far takes the last one back: that transaction failed at
+        // sign-in, before its letter was spoken of (send::decide).
+        if event.status == Status::Deferred && event.attempt < recipient.attempts {
+            recipient.attempts = event.attempt;
+        }
         self.events.push(event);
     }
 }
@@ -892,6 +899,20 @@ mod tests {
             assert!(LedgerWriter::open(&path, "hrf").is_err());
             assert_eq!(fs::read_to_string(&path).unwrap(), text);
         }
+    }
+
+    #[test]
+    fn a_try_that_failed_at_sign_in_is_taken_back() {
+        let row = |status, attempt| Event::new("hrf", "a@example.org", status, attempt);
+        let ledger = Ledger::from_events([
+            row(Status::Sending, 1),
+            row(Status::Deferred, 1),
+            // The next run: its transaction failed at sign-in.
+            row(Status::Sending, 2),
+            row(Status::Deferred, 1),
+        ]);
+        assert_eq!(ledger.attempts("a@example.org"), 1);
+        assert_eq!(ledger.state("a@example.org").unwrap().0, State::Deferred);
     }
 
     #[test]

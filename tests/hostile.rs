@@ -176,11 +176,11 @@ fn garbage_replies_are_deferred_and_retried_never_stored_twice() {
     }
 }
 
-/// A reply that is not SMTP at all (here: an HTTP server on the port) is
-/// treated like any transient failure, so the run stops at the failure
-/// streak rather than at the first reply; nothing is sent, nobody blamed.
+/// A reply that is not SMTP at all (here: an HTTP server on the port) in
+/// place of the greeting is a failure at sign-in: the run stops at the
+/// first connection; nothing is sent, nobody blamed or charged a try.
 #[test]
-fn a_server_that_does_not_speak_smtp_stops_the_run_at_the_failure_streak() {
+fn a_server_that_does_not_speak_smtp_stops_the_run_at_once() {
     let server = TestServer::start(ServerOptions::plain().with_connect_fault(
         Fault::Garbage(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"),
         None,
@@ -191,24 +191,46 @@ fn a_server_that_does_not_speak_smtp_stops_the_run_at_the_failure_streak() {
     assert!(stderr(&out).contains("run stopped"), "{}", both(&out));
     assert!(stderr(&out).contains("HTTP/1.1 400"), "{}", both(&out));
     assert_nothing_sent(&server, &c, 5);
-    assert_eq!(
-        server.connections(),
-        repmail::send::FAILURE_STREAK_LIMIT as usize
-    );
+    assert_eq!(server.connections(), 1);
+    assert_no_try_counted(&c, 5);
+}
+
+/// No recipient's try counted: every `sending` row taken back.
+fn assert_no_try_counted(c: &Campaign, n: usize) {
+    let l = ledger(c);
+    for i in 0..n {
+        assert_eq!(l.attempts(&email(i)), 0, "{}: {:?}", email(i), l.events());
+    }
 }
 
 // ---------------------------------------------------------------------------
 // Throttling replies.
 
+/// A 421 greeting ("not now") is a refusal at sign-in: a fault of the run
+/// (DESIGN.md), which stops at once, charging nobody a try; the next run
+/// resumes, and once the server greets, everyone gets one letter, each at
+/// its first counted try.
 #[test]
-fn a_421_greeting_is_transient_and_service_resumes() {
+fn a_421_greeting_stops_the_run_and_the_next_run_resumes() {
     let server =
         TestServer::start(ServerOptions::plain().with_connect_fault(Fault::Reply(421), Some(2)));
     let c = campaign(&server, "security = \"none\"", FAST, 4);
+    for connection in 1..=2 {
+        let out = send(&c, &[]);
+        assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+        assert!(
+            stderr(&out).contains("refused the connection for now"),
+            "{}",
+            both(&out)
+        );
+        assert_eq!(server.connections(), connection);
+        assert_no_try_counted(&c, 4);
+    }
     let out = send(&c, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", both(&out));
     assert_each_once(&server, &c, &all(4));
-    let deferred: Vec<_> = ledger(&c)
+    let l = ledger(&c);
+    let deferred: Vec<_> = l
         .events()
         .iter()
         .filter(|e| e.status == Status::Deferred)
@@ -216,6 +238,9 @@ fn a_421_greeting_is_transient_and_service_resumes() {
         .collect();
     assert_eq!(deferred.len(), 2, "{deferred:?}");
     assert!(deferred.iter().all(|e| e.smtp_code == Some(421)));
+    for i in 0..4 {
+        assert_eq!(l.attempts(&email(i)), 1, "{}", email(i));
+    }
 }
 
 #[test]
@@ -228,23 +253,15 @@ fn a_421_greeting_every_time_stops_the_run_without_blaming_anyone() {
     assert_eq!(out.status.code(), Some(1), "{}", both(&out));
     assert!(stderr(&out).contains("run stopped"), "{}", both(&out));
     assert_nothing_sent(&server, &c, n);
-    // The failure streak stops it exactly at its limit: not after one
-    // refusal (a run that gives up at once), not after every recipient.
-    let limit = repmail::send::FAILURE_STREAK_LIMIT as usize;
-    assert_eq!(server.connections(), limit, "connections before the stop");
-    // Each one tried is deferred: the next run tries them again.
+    // Not one refusal per recipient, nor the failure streak: the first.
+    assert_eq!(server.connections(), 1, "connections before the stop");
+    // The one tried is deferred, its try not counted: the next run tries
+    // it again as if this one had not.
     let l = ledger(&c);
-    let deferred = l
-        .events()
-        .iter()
-        .filter(|e| e.status == Status::Deferred)
-        .count();
-    assert_eq!(deferred, limit, "one deferred row per refused try");
     let latest: Vec<_> = l.latest().collect();
-    assert!(!latest.is_empty(), "nobody was tried");
-    for e in latest {
-        assert_eq!(e.status, Status::Deferred, "{e:?}");
-    }
+    assert_eq!(latest.len(), 1, "{latest:?}");
+    assert_eq!(latest[0].status, Status::Deferred, "{latest:?}");
+    assert_no_try_counted(&c, n);
 }
 
 #[test]

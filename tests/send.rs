@@ -629,6 +629,48 @@ fn sighup_stops_like_ctrl_c() {
     a_signal_stops_new_sends_saves_the_log_and_says_how_to_resume("HUP");
 }
 
+/// Greylisting (a 451 4.7.1 to each recipient's first RCPT, then the
+/// letter is taken) is not the account being blocked: the first tries do
+/// not count toward the failure streak while a retry is ahead, the retries
+/// come after their backoff while the other letters go on, and everyone
+/// gets exactly one letter (issue 23, item 7).
+#[test]
+fn greylisting_every_recipient_once_sends_everyone_exactly_once() {
+    let n = 14;
+    let mut opts = ServerOptions::plain();
+    for i in 0..n {
+        opts = opts.with_fault(
+            &email(i),
+            FaultPlan::first(
+                1,
+                Stage::Rcpt,
+                Fault::Say(451, "4.7.1 <rcpt>: Recipient address rejected: Greylisted, see https://postgrey.schweikert.ch/help/example.org.html"),
+            ),
+        );
+    }
+    let server = TestServer::start(opts);
+    // A backoff (3 s) far longer than the first tries of all 14 letters
+    // take: each is refused before any retry is due, more than the streak
+    // limit in a row.
+    let rest =
+        "[rate]\nper_minute = 60000\nburst = 1000\n\n[retry]\nattempts = 3\nbackoff_secs = 3\n";
+    let c = campaign(&server, "security = \"none\"", rest, n);
+    let out = send(&c, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_all_once(&server, &c, n);
+    let l = ledger(&c);
+    for i in 0..n {
+        assert_eq!(server.attempts(&email(i)), 2, "{}", email(i));
+        let greylisted: Vec<_> = l
+            .events()
+            .iter()
+            .filter(|e| e.email == email(i) && e.status == Status::Deferred)
+            .collect();
+        assert_eq!(greylisted.len(), 1, "{greylisted:?}");
+        assert_eq!(greylisted[0].smtp_code, Some(451));
+    }
+}
+
 #[test]
 fn a_streak_of_failures_stops_the_run() {
     let n = 30;

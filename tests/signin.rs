@@ -431,3 +431,161 @@ fn a_token_command_failing_on_renewal_stops_the_run_with_its_stderr() {
     assert_eq!(l.state(&email(1)).map(|(s, _)| s), Some(State::Deferred));
     assert_no_secret(&c, &out, TOKEN_PREFIX);
 }
+
+// ---------------------------------------------------------------------------
+// Refusals and silence at sign-in are faults of the run (issue 23, item 3):
+// whatever the code, or none, nobody is marked failed and nobody is
+// charged a try.
+
+/// Every recipient exactly as sendable as before the run: no `failed` row,
+/// no try counted (the `sending` row of the transaction that failed at
+/// sign-in is taken back by its `deferred` row), and each one that was
+/// touched is `deferred`, so the next run sends it without a flag.
+fn assert_nobody_charged(server: &TestServer, c: &Campaign, n: usize) {
+    assert_nobody_failed_or_sent(server, c);
+    let l = ledger(c);
+    for i in 0..n {
+        assert_eq!(l.attempts(&email(i)), 0, "{}: {:?}", email(i), l.events());
+        if let Some((state, _)) = l.state(&email(i)) {
+            assert_eq!(state, State::Deferred, "{}", email(i));
+        }
+    }
+    for e in l.events().iter().filter(|e| e.status == Status::Deferred) {
+        assert_eq!(e.attempt, 0, "{e:?}");
+        assert!(e.detail.contains("not counted as a try"), "{e:?}");
+    }
+}
+
+/// A password server whose every AUTH meets `fault`: the run stops at the
+/// first sign-in with `want` in its message, exit 1, nobody charged.
+fn sign_in_fault(fault: Fault, smtp_extra: &str, want: &[&str]) -> std::process::Output {
+    let pki = TestPki::generate();
+    let server = TestServer::start(
+        ServerOptions::starttls(pki.server_cert())
+            .with_auth("letters", PASSWORD)
+            .with_auth_fault(fault),
+    );
+    let n = 3;
+    let c = campaign(
+        &server,
+        &pki,
+        &format!("username = \"letters\"\n{smtp_extra}"),
+        n,
+        "[retry]\nattempts = 3\nbackoff_secs = 30\n",
+    );
+    let started = Instant::now();
+    let out = fixture::send_yes(&c, PASSWORD, &["-v"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(started.elapsed() < STOPS_WITHIN, "{err}");
+    for w in want {
+        assert!(err.contains(w), "{w:?} missing in: {err}");
+    }
+    assert!(err.contains("No recipient was marked failed"), "{err}");
+    assert_eq!(server.auth_attempts(), 1, "one sign-in, not one per letter");
+    assert_eq!(server.connections(), 1, "{err}");
+    assert_nobody_charged(&server, &c, n);
+    assert_no_secret(&c, &out, PASSWORD);
+    out
+}
+
+#[test]
+fn an_unrecognized_authentication_type_stops_the_run_blaming_nobody() {
+    sign_in_fault(
+        Fault::Say(504, "5.7.4 Unrecognized authentication type"),
+        "",
+        &[
+            "does not take the sign-in method",
+            "auth = \"oauth2\"",
+            "server said: 504 5.7.4 Unrecognized authentication type",
+        ],
+    );
+}
+
+#[test]
+fn a_policy_refusal_at_sign_in_stops_the_run_blaming_nobody() {
+    sign_in_fault(
+        Fault::Say(554, "5.7.1 Client host rejected: access denied"),
+        "",
+        &[
+            "refused the sign-in of letters by its policy",
+            "server said: 554 5.7.1",
+        ],
+    );
+}
+
+#[test]
+fn a_server_silent_at_sign_in_stops_after_one_timeout() {
+    // timeout_secs = 2 (the fixture's): one sign-in, one timeout.
+    let out = sign_in_fault(
+        Fault::Stall,
+        "",
+        &["did not answer the sign-in of letters within 2 s"],
+    );
+    assert!(!stderr(&out).contains("throttling"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_line_too_long_for_an_oauth2_token_stops_the_run_blaming_nobody() {
+    let pki = TestPki::generate();
+    let server = TestServer::start(
+        ServerOptions::starttls(pki.server_cert())
+            .with_oauth(USER, TokenPolicy::Nothing, Refusal::Microsoft)
+            .with_auth_fault(Fault::Say(500, "5.5.2 Error: line too long")),
+    );
+    let n = 3;
+    let c = oauth_campaign(
+        &server,
+        &pki,
+        n,
+        "[retry]\nattempts = 3\nbackoff_secs = 30\n",
+    );
+    let out = run(&c, &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for w in [
+        "could not read the sign-in of letters@example.org: the line was too long",
+        "token_command prints only the access token",
+        "server said: 500 5.5.2 Error: line too long",
+        "No recipient was marked failed",
+    ] {
+        assert!(err.contains(w), "{w:?} missing in: {err}");
+    }
+    assert_eq!(server.auth_attempts(), 1, "{err}");
+    assert_eq!(token_runs(&c), 1, "a line too long is no reason to renew");
+    assert_nobody_charged(&server, &c, n);
+    assert_no_secret(&c, &out, TOKEN_PREFIX);
+}
+
+#[test]
+fn a_refused_sign_in_charges_no_try_run_after_run() {
+    let pki = TestPki::generate();
+    let server = TestServer::start(
+        ServerOptions::starttls(pki.server_cert())
+            .with_auth("letters", PASSWORD)
+            .with_auth_fault(Fault::Say(454, "4.7.0 Too many login attempts, try later")),
+    );
+    let c = campaign(&server, &pki, "username = \"letters\"", 2, FAST);
+    for _ in 0..3 {
+        let out = fixture::send_yes(&c, PASSWORD, &[]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(stderr(&out).contains("refused the sign-in of letters for now"));
+    }
+    assert_nobody_charged(&server, &c, 2);
+    // Once the server takes the sign-in, the first try is try 1.
+    let ok = TestServer::start(
+        ServerOptions::starttls(pki.server_cert()).with_auth("letters", PASSWORD),
+    );
+    let config = std::fs::read_to_string(c.config()).unwrap().replace(
+        &format!("port = {}", server.port()),
+        &format!("port = {}", ok.port()),
+    );
+    c.write("repmail.toml", config.as_bytes());
+    let out = fixture::send_yes(&c, PASSWORD, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let l = ledger(&c);
+    for i in 0..2 {
+        assert_eq!(l.state(&email(i)).map(|(s, _)| s), Some(State::Sent));
+        assert_eq!(l.attempts(&email(i)), 1, "{:?}", l.events());
+    }
+}

@@ -138,9 +138,13 @@ impl From<lettre::transport::smtp::Error> for Failure {
 }
 
 /// How far a transaction got before it failed: only a failure before DATA
-/// proves that the letter was not delivered.
+/// proves that the letter was not delivered, and only one after sign-in
+/// can be about the letter at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
+    /// Opening a connection: TCP connect, TLS, the greeting, EHLO,
+    /// STARTTLS, AUTH. Nothing about a letter has been said yet.
+    SignIn,
     /// The MAIL command (the first of a transaction).
     Mail,
     /// RCPT or DATA: refused before the body went out.
@@ -237,12 +241,16 @@ fn is_auth_refusal(e: &lettre::transport::smtp::Error) -> bool {
 
 impl Connection {
     /// One transaction: MAIL, RCPT for each recipient, DATA, the body.
-    /// On an error the connection must not be used again.
+    /// On an error the connection must not be used again. `reached` follows
+    /// the steps as they start, so that a caller who gives up waiting (a
+    /// timeout) knows where the server fell silent.
     pub async fn send(
         &mut self,
         envelope: &Envelope,
         body: &[u8],
+        reached: &mut Step,
     ) -> Result<Response, (Step, Failure)> {
+        *reached = Step::Mail;
         let info = self.inner.server_info();
         let mut options = Vec::new();
         let ascii = |a: &lettre::Address| AsRef::<str>::as_ref(a).is_ascii();
@@ -277,6 +285,7 @@ impl Connection {
             .command(Mail::new(envelope.from().cloned(), options))
             .await
             .map_err(fail(Step::Mail))?;
+        *reached = Step::Envelope;
         for to in envelope.to() {
             self.inner
                 .command(Rcpt::new(to.clone(), Vec::new()))
@@ -287,6 +296,7 @@ impl Connection {
             .command(Data)
             .await
             .map_err(fail(Step::Envelope))?;
+        *reached = Step::Body;
         let reply = self.inner.message(body).await.map_err(fail(Step::Body))?;
         self.sent += 1;
         Ok(reply)

@@ -25,8 +25,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use crate::schedule::{DailyCap, DAILY_WINDOW};
-pub use connection::{Auth, Failure, NoAuth, Password};
-pub use outcome::{classify, Fault, Outcome};
+pub use connection::{Auth, Failure, NoAuth, Password, Step};
+pub use outcome::{classify, counts_toward_streak, decide, Fault, Outcome};
 pub use pace::Pacer;
 pub use smtp::{is_loopback, Secret, SetupError, Transport};
 

@@ -3,9 +3,10 @@
 use lettre::transport::smtp::response::Response;
 
 use crate::diagnose::Refusal;
+use crate::ledger::Status;
 use crate::text::with_causes;
 
-use super::connection::Failure;
+use super::connection::{Failure, Step};
 
 /// What one transaction came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +37,10 @@ pub enum Outcome {
     RunLevel {
         /// Which kind.
         fault: Fault,
+        /// Whether the transaction counts as a try of the recipient's
+        /// letter: not when it failed at sign-in (see [`decide`]), before
+        /// anything about the letter was said.
+        counts_a_try: bool,
         /// The reply code, if any.
         code: Option<u16>,
         /// The reply or the error.
@@ -61,6 +66,10 @@ pub enum Fault {
     /// The provider's daily sending quota is used up: like the daily cap,
     /// the run stops and the refused letter stays deferred.
     Quota,
+    /// The server refused the sign-in with a reply the kinds above do not
+    /// name (an AUTH mechanism it does not take, a policy refusal, a line
+    /// too long, a 4xx), or did not answer it at all.
+    SignIn,
 }
 
 impl Fault {
@@ -73,6 +82,7 @@ impl Fault {
             Fault::Streak => "too many failures in a row: the provider may be throttling or blocking the account; wait, then run send again (it resumes)",
             Fault::Session => "the server and repmail could not agree on how to talk: check `security` and `username` under [smtp]",
             Fault::Quota => "the provider's daily sending quota is used up: run send again tomorrow (it resumes)",
+            Fault::SignIn => "the server refused or did not answer the sign-in: check `host`, `port`, `security`, `auth` and `username` under [smtp]; if the settings are right, try again later (it resumes)",
         }
     }
 }
@@ -85,6 +95,35 @@ impl Outcome {
             Outcome::Transient { code, .. }
             | Outcome::Permanent { code, .. }
             | Outcome::RunLevel { code, .. } => *code,
+        }
+    }
+
+    /// Whether this transaction counts as a try of the recipient's letter
+    /// (the ledger's `attempt` column): every one but a run-level fault at
+    /// sign-in.
+    pub fn counts_a_try(&self) -> bool {
+        match self {
+            Outcome::RunLevel { counts_a_try, .. } => *counts_a_try,
+            _ => true,
+        }
+    }
+
+    /// The ledger's status and detail for this outcome's row.
+    pub fn row(&self) -> (Status, String) {
+        let detail = self.detail();
+        match self {
+            Outcome::Sent { .. } => (Status::Sent, detail.to_string()),
+            Outcome::Transient { .. } => (Status::Deferred, detail.to_string()),
+            Outcome::Permanent { .. } => (Status::Failed, detail.to_string()),
+            // Not the recipient's fault and certainly not delivered:
+            // deferred, so the next run tries again.
+            Outcome::RunLevel {
+                counts_a_try: true, ..
+            } => (Status::Deferred, format!("not sent, run stopped: {detail}")),
+            Outcome::RunLevel { .. } => (
+                Status::Deferred,
+                format!("not sent, run stopped at sign-in (not counted as a try): {detail}"),
+            ),
         }
     }
 
@@ -118,6 +157,136 @@ pub fn classify(result: Result<Response, Failure>, delivered_before: bool) -> Ou
         },
         Err(Failure::Smtp(e)) => classify_smtp(SmtpFacts::of(&e), delivered_before),
         Err(other) => classify_own(other, delivered_before),
+    }
+}
+
+/// Decides what a transaction came to, knowing the step it failed at.
+/// This is the one place where a fault of the run is told from a fault of
+/// the letter.
+///
+/// A failure at [`Step::SignIn`] (connect, TLS, greeting, EHLO, STARTTLS,
+/// AUTH) is a fault of the run, whatever its code or with none (a timeout):
+/// no letter was spoken of yet, so no recipient can be to blame, and the
+/// try is not counted (DESIGN.md, "Sending"). Later failures are classified
+/// by [`classify`].
+pub fn decide(result: Result<Response, (Step, Failure)>, delivered_before: bool) -> Outcome {
+    match result {
+        Ok(r) => classify(Ok(r), delivered_before),
+        Err((Step::SignIn, f)) => at_sign_in(f),
+        Err((_, f)) => classify(Err(f), delivered_before),
+    }
+}
+
+fn at_sign_in(f: Failure) -> Outcome {
+    let silent = match f {
+        Failure::Timeout(secs) => Some(secs),
+        _ => None,
+    };
+    // As at the start of a run: a connection refused or cut during the
+    // sign-in reads as "unreachable" or a TLS failure, not a passing glitch
+    // (which the whole run's stop now answers: the next run resumes).
+    sign_in_fault(classify(Err(f), false), silent)
+}
+
+/// `classified`, a failure at sign-in (`silent`: a timeout of that many
+/// seconds), as the fault of the run it is.
+fn sign_in_fault(classified: Outcome, silent: Option<u64>) -> Outcome {
+    match classified {
+        Outcome::RunLevel {
+            fault,
+            code,
+            detail,
+            ..
+        } => Outcome::RunLevel {
+            fault,
+            counts_a_try: false,
+            code,
+            detail,
+        },
+        other => Outcome::RunLevel {
+            fault: Fault::SignIn,
+            counts_a_try: false,
+            code: other.code(),
+            detail: match silent {
+                Some(secs) => {
+                    format!("the server did not answer the sign-in within {secs} s (timeout_secs)")
+                }
+                None => other.detail().to_string(),
+            },
+        },
+    }
+    .without_credentials()
+}
+
+/// The longest run of base64 (or token) characters kept in a sign-in
+/// failure's detail. A server's reply to AUTH may quote the line it got
+/// (Postfix: "500 5.5.2 Error: command not recognized" does not, others
+/// do), and that line holds the password or the token in base64: longer
+/// runs are cut, since the detail is printed and goes to the ledger.
+/// Providers' own reference codes (`BM1P287CA0015`, `o13sm2119833lfg`)
+/// are far shorter.
+const MAX_WORD_IN_SIGN_IN_DETAIL: usize = 31;
+
+impl Outcome {
+    fn without_credentials(self) -> Outcome {
+        match self {
+            Outcome::RunLevel {
+                fault,
+                counts_a_try,
+                code,
+                detail,
+            } => Outcome::RunLevel {
+                fault,
+                counts_a_try,
+                code,
+                detail: cut_long_words(&detail),
+            },
+            other => other,
+        }
+    }
+}
+
+/// `text` with every run of more than [`MAX_WORD_IN_SIGN_IN_DETAIL`]
+/// base64 or token characters replaced by `[…]`.
+fn cut_long_words(text: &str) -> String {
+    let tokenish = |c: char| c.is_ascii_alphanumeric() || "+/=_-".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if tokenish(c) {
+            run.push(c);
+            continue;
+        }
+        if run.len() > MAX_WORD_IN_SIGN_IN_DETAIL {
+            out.push_str("[…]");
+        } else {
+            out.push_str(&run);
+        }
+        run.clear();
+        out.push(c);
+    }
+    out.pop();
+    out
+}
+
+/// Whether a failed transaction counts toward the failure streak
+/// ([`super::FAILURE_STREAK_LIMIT`]) that stops a run as the account's
+/// fault. A 4xx other than 421 in reply to RCPT or DATA is about that
+/// recipient (greylisting, a full mailbox, too many recipients): it does
+/// not count while the recipient will be tried again in this run, since
+/// greylisting refuses every first try and accepts the retry. It counts on
+/// the recipient's last try, so a provider refusing every RCPT with a 4xx
+/// still stops the run; so does every other failure (a 5xx, a timeout, a
+/// dropped connection, a 421, a 4xx to MAIL or to the body).
+pub fn counts_toward_streak(step: Option<Step>, outcome: &Outcome, retried: bool) -> bool {
+    match outcome {
+        Outcome::Sent { .. } | Outcome::RunLevel { .. } => false,
+        Outcome::Permanent { .. } => true,
+        Outcome::Transient { code, .. } => {
+            let recipients_own = step == Some(Step::Envelope)
+                && code.is_some_and(|c| (400..500).contains(&c) && c != 421);
+            !(recipients_own && retried)
+        }
     }
 }
 
@@ -161,6 +330,7 @@ fn classify_smtp(f: SmtpFacts, delivered_before: bool) -> Outcome {
     match crate::diagnose::recognize(code, &detail) {
         Some(Refusal::QuotaReached) => {
             return Outcome::RunLevel {
+                counts_a_try: true,
                 fault: Fault::Quota,
                 code,
                 detail,
@@ -173,6 +343,7 @@ fn classify_smtp(f: SmtpFacts, delivered_before: bool) -> Outcome {
             | Refusal::TokenChallenge,
         ) => {
             return Outcome::RunLevel {
+                counts_a_try: true,
                 fault: Fault::Auth,
                 code,
                 detail,
@@ -185,6 +356,7 @@ fn classify_smtp(f: SmtpFacts, delivered_before: bool) -> Outcome {
         // about the account, not the recipient.
         if matches!(c, 530 | 534 | 535 | 538) {
             return Outcome::RunLevel {
+                counts_a_try: true,
                 fault: Fault::Auth,
                 code,
                 detail,
@@ -203,6 +375,7 @@ fn classify_smtp(f: SmtpFacts, delivered_before: bool) -> Outcome {
         || lower.contains("handshake")
     {
         return Outcome::RunLevel {
+            counts_a_try: true,
             fault: Fault::Tls,
             code,
             detail,
@@ -216,6 +389,7 @@ fn classify_smtp(f: SmtpFacts, delivered_before: bool) -> Outcome {
             };
         }
         return Outcome::RunLevel {
+            counts_a_try: true,
             fault: Fault::Session,
             code,
             detail,
@@ -223,6 +397,7 @@ fn classify_smtp(f: SmtpFacts, delivered_before: bool) -> Outcome {
     }
     if lower.contains("connection error") && !delivered_before {
         return Outcome::RunLevel {
+            counts_a_try: true,
             fault: Fault::Unreachable,
             code,
             detail,
@@ -241,6 +416,7 @@ fn classify_own(f: Failure, delivered_before: bool) -> Outcome {
         Failure::Timeout(_) => Outcome::Transient { code: None, detail },
         Failure::Connect(_) if delivered_before => Outcome::Transient { code: None, detail },
         Failure::Connect(_) => Outcome::RunLevel {
+            counts_a_try: true,
             fault: Fault::Unreachable,
             code: None,
             detail,
@@ -251,6 +427,7 @@ fn classify_own(f: Failure, delivered_before: bool) -> Outcome {
             Outcome::Transient { code: None, detail }
         }
         Failure::Tls(_) => Outcome::RunLevel {
+            counts_a_try: true,
             fault: Fault::Tls,
             code: None,
             detail,
@@ -262,16 +439,19 @@ fn classify_own(f: Failure, delivered_before: bool) -> Outcome {
             }
         }
         Failure::Client(_) => Outcome::RunLevel {
+            counts_a_try: true,
             fault: Fault::Session,
             code: None,
             detail,
         },
         Failure::Credentials(_) => Outcome::RunLevel {
+            counts_a_try: true,
             fault: Fault::Auth,
             code: None,
             detail,
         },
         Failure::Unencrypted => Outcome::RunLevel {
+            counts_a_try: true,
             fault: Fault::Session,
             code: None,
             detail,

@@ -10,8 +10,10 @@ use chrono::{DateTime, Utc};
 use futures::stream::{FuturesUnordered, StreamExt};
 use futures::FutureExt as _;
 
+use super::connection::Step;
+use super::outcome::counts_toward_streak;
 use super::{
-    backoff, classify, Failure, Fault, Observer, Outcome, Pacer, Progress, Report, SendError,
+    backoff, decide, Failure, Fault, Observer, Outcome, Pacer, Progress, Report, SendError,
     Settings, Stop, Transport, FAILURE_STREAK_LIMIT, WAIT_STEP,
 };
 use crate::contacts::Recipient;
@@ -32,7 +34,7 @@ pub(super) struct Finished {
     job: Job,
     email: String,
     message_id: String,
-    result: Result<lettre::transport::smtp::response::Response, Failure>,
+    result: Result<lettre::transport::smtp::response::Response, (Step, Failure)>,
 }
 
 /// A job whose `sending` row is written: its transaction starts once the
@@ -271,19 +273,16 @@ impl<'l> Run<'l> {
             message_id,
             result,
         } = done;
-        let attempt = self.ledger.ledger().attempts(&email);
-        let outcome = classify(result, self.delivered_once);
-        let (status, detail) = match &outcome {
-            Outcome::Sent { .. } => (Status::Sent, outcome.detail().to_string()),
-            Outcome::Transient { .. } => (Status::Deferred, outcome.detail().to_string()),
-            Outcome::Permanent { .. } => (Status::Failed, outcome.detail().to_string()),
-            // Not the recipient's fault and certainly not delivered:
-            // deferred, so the next run tries again.
-            Outcome::RunLevel { .. } => (
-                Status::Deferred,
-                format!("not sent, run stopped: {}", outcome.detail()),
-            ),
-        };
+        let step = result.as_ref().err().map(|(step, _)| *step);
+        let outcome = decide(result, self.delivered_once);
+        // A try not counted (a sign-in fault) takes its `sending` row's
+        // count back: the row's `attempt` is the tries before it.
+        let attempt = self
+            .ledger
+            .ledger()
+            .attempts(&email)
+            .saturating_sub(u32::from(!outcome.counts_a_try()));
+        let (status, detail) = outcome.row();
         let ev = Event::new(&self.campaign, &email, status, attempt)
             .with_smtp_code(outcome.code())
             .with_message_id(message_id)
@@ -305,16 +304,18 @@ impl<'l> Run<'l> {
                 self.report.failed += 1;
             }
             Outcome::Transient { .. } => {
-                self.streak += 1;
                 let wait = backoff(self.settings.retry.backoff_secs, job.tries);
                 let not_before = chrono::TimeDelta::from_std(wait)
                     .ok()
                     .and_then(|w| Utc::now().checked_add_signed(w));
+                let retried = not_before.is_some()
+                    && job.tries < self.settings.retry.attempts
+                    && self.report.stop.is_none();
+                if counts_toward_streak(step, &outcome, retried) {
+                    self.streak += 1;
+                }
                 match not_before {
-                    Some(not_before)
-                        if job.tries < self.settings.retry.attempts
-                            && self.report.stop.is_none() =>
-                    {
+                    Some(not_before) if retried => {
                         retry_in = Some(wait);
                         let zone = self.pacer.zone_of(&job.recipient);
                         let (line, domain) =

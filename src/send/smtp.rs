@@ -158,33 +158,43 @@ impl Transport {
     }
 
     /// Sends one message within `timeout_secs` (connecting first if no
-    /// connection is idle).
-    pub async fn send(&self, message: &Message) -> Result<Response, Failure> {
+    /// connection is idle). A failure says the step it happened at: one at
+    /// [`Step::SignIn`] (a refusal, or silence until the timeout) is about
+    /// the account or the server, never the letter.
+    pub async fn send(&self, message: &Message) -> Result<Response, (Step, Failure)> {
         let body = message.formatted();
         let envelope = message.envelope();
         let limit = Duration::from_secs(self.timeout_secs);
+        let mut reached = Step::SignIn;
         // A timeout drops the future and with it the connection it held:
         // a session stuck mid-transaction is never reused.
-        match tokio::time::timeout(limit, self.transact(envelope, &body)).await {
+        match tokio::time::timeout(limit, self.transact(envelope, &body, &mut reached)).await {
             Ok(result) => result,
-            Err(_) => Err(Failure::Timeout(self.timeout_secs)),
+            Err(_) => Err((reached, Failure::Timeout(self.timeout_secs))),
         }
     }
 
-    async fn transact(&self, envelope: &Envelope, body: &[u8]) -> Result<Response, Failure> {
+    async fn transact(
+        &self,
+        envelope: &Envelope,
+        body: &[u8],
+        reached: &mut Step,
+    ) -> Result<Response, (Step, Failure)> {
+        let sign_in = |f| (Step::SignIn, f);
         let reused = self.take_idle();
         let was_reused = reused.is_some();
         let mut conn = match reused {
             Some(c) => c,
-            None => self.opener.open().await?,
+            None => self.opener.open().await.map_err(sign_in)?,
         };
-        let result = match conn.send(envelope, body).await {
+        let result = match conn.send(envelope, body, reached).await {
             // A reused session that fails at MAIL never saw this letter:
             // the server closed it while idle, or ended it with a 421 (its
             // per-connection limit). Once more on a new connection.
             Err((Step::Mail, Failure::Smtp(e))) if was_reused && connection_gone(&e) => {
-                conn = self.opener.open().await?;
-                conn.send(envelope, body).await
+                *reached = Step::SignIn;
+                conn = self.opener.open().await.map_err(sign_in)?;
+                conn.send(envelope, body, reached).await
             }
             other => other,
         };
@@ -197,7 +207,7 @@ impl Transport {
                 }
                 Ok(reply)
             }
-            Err((_, failure)) => Err(failure),
+            Err(failed) => Err(failed),
         }
     }
 

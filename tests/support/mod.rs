@@ -329,6 +329,11 @@ pub struct ServerOptions {
     /// Answer every AUTH PLAIN/LOGIN with this reply, right password or
     /// not (a provider that turned password sign-in off).
     pub auth_refusal: Option<(u16, &'static str)>,
+    /// What the server does with every `AUTH` command, of any mechanism
+    /// (XOAUTH2 too), instead of reading it: `Reply`/`Say` answers it (a
+    /// mechanism or a policy refusal, a line too long), `Stall` never
+    /// answers, `Drop` hangs up. The session goes on after a reply.
+    pub auth_fault: Option<Fault>,
     /// In `StartTls` mode, false hides STARTTLS from the EHLO reply (a
     /// stripping attacker; to the client this is a plain server).
     pub offer_starttls: bool,
@@ -373,6 +378,7 @@ impl Default for ServerOptions {
             auth: None,
             plaintext_auth: false,
             auth_refusal: None,
+            auth_fault: None,
             offer_starttls: true,
             faults: HashMap::new(),
             connect_fault: None,
@@ -412,6 +418,12 @@ impl ServerOptions {
     /// Every AUTH PLAIN/LOGIN refused with `code` and `text`.
     pub fn with_auth_refusal(mut self, code: u16, text: &'static str) -> Self {
         self.auth_refusal = Some((code, text));
+        self
+    }
+
+    /// Every AUTH command, of any mechanism, met with `fault`.
+    pub fn with_auth_fault(mut self, fault: Fault) -> Self {
+        self.auth_fault = Some(fault);
         self
     }
 
@@ -1011,6 +1023,23 @@ fn run_session<S: Read + Write>(
         line.clear();
         if io.read_until(b'\n', &mut line)? == 0 {
             return Ok(Flow::Finished);
+        }
+        if let (Some(fault), true) = (&shared.opts.auth_fault, is_command(&line, b"AUTH ")) {
+            shared.auth_attempts.fetch_add(1, Ordering::SeqCst);
+            let res = match fault {
+                Fault::Reply(code) => {
+                    Response::custom(*code, "injected fault (repmail test harness)".to_owned())
+                }
+                Fault::Say(code, text) => Response::custom(*code, (*text).to_owned()),
+                Fault::Stall => {
+                    stall(shared, raw);
+                    return Ok(Flow::Finished);
+                }
+                _ => return Ok(Flow::Finished),
+            };
+            shared.auth_failures.fetch_add(1, Ordering::SeqCst);
+            send_reply(io.get_mut(), &res, wire)?;
+            continue;
         }
         if let Some(oauth) = &shared.opts.oauth {
             let offered = state.borrow().tls || shared.opts.plaintext_auth;

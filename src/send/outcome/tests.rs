@@ -344,6 +344,7 @@ fn each_run_level_fault_says_what_to_check() {
         (Fault::Streak, "run send again"),
         (Fault::Session, "`security`"),
         (Fault::Quota, "tomorrow"),
+        (Fault::SignIn, "try again later"),
     ];
     for (fault, says) in cases {
         assert!(
@@ -352,4 +353,149 @@ fn each_run_level_fault_says_what_to_check() {
             fault.advice()
         );
     }
+}
+
+/// A server's reply at sign-in, decided as [`decide`] does for
+/// `Err((Step::SignIn, Failure::Smtp(…)))` (lettre's errors cannot be built
+/// here; the integration tests in tests/signin.rs send these replies from
+/// a real server).
+fn at_sign_in_reply(code: u16, text: &str) -> Outcome {
+    sign_in_fault(classify_smtp(reply(code, text), false), None)
+}
+
+#[test]
+fn every_failure_at_sign_in_stops_the_run_and_counts_no_try() {
+    let replies = [
+        (504, "5.7.4 Unrecognized authentication type", "run:SignIn"),
+        (554, "5.7.1 Sign-in refused by policy", "run:SignIn"),
+        (500, "5.5.2 Error: line too long", "run:SignIn"),
+        (454, "4.7.0 Too many login attempts", "run:SignIn"),
+        (421, "4.3.2 Service shutting down", "run:SignIn"),
+        (535, "5.7.8 Username and Password not accepted", "run:Auth"),
+    ];
+    let mut got: Vec<(String, Outcome, &str)> = replies
+        .iter()
+        .map(|(code, text, want)| {
+            (
+                format!("{code} {text}"),
+                at_sign_in_reply(*code, text),
+                *want,
+            )
+        })
+        .collect();
+    let own = || -> Vec<(Failure, &str)> {
+        vec![
+            (Failure::Timeout(30), "run:SignIn"),
+            (
+                Failure::Connect(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+                "run:Unreachable",
+            ),
+            (
+                Failure::Tls(std::io::Error::from(std::io::ErrorKind::UnexpectedEof)),
+                "run:Tls",
+            ),
+            (
+                Failure::Credentials("token_command exited with 1".into()),
+                "run:Auth",
+            ),
+        ]
+    };
+    // Whether or not the run delivered before: a sign-in is a sign-in.
+    for delivered_before in [false, true] {
+        for (failure, want) in own() {
+            let shown = failure.to_string();
+            got.push((
+                shown,
+                decide(Err((Step::SignIn, failure)), delivered_before),
+                want,
+            ));
+        }
+    }
+    for (shown, got, want) in got {
+        assert_eq!(kind(&got), want, "{shown}");
+        assert!(!got.counts_a_try(), "{shown}");
+        let (status, detail) = got.row();
+        assert_eq!(status, crate::ledger::Status::Deferred, "{shown}");
+        assert!(detail.contains("not counted as a try"), "{detail}");
+    }
+    let silent = decide(Err((Step::SignIn, Failure::Timeout(30))), true);
+    assert!(
+        silent
+            .detail()
+            .contains("did not answer the sign-in within 30 s"),
+        "{silent:?}"
+    );
+}
+
+#[test]
+fn the_same_failures_after_sign_in_are_the_letters() {
+    // A 554 5.7.1 to RCPT is a letter refused as spam; a timeout after
+    // sign-in is transient; both count as a try.
+    let spam = classify_smtp(reply(554, "5.7.1 Message rejected as spam"), true);
+    assert_eq!(kind(&spam), "permanent");
+    assert!(spam.counts_a_try());
+    for step in [Step::Mail, Step::Envelope, Step::Body] {
+        let got = decide(Err((step, Failure::Timeout(30))), true);
+        assert_eq!(kind(&got), "transient", "{step:?}");
+        assert!(got.counts_a_try(), "{step:?}");
+    }
+}
+
+#[test]
+fn a_greylisting_reply_counts_toward_the_streak_only_on_the_last_try() {
+    let transient = |code| Outcome::Transient {
+        code: Some(code),
+        detail: String::new(),
+    };
+    let rcpt = Some(Step::Envelope);
+    // Greylisting, a full mailbox, too many recipients: tried again.
+    for code in [450, 451, 452] {
+        assert!(
+            !counts_toward_streak(rcpt, &transient(code), true),
+            "{code}"
+        );
+        assert!(
+            counts_toward_streak(rcpt, &transient(code), false),
+            "{code}"
+        );
+    }
+    // The server closing, a 4xx to MAIL or to the body, a timeout, a 5xx.
+    assert!(counts_toward_streak(rcpt, &transient(421), true));
+    assert!(counts_toward_streak(
+        Some(Step::Mail),
+        &transient(451),
+        true
+    ));
+    assert!(counts_toward_streak(
+        Some(Step::Body),
+        &transient(451),
+        true
+    ));
+    let timeout = Outcome::Transient {
+        code: None,
+        detail: String::new(),
+    };
+    assert!(counts_toward_streak(rcpt, &timeout, true));
+    let refused = Outcome::Permanent {
+        code: Some(550),
+        detail: String::new(),
+    };
+    assert!(counts_toward_streak(rcpt, &refused, true));
+}
+
+#[test]
+fn a_credential_quoted_in_a_sign_in_reply_is_cut() {
+    // What lettre sends for XOAUTH2: base64 of the user and the token.
+    let line = "dXNlcj1sZXR0ZXJzQGV4YW1wbGUub3JnAWF1dGg9QmVhcmVyIHlhMjkuVDBLRU4tMQEB";
+    let got = at_sign_in_reply(500, &format!("5.5.2 line too long: AUTH XOAUTH2 {line}"))
+        .without_credentials();
+    assert!(!got.detail().contains(line), "{got:?}");
+    assert!(got.detail().contains("AUTH XOAUTH2 […]"), "{got:?}");
+    // A provider's reference code stays.
+    let got = at_sign_in_reply(
+        535,
+        "5.7.3 Authentication unsuccessful [LO4P302CA0005.GBRP302.PROD.OUTLOOK.COM]",
+    )
+    .without_credentials();
+    assert!(got.detail().contains("LO4P302CA0005.GBRP302"), "{got:?}");
 }
