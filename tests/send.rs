@@ -671,6 +671,48 @@ fn greylisting_every_recipient_once_sends_everyone_exactly_once() {
     }
 }
 
+/// The other side of the greylisting rule: a provider answering every
+/// RCPT with a 4xx (an account rate limit) still stops the run as the
+/// account's fault, once 10 recipients in a row have had all their tries.
+#[test]
+fn a_4xx_to_every_rcpt_still_stops_the_run_after_the_last_tries() {
+    let n = 30;
+    let mut opts = ServerOptions::plain();
+    for i in 0..n {
+        opts = opts.with_fault(
+            &email(i),
+            FaultPlan::always(
+                Stage::Rcpt,
+                Fault::Say(
+                    450,
+                    "4.7.1 <rcpt>: Recipient address rejected: rate limit exceeded",
+                ),
+            ),
+        );
+    }
+    let server = TestServer::start(opts);
+    let rest =
+        "[rate]\nper_minute = 60000\nburst = 1000\n\n[retry]\nattempts = 2\nbackoff_secs = 0\n";
+    let c = campaign(&server, "security = \"none\"", rest, n);
+    let out = send(&c, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("too many failures in a row"),
+        "{}",
+        stderr(&out)
+    );
+    let done = (0..n).filter(|&i| server.attempts(&email(i)) == 2).count();
+    assert_eq!(
+        done as u32,
+        repmail::send::FAILURE_STREAK_LIMIT,
+        "stopped when that many had all their tries"
+    );
+    assert!(ledger(&c)
+        .events()
+        .iter()
+        .all(|e| e.status != Status::Failed));
+}
+
 #[test]
 fn a_streak_of_failures_stops_the_run() {
     let n = 30;
