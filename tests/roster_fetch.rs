@@ -150,17 +150,10 @@ fn uk_commons_pages_by_count_and_keeps_the_mp_without_email() {
     // Four requests a second at most: 24 requests take ~5.75 s.
     let hits = server.hits();
     let gaps: Vec<Duration> = hits.windows(2).map(|w| w[1].at - w[0].at).collect();
-    // Arrival times jitter by a few ms around the client's 250 ms spacing
-    // (seen: 237–258 ms): each gap within JITTER, and the whole run no
-    // faster than the rate.
-    const JITTER: Duration = Duration::from_millis(50);
+    // The client counts from the end of the previous answer, so even the
+    // arrivals here are never closer than the rate allows.
     let shortest = gaps.iter().min().unwrap();
-    assert!(*shortest >= Duration::from_millis(250) - JITTER, "{gaps:?}");
-    let span = hits.last().unwrap().at - hits[0].at;
-    assert!(
-        span >= Duration::from_millis(250) * (gaps.len() as u32) - JITTER,
-        "{span:?}"
-    );
+    assert!(*shortest >= Duration::from_millis(250), "{gaps:?}");
 }
 
 #[test]
@@ -179,7 +172,7 @@ fn canada_commons_follows_meta_next_at_its_rate() {
     );
     let hits = server.hits();
     // Represent allows 60 requests a minute.
-    assert!(hits[1].at - hits[0].at >= Duration::from_millis(950));
+    assert!(hits[1].at - hits[0].at >= Duration::from_secs(1));
     let csv = read(&c, "roster.csv");
     for name in [
         "Élise Côté",

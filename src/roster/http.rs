@@ -99,7 +99,9 @@ impl<'a> Http<'a> {
             tries += 1;
             self.pace();
             self.progress.request(url);
-            let why = match self.agent.get(url).call() {
+            let answer = self.agent.get(url).call();
+            self.last = Some(Instant::now());
+            let why = match answer {
                 Ok(mut response) => {
                     let status = response.status().as_u16();
                     if (200..300).contains(&status) {
@@ -171,7 +173,10 @@ impl<'a> Http<'a> {
     }
 
     /// Waits for the publisher's rate to allow the next request: one at a
-    /// time, evenly spaced (no burst), retries included.
+    /// time, retries included, each starting at least `interval` after
+    /// the previous one ended. Counting from the end (not the start) keeps
+    /// the gaps between the requests' arrivals at the publisher, where its
+    /// limit is counted, at `interval` or more whatever the network does.
     fn pace(&mut self) {
         if let Some(last) = self.last {
             let due = last + self.interval;
@@ -180,7 +185,6 @@ impl<'a> Http<'a> {
                 sleep(due - now);
             }
         }
-        self.last = Some(Instant::now());
     }
 
     fn unreadable(&self, url: &str, e: ureq::Error) -> RosterError {
