@@ -169,8 +169,8 @@ fn roster_letter(example: &str) -> String {
             "Dear <bdi>{{ salutation }}</bdi>,",
         )
         .replace(
-            "representing\nthe people of {{ state }}{% if district %} in District {{ district }}{% endif %}, you have",
-            "{% if district %}\nfor {{ district }}{% endif %}, you have",
+            " representing\nthe people of {{ state }}{% if district %} in District {{ district }}{% endif %}, you have",
+            "{% if district %}\n({{ district }}){% endif %}, you have",
         )
 }
 
@@ -274,6 +274,10 @@ mod tests {
             assert!(!letter.contains(gone), "{gone} in the letter");
         }
         assert!(letter.contains("{{ salutation }}"));
+        assert!(
+            letter.contains("member of the {{ chamber }}{% if district %}\n({{ district }}){% endif %}, you have"),
+            "{letter}"
+        );
     }
 
     #[test]

@@ -231,6 +231,23 @@ fn a_429_with_retry_after_is_waited_out() {
 }
 
 #[test]
+fn a_retry_after_too_long_to_wait_ends_the_fetch_saying_so() {
+    let server = Server::start(|_, _| Reply::status(503).header("Retry-After", "3600"));
+    let (c, before) = with_previous();
+    let started = std::time::Instant::now();
+    let out = fetch(&server.base, "us-congress", &c.path("contacts.csv"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let err = stderr(&out);
+    assert!(
+        err.contains("answered HTTP 503 and asks to wait 3600 s; try again later"),
+        "{err}"
+    );
+    assert_eq!(server.hits().len(), 1);
+    untouched(&c, &before);
+}
+
+#[test]
 fn two_500s_then_success() {
     let server = Server::start(|target, n| {
         if n < 2 {
@@ -486,6 +503,11 @@ fn init_with_a_roster_then_a_dry_run() {
         .output()
         .unwrap();
     assert!(preview.status.success(), "{}", stderr(&preview));
+    assert!(
+        stdout(&preview).contains("As a member of the House of Representatives (1), you"),
+        "{}",
+        stdout(&preview)
+    );
     assert!(
         stdout(&preview).contains("Dear Representative Ortíz"),
         "{}",
