@@ -43,12 +43,17 @@ pub fn fetch(
         url = http.url(ORIGIN, &path);
         let page = http.get_json(&url)?;
         total = need_count(http, &url, &page, "meta.total_count")?;
-        for object in need_array(http, &url, &page, "objects")? {
+        let objects = need_array(http, &url, &page, "objects")?;
+        for object in objects {
             members.push(member(http, &url, object)?);
         }
         http.members(members.len(), Some(total));
         next = match need(http, &url, &page, "meta.next")? {
-            serde_json::Value::String(s) if !s.is_empty() => Some(path_of(s)),
+            // An empty page ends the list whatever `next` says: a server
+            // that keeps linking onward cannot keep repmail paging.
+            serde_json::Value::String(s) if !s.is_empty() && !objects.is_empty() => {
+                Some(path_of(s))
+            }
             _ => None,
         };
     }
