@@ -176,6 +176,9 @@ pub struct Contacts {
     pub attachments_column: Option<String>,
     /// Column holding each recipient's IANA time zone (for `[rate] window`).
     pub timezone_column: Option<String>,
+    /// The roster source the file was fetched from (`repmail roster
+    /// update`; `check` warns when it is old).
+    pub roster: Option<crate::roster::Source>,
 }
 
 /// `[smtp] security`.
@@ -344,6 +347,7 @@ struct RawContacts {
     encoding: Option<String>,
     attachments_column: Option<String>,
     timezone_column: Option<String>,
+    roster: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -638,7 +642,14 @@ impl Validator<'_> {
         {
             return Err(self.invalid("contacts.timezone_column", "must name a column"));
         }
+        let roster = c
+            .roster
+            .as_deref()
+            .map(crate::roster::Source::parse)
+            .transpose()
+            .map_err(|e| self.invalid("contacts.roster", e.to_string()))?;
         Ok(Contacts {
+            roster,
             path: self.resolve(&c.path),
             email_column,
             name: c.name,

@@ -409,6 +409,7 @@ mod tests {
             encoding: None,
             attachments_column: None,
             timezone_column: None,
+            roster: None,
         }
     }
 

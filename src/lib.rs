@@ -20,6 +20,7 @@ pub mod plan;
 pub mod providers;
 pub mod render;
 pub mod review;
+pub mod roster;
 pub mod scaffold;
 pub mod schedule;
 pub mod send;

@@ -93,6 +93,87 @@ pub fn init_with(dir: &Path, provider: Option<&Provider>) -> Result<Vec<PathBuf>
     Ok(targets.into_iter().map(|(p, _)| p).collect())
 }
 
+/// Writes a campaign for a fetched roster into `dir`: the example
+/// campaign file with `[contacts]` pointing at `contacts/<contacts_file>`
+/// (`roster = "<source>"`), and the example letter addressed through the
+/// roster's columns. The roster file itself is the caller's to write.
+/// Refuses before writing anything if any file, the roster's included,
+/// would be overwritten.
+pub fn init_for_roster(
+    dir: &Path,
+    provider: Option<&Provider>,
+    source: &str,
+    contacts_file: &str,
+) -> Result<Vec<PathBuf>, InitError> {
+    let mut config = for_roster(&campaign_file(), source, contacts_file);
+    if let Some(p) = provider {
+        config = with_provider(&config, p);
+    }
+    let letter = roster_letter(EXAMPLE[0].1);
+    let targets = [
+        (dir.join(CAMPAIGN_FILE), config.as_str()),
+        (dir.join(EXAMPLE[0].0), letter.as_str()),
+    ];
+    let roster = dir.join("contacts").join(contacts_file);
+    if let Some(p) = targets
+        .iter()
+        .map(|(p, _)| p)
+        .chain([&roster])
+        .find(|p| p.exists())
+    {
+        return Err(InitError::Exists(p.clone()));
+    }
+    for (path, contents) in &targets {
+        let io = |source| InitError::Io {
+            path: path.clone(),
+            source,
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        std::fs::write(path, contents).map_err(io)?;
+    }
+    Ok(targets.into_iter().map(|(p, _)| p).collect())
+}
+
+/// The roster's file in a campaign made by [`init_for_roster`].
+pub fn roster_path(dir: &Path, contacts_file: &str) -> PathBuf {
+    dir.join("contacts").join(contacts_file)
+}
+
+/// The example campaign file over a roster: every roster has `name`,
+/// `salutation` ("Senator Smith" or the name) and `email`, not the
+/// example contacts' `first_name`/`last_name`.
+fn for_roster(example: &str, source: &str, contacts_file: &str) -> String {
+    example
+        .replace(
+            "path = \"contacts/representatives.csv\"",
+            &format!("path = \"contacts/{contacts_file}\""),
+        )
+        .replace(
+            "\nemail_column = \"email\"\n",
+            &format!("\nemail_column = \"email\"\nroster = \"{source}\"\n"),
+        )
+        .replace(
+            "name = \"{{ first_name }} {{ last_name }}\"",
+            "name = \"{{ name }}\"",
+        )
+        .replace("{{ title }} {{ last_name }}", "{{ salutation }}")
+}
+
+/// The example letter over a roster's columns (see [`for_roster`]).
+fn roster_letter(example: &str) -> String {
+    example
+        .replace(
+            "Dear {{ title }} <bdi>{{ last_name }}</bdi>,",
+            "Dear <bdi>{{ salutation }}</bdi>,",
+        )
+        .replace(
+            " representing\nthe people of {{ state }}{% if district %} in District {{ district }}{% endif %}, you have",
+            "{% if district %}\n({{ district }}){% endif %}, you have",
+        )
+}
+
 /// The example config with `provider = "NAME"` instead of host, port and
 /// security, and the preset's pace written out (so the user sees it and
 /// can lower it).
@@ -170,6 +251,33 @@ mod tests {
             assert_eq!(c.rate.per_minute, p.per_minute, "{}", p.name);
             assert_eq!(c.rate.daily_cap, p.daily_cap, "{}", p.name);
         }
+    }
+
+    #[test]
+    fn a_roster_campaign_reads_only_roster_columns() {
+        let text = for_roster(&campaign_file(), "openstates/il", "openstates-il.csv");
+        let c = crate::config::Campaign::parse(Path::new("/c/repmail.toml"), &text).unwrap();
+        assert_eq!(c.contacts.path, Path::new("/c/contacts/openstates-il.csv"));
+        assert_eq!(
+            c.contacts.roster.map(|s| s.name()).as_deref(),
+            Some("openstates/il")
+        );
+        let letter = roster_letter(EXAMPLE[0].1);
+        // Columns a roster does not have: each rewrite above must match.
+        for gone in ["last_name", "first_name", "state }}"] {
+            assert!(
+                !text
+                    .lines()
+                    .any(|l| !l.starts_with('#') && l.contains(gone)),
+                "{gone}"
+            );
+            assert!(!letter.contains(gone), "{gone} in the letter");
+        }
+        assert!(letter.contains("{{ salutation }}"));
+        assert!(
+            letter.contains("member of the {{ chamber }}{% if district %}\n({{ district }}){% endif %}, you have"),
+            "{letter}"
+        );
     }
 
     #[test]

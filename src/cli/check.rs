@@ -69,6 +69,13 @@ pub fn run(config: &Path, strict: bool, out: Output) -> anyhow::Result<Exit> {
             _ => {}
         }
     }
+    if let Some(source) = &campaign.contacts.roster {
+        let path = &campaign.contacts.path;
+        let now = chrono::Utc::now();
+        if let Some(d) = repmail::roster::file::staleness(path, &source.name(), now) {
+            problems.add(d);
+        }
+    }
     problems.print(out.quiet);
     if let (Some(column), false) = (&campaign.campaign.variant_by, out.quiet) {
         say!("letters by `{column}`:");

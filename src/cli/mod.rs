@@ -31,6 +31,7 @@ mod log;
 mod preview;
 mod progress;
 mod report;
+mod roster;
 mod send;
 mod signals;
 mod signin;
@@ -83,6 +84,8 @@ pub enum Command {
     Forms(forms::FormsArgs),
     /// Record bounces, replies and auto-replies to the letters in the log
     Inbox(inbox::InboxArgs),
+    /// Current representatives from their publishers, in one contacts layout
+    Roster(roster::RosterArgs),
     /// Create a new campaign folder from the example campaign
     Init {
         /// Folder to create (default: the current folder)
@@ -91,6 +94,12 @@ pub enum Command {
         /// Set up [smtp] and [rate] for a known provider (gmail, microsoft365, …)
         #[arg(long, value_name = "NAME")]
         provider: Option<String>,
+        /// Start from a fresh roster (e.g. openstates/il) instead of the example contacts
+        #[arg(long, value_name = "SOURCE")]
+        roster: Option<String>,
+        /// With --roster: fetch from BASE (scheme://host:port) instead of the publisher
+        #[arg(long, value_name = "BASE", requires = "roster")]
+        url: Option<String>,
     },
 }
 
@@ -131,7 +140,18 @@ pub fn main() -> std::process::ExitCode {
         Command::Preview(args) => preview::run(&cli.config, args, out),
         Command::Send(args) => send::run(&cli.config, args, out),
         Command::Log(args) => log::run(&cli.config, args, out),
-        Command::Init { dir, provider } => init::run(dir, provider.as_deref(), out),
+        Command::Init {
+            dir,
+            provider,
+            roster,
+            url,
+        } => init::run(
+            dir,
+            provider.as_deref(),
+            roster.as_deref().map(|r| (r, url.as_deref())),
+            out,
+        ),
+        Command::Roster(args) => roster::run(&cli.config, args, out),
         Command::Forms(args) => forms::run(&cli.config, args, out),
         Command::Inbox(args) => inbox::run(&cli.config, args, out),
     };
