@@ -11,10 +11,23 @@ use super::Output;
 
 /// Prints an error with its whole chain (tera and lettre hide the useful
 /// part in the source).
+///
+/// An error's text may span lines (a list of problems, a server's reply of
+/// several lines): each line after the first is indented under it, so no
+/// text from outside starts a line of its own.
 pub fn error(e: &anyhow::Error) {
-    eprintln!("error: {e}");
-    for cause in e.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+    for (i, cause) in e.chain().enumerate() {
+        let cause = cause.to_string();
+        let mut lines = cause.split('\n');
+        let first = lines.next().unwrap_or_default();
+        if i == 0 {
+            say_err!("error: {first}");
+        } else {
+            say_err!("  caused by: {first}");
+        }
+        for more in lines {
+            say_err!("    {more}");
+        }
     }
 }
 
@@ -68,7 +81,7 @@ impl Problems {
             if quiet && !first.is_error() {
                 continue;
             }
-            eprintln!("{first}");
+            say_err!("{first}");
             if !more.is_empty() {
                 let shown: Vec<&str> = more.iter().take(PLACES_SHOWN).map(String::as_str).collect();
                 let rest = more.len().saturating_sub(PLACES_SHOWN);
@@ -77,7 +90,7 @@ impl Problems {
                 } else {
                     String::new()
                 };
-                eprintln!("  (the same at {}{tail})", shown.join(", "));
+                say_err!("  (the same at {}{tail})", shown.join(", "));
             }
         }
     }

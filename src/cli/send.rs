@@ -165,7 +165,8 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
             match tokio::signal::ctrl_c().await {
                 Ok(()) => {
                     let _ = stop_tx.send(true);
-                    eprintln!("\nstopping: finishing the messages in flight and saving the log (Ctrl-C again to quit at once)");
+                    say_err!("");
+                    say_err!("stopping: finishing the messages in flight and saving the log (Ctrl-C again to quit at once)");
                     if tokio::signal::ctrl_c().await.is_ok() {
                         std::process::exit(Exit::Interrupted as i32);
                     }
@@ -402,7 +403,13 @@ fn confirm(args: &SendArgs, n: usize) -> anyhow::Result<()> {
     if !std::io::stdin().is_terminal() {
         bail!("not on a terminal, so there is no one to confirm: review the plan with `send --dry-run`, then run `send --yes`");
     }
-    eprint!("Send {n} letter{}? [y/N] ", if n == 1 { "" } else { "s" });
+    // The prompt stays on the line of the answer: the one write without a
+    // line break, of repmail's own words only.
+    let _ = write!(
+        std::io::stderr().lock(),
+        "Send {n} letter{}? [y/N] ",
+        if n == 1 { "" } else { "s" }
+    );
     std::io::stderr().flush().ok();
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
@@ -432,30 +439,31 @@ fn summarize(
                 let when = (Utc::now() + chrono::Duration::hours(24))
                     .with_timezone(&chrono::Local)
                     .format("%Y-%m-%d %H:%M");
-                eprintln!("stopped: {}", e.what);
+                say_err!("stopped: {}", e.what);
                 if let Some(said) = &e.server_said {
-                    eprintln!("  server said: {said}");
+                    say_err!("  server said: {said}");
                 }
-                eprintln!(
-                    "{line}\n{}\nThe quota frees up within 24 hours: run `{resume}` after {when}",
-                    e.todo
-                );
+                say_err!("{line}");
+                say_err!("{}", e.todo);
+                say_err!("The quota frees up within 24 hours: run `{resume}` after {when}");
                 return Exit::Incomplete;
             }
-            eprintln!("error: run stopped: {}", e.what);
+            say_err!("error: run stopped: {}", e.what);
             if !e.todo.is_empty() {
-                eprintln!("  what to do: {}", e.todo);
+                say_err!("  what to do: {}", e.todo);
             }
             match &e.server_said {
-                Some(said) => eprintln!("  server said: {said}"),
-                None => eprintln!("  detail: {detail}"),
+                Some(said) => say_err!("  server said: {said}"),
+                None => say_err!("  detail: {detail}"),
             }
-            eprintln!("{line}\nNo recipient was marked failed because of this; fix it, then resume with `{resume}`");
+            say_err!("{line}");
+            say_err!("No recipient was marked failed because of this; fix it, then resume with `{resume}`");
             Exit::Error
         }
         Some(Stop::Interrupted) => {
-            eprintln!(
-                "interrupted: {line}\nThe log is saved ({}). Resume with `{resume}`",
+            say_err!("interrupted: {line}");
+            say_err!(
+                "The log is saved ({}). Resume with `{resume}`",
                 log.display()
             );
             Exit::Interrupted
@@ -464,13 +472,17 @@ fn summarize(
             let when = frees_at
                 .map(local_and_utc)
                 .unwrap_or_else(|| "in 24 hours".into());
-            eprintln!("daily cap of {cap} reached: {line}\nThe next letter may go at {when}; run `{resume}` then{}", wait_hint(resume));
+            say_err!("daily cap of {cap} reached: {line}");
+            say_err!(
+                "The next letter may go at {when}; run `{resume}` then{}",
+                wait_hint(resume)
+            );
             Exit::Incomplete
         }
         Some(Stop::Window { held }) => {
-            eprintln!("outside the sending window: {line}");
+            say_err!("outside the sending window: {line}");
             for h in held {
-                eprintln!(
+                say_err!(
                     "  {} letter{} to recipients in {}: the window opens {}",
                     h.letters,
                     if h.letters == 1 { "" } else { "s" },
@@ -478,7 +490,7 @@ fn summarize(
                     zone_and_utc(h.opens, h.zone)
                 );
             }
-            eprintln!("Run `{resume}` then{}", wait_hint(resume));
+            say_err!("Run `{resume}` then{}", wait_hint(resume));
             Exit::Incomplete
         }
         None => {

@@ -2,6 +2,7 @@
 //! domains and the rows as aligned columns. For people; scripts use CSV or
 //! JSON.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::{Counts, Exporter, Outcome, Report, Row, View};
@@ -125,6 +126,13 @@ fn rows(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 /// Writes cells padded to each column's widest (in characters); the last
 /// column is never padded, so long details cost no trailing spaces.
 fn columns(rows: &[Vec<String>], right: &[bool], out: &mut dyn Write) -> io::Result<()> {
+    // One row, one line: a line break in a cell (a contacts cell, a
+    // server's reply) shows as `\n` instead of starting a line that
+    // would look like a row. The CLI cleans the rest for the terminal.
+    let rows: Vec<Vec<Cow<'_, str>>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| one_line(c)).collect())
+        .collect();
     let n = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..n)
         .map(|i| {
@@ -156,6 +164,14 @@ fn columns(rows: &[Vec<String>], right: &[bool], out: &mut dyn Write) -> io::Res
         writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
+}
+
+fn one_line(cell: &str) -> Cow<'_, str> {
+    if cell.contains(['\n', '\r']) {
+        Cow::Owned(cell.replace('\n', "\\n").replace('\r', "\\r"))
+    } else {
+        Cow::Borrowed(cell)
+    }
 }
 
 #[cfg(test)]
