@@ -149,11 +149,36 @@ pub struct SendPlan {
     /// Recipients to send now, in file order.
     pub to_send: Vec<Recipient>,
     /// Recipients the ledger says not to send, with the reason.
-    pub skipped: Vec<(Recipient, Skip)>,
+    pub skipped: Vec<(Addressee, Skip)>,
     /// Problems found; any error means nothing may be sent.
     pub problems: Vec<Diagnostic>,
     /// Selected recipients left for a later run by `--limit`.
-    pub later: Vec<Recipient>,
+    pub later: Vec<Addressee>,
+}
+
+/// A recipient who gets no letter in this run: its line and address, all
+/// that is said about it (not every column of its row: a million skipped
+/// rows would hold the whole file; issue 23).
+#[derive(Debug, Clone)]
+pub struct Addressee {
+    /// 1-based line where the row starts.
+    pub line: u64,
+    /// The validated address.
+    pub email: lettre::Address,
+}
+
+impl Addressee {
+    fn of(r: Recipient) -> Addressee {
+        Addressee {
+            line: r.line,
+            email: r.email,
+        }
+    }
+
+    /// The key the ledger uses (see [`Recipient::key`]).
+    pub fn key(&self) -> String {
+        recipient_key(self.email.as_ref())
+    }
 }
 
 impl SendPlan {
@@ -198,7 +223,7 @@ impl Prepared {
                 _ => None,
             };
             if let Some(skip) = skip {
-                plan.skipped.push((r, skip));
+                plan.skipped.push((Addressee::of(r), skip));
                 continue;
             }
             // Render now so a broken letter stops the run before the first
@@ -212,7 +237,7 @@ impl Prepared {
                 continue;
             }
             if selection.limit.is_some_and(|n| plan.to_send.len() >= n) {
-                plan.later.push(r);
+                plan.later.push(Addressee::of(r));
                 continue;
             }
             plan.to_send.push(r);

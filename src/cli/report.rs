@@ -49,7 +49,9 @@ pub fn prepare(campaign: &Campaign, out: Output) -> anyhow::Result<Prepared> {
 #[derive(Default)]
 pub struct Problems {
     order: Vec<String>,
-    by_message: HashMap<String, (Diagnostic, Vec<String>)>,
+    /// Each message's first diagnostic, the next few places and how many
+    /// more: a problem on a million rows keeps five places, not a million.
+    by_message: HashMap<String, (Diagnostic, Vec<String>, usize)>,
     pub errors: usize,
     pub warnings: usize,
 }
@@ -66,10 +68,11 @@ impl Problems {
         }
         let key = format!("{:?}{}", d.severity, d.message);
         match self.by_message.get_mut(&key) {
-            Some((_, places)) => places.push(d.place),
+            Some((_, places, more)) if places.len() >= PLACES_SHOWN => *more += 1,
+            Some((_, places, _)) => places.push(d.place),
             None => {
                 self.order.push(key.clone());
-                self.by_message.insert(key, (d, Vec::new()));
+                self.by_message.insert(key, (d, Vec::new(), 0));
             }
         }
     }
@@ -77,15 +80,14 @@ impl Problems {
     /// Prints to stderr; warnings are left out when `quiet`.
     pub fn print(&self, quiet: bool) {
         for key in &self.order {
-            let (first, more) = &self.by_message[key];
+            let (first, more, rest) = &self.by_message[key];
             if quiet && !first.is_error() {
                 continue;
             }
             say_err!("{first}");
             if !more.is_empty() {
-                let shown: Vec<&str> = more.iter().take(PLACES_SHOWN).map(String::as_str).collect();
-                let rest = more.len().saturating_sub(PLACES_SHOWN);
-                let tail = if rest > 0 {
+                let shown: Vec<&str> = more.iter().map(String::as_str).collect();
+                let tail = if *rest > 0 {
                     format!(" and {rest} more")
                 } else {
                     String::new()

@@ -217,12 +217,9 @@ fn check_plan(
     }
     for w in wanted {
         let key = recipient_key(w);
-        let known = plan
-            .to_send
-            .iter()
-            .chain(&plan.later)
-            .chain(plan.skipped.iter().map(|(r, _)| r))
-            .any(|r| r.key() == key);
+        let known = plan.to_send.iter().any(|r| r.key() == key)
+            || plan.later.iter().any(|r| r.key() == key)
+            || plan.skipped.iter().any(|(r, _)| r.key() == key);
         if !known {
             bail!(
                 "{w} is not an addressable recipient in {}; check the address (or its row, with `repmail check`)",
