@@ -45,6 +45,7 @@ macro_rules! say_err {
 }
 
 mod check;
+mod dry_run;
 mod exit;
 mod forms;
 mod inbox;
