@@ -70,6 +70,14 @@ fn contacts_cells_with_terminal_controls_are_shown_escaped() {
     // Headers are made one line by the letter itself (controls → spaces).
     assert!(text.contains("would send  line     3"), "{text}");
 
+    // The letter's body, printed on several lines on purpose, each cleaned.
+    let preview = c
+        .cmd(&["preview", "--recipient", "bo.lee@example.org"])
+        .output()
+        .unwrap();
+    let text = assert_clean("preview", &preview);
+    assert!(text.contains("Dear Senator Lee\\u{1b}]0;pwned"), "{text}");
+
     for format in ["table", "json"] {
         let log = c.cmd(&["log", "--format", format]).output().unwrap();
         let text = assert_clean(&format!("log --format {format}"), &log);
