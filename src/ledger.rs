@@ -32,7 +32,9 @@ use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::text::one_line;
 
+mod digest;
 mod writer;
+pub use digest::{Digest, StateOf};
 pub use writer::{Durability, Fsync, LedgerWriter, PendingSync, SyncDone};
 
 /// The header line, column by column, exactly as written.
@@ -476,25 +478,58 @@ struct Scan {
 /// Parses a whole log. Shared by the reader and the writer so that the
 /// writer cuts off exactly what the reader ignores, no more.
 fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, LedgerError> {
-    let mut out = Scan {
-        ledger: Ledger::default(),
+    let mut ledger = Ledger::default();
+    let lines = scan_lines(path, bytes, |event| ledger.push(event))?;
+    ledger.torn_tail = lines.torn_tail;
+    Ok(Scan {
+        ledger,
+        has_header: lines.has_header,
+        valid_len: lines.valid_len,
+    })
+}
+
+/// What reading a log found besides its events.
+struct Lines {
+    has_header: bool,
+    /// Bytes up to the end of the last good line.
+    valid_len: usize,
+    /// The last line was torn and is left out.
+    torn_tail: bool,
+}
+
+/// Reads a log line by line, handing each event to `sink`: the one reader
+/// of the format, for a log in memory (the writer, which may repair it)
+/// and for one streamed from disk ([`Digest`], which never holds it).
+fn scan_lines(
+    path: &Path,
+    mut input: impl io::BufRead,
+    mut sink: impl FnMut(Event),
+) -> Result<Lines, LedgerError> {
+    let mut out = Lines {
         has_header: false,
         valid_len: 0,
+        torn_tail: false,
     };
     let malformed = |line: usize, message: String| LedgerError::Malformed {
         path: path.to_path_buf(),
         line,
         message,
     };
+    let read = |e| LedgerError::io("read", path, e);
+    let mut buf = Vec::new();
     let mut pos = 0;
     let mut line_no = 0;
-    while pos < bytes.len() {
+    loop {
+        buf.clear();
+        let n = input.read_until(b'\n', &mut buf).map_err(read)?;
+        if n == 0 {
+            break;
+        }
         line_no += 1;
-        let (raw, end, terminated) = match bytes[pos..].iter().position(|&b| b == b'\n') {
-            Some(i) => (&bytes[pos..pos + i], pos + i + 1, true),
-            None => (&bytes[pos..], bytes.len(), false),
-        };
+        let end = pos + n;
         pos = end;
+        let terminated = buf.last() == Some(&b'\n');
+        let raw = if terminated { &buf[..n - 1] } else { &buf[..] };
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         let raw = if line_no == 1 {
             raw.strip_prefix("\u{feff}".as_bytes()).unwrap_or(raw)
@@ -511,7 +546,7 @@ fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, LedgerError> {
             if !out.has_header && !is_torn_header(raw) {
                 return Err(malformed(line_no, not_a_log_message()));
             }
-            out.ledger.torn_tail = true;
+            out.torn_tail = true;
             break;
         }
         if raw.iter().all(u8::is_ascii_whitespace) {
@@ -522,11 +557,11 @@ fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, LedgerError> {
         // some file systems, a tail of NUL bytes. A complete line that does
         // not parse was written by hand: report it rather than cut it, or a
         // mistyped row would silently vanish on the next `send`.
-        let crash_debris = end == bytes.len() && raw.contains(&0);
+        let crash_debris = raw.contains(&0) && input.fill_buf().map_err(read)?.is_empty();
         let fields = match parse_line(raw) {
             Ok(fields) => fields,
             Err(_) if crash_debris && out.has_header => {
-                out.ledger.torn_tail = true;
+                out.torn_tail = true;
                 break;
             }
             Err(message) => return Err(malformed(line_no, fix_message(&message))),
@@ -541,11 +576,11 @@ fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, LedgerError> {
         }
         match parse_event(&fields) {
             Ok(event) => {
-                out.ledger.push(event);
+                sink(event);
                 out.valid_len = end;
             }
             Err(_) if crash_debris => {
-                out.ledger.torn_tail = true;
+                out.torn_tail = true;
                 break;
             }
             Err(message) => return Err(malformed(line_no, fix_message(&message))),

@@ -6,6 +6,9 @@
 //! validate it before anything is sent. The library never prints; the
 //! binary owns printing, prompts and exit codes.
 
+// The library never prints (clippy.toml lists the std printing macros).
+#![deny(clippy::disallowed_macros)]
+
 pub mod config;
 pub mod contacts;
 pub mod credentials;

@@ -4,6 +4,7 @@
 use crate::config::Campaign;
 use crate::contacts::{ContactReader, Office, Recipient, Row};
 use crate::diag::{Diagnostic, Problems};
+use crate::ledger::{State, StateOf};
 use crate::render::{Rendered, Renderer};
 use crate::schedule::Zones;
 use crate::text::recipient_key;
@@ -149,11 +150,37 @@ pub struct SendPlan {
     /// Recipients to send now, in file order.
     pub to_send: Vec<Recipient>,
     /// Recipients the ledger says not to send, with the reason.
-    pub skipped: Vec<(Recipient, Skip)>,
+    pub skipped: Vec<(Addressee, Skip)>,
     /// Problems found; any error means nothing may be sent.
     pub problems: Vec<Diagnostic>,
     /// Selected recipients left for a later run by `--limit`.
-    pub later: Vec<Recipient>,
+    pub later: Vec<Addressee>,
+}
+
+/// A recipient who gets no letter in this run: its line and address, all
+/// that is said about it (not every column of its row: a million skipped
+/// rows would hold the whole file; issue 23).
+#[derive(Debug, Clone)]
+pub struct Addressee {
+    /// 1-based line where the row starts.
+    pub line: u64,
+    /// The validated address.
+    pub email: lettre::Address,
+}
+
+impl Addressee {
+    /// The line and address of `r`.
+    pub fn of(r: Recipient) -> Addressee {
+        Addressee {
+            line: r.line,
+            email: r.email,
+        }
+    }
+
+    /// The key the ledger uses (see [`Recipient::key`]).
+    pub fn key(&self) -> String {
+        recipient_key(self.email.as_ref())
+    }
 }
 
 impl SendPlan {
@@ -163,60 +190,98 @@ impl SendPlan {
     }
 }
 
+/// One recipient's place in a `send` run, as [`Prepared::walk_send`]
+/// decides it.
+#[derive(Debug)]
+pub enum Step {
+    /// A letter to send now, rendered once to validate it.
+    Send(Box<Recipient>, Box<Rendered>),
+    /// The ledger says not to send now.
+    Skip(Box<Recipient>, Skip),
+    /// Selected, but beyond `--limit`.
+    Later(Box<Recipient>),
+    /// A problem with a row or its letter (an office's warning too).
+    Problem(Diagnostic),
+}
+
+/// Why the ledger's `state` keeps a recipient from a letter now, if it does.
+fn skip_for(state: Option<State>, resend: Resend) -> Option<Skip> {
+    match state {
+        Some(State::Sent) => Some(Skip::Sent),
+        Some(State::Failed) if !resend.failed => Some(Skip::Failed),
+        Some(State::Bounced) if !resend.failed => Some(Skip::Bounced),
+        Some(State::Unknown) if !resend.unknown => Some(Skip::Unknown),
+        _ => None,
+    }
+}
+
+/// Walks the contacts for a `send` run, one [`Step`] per row that says
+/// something, in file order. Streams: a command that must not hold the
+/// whole list (`send --dry-run` over a million rows) walks it again
+/// rather than keeping it; every walk of the same file and log decides
+/// the same.
+pub fn walk_send<'a>(
+    contacts: ContactReader,
+    renderer: &'a Renderer,
+    zones: &'a Zones,
+    ledger: &'a impl StateOf,
+    selection: &'a Selection,
+    resend: Resend,
+) -> impl Iterator<Item = Step> + 'a {
+    let mut sending = 0usize;
+    contacts.filter_map(move |row| {
+        let r = match row {
+            Row::Problem(d) => return Some(Step::Problem(d)),
+            // No email for an office without an address; its warning
+            // says how to reach it.
+            Row::Office(o) => return o.warning.map(Step::Problem),
+            Row::Recipient(r) => r,
+        };
+        if !selection.wants(&r) {
+            return None;
+        }
+        if let Some(skip) = skip_for(ledger.state_of(r.email.as_ref()), resend) {
+            return Some(Step::Skip(Box::new(r), skip));
+        }
+        // Render now so a broken letter stops the run before the first
+        // message leaves, not half way through.
+        let letter = match renderer.render(&r) {
+            Ok(letter) => letter,
+            Err(d) => return Some(Step::Problem(d)),
+        };
+        if let Err(d) = zones.of(&r) {
+            return Some(Step::Problem(d));
+        }
+        if selection.limit.is_some_and(|n| sending >= n) {
+            return Some(Step::Later(Box::new(r)));
+        }
+        sending += 1;
+        Some(Step::Send(Box::new(r), Box::new(letter)))
+    })
+}
+
 impl Prepared {
     /// Builds the send plan against the ledger.
     pub fn plan_send(
         self,
-        ledger: &crate::ledger::Ledger,
+        ledger: &impl StateOf,
         selection: &Selection,
         resend: Resend,
     ) -> (SendPlan, Renderer) {
-        use crate::ledger::State;
+        let Prepared {
+            contacts,
+            renderer,
+            zones,
+        } = self;
         let mut plan = SendPlan::default();
-        for row in self.contacts {
-            let r = match row {
-                Row::Problem(d) => {
-                    plan.problems.push(d);
-                    continue;
-                }
-                // No email for an office without an address; its warning
-                // says how to reach it.
-                Row::Office(o) => {
-                    plan.problems.extend(o.warning);
-                    continue;
-                }
-                Row::Recipient(r) => r,
-            };
-            if !selection.wants(&r) {
-                continue;
+        for step in walk_send(contacts, &renderer, &zones, ledger, selection, resend) {
+            match step {
+                Step::Send(r, _) => plan.to_send.push(*r),
+                Step::Skip(r, skip) => plan.skipped.push((Addressee::of(*r), skip)),
+                Step::Later(r) => plan.later.push(Addressee::of(*r)),
+                Step::Problem(d) => plan.problems.push(d),
             }
-            let skip = match ledger.state(r.email.as_ref()).map(|(s, _)| s) {
-                Some(State::Sent) => Some(Skip::Sent),
-                Some(State::Failed) if !resend.failed => Some(Skip::Failed),
-                Some(State::Bounced) if !resend.failed => Some(Skip::Bounced),
-                Some(State::Unknown) if !resend.unknown => Some(Skip::Unknown),
-                _ => None,
-            };
-            if let Some(skip) = skip {
-                plan.skipped.push((r, skip));
-                continue;
-            }
-            // Render now so a broken letter stops the run before the first
-            // message leaves, not half way through.
-            if let Err(d) = self.renderer.render(&r) {
-                plan.problems.push(d);
-                continue;
-            }
-            if let Err(d) = self.zones.of(&r) {
-                plan.problems.push(d);
-                continue;
-            }
-            if selection.limit.is_some_and(|n| plan.to_send.len() >= n) {
-                plan.later.push(r);
-                continue;
-            }
-            plan.to_send.push(r);
         }
-        (plan, self.renderer)
+        (plan, renderer)
     }
 }

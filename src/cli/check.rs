@@ -104,14 +104,14 @@ pub fn run(config: &Path, strict: bool, out: Output) -> anyhow::Result<Exit> {
         }
     }
     if ready == 0 && forms == 0 && problems.errors == 0 {
-        eprintln!(
+        say_err!(
             "error: {}: no recipients with an address or a contact form; add rows to the contacts file",
             campaign.contacts.path.display()
         );
         return Ok(Exit::Error);
     }
     if form_only && !out.quiet {
-        eprintln!(
+        say_err!(
             "note: {} has no `{}` column, only contact forms: no email is sent; `repmail forms --html FILE` writes each office's letter for its form",
             campaign.contacts.path.display(),
             campaign.contacts.email_column
@@ -144,7 +144,7 @@ pub fn run(config: &Path, strict: bool, out: Output) -> anyhow::Result<Exit> {
         } else {
             "warnings (--strict)"
         };
-        eprintln!("{summary}: fix the {what} above, then run check again");
+        say_err!("{summary}: fix the {what} above, then run check again");
         Ok(Exit::Error)
     } else {
         if !out.quiet {

@@ -88,7 +88,7 @@ pub fn run(config: &Path, args: &FormsArgs, out: Output) -> anyhow::Result<Exit>
         None => {}
     }
     if forms == 0 && unreachable == 0 && !out.quiet {
-        eprintln!(
+        say_err!(
             "note: every contact has an address ({} letter{} go by email); no office needs a form",
             kit.emailed,
             plural(kit.emailed)

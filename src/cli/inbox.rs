@@ -89,7 +89,7 @@ fn imap_messages(
     };
     let (user, password) = imap::credentials(inbox)?;
     if out.verbose > 0 {
-        eprintln!(
+        say_err!(
             "reading {} from {}:{} ({}) as {user}",
             inbox.folders.join(", "),
             inbox.host,
@@ -108,7 +108,7 @@ fn imap_messages(
         since.map(|t| t.date_naive()),
     ))?;
     if out.verbose > 0 {
-        eprintln!(
+        say_err!(
             "fetched {} messages (read only: nothing marked or moved)",
             messages.len()
         );

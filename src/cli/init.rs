@@ -48,11 +48,12 @@ pub fn run(
             say!("created {}", p.display());
         }
         let config = dir.join("repmail.toml");
+        say!("");
         say!(
-            "\nNext: edit {} and the files beside it, then run\n  repmail --config {} check",
-            config.display(),
+            "Next: edit {} and the files beside it, then run",
             config.display()
         );
+        say!("  repmail --config {} check", config.display());
     }
     Ok(Exit::Ok)
 }

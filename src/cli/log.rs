@@ -18,7 +18,7 @@ use repmail::review::{
 };
 
 use super::check::plural;
-use super::{Exit, Output};
+use super::{terminal, Exit, Output};
 
 #[derive(Debug, Args)]
 pub struct LogArgs {
@@ -124,7 +124,7 @@ pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
             Ok(list) => Some(list),
             Err(d) if needs_contacts => bail!("{d}"),
             Err(d) => {
-                eprintln!("warning: {d}; reviewing the log alone");
+                say_err!("warning: {d}; reviewing the log alone");
                 None
             }
         },
@@ -243,7 +243,7 @@ fn load_campaign(
         Err(e) if needs_contacts => Err(e.into()),
         Err(e) => {
             if !out.quiet {
-                eprintln!("note: not using the campaign file: {e}");
+                say_err!("note: not using the campaign file: {e}");
             }
             Ok(None)
         }
@@ -260,7 +260,7 @@ fn same_campaign(campaign: &Campaign, ledger: &Ledger, args: &LogArgs, out: Outp
         return true;
     }
     if !out.quiet {
-        eprintln!(
+        say_err!(
             "note: the log is of campaign `{}` but {} is `{}`: reviewing the log alone",
             first.campaign,
             campaign.path.display(),
@@ -281,7 +281,7 @@ fn notes(
         return;
     }
     if ledger.torn_tail() {
-        eprintln!(
+        say_err!(
             "note: the last line of {} is incomplete (a crash while writing it) and is not \
              counted; the next `repmail send` repairs it",
             log.display()
@@ -293,7 +293,7 @@ fn notes(
         } else {
             "does not exist yet"
         };
-        eprintln!(
+        say_err!(
             "nothing sent yet: the delivery log {} {what}; every contact of `{}` shows as \
              never attempted",
             log.display(),
@@ -301,7 +301,7 @@ fn notes(
         );
     }
     if let Some(list) = contacts.filter(|l| l.skipped > 0) {
-        eprintln!(
+        say_err!(
             "note: {} row{} of the contacts file left out (an invalid or duplicate \
              address); `repmail check` lists them",
             list.skipped,
@@ -316,7 +316,14 @@ fn print(report: &Report, format: FormatArg) -> anyhow::Result<Exit> {
         FormatArg::Csv => Format::Csv,
         FormatArg::Json => Format::Json,
     };
-    let mut stdout = BufWriter::new(io::stdout().lock());
+    // The table is for people: each of its lines is cleaned for the
+    // terminal. CSV and JSON are data and stay byte-true (JSON escapes
+    // control characters itself).
+    let sink: Box<dyn Write> = match format {
+        Format::Table => Box::new(terminal::Lines::new(io::stdout().lock())),
+        Format::Csv | Format::Json | Format::Html => Box::new(io::stdout().lock()),
+    };
+    let mut stdout = BufWriter::new(sink);
     match report
         .write(format, &mut stdout)
         .and_then(|()| stdout.flush())
@@ -372,7 +379,7 @@ fn export(
         path.display()
     );
     if missing > 0 {
-        eprintln!(
+        say_err!(
             "note: {missing} selected recipient{} {} in the log but no longer in the contacts \
              file, so not in the export",
             plural(missing),

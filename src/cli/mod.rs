@@ -1,11 +1,22 @@
 //! Command-line layer: arguments, printing, prompts and exit codes.
+//!
+//! Every line a command prints goes through one of the macros below: each
+//! formats the whole line, then [`terminal::line`] shows any control
+//! character in it as a visible escape, so text from a spreadsheet, a
+//! server or an incoming message cannot drive the terminal. A line break in
+//! a value is escaped too: a message that spans lines is several calls.
+//! `println!`, `eprintln!`, `print!` and `eprint!` are refused by clippy
+//! (`clippy.toml`), so new code cannot bypass them.
 
-/// `println!` that treats a closed pipe (`repmail preview | head`) as the
-/// reader being done, not as an error: exit quietly instead of panicking.
+/// One line on stdout, cleaned; a closed pipe (`repmail preview | head`)
+/// is the reader being done, not an error: exit quietly instead of
+/// panicking.
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+        let text = format!($($arg)*);
+        let text = $crate::cli::terminal::line(&text);
+        if let Err(e) = writeln!(std::io::stdout().lock(), "{text}") {
             if e.kind() == std::io::ErrorKind::BrokenPipe {
                 std::process::exit(0);
             }
@@ -13,16 +24,28 @@ macro_rules! say {
     }};
 }
 
-/// `println!` for a run in progress: a closed stdout must not end a send
-/// half way (unlike `say!`, which treats it as the reader being done).
+/// One line on stdout, cleaned, for a run in progress: a closed stdout
+/// must not end a send half way (unlike `say!`, which treats it as the
+/// reader being done).
 macro_rules! tell {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        let text = format!($($arg)*);
+        let _ = writeln!(std::io::stdout().lock(), "{}", $crate::cli::terminal::line(&text));
+    }};
+}
+
+/// One line on stderr, cleaned: errors, warnings, notes.
+macro_rules! say_err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let text = format!($($arg)*);
+        let _ = writeln!(std::io::stderr().lock(), "{}", $crate::cli::terminal::line(&text));
     }};
 }
 
 mod check;
+mod dry_run;
 mod exit;
 mod forms;
 mod inbox;
@@ -35,6 +58,7 @@ mod roster;
 mod send;
 mod signals;
 mod signin;
+mod terminal;
 
 use std::path::PathBuf;
 

@@ -96,7 +96,7 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
         let written = w.written();
         w.finish().map_err(|e| mbox_error(e, file))?;
         if !out.quiet || to_stdout {
-            eprintln!(
+            say_err!(
                 "wrote {written} letter{} to {}",
                 plural(written),
                 if to_stdout {
@@ -110,7 +110,7 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
     problems.print(warnings_quiet);
     for wanted in &args.recipient {
         if shown == 0 {
-            eprintln!(
+            say_err!(
                 "error: {wanted} is not an addressable recipient in {}",
                 campaign.contacts.path.display()
             );
@@ -194,8 +194,13 @@ fn print_full(letter: &Rendered) {
     show("Date");
     show("Message-ID");
     say!("");
-    say!("{}", letter.text.trim_end());
-    say!("\n---- one line per letter (write the exact messages with --out DIR) ----");
+    // The body on several lines, each one cleaned for the terminal; the
+    // exact bytes are what `--out` and `--mbox` write.
+    for text in letter.text.trim_end().lines() {
+        say!("{text}");
+    }
+    say!("");
+    say!("---- one line per letter (write the exact messages with --out DIR) ----");
 }
 
 /// `Jane.Doe@Example.org` → `jane.doe@example.org.eml`: only characters

@@ -11,7 +11,7 @@ use repmail::ledger::Status;
 use repmail::schedule::Hold;
 use repmail::send::{Observer, Progress};
 
-use super::Output;
+use super::{terminal, Output};
 
 pub struct Display {
     bar: Option<ProgressBar>,
@@ -69,7 +69,8 @@ impl Display {
 
     fn line(&self, text: String) {
         match &self.bar {
-            Some(bar) if self.out.verbose > 0 => bar.println(text),
+            // The bar prints past the line macros: clean the line here.
+            Some(bar) if self.out.verbose > 0 => bar.println(terminal::line(&text)),
             Some(_) => {}
             None if !self.out.quiet => tell!("{text}"),
             None => {}
@@ -107,7 +108,7 @@ impl Observer for Display {
                 let text =
                     format!("waiting for {what}: {until} (Ctrl-C stops; the next run resumes)");
                 match &self.bar {
-                    Some(bar) => bar.set_message(text),
+                    Some(bar) => bar.set_message(terminal::line(&text).into_owned()),
                     None if !self.out.quiet => tell!("{text}"),
                     None => {}
                 }

@@ -11,10 +11,23 @@ use super::Output;
 
 /// Prints an error with its whole chain (tera and lettre hide the useful
 /// part in the source).
+///
+/// An error's text may span lines (a list of problems, a server's reply of
+/// several lines): each line after the first is indented under it, so no
+/// text from outside starts a line of its own.
 pub fn error(e: &anyhow::Error) {
-    eprintln!("error: {e}");
-    for cause in e.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+    for (i, cause) in e.chain().enumerate() {
+        let cause = cause.to_string();
+        let mut lines = cause.split('\n');
+        let first = lines.next().unwrap_or_default();
+        if i == 0 {
+            say_err!("error: {first}");
+        } else {
+            say_err!("  caused by: {first}");
+        }
+        for more in lines {
+            say_err!("    {more}");
+        }
     }
 }
 
@@ -36,7 +49,9 @@ pub fn prepare(campaign: &Campaign, out: Output) -> anyhow::Result<Prepared> {
 #[derive(Default)]
 pub struct Problems {
     order: Vec<String>,
-    by_message: HashMap<String, (Diagnostic, Vec<String>)>,
+    /// Each message's first diagnostic, the next few places and how many
+    /// more: a problem on a million rows keeps five places, not a million.
+    by_message: HashMap<String, (Diagnostic, Vec<String>, usize)>,
     pub errors: usize,
     pub warnings: usize,
 }
@@ -53,10 +68,11 @@ impl Problems {
         }
         let key = format!("{:?}{}", d.severity, d.message);
         match self.by_message.get_mut(&key) {
-            Some((_, places)) => places.push(d.place),
+            Some((_, places, more)) if places.len() >= PLACES_SHOWN => *more += 1,
+            Some((_, places, _)) => places.push(d.place),
             None => {
                 self.order.push(key.clone());
-                self.by_message.insert(key, (d, Vec::new()));
+                self.by_message.insert(key, (d, Vec::new(), 0));
             }
         }
     }
@@ -64,20 +80,19 @@ impl Problems {
     /// Prints to stderr; warnings are left out when `quiet`.
     pub fn print(&self, quiet: bool) {
         for key in &self.order {
-            let (first, more) = &self.by_message[key];
+            let (first, more, rest) = &self.by_message[key];
             if quiet && !first.is_error() {
                 continue;
             }
-            eprintln!("{first}");
+            say_err!("{first}");
             if !more.is_empty() {
-                let shown: Vec<&str> = more.iter().take(PLACES_SHOWN).map(String::as_str).collect();
-                let rest = more.len().saturating_sub(PLACES_SHOWN);
-                let tail = if rest > 0 {
+                let shown: Vec<&str> = more.iter().map(String::as_str).collect();
+                let tail = if *rest > 0 {
                     format!(" and {rest} more")
                 } else {
                     String::new()
                 };
-                eprintln!("  (the same at {}{tail})", shown.join(", "));
+                say_err!("  (the same at {}{tail})", shown.join(", "));
             }
         }
     }

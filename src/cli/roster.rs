@@ -192,8 +192,8 @@ impl Shown {
 
     fn line(&self, text: String) {
         match &self.bar {
-            Some(bar) => bar.println(text),
-            None => eprintln!("{text}"),
+            Some(bar) => bar.println(super::terminal::line(&text)),
+            None => say_err!("{text}"),
         }
     }
 

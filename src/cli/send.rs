@@ -9,10 +9,10 @@ use clap::Args;
 use lettre::Address;
 use repmail::config::Campaign;
 use repmail::credentials::Readiness;
+use repmail::diag::Diagnostic;
 use repmail::ledger::{recipient_key, Ledger, LedgerWriter};
 use repmail::plan::{Resend, Selection, SendPlan, Skip};
-use repmail::render::Renderer;
-use repmail::schedule::{Hold, Zones};
+use repmail::schedule::Zones;
 use repmail::send::{self, DailyCap, Dispatcher, Fault, Pacer, Report, Settings, Stop, Transport};
 
 use super::progress::{humanize, local_and_utc, zone_and_utc, Display};
@@ -46,6 +46,44 @@ pub struct SendArgs {
     /// When the sending window or the daily cap holds letters back, wait (saying until when) and carry on
     #[arg(long)]
     pub wait: bool,
+}
+
+/// How many recipients the plan puts where: what the plan's summary says.
+#[derive(Debug, Default)]
+pub(super) struct Tally {
+    pub to_send: usize,
+    /// By reason, in the order of [`SKIPS`].
+    pub skipped: [usize; 4],
+    pub later: usize,
+}
+
+const SKIPS: [Skip; 4] = [Skip::Sent, Skip::Failed, Skip::Unknown, Skip::Bounced];
+
+impl Tally {
+    fn of(plan: &SendPlan) -> Tally {
+        let mut tally = Tally {
+            to_send: plan.to_send.len(),
+            later: plan.later.len(),
+            ..Tally::default()
+        };
+        for (_, why) in &plan.skipped {
+            tally.skip(*why);
+        }
+        tally
+    }
+
+    pub fn skip(&mut self, why: Skip) {
+        if let Some(i) = SKIPS.iter().position(|s| *s == why) {
+            self.skipped[i] += 1;
+        }
+    }
+
+    fn skipped(&self, why: Skip) -> usize {
+        SKIPS
+            .iter()
+            .position(|s| *s == why)
+            .map_or(0, |i| self.skipped[i])
+    }
 }
 
 /// The logs of this run: the one it writes, and the other one of the
@@ -82,27 +120,33 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
         },
     };
 
+    if args.dry_run {
+        let dry = super::dry_run::DryRun {
+            campaign: &campaign,
+            selection: &selection,
+            resend,
+            test_to,
+            this_log: &logs.this,
+            other_log: &logs.other,
+            wait: args.wait,
+        };
+        return dry.run(prepared, out);
+    }
     // A real run locks its log first and plans from what it read under the
     // lock, so two runs can never plan from the same state.
-    let (read, mut writer) = if args.dry_run {
-        (Some(Ledger::read(&logs.this)?), None)
-    } else {
-        (
-            None,
-            Some(LedgerWriter::open(&logs.this, &campaign.campaign.name)?),
-        )
-    };
-    let ledger = match (&read, &writer) {
-        (Some(l), _) => l,
-        (None, Some(w)) => w.ledger(),
-        (None, None) => unreachable!("one of the two was opened above"),
-    };
+    let mut writer = LedgerWriter::open(&logs.this, &campaign.campaign.name)?;
+    let ledger = writer.ledger();
     // Test letters may be sent again and again: they do not consult the
     // campaign's state, and never touch its log.
     let empty = Ledger::default();
     let planned_against = if test_to.is_some() { &empty } else { ledger };
     let (plan, mut renderer) = prepared.plan_send(planned_against, &selection, resend);
-    check_plan(&plan, &args.recipient, &campaign, out)?;
+    let known = |key: &str| {
+        plan.to_send.iter().any(|r| r.key() == key)
+            || plan.later.iter().any(|r| r.key() == key)
+            || plan.skipped.iter().any(|(r, _)| r.key() == key)
+    };
+    check_plan(&plan.problems, &args.recipient, known, &campaign, out)?;
     let cap = campaign.rate.daily_cap.map(|c| {
         let other = Ledger::read(&logs.other).unwrap_or_default();
         DailyCap::from_ledgers(c, &[ledger, &other], Utc::now())
@@ -116,15 +160,15 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
         .with_zones(Zones::new(&campaign))
         .with_wait(args.wait);
     let estimate = pacer.estimate(cap.clone(), &plan.to_send, Utc::now());
-    print_plan(&campaign, &plan, cap.as_ref(), &estimate, args.dry_run, out);
-    if args.dry_run {
-        print_batches(&estimate, out);
-        print_dry_run(&plan, &renderer, out);
-        return Ok(Exit::Ok);
-    }
-    let Some(writer) = writer.as_mut() else {
-        unreachable!("a real run opened its log")
-    };
+    print_plan(
+        &campaign,
+        &Tally::of(&plan),
+        cap.as_ref(),
+        &estimate,
+        false,
+        out,
+    );
+    let writer = &mut writer;
     if plan.to_send.is_empty() {
         if !out.quiet {
             tell!("nothing to send now");
@@ -188,30 +232,24 @@ fn parse_test_to(a: &str) -> anyhow::Result<Address> {
 }
 
 /// Problems stop the run before anything is sent; so does a `--recipient`
-/// that is not in the contacts.
-fn check_plan(
-    plan: &SendPlan,
+/// that is not in the contacts (`known`: whether a key is among them).
+pub(super) fn check_plan(
+    found: &[Diagnostic],
     wanted: &[String],
+    known: impl Fn(&str) -> bool,
     campaign: &Campaign,
     out: Output,
 ) -> anyhow::Result<()> {
     let mut problems = Problems::default();
-    for d in &plan.problems {
+    for d in found {
         problems.add(d.clone());
     }
     problems.print(out.quiet);
-    if plan.has_errors() {
+    if found.iter().any(Diagnostic::is_error) {
         bail!("nothing was sent: fix the errors above (`repmail check` lists them all), then run send again");
     }
     for w in wanted {
-        let key = recipient_key(w);
-        let known = plan
-            .to_send
-            .iter()
-            .chain(&plan.later)
-            .chain(plan.skipped.iter().map(|(r, _)| r))
-            .any(|r| r.key() == key);
-        if !known {
+        if !known(&recipient_key(w)) {
             bail!(
                 "{w} is not an addressable recipient in {}; check the address (or its row, with `repmail check`)",
                 campaign.contacts.path.display()
@@ -247,9 +285,9 @@ fn test_log_path(log: &Path) -> PathBuf {
     log.with_file_name(format!("{stem}.test.{ext}"))
 }
 
-fn print_plan(
+pub(super) fn print_plan(
     campaign: &Campaign,
-    plan: &SendPlan,
+    tally: &Tally,
     cap: Option<&DailyCap>,
     estimate: &repmail::schedule::Estimate,
     dry_run: bool,
@@ -258,8 +296,8 @@ fn print_plan(
     if out.quiet {
         return;
     }
-    let count = |k: Skip| plan.skipped.iter().filter(|(_, s)| *s == k).count();
-    let n = plan.to_send.len();
+    let count = |k: Skip| tally.skipped(k);
+    let n = tally.to_send;
     tell!(
         "campaign   {} ({})",
         campaign.campaign.name,
@@ -273,8 +311,8 @@ fn print_plan(
         count(Skip::Unknown),
         count(Skip::Bounced)
     );
-    if !plan.later.is_empty() {
-        tell!("later      {} beyond --limit", plan.later.len());
+    if tally.later > 0 {
+        tell!("later      {} beyond --limit", tally.later);
     }
     match &campaign.smtp {
         Some(s) => {
@@ -338,52 +376,6 @@ fn print_plan(
     }
 }
 
-/// When letters would go, one line per batch between windows (or daily
-/// cap waits).
-fn print_batches(estimate: &repmail::schedule::Estimate, out: Output) {
-    if out.quiet || !estimate.waits() {
-        return;
-    }
-    for b in &estimate.batches {
-        let why = match b.after {
-            Some(Hold::Window { zone }) => {
-                format!(" (window opens {})", zone_and_utc(b.start, zone))
-            }
-            Some(Hold::DailyCap) => " (daily cap frees)".to_string(),
-            _ => String::new(),
-        };
-        let over = (b.end - b.start).to_std().unwrap_or_default();
-        tell!(
-            "would go   {} letter{} from {}, over {}{why}",
-            b.letters,
-            if b.letters == 1 { "" } else { "s" },
-            local_and_utc(b.start),
-            humanize(over),
-        );
-    }
-}
-
-fn print_dry_run(plan: &SendPlan, renderer: &Renderer, out: Output) {
-    if out.quiet {
-        return;
-    }
-    for r in &plan.to_send {
-        match renderer.render(r) {
-            Ok(l) => tell!("would send  line {:>5}  {}  {}", r.line, l.to, l.subject),
-            Err(d) => tell!("would fail  line {:>5}  {}: {}", r.line, r.email, d.message),
-        }
-    }
-    for (r, why) in &plan.skipped {
-        tell!(
-            "skip        line {:>5}  {}: {}",
-            r.line,
-            r.email,
-            why.reason()
-        );
-    }
-    tell!("dry run: nothing was sent, no connection was made");
-}
-
 fn confirm(args: &SendArgs, n: usize) -> anyhow::Result<()> {
     if args.yes {
         return Ok(());
@@ -391,7 +383,13 @@ fn confirm(args: &SendArgs, n: usize) -> anyhow::Result<()> {
     if !std::io::stdin().is_terminal() {
         bail!("not on a terminal, so there is no one to confirm: review the plan with `send --dry-run`, then run `send --yes`");
     }
-    eprint!("Send {n} letter{}? [y/N] ", if n == 1 { "" } else { "s" });
+    // The prompt stays on the line of the answer: the one write without a
+    // line break, of repmail's own words only.
+    let _ = write!(
+        std::io::stderr().lock(),
+        "Send {n} letter{}? [y/N] ",
+        if n == 1 { "" } else { "s" }
+    );
     std::io::stderr().flush().ok();
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
@@ -421,30 +419,31 @@ fn summarize(
                 let when = (Utc::now() + chrono::Duration::hours(24))
                     .with_timezone(&chrono::Local)
                     .format("%Y-%m-%d %H:%M");
-                eprintln!("stopped: {}", e.what);
+                say_err!("stopped: {}", e.what);
                 if let Some(said) = &e.server_said {
-                    eprintln!("  server said: {said}");
+                    say_err!("  server said: {said}");
                 }
-                eprintln!(
-                    "{line}\n{}\nThe quota frees up within 24 hours: run `{resume}` after {when}",
-                    e.todo
-                );
+                say_err!("{line}");
+                say_err!("{}", e.todo);
+                say_err!("The quota frees up within 24 hours: run `{resume}` after {when}");
                 return Exit::Incomplete;
             }
-            eprintln!("error: run stopped: {}", e.what);
+            say_err!("error: run stopped: {}", e.what);
             if !e.todo.is_empty() {
-                eprintln!("  what to do: {}", e.todo);
+                say_err!("  what to do: {}", e.todo);
             }
             match &e.server_said {
-                Some(said) => eprintln!("  server said: {said}"),
-                None => eprintln!("  detail: {detail}"),
+                Some(said) => say_err!("  server said: {said}"),
+                None => say_err!("  detail: {detail}"),
             }
-            eprintln!("{line}\nNo recipient was marked failed because of this; fix it, then resume with `{resume}`");
+            say_err!("{line}");
+            say_err!("No recipient was marked failed because of this; fix it, then resume with `{resume}`");
             Exit::Error
         }
         Some(Stop::Interrupted) => {
-            eprintln!(
-                "interrupted: {line}\nThe log is saved ({}). Resume with `{resume}`",
+            say_err!("interrupted: {line}");
+            say_err!(
+                "The log is saved ({}). Resume with `{resume}`",
                 log.display()
             );
             Exit::Interrupted
@@ -453,13 +452,17 @@ fn summarize(
             let when = frees_at
                 .map(local_and_utc)
                 .unwrap_or_else(|| "in 24 hours".into());
-            eprintln!("daily cap of {cap} reached: {line}\nThe next letter may go at {when}; run `{resume}` then{}", wait_hint(resume));
+            say_err!("daily cap of {cap} reached: {line}");
+            say_err!(
+                "The next letter may go at {when}; run `{resume}` then{}",
+                wait_hint(resume)
+            );
             Exit::Incomplete
         }
         Some(Stop::Window { held }) => {
-            eprintln!("outside the sending window: {line}");
+            say_err!("outside the sending window: {line}");
             for h in held {
-                eprintln!(
+                say_err!(
                     "  {} letter{} to recipients in {}: the window opens {}",
                     h.letters,
                     if h.letters == 1 { "" } else { "s" },
@@ -467,7 +470,7 @@ fn summarize(
                     zone_and_utc(h.opens, h.zone)
                 );
             }
-            eprintln!("Run `{resume}` then{}", wait_hint(resume));
+            say_err!("Run `{resume}` then{}", wait_hint(resume));
             Exit::Incomplete
         }
         None => {

@@ -27,9 +27,10 @@ pub fn secret(smtp: &Smtp) -> anyhow::Result<Option<Secret>> {
         AuthMethod::Password => match creds.password()? {
             Some(p) => Ok(Some(p)),
             None if std::io::stdin().is_terminal() => {
-                let p =
-                    rpassword::prompt_password(format!("Password for {user} at {}: ", smtp.host))
-                        .context("cannot read the password")?;
+                // The prompt is written by rpassword, past the line macros.
+                let prompt = format!("Password for {user} at {}: ", smtp.host);
+                let p = rpassword::prompt_password(super::terminal::line(&prompt).as_ref())
+                    .context("cannot read the password")?;
                 Ok(Some(Secret::new(p)))
             }
             None => Ok(None),

@@ -2,6 +2,7 @@
 //! domains and the rows as aligned columns. For people; scripts use CSV or
 //! JSON.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::{Counts, Exporter, Outcome, Report, Row, View};
@@ -125,12 +126,17 @@ fn rows(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 /// Writes cells padded to each column's widest (in characters); the last
 /// column is never padded, so long details cost no trailing spaces.
 fn columns(rows: &[Vec<String>], right: &[bool], out: &mut dyn Write) -> io::Result<()> {
+    // One row, one line: a line break in a cell (a contacts cell, a
+    // server's reply) shows as `\n` instead of starting a line that
+    // would look like a row. The CLI cleans the rest for the terminal.
+    // Made per cell as it is measured and written, not kept: a million
+    // rows would hold a second copy.
     let n = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..n)
         .map(|i| {
             rows.iter()
                 .filter_map(|r| r.get(i))
-                .map(|c| c.chars().count())
+                .map(|c| one_line(c).chars().count())
                 .max()
                 .unwrap_or(0)
         })
@@ -138,6 +144,7 @@ fn columns(rows: &[Vec<String>], right: &[bool], out: &mut dyn Write) -> io::Res
     for row in rows {
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {
+            let cell = one_line(cell);
             if i > 0 {
                 line.push_str(GAP);
             }
@@ -145,9 +152,9 @@ fn columns(rows: &[Vec<String>], right: &[bool], out: &mut dyn Write) -> io::Res
             let last = i + 1 == row.len();
             if right.get(i).copied().unwrap_or(false) {
                 line.extend(std::iter::repeat_n(' ', pad));
-                line.push_str(cell);
+                line.push_str(&cell);
             } else {
-                line.push_str(cell);
+                line.push_str(&cell);
                 if !last {
                     line.extend(std::iter::repeat_n(' ', pad));
                 }
@@ -156,6 +163,14 @@ fn columns(rows: &[Vec<String>], right: &[bool], out: &mut dyn Write) -> io::Res
         writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
+}
+
+fn one_line(cell: &str) -> Cow<'_, str> {
+    if cell.contains(['\n', '\r']) {
+        Cow::Owned(cell.replace('\n', "\\n").replace('\r', "\\r"))
+    } else {
+        Cow::Borrowed(cell)
+    }
 }
 
 #[cfg(test)]
