@@ -94,13 +94,18 @@ impl Renderer {
             letters::add(&mut letters.plain, DISPLAY_NAME, name, &mut problems);
         }
 
+        // The campaign's own files obey the same rule as a cell's (see
+        // `attachments::confine`): the path is taken back to what the
+        // campaign file wrote, relative to its folder.
+        let base = campaign.base_dir();
         let mut attachments = Vec::new();
         for path in &c.attachments {
-            match File::read(path) {
+            let written = path.strip_prefix(base).unwrap_or(path);
+            match File::read(base, written) {
                 Ok(file) => attachments.push(file),
                 Err(e) => problems.push(Diagnostic::error(
                     format!("{}: campaign.attachments", campaign.path.display()),
-                    format!("cannot read attachment {}: {e}; fix the path or remove it from `attachments`", path.display()),
+                    format!("{e}; fix the path or remove it from `attachments`"),
                 )),
             }
         }
@@ -200,7 +205,7 @@ impl Renderer {
                     Diagnostic::error(
                         at(),
                         format!(
-                            "{e} (named in column `{column}`); fix the file name or add the file"
+                            "{e} (named in column `{column}`); fix the cell, nothing is sent until then"
                         ),
                     )
                 })?
