@@ -202,10 +202,14 @@ impl Prepared {
                 continue;
             }
             // Render now so a broken letter stops the run before the first
-            // message leaves, not half way through.
-            if let Err(d) = self.renderer.render(&r) {
-                plan.problems.push(d);
-                continue;
+            // message leaves, not half way through; its warnings (size,
+            // what the HTML sanitiser removed) are shown before sending.
+            match self.renderer.render(&r) {
+                Ok(letter) => plan.problems.extend(letter.warnings),
+                Err(d) => {
+                    plan.problems.push(d);
+                    continue;
+                }
             }
             if let Err(d) = self.zones.of(&r) {
                 plan.problems.push(d);

@@ -125,3 +125,198 @@ fn the_campaigns_own_attachments_obey_the_same_rule() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// 4. Every HTML part passes one sanitiser; `check` says what it removed.
+
+/// A Markdown letter campaign over `contacts` (columns `email`, `name`,
+/// `site`) with `letter` as its template.
+fn markdown(letter: &str, contacts: &str) -> Campaign {
+    let config = r#"
+[campaign]
+name = "html"
+subject = "A letter to {{ name }}"
+letter = "letter.md.tera"
+
+[sender]
+from = "Test Group <letters@example.org>"
+
+[contacts]
+path = "contacts.csv"
+name = "{{ name }}"
+"#;
+    let c = Campaign::with(config, "", contacts.as_bytes());
+    c.write("letter.md.tera", letter.as_bytes());
+    c
+}
+
+/// The decoded HTML part of each letter `preview --out` writes, by file
+/// name (the address).
+fn html_parts(c: &Campaign) -> std::collections::BTreeMap<String, String> {
+    let dir = c.path("out");
+    let out = c.cmd(&["preview", "--out"]).arg(&dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    fixture::files_with_ext(&dir, "eml")
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            let mail = mailparse::parse_mail(&bytes).unwrap();
+            let html = mail
+                .subparts
+                .iter()
+                .find(|m| m.ctype.mimetype == "text/html")
+                .expect("an HTML part")
+                .get_body()
+                .unwrap();
+            (p.file_stem().unwrap().to_string_lossy().into_owned(), html)
+        })
+        .collect()
+}
+
+const HOSTILE_LETTER: &str = "Dear {{ name }},\n\n\
+<script>alert('script')</script>\n\n\
+<iframe src=\"https://frame.example/\"></iframe>\n\n\
+<p onmouseover=\"alert('handler')\">Read this.</p>\n\n\
+<meta http-equiv=\"refresh\" content=\"0;url=https://refresh.example/\">\n\n\
+<p style=\"background-image:url(https://css.example/t.png);color:#333333\">Styled.</p>\n\n\
+<img src=\"http://pixel.example/open.gif\" alt=\"\">\n\n\
+Our **report** and <bdi>{{ name }}</bdi>.\n";
+
+#[test]
+fn raw_html_that_runs_or_fetches_never_reaches_the_html_part() {
+    let c = markdown(HOSTILE_LETTER, "email,name\nann@example.org,Ann Smith\n");
+    let html = &html_parts(&c)["ann@example.org"];
+    for gone in [
+        "<script",
+        "alert(",
+        "<iframe",
+        "frame.example",
+        "onmouseover",
+        "<meta http-equiv=\"refresh",
+        "refresh.example",
+        "url(",
+        "css.example",
+        "pixel.example",
+    ] {
+        assert!(!html.contains(gone), "{gone} in:\n{html}");
+    }
+    for kept in [
+        "<strong>report</strong>",
+        "<bdi>Ann Smith</bdi>",
+        "color:#333333",
+        "Read this.",
+    ] {
+        assert!(html.contains(kept), "{kept} kept in:\n{html}");
+    }
+
+    // `check` names the template and each class, the remote image with
+    // why it matters; it is a warning (the letter goes without them).
+    let out = c.cmd(&["check"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    for want in [
+        "warning: ",
+        "contacts.csv:2",
+        "`letter.md.tera`",
+        "<script>",
+        "<iframe>",
+        "`onmouseover`",
+        "<meta>",
+        "`background-image`",
+        "remote image",
+        "blocked by most mail programs and counted by spam filters",
+    ] {
+        assert!(err.contains(want), "{want:?} in:\n{err}");
+    }
+    let strict = c.cmd(&["check", "--strict"]).output().unwrap();
+    assert_eq!(strict.status.code(), Some(1), "{}", both(&strict));
+
+    // The gallery frames exactly what is sent: nothing of the above.
+    let dir = c.path("gallery");
+    let out = c.cmd(&["preview", "--html"]).arg(&dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let page = std::fs::read_to_string(dir.join("letters/00001.html")).unwrap();
+    for gone in ["alert(", "pixel.example", "css.example", "frame.example"] {
+        assert!(!page.contains(gone), "{gone} in the gallery:\n{page}");
+    }
+}
+
+#[test]
+fn a_contact_value_cannot_make_a_javascript_link() {
+    let c = markdown(
+        "Dear {{ name }}, see [your page]({{ site }}) and <a href=\"{{ site }}\">this</a>.\n",
+        "email,name,site\n\
+         ann@example.org,Ann,javascript:alert(1)\n\
+         bo@example.org,Bo, JaVaScRiPt:alert(document.cookie)\n\
+         cy@example.org,Cy,\"data:text/html;base64,PHNjcmlwdD4=\"\n\
+         di@example.org,Di,\"x\"\" onclick=\"\"alert(1)\"\n",
+    );
+    for (who, html) in html_parts(&c) {
+        let lower = html.to_ascii_lowercase();
+        for bad in ["javascript:", "data:text"] {
+            assert!(!lower.contains(bad), "{who}: {bad} in\n{html}");
+        }
+        // Di's quote cannot close the attribute: no tag gains a handler or
+        // keeps the broken target (the words stay as text).
+        for tag in lower.split('<').filter_map(|t| t.split('>').next()) {
+            assert!(
+                !tag.contains("onclick") && !tag.contains("href=\"x"),
+                "{who}: <{tag}> in\n{html}"
+            );
+        }
+    }
+    let out = c.cmd(&["check"]).output().unwrap();
+    let err = stderr(&out);
+    assert!(
+        err.contains("contacts.csv:2")
+            && err.contains("a link that is not http:, https: or mailto:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_value_in_a_raw_html_attribute_of_a_markdown_letter_is_a_working_link() {
+    let c = markdown(
+        "Dear {{ name }}, see <a href=\"{{ site }}\">this</a> and [that]({{ site }}).\n",
+        "email,name,site\nann@example.org,Ann,https://example.org/a/b?x=1&y=(2)\n",
+    );
+    let html = &html_parts(&c)["ann@example.org"];
+    assert_eq!(
+        html.matches("href=\"https://example.org/a/b?x=1&amp;y=(2)\"")
+            .count(),
+        2,
+        "{html}"
+    );
+    assert!(!html.contains('\\') && !html.contains("&amp;#"), "{html}");
+    let out = c.cmd(&["check"]).output().unwrap();
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+}
+
+#[test]
+fn an_html_template_passes_the_same_sanitiser() {
+    let c = Campaign::new();
+    let config = fixture::CONFIG.replace(
+        "text = \"letter.txt.tera\"",
+        "text = \"letter.txt.tera\"\nhtml = \"letter.html.tera\"",
+    );
+    c.write("repmail.toml", config.as_bytes());
+    c.write(
+        "letter.html.tera",
+        b"<html><head><style>p{background:url(https://css.example/)}</style></head>\
+          <body><p>Dear {{ last_name }}</p><img src=\"https://pixel.example/o.gif\">\
+          <script>alert(1)</script></body></html>",
+    );
+    let parts = html_parts(&c);
+    let html = &parts["ann.smith@example.org"];
+    assert!(html.contains("<p>Dear Smith</p>"), "{html}");
+    for gone in ["css.example", "pixel.example", "alert("] {
+        assert!(!html.contains(gone), "{gone} in\n{html}");
+    }
+    let err = stderr(&c.cmd(&["check"]).output().unwrap());
+    assert!(
+        err.contains("`letter.html.tera`")
+            && err.contains("remote image")
+            && err.contains("<style>"),
+        "{err}"
+    );
+}

@@ -5,12 +5,16 @@
 //!
 //! The letter source lives in the submodules: `letters` (the default
 //! letter and its variants), `markdown` (one Markdown template → the HTML
-//! part; `plain`, its text part) and `attachments` (the campaign's and each row's own).
+//! part; `plain`, its text part), `sanitise` (the one HTML sanitiser every
+//! HTML part passes; `removed` tells what it took out) and `attachments`
+//! (the campaign's and each row's own).
 
 pub mod attachments;
 mod letters;
 pub mod markdown;
 mod plain;
+mod removed;
+pub mod sanitise;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -188,6 +192,16 @@ impl Renderer {
             .body(choice.letter, &ctx, &subject)
             .map_err(|e| Diagnostic::error(at(), describe(&e)))?;
         let (text, html) = (body.text, body.html);
+        let mut warnings = Vec::new();
+        if let Some((template, removed)) = body.removed {
+            warnings.push(Diagnostic::warning(
+                at(),
+                format!(
+                    "the HTML part of `{template}` lost what a letter may not carry: {}; the letter is sent without them",
+                    sanitise::summary(&removed)
+                ),
+            ));
+        }
         let shown = text.clone();
         let shown_html = html.clone();
         let message_id = self.message_id(r);
@@ -213,7 +227,6 @@ impl Renderer {
             None => Vec::new(),
         };
         files.extend(&own);
-        let mut warnings = Vec::new();
         let size: u64 = files.iter().map(|f| f.bytes.len() as u64).sum();
         if size > attachments::WARN_BYTES {
             warnings.push(Diagnostic::warning(
