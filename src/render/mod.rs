@@ -10,16 +10,17 @@
 //! (the campaign's and each row's own).
 
 pub mod attachments;
+mod headers;
 mod letters;
 pub mod markdown;
 mod plain;
 mod removed;
 pub mod sanitise;
+pub mod size;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 use tera::Context;
@@ -202,6 +203,11 @@ impl Renderer {
                 ),
             ));
         }
+        warnings.extend(
+            size::warnings(r, &text, html.as_deref())
+                .into_iter()
+                .map(|w| Diagnostic::warning(at(), w)),
+        );
         let shown = text.clone();
         let shown_html = html.clone();
         let message_id = self.message_id(r);
@@ -240,10 +246,10 @@ impl Renderer {
 
         let mut builder = Message::builder()
             .from(self.from.clone())
-            .to(to.clone())
-            .raw_header(subject_header(&subject))
+            .raw_header(headers::subject(&subject))
             .date_now()
             .message_id(Some(message_id.clone()));
+        builder = headers::to(builder, &self.from, &to);
         if let Some(reply_to) = &self.reply_to {
             builder = builder.reply_to(reply_to.clone());
         }
@@ -297,42 +303,6 @@ impl Renderer {
         let hash = std::hash::Hasher::finish(&h);
         format!("<{nanos:x}.{n:x}.{hash:016x}@{}>", self.domain)
     }
-}
-
-/// The Subject header. lettre RFC 2047-encodes only words that are not
-/// plain ASCII, so an ASCII word shaped like an encoded word
-/// (`=?utf-8?q?=41?=`, from a CSV value) would go out as it is and every
-/// mail program would show it decoded ("A"), not as rendered. Such a
-/// subject is encoded whole here; any other goes through lettre as usual.
-fn subject_header(subject: &str) -> HeaderValue {
-    let name = HeaderName::new_from_ascii_str("Subject");
-    if !subject.contains("=?") {
-        return HeaderValue::new(name, subject.to_string());
-    }
-    // Q-encoded words of at most 45 encoded octets (a character is never
-    // split), one per folded line: every line stays under 76 octets.
-    let mut words = Vec::new();
-    let mut word = String::new();
-    for ch in subject.chars() {
-        let mut utf8 = [0u8; 4];
-        let mut enc = String::new();
-        for &b in ch.encode_utf8(&mut utf8).as_bytes() {
-            match b {
-                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'!' | b'*' | b'+' | b'-' | b'/' => {
-                    enc.push(char::from(b))
-                }
-                b' ' => enc.push('_'),
-                _ => enc.push_str(&format!("={b:02X}")),
-            }
-        }
-        if word.len() + enc.len() > 45 {
-            words.push(format!("=?utf-8?q?{word}?="));
-            word.clear();
-        }
-        word.push_str(&enc);
-    }
-    words.push(format!("=?utf-8?q?{word}?="));
-    HeaderValue::dangerous_new_pre_encoded(name, subject.to_string(), words.join("\r\n "))
 }
 
 /// Tera's `Display` is a multi-line report; keep the message and its
