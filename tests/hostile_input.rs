@@ -400,3 +400,77 @@ fn a_huge_cell_is_a_warning_naming_its_line_and_column() {
         both(&dry)
     );
 }
+
+// ---------------------------------------------------------------------------
+// 12. What `log` and `preview` write never lands on the campaign's files,
+//     and never goes through a link planted where it writes.
+
+#[test]
+fn log_export_refuses_the_delivery_log_under_another_name() {
+    let c = Campaign::new();
+    let log = c.path("logs/test-campaign.csv");
+    c.write(
+        "logs/test-campaign.csv",
+        fixture::ledger_text(&fixture::sent_rows()).as_bytes(),
+    );
+    let before = std::fs::read(&log).unwrap();
+    std::fs::hard_link(&log, c.path("hard.csv")).unwrap();
+    std::os::unix::fs::symlink(&log, c.path("soft.csv")).unwrap();
+    std::fs::hard_link(c.path("contacts.csv"), c.path("people.csv")).unwrap();
+    for name in [
+        "hard.csv",
+        "soft.csv",
+        "people.csv",
+        "logs/../logs/test-campaign.csv",
+    ] {
+        for flag in ["--export", "--html"] {
+            let out = c.cmd(&["log", flag]).arg(c.path(name)).output().unwrap();
+            assert_eq!(out.status.code(), Some(1), "{flag} {name}: {}", both(&out));
+            assert!(
+                stderr(&out).contains("choose another file name"),
+                "{}",
+                stderr(&out)
+            );
+        }
+    }
+    assert_eq!(std::fs::read(&log).unwrap(), before, "the log is untouched");
+    assert_eq!(
+        std::fs::read_to_string(c.path("contacts.csv")).unwrap(),
+        fixture::CONTACTS
+    );
+    let out = c
+        .cmd(&["log", "--export"])
+        .arg(c.path("rest.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+}
+
+#[test]
+fn preview_replaces_a_link_planted_in_its_output_folder() {
+    let c = Campaign::new();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("keep.txt");
+    std::fs::write(&target, "keep").unwrap();
+    let eml = c.path("out/ann.smith@example.org.eml");
+    let page = c.path("gallery/letters/00001.html");
+    for planted in [&eml, &page] {
+        std::fs::create_dir_all(planted.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(&target, planted).unwrap();
+    }
+    let out = c
+        .cmd(&["preview", "--out"])
+        .arg(c.path("out"))
+        .arg("--html")
+        .arg(c.path("gallery"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+    for written in [&eml, &page] {
+        let meta = std::fs::symlink_metadata(written).unwrap();
+        assert!(meta.is_file(), "{} is a file of its own", written.display());
+    }
+    let letter = std::fs::read(&eml).unwrap();
+    assert!(String::from_utf8_lossy(head(&letter)).contains("ann.smith@example.org"));
+}
