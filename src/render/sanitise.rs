@@ -108,6 +108,7 @@ const PER_TAG: &[(&str, &[&str])] = &[
     ("ul", &["type"]),
     (
         "table",
+        // `role="presentation"`: layout tables in mail, for screen readers.
         &[
             "width",
             "border",
@@ -115,6 +116,7 @@ const PER_TAG: &[(&str, &[&str])] = &[
             "cellspacing",
             "align",
             "bgcolor",
+            "role",
         ],
     ),
     ("tr", &["align", "valign", "bgcolor"]),
@@ -385,7 +387,7 @@ mod tests {
         let input = "<div lang=\"fa\" dir=\"rtl\" style=\"text-align:right;color:#1a1a1a\">\
             <p><strong>a</strong> <em>b</em> <bdi>c</bdi> <a href=\"https://example.org/r\">r</a> \
             <a href=\"mailto:x@example.org\">m</a></p>\
-            <table border=\"1\"><tr><td colspan=\"2\">t</td></tr></table>\
+            <table border=\"1\" role=\"presentation\"><tr><td colspan=\"2\">t</td></tr></table>\
             <img src=\"cid:logo\" alt=\"logo\"></div>";
         let c = clean(input);
         assert!(c.removed.is_empty(), "{:?}", c.removed);
