@@ -50,7 +50,7 @@ pub enum Refused {
     #[error("`{0}` is not a regular file (a folder, a device or a pipe); name a file")]
     NotAFile(String),
     /// It does not exist or cannot be read.
-    #[error("cannot read attachment `{0}`: {1}")]
+    #[error("cannot read attachment `{0}`: {1}; check the name and that the file is in the campaign folder")]
     Unreadable(String, String),
 }
 
@@ -73,7 +73,9 @@ pub fn confine(base: &Path, name: &Path) -> Result<PathBuf, Refused> {
         base
     };
     let shown = name.display().to_string();
-    let folder = base.display().to_string();
+    // The folder as the user can find it, even for `--config repmail.toml`.
+    let root = base.canonicalize();
+    let folder = root.as_deref().unwrap_or(base).display().to_string();
     if name.is_absolute() || name.has_root() {
         return Err(Refused::Absolute(shown, folder));
     }
@@ -84,7 +86,7 @@ pub fn confine(base: &Path, name: &Path) -> Result<PathBuf, Refused> {
         return Err(Refused::Climbs(shown, folder));
     }
     let unreadable = |e: std::io::Error| Refused::Unreadable(shown.clone(), e.to_string());
-    let root = base.canonicalize().map_err(unreadable)?;
+    let root = root.map_err(unreadable)?;
     let real = base.join(name).canonicalize().map_err(unreadable)?;
     if !real.starts_with(&root) {
         return Err(Refused::Outside(shown, folder, real.display().to_string()));

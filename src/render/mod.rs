@@ -221,14 +221,8 @@ impl Renderer {
                         format!("the contacts have no column `{column}` (contacts.attachments_column); add it or fix the key"),
                     )
                 })?;
-                own.files(cell).map_err(|e| {
-                    Diagnostic::error(
-                        at(),
-                        format!(
-                            "{e} (named in column `{column}`); fix the cell, nothing is sent until then"
-                        ),
-                    )
-                })?
+                own.files(cell)
+                    .map_err(|e| Diagnostic::error(at(), format!("column `{column}`: {e}")))?
             }
             None => Vec::new(),
         };
