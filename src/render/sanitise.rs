@@ -361,6 +361,18 @@ mod tests {
                 "link",
             ),
             ("<a href=\"data:text/html,<script>\">a</a>", "data:", "link"),
+            ("<a href=\"cid:part\">a</a>", "cid:", "link"),
+            ("<a href=\"page.html\">a</a>", "page.html", "link"),
+            (
+                "<img src=\"data:image/svg+xml,<svg onload=x>\">",
+                "svg",
+                "`src`",
+            ),
+            (
+                "<img src=\"//pixel.example/o.gif\">",
+                "pixel",
+                "remote image",
+            ),
             (
                 "<link rel=stylesheet href=\"https://x.example/s.css\">",
                 "s.css",
@@ -388,7 +400,7 @@ mod tests {
             <p><strong>a</strong> <em>b</em> <bdi>c</bdi> <a href=\"https://example.org/r\">r</a> \
             <a href=\"mailto:x@example.org\">m</a></p>\
             <table border=\"1\" role=\"presentation\"><tr><td colspan=\"2\">t</td></tr></table>\
-            <img src=\"cid:logo\" alt=\"logo\"></div>";
+            <img src=\"cid:logo\" alt=\"logo\"><img src=\"data:image/png;base64,iVBORw0KGgo=\"></div>";
         let c = clean(input);
         assert!(c.removed.is_empty(), "{:?}", c.removed);
         for kept in [
@@ -400,6 +412,7 @@ mod tests {
             "href=\"mailto:x@example.org\"",
             "<td colspan=\"2\">t</td>",
             "src=\"cid:logo\"",
+            "src=\"data:image/png;base64,iVBORw0KGgo=\"",
         ] {
             assert!(c.html.contains(kept), "{kept}: {}", c.html);
         }
