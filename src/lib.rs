@@ -18,6 +18,7 @@ pub mod forms;
 pub mod inbox;
 pub mod ledger;
 pub mod mbox;
+pub mod outfile;
 pub mod pages;
 pub mod plan;
 pub mod providers;

@@ -276,7 +276,12 @@ impl Prepared {
         let mut plan = SendPlan::default();
         for step in walk_send(contacts, &renderer, &zones, ledger, selection, resend) {
             match step {
-                Step::Send(r, _) => plan.to_send.push(*r),
+                // Its warnings (size, what the HTML sanitiser removed) are
+                // shown before sending.
+                Step::Send(r, letter) => {
+                    plan.problems.extend(letter.warnings);
+                    plan.to_send.push(*r)
+                }
                 Step::Skip(r, skip) => plan.skipped.push((Addressee::of(*r), skip)),
                 Step::Later(r) => plan.later.push(Addressee::of(*r)),
                 Step::Problem(d) => plan.problems.push(d),

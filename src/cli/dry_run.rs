@@ -67,7 +67,13 @@ impl DryRun<'_> {
         let mut letters: Vec<(u64, u32, Tz)> = Vec::new();
         self.walk(prepared, &digest, |step| {
             let r = match &step {
-                Step::Send(r, _) | Step::Skip(r, _) | Step::Later(r) => r,
+                // Its warnings (size, what the HTML sanitiser removed) are
+                // shown as `send` shows them.
+                Step::Send(r, letter) => {
+                    problems.extend(letter.warnings.iter().cloned());
+                    r
+                }
+                Step::Skip(r, _) | Step::Later(r) => r,
                 Step::Problem(d) => {
                     problems.push(d.clone());
                     return;

@@ -7,6 +7,7 @@ use anyhow::{bail, Context as _};
 use clap::Args;
 use repmail::config::Campaign;
 use repmail::forms::{write_html, Kit};
+use repmail::outfile;
 
 use super::check::plural;
 use super::report::Problems;
@@ -42,20 +43,18 @@ pub fn run(config: &Path, args: &FormsArgs, out: Output) -> anyhow::Result<Exit>
     let (forms, unreachable) = (kit.forms.len(), kit.unreachable.len());
     match &args.html {
         Some(path) => {
-            if [
+            let own = [
                 &campaign.contacts.path,
                 &campaign.path,
                 &campaign.campaign.log,
-            ]
-            .iter()
-            .any(|p| same_file(p, path))
-            {
+            ];
+            if outfile::is_one_of(path, &own).is_some() {
                 bail!(
                     "{} is the campaign's contacts, campaign or log file; choose another file name",
                     path.display()
                 );
             }
-            let file = std::fs::File::create(path)
+            let file = outfile::create_fresh(path)
                 .with_context(|| format!("cannot create {}", path.display()))?;
             let mut w = BufWriter::new(file);
             write_html(&kit, &mut w)
@@ -95,11 +94,4 @@ pub fn run(config: &Path, args: &FormsArgs, out: Output) -> anyhow::Result<Exit>
         );
     }
     Ok(Exit::Ok)
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
 }

@@ -3,7 +3,6 @@
 //! HTML page. Reads only: the ledger is never modified.
 
 use std::collections::HashSet;
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -12,6 +11,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use repmail::config::Campaign;
 use repmail::ledger::{recipient_key, Ledger, Status};
+use repmail::outfile;
 use repmail::review::{
     self, export_contacts, load_contacts, About, ContactList, ExportFormat, Filter, Format,
     Outcome, Report, View,
@@ -163,6 +163,7 @@ pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
     };
     let mut protected = vec![log.clone()];
     protected.extend(campaign.as_ref().map(|c| c.contacts.path.clone()));
+    protected.extend(campaign.as_ref().map(|c| c.path.clone()));
 
     if args.export.is_none() && args.html.is_none() {
         let report = review::build(&ledger, contacts.as_ref(), &filter, view, about);
@@ -396,18 +397,16 @@ fn write_file(
     protected: &[PathBuf],
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> anyhow::Result<()> {
-    if let Ok(target) = path.canonicalize() {
-        if protected
-            .iter()
-            .any(|p| p.canonicalize().is_ok_and(|p| p == target))
-        {
-            bail!(
-                "{} is the campaign's delivery log or contacts file; choose another file name",
-                path.display()
-            );
-        }
+    // By device and inode: a hard link to the log is the log too.
+    if let Some(own) = outfile::is_one_of(path, protected) {
+        bail!(
+            "{} is the campaign's delivery log, contacts or campaign file ({}); choose another file name",
+            path.display(),
+            own.display()
+        );
     }
-    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let file =
+        outfile::create_fresh(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut w = BufWriter::new(file);
     fill(&mut w)
         .and_then(|()| w.flush())

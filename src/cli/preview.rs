@@ -1,7 +1,6 @@
 //! `repmail preview`: the letters exactly as `send` would hand them to SMTP.
 
 use std::collections::HashSet;
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -9,6 +8,7 @@ use anyhow::Context as _;
 use chrono::Utc;
 use repmail::config::Campaign;
 use repmail::mbox::MboxWriter;
+use repmail::outfile;
 use repmail::pages::gallery::Gallery;
 use repmail::plan::{Item, Selection};
 use repmail::render::Rendered;
@@ -35,6 +35,19 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
         recipients: args.recipient.clone(),
         limit: args.limit,
     };
+    let own = [
+        &campaign.campaign.log,
+        &campaign.contacts.path,
+        &campaign.path,
+    ];
+    if let Some(file) = args.mbox.as_deref() {
+        if outfile::is_one_of(file, &own).is_some() {
+            anyhow::bail!(
+                "{} is the campaign's delivery log, contacts or campaign file; choose another file name",
+                file.display()
+            );
+        }
+    }
     let mut mbox = args.mbox.as_deref().map(open_mbox).transpose()?;
     // With `--mbox -` standard output is the mbox: nothing else goes there.
     let to_stdout = args.mbox.as_deref() == Some(Path::new("-"));
@@ -76,7 +89,9 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
         }
         if let Some(dir) = &args.out {
             let path = eml_path(dir, recipient.email.as_ref(), &mut names);
-            std::fs::write(&path, letter.message.formatted())
+            // Replaced, never written through: a link planted in DIR
+            // under a letter's name must not aim the letter elsewhere.
+            outfile::write_fresh(&path, &letter.message.formatted())
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
         if let Some(g) = &mut gallery {
@@ -158,7 +173,7 @@ fn open_mbox(file: &Path) -> anyhow::Result<Mbox> {
     let w: Box<dyn Write> = if file == Path::new("-") {
         Box::new(BufWriter::with_capacity(MBOX_BUFFER, std::io::stdout()))
     } else {
-        let f = File::create(file)
+        let f = outfile::create_fresh(file)
             .with_context(|| format!("cannot create the mbox file {}", file.display()))?;
         Box::new(BufWriter::with_capacity(MBOX_BUFFER, f))
     };

@@ -141,7 +141,10 @@ impl Gallery {
     fn flush(&mut self, next: Option<String>) -> io::Result<()> {
         if let Some((page, mut ctx)) = self.pending.take() {
             ctx.insert("next", &next);
-            std::fs::write(self.dir.join(page), render(Page::GalleryLetter, &ctx)?)?;
+            crate::outfile::write_fresh(
+                &self.dir.join(page),
+                render(Page::GalleryLetter, &ctx)?.as_bytes(),
+            )?;
         }
         Ok(())
     }
@@ -153,7 +156,7 @@ impl Gallery {
         ctx.insert("rows", &self.rows);
         let html = render(Page::GalleryIndex, &ctx)?;
         let path = self.dir.join("index.html");
-        std::fs::write(&path, html)?;
+        crate::outfile::write_fresh(&path, html.as_bytes())?;
         Ok(path)
     }
 }

@@ -12,6 +12,7 @@ use std::path::Path;
 use tera::{Context, Tera};
 
 use super::markdown::{self, Dir};
+use super::sanitise;
 use crate::config::{Campaign, Direction, Letter};
 use crate::contacts::Recipient;
 use crate::diag::Diagnostic;
@@ -43,6 +44,9 @@ pub(super) struct Choice<'a> {
 pub(super) struct Bodies {
     pub text: String,
     pub html: Option<String>,
+    /// What the sanitiser removed from the HTML part, and the template it
+    /// came from (for `check`).
+    pub removed: Option<(String, Vec<String>)>,
 }
 
 pub(super) struct Letters {
@@ -184,26 +188,35 @@ impl Letters {
         ctx: &Context,
         subject: &str,
     ) -> Result<Bodies, tera::Error> {
+        let part = |name: &str, fragment: String| {
+            let clean = sanitise::html_part(&fragment, letter.lang.as_deref(), letter.dir, subject);
+            let removed = (!clean.removed.is_empty()).then(|| (name.to_string(), clean.removed));
+            (Some(clean.html), removed)
+        };
         match &letter.body {
             Body::Markdown(name) => {
                 let source = self.markdown.render(name, ctx)?;
+                let (html, removed) = part(
+                    name,
+                    markdown::body_html(&source, letter.lang.as_deref(), letter.dir),
+                );
                 Ok(Bodies {
                     text: markdown::to_text(&source),
-                    html: Some(markdown::to_html(
-                        &source,
-                        letter.lang.as_deref(),
-                        letter.dir,
-                        subject,
-                    )),
+                    html,
+                    removed,
                 })
             }
-            Body::Parts { text, html } => Ok(Bodies {
-                text: self.plain.render(text, ctx)?,
-                html: html
-                    .as_deref()
-                    .map(|n| self.plain.render(n, ctx))
-                    .transpose()?,
-            }),
+            Body::Parts { text, html } => {
+                let (html, removed) = match html {
+                    Some(n) => part(n, self.plain.render(n, ctx)?),
+                    None => (None, None),
+                };
+                Ok(Bodies {
+                    text: self.plain.render(text, ctx)?,
+                    html,
+                    removed,
+                })
+            }
         }
     }
 }

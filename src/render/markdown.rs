@@ -1,13 +1,17 @@
 //! A Markdown (CommonMark) letter → its two parts: plain text that reads
 //! well as text (no `**`, lists numbered, links as "text (URL)", wrapped at
 //! [`WIDTH`]) and an HTML body that mail clients render well (inline
-//! styles only, nothing fetched: an image becomes a link).
+//! styles only, nothing fetched: an image becomes a link), which then
+//! passes the one sanitiser (`super::sanitise`) like every HTML part.
 //!
 //! Values reach the Markdown source through [`escape`], Tera's escape
-//! function for letter templates: it backslash-escapes every ASCII
-//! punctuation character, so the Markdown parser itself prints a value as
-//! text. A name like `*Sons*` or `<img src=x>` can add no structure in
-//! either part, and the HTML writer below escapes all text.
+//! function for letter templates: it writes every ASCII punctuation
+//! character as a numeric character reference (`&#42;`), so the Markdown
+//! parser itself prints a value as text. A name like `*Sons*` or
+//! `<img src=x>` can add no structure in either part, and the HTML writer
+//! below escapes all text. Unlike a backslash escape, a reference also
+//! means the character inside the author's raw HTML (`<a href="{{ site
+//! }}">`), where CommonMark passes text through untouched.
 
 use std::io::{self, Write};
 
@@ -15,11 +19,15 @@ use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 pub use super::plain::{to_text, WIDTH};
 
-/// Tera escape function for Markdown letter templates. CommonMark: "Any
-/// ASCII punctuation character may be backslash-escaped" and the escape
-/// works everywhere but code (spec 0.31.2, §2.4). A run of white space in a
-/// value becomes one space (a line break could start a new block), and the
-/// value is trimmed (four leading spaces could start a code block).
+/// Tera escape function for Markdown letter templates. CommonMark:
+/// numeric character references are recognised everywhere but code, and
+/// "cannot be used in place of symbols indicating structure" (spec 0.31.2,
+/// §2.5), so `&#42;` is always a literal `*`; in raw HTML the browser
+/// decodes it the same way, in text and in attribute values alike (a
+/// backslash escape would stay in a raw `href` as `https\:\/\/`). A run of
+/// white space in a value becomes one space (a line break could start a
+/// new block), and the value is trimmed (four leading spaces could start a
+/// code block).
 pub fn escape(input: &str, out: &mut dyn Write) -> io::Result<()> {
     let mut buf = String::with_capacity(input.len() + 8);
     for c in input.trim().chars() {
@@ -30,8 +38,9 @@ pub fn escape(input: &str, out: &mut dyn Write) -> io::Result<()> {
                 }
             }
             c if c.is_ascii_punctuation() => {
-                buf.push('\\');
-                buf.push(c);
+                buf.push_str("&#");
+                buf.push_str(&u32::from(c).to_string());
+                buf.push(';');
             }
             c => buf.push(c),
         }
@@ -73,9 +82,16 @@ const QUOTE: &str =
 const CODE: &str = "font-family:Consolas,Menlo,monospace;font-size:14px;background-color:#f3f3f3;";
 const BODY: &str = "max-width:640px;margin:0 auto;padding:24px 16px;font-family:Georgia,'Times New Roman',serif;font-size:16px;line-height:1.55;color:#1a1a1a;";
 
-/// The HTML part: a complete document with `lang` and `dir` on it and on
-/// the body's container (some clients drop `<html>` attributes).
+/// The HTML part, sanitised: see [`body_html`] and
+/// [`super::sanitise::html_part`].
 pub fn to_html(source: &str, lang: Option<&str>, dir: Dir, title: &str) -> String {
+    super::sanitise::html_part(&body_html(source, lang, dir), lang, dir, title).html
+}
+
+/// The letter's body as HTML, before the sanitiser: a container with
+/// `lang` and `dir` (some clients drop the `<html>` attributes) holding the
+/// Markdown and the author's raw HTML.
+pub fn body_html(source: &str, lang: Option<&str>, dir: Dir) -> String {
     let mut out = String::with_capacity(source.len() * 2 + 1024);
     let (dir_attr, side) = match dir {
         Dir::Ltr => ("ltr", "left"),
@@ -88,13 +104,7 @@ pub fn to_html(source: &str, lang: Option<&str>, dir: Dir, title: &str) -> Strin
         lang_attr.push('"');
     }
     out.push_str(&format!(
-        "<!DOCTYPE html>\n<html{lang_attr} dir=\"{dir_attr}\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>"
-    ));
-    esc(title, &mut out);
-    out.push_str(&format!(
-        "</title>\n</head>\n<body style=\"margin:0;padding:0;background-color:#ffffff;\">\n\
-         <div{lang_attr} dir=\"{dir_attr}\" style=\"{BODY}text-align:{side};\">\n"
+        "<div{lang_attr} dir=\"{dir_attr}\" style=\"{BODY}text-align:{side};\">\n"
     ));
     let list = format!("margin:0 0 16px 0;padding-{side}:24px;");
     let quote = format!("{QUOTE}border-{side}-width:3px;");
@@ -164,7 +174,7 @@ pub fn to_html(source: &str, lang: Option<&str>, dir: Dir, title: &str) -> Strin
                 out.push_str("</code>");
             }
             // The template author's own markup (never a value's: values
-            // are escaped before parsing).
+            // are escaped before parsing); the sanitiser decides what stays.
             Event::Html(h) | Event::InlineHtml(h) => out.push_str(&h),
             Event::SoftBreak => out.push('\n'),
             Event::HardBreak => out.push_str("<br>\n"),
@@ -173,7 +183,7 @@ pub fn to_html(source: &str, lang: Option<&str>, dir: Dir, title: &str) -> Strin
             _ => {}
         }
     }
-    out.push_str("</div>\n</body>\n</html>\n");
+    out.push_str("</div>\n");
     out
 }
 
@@ -219,7 +229,7 @@ mod tests {
             "\\*back\\slash",
         ] {
             let md = format!("Dear {},\n", escaped(evil));
-            let html = to_html(&md, None, Dir::Ltr, "");
+            let html = body_html(&md, None, Dir::Ltr);
             let text = to_text(&md);
             let flat = evil.split_whitespace().collect::<Vec<_>>().join(" ");
             assert_eq!(text, format!("Dear {flat},\n"), "{evil}: {md}");
@@ -230,6 +240,28 @@ mod tests {
                 "{evil}: {html}"
             );
         }
+    }
+
+    #[test]
+    fn values_inside_the_authors_raw_html_stay_text_and_attributes_stay_whole() {
+        let name = escaped("<img src=x onerror=alert(1)> & \"Sons\"");
+        let site = escaped("https://example.org/a?b=1&c=2");
+        let md = format!("<p>Dear {name}</p>\n\nSee <a href=\"{site}\">this</a>.\n");
+        let html = body_html(&md, None, Dir::Ltr);
+        assert!(
+            html.contains("<p>Dear &#60;img src&#61;x onerror&#61;alert&#40;1&#41;&#62;"),
+            "{html}"
+        );
+        let part = to_html(&md, None, Dir::Ltr, "");
+        assert!(!part.contains("<img"), "{part}");
+        assert!(
+            part.contains("Dear &lt;img src=x onerror=alert(1)&gt; &amp; \"Sons\""),
+            "{part}"
+        );
+        assert!(
+            part.contains("href=\"https://example.org/a?b=1&amp;c=2\""),
+            "{part}"
+        );
     }
 
     #[test]

@@ -5,17 +5,22 @@
 //!
 //! The letter source lives in the submodules: `letters` (the default
 //! letter and its variants), `markdown` (one Markdown template → the HTML
-//! part; `plain`, its text part) and `attachments` (the campaign's and each row's own).
+//! part; `plain`, its text part), `sanitise` (the one HTML sanitiser every
+//! HTML part passes; `removed` tells what it took out) and `attachments`
+//! (the campaign's and each row's own).
 
 pub mod attachments;
+mod headers;
 mod letters;
 pub mod markdown;
 mod plain;
+mod removed;
+pub mod sanitise;
+pub mod size;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 use tera::Context;
@@ -94,13 +99,18 @@ impl Renderer {
             letters::add(&mut letters.plain, DISPLAY_NAME, name, &mut problems);
         }
 
+        // The campaign's own files obey the same rule as a cell's (see
+        // `attachments::confine`): the path is taken back to what the
+        // campaign file wrote, relative to its folder.
+        let base = campaign.base_dir();
         let mut attachments = Vec::new();
         for path in &c.attachments {
-            match File::read(path) {
+            let written = path.strip_prefix(base).unwrap_or(path);
+            match File::read(base, written) {
                 Ok(file) => attachments.push(file),
                 Err(e) => problems.push(Diagnostic::error(
                     format!("{}: campaign.attachments", campaign.path.display()),
-                    format!("cannot read attachment {}: {e}; fix the path or remove it from `attachments`", path.display()),
+                    format!("{e}; fix the path or remove it from `attachments`"),
                 )),
             }
         }
@@ -183,6 +193,21 @@ impl Renderer {
             .body(choice.letter, &ctx, &subject)
             .map_err(|e| Diagnostic::error(at(), describe(&e)))?;
         let (text, html) = (body.text, body.html);
+        let mut warnings = Vec::new();
+        if let Some((template, removed)) = body.removed {
+            warnings.push(Diagnostic::warning(
+                at(),
+                format!(
+                    "the HTML part of `{template}` lost what a letter may not carry: {}; the letter is sent without them",
+                    sanitise::summary(&removed)
+                ),
+            ));
+        }
+        warnings.extend(
+            size::warnings(r, &text, html.as_deref())
+                .into_iter()
+                .map(|w| Diagnostic::warning(at(), w)),
+        );
         let shown = text.clone();
         let shown_html = html.clone();
         let message_id = self.message_id(r);
@@ -196,19 +221,12 @@ impl Renderer {
                         format!("the contacts have no column `{column}` (contacts.attachments_column); add it or fix the key"),
                     )
                 })?;
-                own.files(cell).map_err(|e| {
-                    Diagnostic::error(
-                        at(),
-                        format!(
-                            "{e} (named in column `{column}`); fix the file name or add the file"
-                        ),
-                    )
-                })?
+                own.files(cell)
+                    .map_err(|e| Diagnostic::error(at(), format!("column `{column}`: {e}")))?
             }
             None => Vec::new(),
         };
         files.extend(&own);
-        let mut warnings = Vec::new();
         let size: u64 = files.iter().map(|f| f.bytes.len() as u64).sum();
         if size > attachments::WARN_BYTES {
             warnings.push(Diagnostic::warning(
@@ -222,10 +240,10 @@ impl Renderer {
 
         let mut builder = Message::builder()
             .from(self.from.clone())
-            .to(to.clone())
-            .raw_header(subject_header(&subject))
+            .raw_header(headers::subject(&subject))
             .date_now()
             .message_id(Some(message_id.clone()));
+        builder = headers::to(builder, &self.from, &to);
         if let Some(reply_to) = &self.reply_to {
             builder = builder.reply_to(reply_to.clone());
         }
@@ -279,42 +297,6 @@ impl Renderer {
         let hash = std::hash::Hasher::finish(&h);
         format!("<{nanos:x}.{n:x}.{hash:016x}@{}>", self.domain)
     }
-}
-
-/// The Subject header. lettre RFC 2047-encodes only words that are not
-/// plain ASCII, so an ASCII word shaped like an encoded word
-/// (`=?utf-8?q?=41?=`, from a CSV value) would go out as it is and every
-/// mail program would show it decoded ("A"), not as rendered. Such a
-/// subject is encoded whole here; any other goes through lettre as usual.
-fn subject_header(subject: &str) -> HeaderValue {
-    let name = HeaderName::new_from_ascii_str("Subject");
-    if !subject.contains("=?") {
-        return HeaderValue::new(name, subject.to_string());
-    }
-    // Q-encoded words of at most 45 encoded octets (a character is never
-    // split), one per folded line: every line stays under 76 octets.
-    let mut words = Vec::new();
-    let mut word = String::new();
-    for ch in subject.chars() {
-        let mut utf8 = [0u8; 4];
-        let mut enc = String::new();
-        for &b in ch.encode_utf8(&mut utf8).as_bytes() {
-            match b {
-                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'!' | b'*' | b'+' | b'-' | b'/' => {
-                    enc.push(char::from(b))
-                }
-                b' ' => enc.push('_'),
-                _ => enc.push_str(&format!("={b:02X}")),
-            }
-        }
-        if word.len() + enc.len() > 45 {
-            words.push(format!("=?utf-8?q?{word}?="));
-            word.clear();
-        }
-        word.push_str(&enc);
-    }
-    words.push(format!("=?utf-8?q?{word}?="));
-    HeaderValue::dangerous_new_pre_encoded(name, subject.to_string(), words.join("\r\n "))
 }
 
 /// Tera's `Display` is a multi-line report; keep the message and its

@@ -1,0 +1,135 @@
+//! The headers whose text comes from the campaign or a contacts cell (the
+//! Subject, the To display name), written so that no line of a message
+//! exceeds 998 octets (RFC 5322 §2.1.1, a MUST; 78 is the SHOULD) and no
+//! value is read as something else.
+//!
+//! lettre folds at white space and RFC 2047-encodes non-ASCII text, but
+//! writes an ASCII run without white space as it is: a 2,000-character
+//! name or subject from a cell became one 2,000-octet line, which servers
+//! may refuse or cut (issue 23). Such text, and ASCII text shaped like an
+//! encoded word, is encoded here whole, as short encoded words, one per
+//! folded line.
+
+use lettre::address::Envelope;
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MessageBuilder};
+
+/// A run of non-white-space longer than this cannot be folded within 78
+/// octets together with its header's name.
+const LONGEST_RUN: usize = 66;
+
+/// Whether lettre would leave `text` on a line longer than 78 octets (or
+/// show a look-alike encoded word decoded).
+fn needs_encoding(text: &str) -> bool {
+    text.contains("=?") || text.split_whitespace().any(|run| run.len() > LONGEST_RUN)
+}
+
+/// `text` as Q-encoded words of at most 45 encoded octets (a character is
+/// never split), one per folded line: every line stays under 78 octets.
+/// Only the characters RFC 2047 §5(3) allows in a phrase are left as they
+/// are, so the result is also a valid display name.
+fn encoded_words(text: &str) -> String {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    for ch in text.chars() {
+        let mut utf8 = [0u8; 4];
+        let mut enc = String::new();
+        for &b in ch.encode_utf8(&mut utf8).as_bytes() {
+            match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'!' | b'*' | b'+' | b'-' | b'/' => {
+                    enc.push(char::from(b))
+                }
+                b' ' => enc.push('_'),
+                _ => enc.push_str(&format!("={b:02X}")),
+            }
+        }
+        if word.len() + enc.len() > 45 {
+            words.push(format!("=?utf-8?q?{word}?="));
+            word.clear();
+        }
+        word.push_str(&enc);
+    }
+    words.push(format!("=?utf-8?q?{word}?="));
+    words.join("\r\n ")
+}
+
+/// The Subject header. lettre RFC 2047-encodes only words that are not
+/// plain ASCII, so an ASCII word shaped like an encoded word
+/// (`=?utf-8?q?=41?=`, from a CSV value) would go out as it is and every
+/// mail program would show it decoded ("A"), not as rendered; and a long
+/// run without spaces would go out on one line. Such a subject is encoded
+/// whole; any other goes through lettre as usual.
+pub fn subject(subject: &str) -> HeaderValue {
+    let name = HeaderName::new_from_ascii_str("Subject");
+    if !needs_encoding(subject) {
+        return HeaderValue::new(name, subject.to_string());
+    }
+    HeaderValue::dangerous_new_pre_encoded(name, subject.to_string(), encoded_words(subject))
+}
+
+/// Adds the To header for `to` (sent from `from`). A display name with a
+/// run lettre cannot fold is written here as encoded words; the envelope
+/// is then set from the addresses, as lettre would have derived it.
+pub fn to(builder: MessageBuilder, from: &Mailbox, to: &Mailbox) -> MessageBuilder {
+    let Some(name) = to.name.as_deref().filter(|n| needs_encoding(n)) else {
+        return builder.to(to.clone());
+    };
+    let header = HeaderValue::dangerous_new_pre_encoded(
+        HeaderName::new_from_ascii_str("To"),
+        to.to_string(),
+        format!("{}\r\n <{}>", encoded_words(name), to.email),
+    );
+    let envelope = Envelope::new(Some(from.email.clone()), vec![to.email.clone()])
+        .expect("one recipient is never an empty envelope");
+    builder.raw_header(header).envelope(envelope)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lettre::message::SinglePart;
+    use mailparse::MailHeaderMap;
+
+    fn message(name: &str, subject_text: &str) -> Vec<u8> {
+        let from: Mailbox = "Group <letters@example.org>".parse().unwrap();
+        let rcpt = Mailbox::new(Some(name.to_string()), "rep@example.org".parse().unwrap());
+        let builder = lettre::Message::builder()
+            .from(from.clone())
+            .raw_header(subject(subject_text));
+        let m = to(builder, &from, &rcpt)
+            .singlepart(SinglePart::plain("hi".to_string()))
+            .unwrap();
+        assert_eq!(m.envelope().to(), std::slice::from_ref(&rcpt.email));
+        m.formatted()
+    }
+
+    #[test]
+    fn long_names_and_subjects_without_spaces_fold_and_parse_back_intact() {
+        for (name, subject_text) in [
+            ("N".repeat(2000), "S".repeat(2000)),
+            (
+                format!("{}\"<x>\"{}", "é".repeat(300), "N".repeat(900)),
+                format!("{} {}", "=?utf-8?q?=41?=", "ß".repeat(700)),
+            ),
+            ("Ann Smith".to_string(), "A letter".to_string()),
+        ] {
+            let bytes = message(&name, &subject_text);
+            let head = &bytes[..bytes.windows(4).position(|w| w == b"\r\n\r\n").unwrap()];
+            for line in head.split(|&b| b == b'\n') {
+                assert!(line.len() <= 78, "{} octets", line.len());
+            }
+            let parsed = mailparse::parse_mail(&bytes).unwrap();
+            assert_eq!(
+                parsed.headers.get_first_value("Subject").unwrap(),
+                subject_text
+            );
+            let to = parsed.headers.get_first_header("To").unwrap();
+            let to = mailparse::addrparse_header(to).unwrap();
+            let mailparse::MailAddr::Single(to) = &to[0] else {
+                panic!("{to:?}")
+            };
+            assert_eq!(to.display_name.as_deref(), Some(name.as_str()));
+            assert_eq!(to.addr, "rep@example.org");
+        }
+    }
+}
