@@ -474,6 +474,13 @@ impl Validator<'_> {
                 format!("`{value}` is not an address ({e}); write it as \"Name <address@domain>\" or \"address@domain\""),
             )
         })?;
+        // A quoted name keeps the spaces inside its quotes (`" a" <…>`),
+        // which no mail program shows and which reads back trimmed: the
+        // name is what is left without them (a proptest case found it).
+        mailbox.name = mailbox
+            .name
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty());
         // Every message carries it in From or Reply-To (and the sender's
         // domain in each Message-ID): the same ASCII form as recipients.
         mailbox.email = crate::text::sendable_address(&mailbox.email)
@@ -893,6 +900,17 @@ path = "c.csv"
             .unwrap_err()
             .to_string();
         assert!(s.contains("retry.backoff_secs"), "{s}");
+    }
+
+    #[test]
+    fn spaces_inside_a_quoted_sender_name_are_not_part_of_it() {
+        let text = MINIMAL.replace(
+            "from = \"Group <letters@example.org>\"",
+            "from = '\" a \" <letters@example.org>'\nreply_to = '\" \" <board@example.org>'",
+        );
+        let c = Campaign::parse(Path::new("x.toml"), &text).unwrap();
+        assert_eq!(c.sender.from.name.as_deref(), Some("a"));
+        assert_eq!(c.sender.reply_to.unwrap().name, None);
     }
 
     #[test]
