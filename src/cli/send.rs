@@ -303,6 +303,22 @@ fn print_plan(
         None if dry_run => tell!("server     (no [smtp] section yet: `send` will need one)"),
         None => {}
     }
+    if let (Some(inbox), true) = (&campaign.inbox, dry_run) {
+        match super::signin::describe_inbox(inbox) {
+            Readiness::Ready(how) => tell!(
+                "mailbox    {}:{}, sign-in {} {how}",
+                inbox.host,
+                inbox.port,
+                inbox.auth.as_str()
+            ),
+            Readiness::Missing(why) | Readiness::NotNow(why) => tell!(
+                "mailbox    {}:{}, sign-in {} NOT READY: {why}",
+                inbox.host,
+                inbox.port,
+                inbox.auth.as_str()
+            ),
+        }
+    }
     tell!("from       {}", campaign.sender.from);
     let r = &campaign.rate;
     let mut pace = format!(

@@ -2,6 +2,10 @@
 //! with a throwaway configuration in a temp folder, listening on a free
 //! loopback port, STARTTLS with a certificate from the test CA, one
 //! password login, and a Maildir the test fills. Stopped when dropped.
+//! With [`Dovecot::start_oauth2`] it also takes SASL XOAUTH2, checking
+//! each token with a token-introspection service on loopback
+//! ([`introspect`]). The folder `Sent` carries the RFC 6154 `\Sent`
+//! attribute.
 //!
 //! When Dovecot is not installed the tests fail, saying how to get it:
 //! `scripts/test.sh` installs it. They never pass silently without it.
@@ -13,6 +17,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::support::{wait_for, TestPki};
+
+pub mod introspect;
 
 /// Where Debian installs the server.
 const DOVECOT: &str = "/usr/sbin/dovecot";
@@ -30,6 +36,16 @@ impl Dovecot {
     /// Starts Dovecot with `messages` in the user's INBOX (as unread mail
     /// in `new/`).
     pub fn start(messages: &[Vec<u8>]) -> Dovecot {
+        Dovecot::start_with(messages, None)
+    }
+
+    /// Starts Dovecot taking XOAUTH2 too, each token checked by POSTing
+    /// it to `introspection_url` (e.g. [`introspect::Introspection`]'s).
+    pub fn start_oauth2(messages: &[Vec<u8>], introspection_url: &str) -> Dovecot {
+        Dovecot::start_with(messages, Some(introspection_url))
+    }
+
+    fn start_with(messages: &[Vec<u8>], introspection_url: Option<&str>) -> Dovecot {
         assert!(
             Path::new(DOVECOT).exists(),
             "Dovecot is not installed ({DOVECOT} is missing), so the IMAP tests cannot run. \
@@ -66,7 +82,20 @@ impl Dovecot {
         let (uid, gid) = mail_owner(root);
         chown_all(&maildir, uid, gid);
         let port = free_port();
-        std::fs::write(root.join("dovecot.conf"), config(root, port, uid, gid)).unwrap();
+        let mut conf = config(root, port, uid, gid);
+        if let Some(url) = introspection_url {
+            std::fs::write(root.join("oauth2.conf"), oauth2_config(url)).unwrap();
+            // First: the oauth2 passdb answers only the token mechanisms.
+            conf.push_str(&format!(
+                "passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {}\n}}\n",
+                root.join("oauth2.conf").display()
+            ));
+        }
+        conf.push_str(&format!(
+            "passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {}\n}}\n",
+            root.join("passwd").display()
+        ));
+        std::fs::write(root.join("dovecot.conf"), conf).unwrap();
         let child = Command::new(DOVECOT)
             .arg("-F")
             .arg("-c")
@@ -190,14 +219,17 @@ ssl_cert = <{r}/cert.pem
 ssl_key = <{r}/key.pem
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = yes
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 first_valid_uid = 1
 mail_location = maildir:{r}/Maildir
 default_internal_user = dovecot
 default_login_user = dovenull
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {r}/passwd
+namespace inbox {{
+  inbox = yes
+  mailbox Sent {{
+    special_use = \Sent
+    auto = create
+  }}
 }}
 userdb {{
   driver = static
@@ -226,5 +258,20 @@ service stats {{
   }}
 }}
 "#
+    )
+}
+
+/// The oauth2 passdb's settings (Dovecot 2.3, "Open Authentication v2.0
+/// database", doc.dovecot.org/2.3/configuration_manual/authentication/oauth2;
+/// read 2026-12-05): RFC 7662 introspection by POST, the account from the
+/// answer's `username`, and only `"active": true` tokens.
+fn oauth2_config(url: &str) -> String {
+    format!(
+        "introspection_mode = post\n\
+         introspection_url = {url}\n\
+         force_introspection = yes\n\
+         username_attribute = username\n\
+         active_attribute = active\n\
+         active_value = true\n"
     )
 }
