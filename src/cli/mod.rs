@@ -33,6 +33,7 @@ mod progress;
 mod report;
 mod roster;
 mod send;
+mod sent;
 mod signals;
 mod signin;
 

@@ -108,6 +108,7 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
         DailyCap::from_ledgers(c, &[ledger, &other], Utc::now())
     });
     let resume = resume_command(config, args);
+    let is_test = test_to.is_some();
     if let Some(to) = test_to {
         renderer.redirect_to(to);
     }
@@ -129,6 +130,9 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
         if !out.quiet {
             tell!("nothing to send now");
         }
+        if !is_test {
+            catch_up_copies(&campaign, writer, out)?;
+        }
         return Ok(final_exit(&plan, &Report::default()));
     }
 
@@ -146,6 +150,14 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
     // is reported before the user confirms.
     let _inside = runtime.enter();
     let transport = Transport::new(smtp, password, campaign.sender.domain())?;
+    // Test letters get no copy: they are not the campaign's letters.
+    let copies = (!is_test)
+        .then(|| super::sent::start(&campaign, writer.ledger(), out))
+        .flatten();
+    let transport = match &copies {
+        Some(c) => transport.with_copies(c.sink()),
+        None => transport,
+    };
     confirm(args, plan.to_send.len())?;
 
     let dispatcher = Dispatcher {
@@ -168,6 +180,9 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
     });
     display.finish();
     let report = report?;
+    if let Some(copies) = copies {
+        super::sent::finish(copies, &runtime, writer, &campaign, out)?;
+    }
     Ok(summarize(
         &report,
         &plan,
@@ -176,6 +191,27 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
         &resume,
         out,
     ))
+}
+
+/// A run with nothing to send still makes the copies earlier runs could
+/// not.
+fn catch_up_copies(
+    campaign: &Campaign,
+    writer: &mut LedgerWriter,
+    out: Output,
+) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let copies = {
+        let _inside = runtime.enter();
+        super::sent::start(campaign, writer.ledger(), out)
+    };
+    match copies {
+        Some(c) => super::sent::finish(c, &runtime, writer, campaign, out),
+        None => Ok(()),
+    }
 }
 
 fn parse_test_to(a: &str) -> anyhow::Result<Address> {

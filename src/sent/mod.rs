@@ -5,6 +5,11 @@
 //! be a duplicate (see each preset's `files_sent` and its sources in
 //! [`crate::providers`]).
 
+mod copier;
+pub mod spool;
+
+pub use copier::{Copied, Copier, CopyReport, Sink};
+
 use crate::config::{CopyMode, Inbox, SentCopy, Smtp};
 
 /// What a run does about the Sent copy.

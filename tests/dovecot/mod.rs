@@ -96,15 +96,7 @@ impl Dovecot {
             root.join("passwd").display()
         ));
         std::fs::write(root.join("dovecot.conf"), conf).unwrap();
-        let child = Command::new(DOVECOT)
-            .arg("-F")
-            .arg("-c")
-            .arg(root.join("dovecot.conf"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start dovecot");
+        let child = spawn(root);
         let mut server = Dovecot {
             dir,
             child,
@@ -129,6 +121,61 @@ impl Dovecot {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Takes the server away at once, with every session it serves (a
+    /// crash, a network gone): the master and all its processes, found by
+    /// their parent ids, are killed.
+    pub fn stop(&mut self) {
+        let mut pids = descendants(self.child.id());
+        pids.push(self.child.id());
+        let _ = Command::new("kill")
+            .arg("-KILL")
+            .args(pids.iter().map(u32::to_string))
+            .status();
+        let _ = self.child.wait();
+        let port = self.port;
+        assert!(
+            wait_for(
+                || TcpStream::connect(("127.0.0.1", port)).is_err(),
+                Duration::from_secs(20)
+            ),
+            "Dovecot still answers after SIGTERM"
+        );
+    }
+
+    /// Starts it again, same configuration, same mail.
+    pub fn restart(&mut self) {
+        self.child = spawn(self.dir.path());
+        let port = self.port;
+        assert!(
+            wait_for(
+                || TcpStream::connect(("127.0.0.1", port)).is_ok(),
+                Duration::from_secs(20)
+            ),
+            "Dovecot did not start again; its log:\n{}",
+            self.log()
+        );
+    }
+
+    /// Every message file in `folder` (`"Sent"`: Maildir++ `.Sent`) with
+    /// its Maildir flags.
+    pub fn files_in(&self, folder: &str) -> Vec<(Vec<u8>, Option<String>)> {
+        let dir = self.maildir().join(format!(".{folder}"));
+        let mut out = Vec::new();
+        for sub in ["new", "cur"] {
+            let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+                continue;
+            };
+            for entry in entries {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                let flags = name.split_once(":2,").map(|(_, f)| f.to_string());
+                out.push((std::fs::read(&path).unwrap(), flags));
+            }
+        }
+        out.sort();
+        out
     }
 
     /// The Maildir behind the INBOX.
@@ -198,6 +245,46 @@ fn chown_all(path: &Path, uid: u32, gid: u32) {
     }
 }
 
+/// Every process below `pid` (from /proc: the fourth field of `stat` is
+/// the parent's id).
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut parents = std::collections::HashMap::<u32, Vec<u32>>::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(me) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // The name in parentheses may hold spaces: split after its end.
+        let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+        if let Some(parent) = after.split_whitespace().nth(1).and_then(|p| p.parse().ok()) {
+            parents.entry(parent).or_default().push(me);
+        }
+    }
+    let mut out = Vec::new();
+    let mut todo = vec![pid];
+    while let Some(p) = todo.pop() {
+        for &c in parents.get(&p).into_iter().flatten() {
+            out.push(c);
+            todo.push(c);
+        }
+    }
+    out
+}
+
+fn spawn(root: &Path) -> Child {
+    Command::new(DOVECOT)
+        .arg("-F")
+        .arg("-c")
+        .arg(root.join("dovecot.conf"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start dovecot")
+}
+
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().unwrap().port()
@@ -222,6 +309,8 @@ disable_plaintext_auth = yes
 auth_mechanisms = plain login xoauth2 oauthbearer
 first_valid_uid = 1
 mail_location = maildir:{r}/Maildir
+# Messages saved as they came (CRLF), so a test compares them byte for byte.
+mail_save_crlf = yes
 default_internal_user = dovecot
 default_login_user = dovenull
 namespace inbox {{
