@@ -118,6 +118,18 @@ fn twenty_letters_leave_twenty_seen_copies_identical_to_what_was_sent() {
     );
     assert_every_letter_copied_once(&smtp, &imap, &c);
 
+    let log = c.cmd(&["log"]).output().unwrap();
+    let line = stdout(&log)
+        .lines()
+        .find(|l| l.contains("copies in Sent"))
+        .map(str::to_string);
+    assert!(
+        line.as_deref()
+            .is_some_and(|l| l.trim_end().ends_with(" 20")),
+        "`log` counts the copies: {}",
+        stdout(&log)
+    );
+
     // A second run sends nothing and copies nothing again.
     let out = c.cmd(&["send", "--yes"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
