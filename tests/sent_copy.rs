@@ -100,7 +100,8 @@ fn assert_every_letter_copied_once(smtp: &TestServer, imap: &Dovecot, c: &Campai
 #[test]
 fn twenty_letters_leave_twenty_seen_copies_identical_to_what_was_sent() {
     let smtp = TestServer::start(ServerOptions::default());
-    let imap = Dovecot::start(&[]);
+    let unread = b"From: someone@example.net\r\nSubject: unread\r\nMessage-ID: <u1@example.net>\r\n\r\nhello\r\n".to_vec();
+    let imap = Dovecot::start(std::slice::from_ref(&unread));
     let c = campaign(&smtp, &imap, 6000);
     fix_secret_path(&c);
     let out = c.cmd(&["send", "--yes"]).output().unwrap();
@@ -128,6 +129,16 @@ fn twenty_letters_leave_twenty_seen_copies_identical_to_what_was_sent() {
             .is_some_and(|l| l.trim_end().ends_with(" 20")),
         "`log` counts the copies: {}",
         stdout(&log)
+    );
+
+    // Nothing else in the mailbox changed: the INBOX message is there,
+    // unread.
+    let inbox = imap.files();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].0, unread);
+    assert!(
+        !inbox[0].1.as_deref().unwrap_or("").contains('S'),
+        "{inbox:?}"
     );
 
     // A second run sends nothing and copies nothing again.
