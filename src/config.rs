@@ -34,9 +34,12 @@ pub const DEFAULT_PASSWORD_ENV: &str = "REPMAIL_SMTP_PASSWORD";
 pub const DEFAULT_EMAIL_COLUMN: &str = "email";
 
 mod letter;
+mod mailbox;
 
 use letter::RawVariant;
 pub use letter::{direction_of, Direction, Letter, Variant};
+pub use mailbox::{CopyMode, Inbox, SentCopy};
+use mailbox::{RawInbox, RawSent};
 
 /// Why the campaign file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -100,28 +103,11 @@ pub struct Campaign {
     pub vars: BTreeMap<String, toml::Value>,
     /// `[variant.VALUE]` letters, by VALUE.
     pub variants: BTreeMap<String, Variant>,
-    /// `[inbox]`, needed only by `repmail inbox` over IMAP.
+    /// `[inbox]`, for `repmail inbox` over IMAP and the Sent copy; filled
+    /// from the `[smtp]` provider when it has a mailbox.
     pub inbox: Option<Inbox>,
-}
-
-/// `[inbox]`: the campaign account's mailbox over IMAP. Account and
-/// credentials default to those of `[smtp]`.
-#[derive(Debug, Clone)]
-pub struct Inbox {
-    /// IMAP server host name or IP address.
-    pub host: String,
-    /// Port (default 993 for `tls`, 143 for `starttls`).
-    pub port: u16,
-    /// `tls` or `starttls` (never plain: the password crosses).
-    pub security: Security,
-    /// Login name (default: `[smtp] username`).
-    pub username: Option<String>,
-    /// Name of the variable holding the password (default: `[smtp]`'s).
-    pub password_env: String,
-    /// Folders to read, default `["INBOX"]`.
-    pub folders: Vec<String>,
-    /// Extra trusted root certificate (PEM; default: `[smtp]`'s).
-    pub ca_file: Option<PathBuf>,
+    /// `[sent]`: a copy of each letter in the Sent folder.
+    pub sent: SentCopy,
 }
 
 /// `[campaign]`.
@@ -302,18 +288,7 @@ struct RawFile {
     #[serde(default)]
     variant: BTreeMap<String, RawVariant>,
     inbox: Option<RawInbox>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawInbox {
-    host: Option<String>,
-    port: Option<u16>,
-    security: Option<Security>,
-    username: Option<String>,
-    password_env: Option<String>,
-    folders: Option<Vec<String>>,
-    ca_file: Option<PathBuf>,
+    sent: Option<RawSent>,
 }
 
 #[derive(Deserialize)]
@@ -541,10 +516,8 @@ impl Validator<'_> {
 
         let contacts = self.contacts(raw.contacts)?;
         let smtp = raw.smtp.map(|s| self.smtp(s)).transpose()?;
-        let inbox = raw
-            .inbox
-            .map(|i| self.inbox(i, smtp.as_ref()))
-            .transpose()?;
+        let inbox = self.inbox(raw.inbox, smtp.as_ref())?;
+        let sent = self.sent(raw.sent, inbox.as_ref())?;
 
         let r = raw.rate;
         // A provider's preset pace applies only where the user wrote none.
@@ -610,6 +583,7 @@ impl Validator<'_> {
             vars: raw.vars,
             variants,
             inbox,
+            sent,
         })
     }
 
@@ -686,54 +660,6 @@ impl Validator<'_> {
                 })
                 .map(Some),
         }
-    }
-
-    fn inbox(&self, i: RawInbox, smtp: Option<&Smtp>) -> Result<Inbox, ConfigError> {
-        let host = i.host.unwrap_or_default().trim().to_string();
-        if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(self.invalid(
-                "inbox.host",
-                "must be the IMAP server's host name, e.g. \"imap.example.org\"",
-            ));
-        }
-        let security = i.security.unwrap_or(Security::Tls);
-        if security == Security::None {
-            return Err(self.invalid(
-                "inbox.security",
-                "must be \"tls\" or \"starttls\": the password would cross unencrypted",
-            ));
-        }
-        let port = i.port.unwrap_or(match security {
-            Security::Starttls => 143,
-            _ => 993,
-        });
-        let folders = i.folders.unwrap_or_else(|| vec!["INBOX".to_string()]);
-        if folders.is_empty()
-            || folders
-                .iter()
-                .any(|f| f.trim().is_empty() || f.contains(['\r', '\n']))
-        {
-            return Err(self.invalid("inbox.folders", "must list folder names, e.g. [\"INBOX\"]"));
-        }
-        Ok(Inbox {
-            host,
-            port,
-            security,
-            username: i
-                .username
-                .filter(|u| !u.is_empty())
-                .or_else(|| smtp.and_then(|s| s.username.clone())),
-            password_env: i
-                .password_env
-                .or_else(|| smtp.map(|s| s.password_env.clone()))
-                .unwrap_or_else(|| DEFAULT_PASSWORD_ENV.to_string()),
-            folders,
-            ca_file: i
-                .ca_file
-                .as_deref()
-                .map(|p| self.resolve(p))
-                .or_else(|| smtp.and_then(|s| s.ca_file.clone())),
-        })
     }
 
     fn smtp(&self, s: RawSmtp) -> Result<Smtp, ConfigError> {
@@ -837,7 +763,7 @@ impl Validator<'_> {
             auth,
             password_command,
             token_command,
-            imap_host: provider.and_then(|p| p.imap_host).map(str::to_string),
+            imap_host: provider.and_then(|p| p.imap).map(|i| i.host.to_string()),
         })
     }
 }

@@ -116,11 +116,14 @@ pub enum Status {
     Replied,
     /// An automatic answer (out of office…). No effect on the delivery state.
     AutoReplied,
+    /// After `sent`: a copy of the letter is in the account's Sent folder
+    /// (`[sent]`, issue 20). No effect on the delivery state.
+    Copied,
 }
 
 impl Status {
     /// All statuses, in the order of a message's life.
-    pub const ALL: [Status; 7] = [
+    pub const ALL: [Status; 8] = [
         Status::Sending,
         Status::Sent,
         Status::Deferred,
@@ -128,6 +131,7 @@ impl Status {
         Status::Bounced,
         Status::Replied,
         Status::AutoReplied,
+        Status::Copied,
     ];
 
     /// The word written in the log: `sending`, `sent`, `deferred`, `failed`.
@@ -140,6 +144,7 @@ impl Status {
             Status::Bounced => "bounced",
             Status::Replied => "replied",
             Status::AutoReplied => "auto_replied",
+            Status::Copied => "copied",
         }
     }
 }
@@ -153,7 +158,7 @@ impl fmt::Display for Status {
 /// A word that is not a [`Status`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown status `{0}` (expected sending, sent, deferred, failed, bounced, replied or auto_replied)"
+    "unknown status `{0}` (expected sending, sent, deferred, failed, bounced, replied, auto_replied or copied)"
 )]
 pub struct ParseStatusError(pub String);
 
@@ -278,7 +283,7 @@ impl Event {
             Status::Failed => State::Failed,
             Status::Bounced if is_hard_bounce(&self.detail) => State::Bounced,
             Status::Bounced => State::Deferred,
-            Status::Replied | Status::AutoReplied => return None,
+            Status::Replied | Status::AutoReplied | Status::Copied => return None,
         })
     }
 
@@ -454,6 +459,9 @@ impl Ledger {
         match event.status {
             Status::Replied => recipient.replied = Some(index),
             Status::AutoReplied => recipient.auto_replied = Some(index),
+            // A fact about the letter, like an answer: the delivery state
+            // stays what the rows before it decided.
+            Status::Copied => {}
             _ => recipient.last = Some(index),
         }
         recipient.attempts += u32::from(is_sending);

@@ -31,6 +31,28 @@ pub enum Host {
     Regional(&'static str),
 }
 
+/// Where a provider's mailbox is over IMAP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Imap {
+    /// Host.
+    pub host: &'static str,
+    /// Port.
+    pub port: u16,
+    /// Encryption.
+    pub security: Security,
+}
+
+impl Imap {
+    /// Implicit TLS on port 993, what every hosted provider here uses.
+    const fn tls(host: &'static str) -> Imap {
+        Imap {
+            host,
+            port: 993,
+            security: Security::Tls,
+        }
+    }
+}
+
 /// One provider's preset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Provider {
@@ -48,8 +70,12 @@ pub struct Provider {
     pub auth: AuthMethod,
     /// Whether passwords are taken.
     pub passwords: Passwords,
-    /// IMAP host for `repmail inbox`, if the provider has a mailbox.
-    pub imap_host: Option<&'static str>,
+    /// The mailbox over IMAP (`[inbox]` defaults), if the provider has one.
+    pub imap: Option<Imap>,
+    /// Whether the provider files a copy of each letter submitted over
+    /// SMTP in the account's Sent folder itself (so `[sent] copy = "auto"`
+    /// does not append another).
+    pub files_sent: bool,
     /// Preset `[rate] per_minute`.
     pub per_minute: u32,
     /// Preset `[rate] daily_cap`.
@@ -69,7 +95,11 @@ pub static PROVIDERS: &[Provider] = &[
     // 500 recipients a day for a personal account) and "Sign in with app
     // passwords" (support.google.com/accounts/answer/185833); SMTP and IMAP
     // hosts from "Add Gmail to another email client"
-    // (support.google.com/mail/answer/7126229). Read 2026-12-01.
+    // (support.google.com/mail/answer/7126229: imap.gmail.com:993 SSL).
+    // Read 2026-12-01. Gmail files mail submitted over its SMTP server in
+    // "Sent Mail" itself, and drops a second, similar copy appended over
+    // IMAP (WildDuck wiki, "Gmail sending", which documents the behaviour
+    // it copies from Gmail; read 2026-12-05).
     Provider {
         name: "gmail",
         label: "Gmail",
@@ -78,7 +108,8 @@ pub static PROVIDERS: &[Provider] = &[
         security: Security::Starttls,
         auth: AuthMethod::Password,
         passwords: Passwords::AppPassword,
-        imap_host: Some("imap.gmail.com"),
+        imap: Some(Imap::tls("imap.gmail.com")),
+        files_sent: true,
         per_minute: 20,
         daily_cap: Some(450),
         limit_per_minute: None,
@@ -88,7 +119,8 @@ pub static PROVIDERS: &[Provider] = &[
     // Source: Google Workspace Admin Help, "Gmail sending limits in Google
     // Workspace" (support.google.com/a/answer/166852: 2,000 messages a day
     // per user); less secure apps (password sign-in) ended for Workspace
-    // (support.google.com/a/answer/14114704). Read 2026-12-01.
+    // (support.google.com/a/answer/14114704). Read 2026-12-01. The same
+    // servers as Gmail, so the same IMAP host and the same Sent filing.
     Provider {
         name: "google-workspace",
         label: "Google Workspace",
@@ -97,7 +129,8 @@ pub static PROVIDERS: &[Provider] = &[
         security: Security::Starttls,
         auth: AuthMethod::Oauth2,
         passwords: Passwords::AppPassword,
-        imap_host: Some("imap.gmail.com"),
+        imap: Some(Imap::tls("imap.gmail.com")),
+        files_sent: true,
         per_minute: 20,
         daily_cap: Some(1800),
         limit_per_minute: None,
@@ -109,7 +142,12 @@ pub static PROVIDERS: &[Provider] = &[
     // client SMTP submission (SMTP AUTH)" (smtp.office365.com:587 STARTTLS;
     // basic authentication for SMTP AUTH off by default for existing
     // tenants from the end of December 2026; reply 535 5.7.139).
-    // Read 2026-12-01.
+    // Read 2026-12-01. IMAP: outlook.office365.com:993 TLS (Microsoft
+    // Learn, "POP3 and IMAP4 settings for Microsoft 365"; read
+    // 2026-12-05). Mail sent by SMTP AUTH is stored in Sent Items since
+    // June 2018 (Exchange Team Blog, "Changes coming to the SMTP
+    // Authenticated Submission client protocol", 20 April 2018; read
+    // 2026-12-05).
     Provider {
         name: "microsoft365",
         label: "Microsoft 365 (Exchange Online)",
@@ -118,7 +156,8 @@ pub static PROVIDERS: &[Provider] = &[
         security: Security::Starttls,
         auth: AuthMethod::Oauth2,
         passwords: Passwords::Refused,
-        imap_host: Some("outlook.office365.com"),
+        imap: Some(Imap::tls("outlook.office365.com")),
+        files_sent: true,
         per_minute: 20,
         daily_cap: Some(9000),
         limit_per_minute: Some(30),
@@ -129,7 +168,8 @@ pub static PROVIDERS: &[Provider] = &[
     // Outlook.com" (smtp-mail.outlook.com:587 STARTTLS, outlook.office365.com
     // IMAP; modern authentication only since 16 September 2024) and
     // "Sending limits in Outlook.com" (about 300 recipients a day).
-    // Read 2026-12-01.
+    // Read 2026-12-01. The same Exchange Online service as Microsoft 365
+    // (IMAP outlook.office365.com:993 TLS), filing SMTP mail in Sent Items.
     Provider {
         name: "outlook",
         label: "Outlook.com / Hotmail",
@@ -138,7 +178,8 @@ pub static PROVIDERS: &[Provider] = &[
         security: Security::Starttls,
         auth: AuthMethod::Oauth2,
         passwords: Passwords::Refused,
-        imap_host: Some("outlook.office365.com"),
+        imap: Some(Imap::tls("outlook.office365.com")),
+        files_sent: true,
         per_minute: 10,
         daily_cap: Some(270),
         limit_per_minute: Some(30),
@@ -148,7 +189,9 @@ pub static PROVIDERS: &[Provider] = &[
     // Source: Yahoo Help, "IMAP server settings for Yahoo Mail"
     // (smtp.mail.yahoo.com:465 SSL, imap.mail.yahoo.com; app password
     // required) and Yahoo Small Business Help SLN17518 "SMTP sending
-    // limits" (500 a day). Read 2026-12-01.
+    // limits" (500 a day). Read 2026-12-01. IMAP imap.mail.yahoo.com:993
+    // SSL (same page); Yahoo keeps no copy of mail sent over SMTP, so
+    // `auto` appends one.
     Provider {
         name: "yahoo",
         label: "Yahoo Mail",
@@ -157,7 +200,8 @@ pub static PROVIDERS: &[Provider] = &[
         security: Security::Tls,
         auth: AuthMethod::Password,
         passwords: Passwords::AppPassword,
-        imap_host: Some("imap.mail.yahoo.com"),
+        imap: Some(Imap::tls("imap.mail.yahoo.com")),
+        files_sent: false,
         per_minute: 10,
         daily_cap: Some(450),
         limit_per_minute: None,
@@ -167,7 +211,8 @@ pub static PROVIDERS: &[Provider] = &[
     // Source: Apple Support 102198 "Mailbox size and message sending limits
     // in iCloud" (1,000 messages and 1,000 recipients a day) and 102525
     // "iCloud Mail server settings" (smtp.mail.me.com:587 STARTTLS,
-    // imap.mail.me.com; app-specific password). Read 2026-12-01.
+    // imap.mail.me.com:993 SSL; app-specific password). Read 2026-12-01.
+    // Mail sent over SMTP is not filed in Sent: `auto` appends a copy.
     Provider {
         name: "icloud",
         label: "iCloud Mail",
@@ -176,7 +221,8 @@ pub static PROVIDERS: &[Provider] = &[
         security: Security::Starttls,
         auth: AuthMethod::Password,
         passwords: Passwords::AppPassword,
-        imap_host: Some("imap.mail.me.com"),
+        imap: Some(Imap::tls("imap.mail.me.com")),
+        files_sent: false,
         per_minute: 20,
         daily_cap: Some(900),
         limit_per_minute: None,
@@ -186,7 +232,9 @@ pub static PROVIDERS: &[Provider] = &[
     // Source: Fastmail Help, "Server names and ports" (smtp.fastmail.com:465
     // SSL, imap.fastmail.com; app password) and "Account limits" (sending
     // limits depend on the plan and account age; none published as one
-    // figure). Read 2026-12-01.
+    // figure). Read 2026-12-01. IMAP imap.fastmail.com:993 SSL (same
+    // page); Fastmail saves a copy only of mail sent from its own web
+    // interface, so `auto` appends one.
     Provider {
         name: "fastmail",
         label: "Fastmail",
@@ -195,7 +243,8 @@ pub static PROVIDERS: &[Provider] = &[
         security: Security::Tls,
         auth: AuthMethod::Password,
         passwords: Passwords::AppPassword,
-        imap_host: Some("imap.fastmail.com"),
+        imap: Some(Imap::tls("imap.fastmail.com")),
+        files_sent: false,
         per_minute: 20,
         daily_cap: None,
         limit_per_minute: None,
@@ -206,6 +255,8 @@ pub static PROVIDERS: &[Provider] = &[
     // (smtp.zoho.com:465 SSL, imap.zoho.com; app-specific password with
     // two-factor authentication; other data centres use smtp.zoho.eu, .in
     // …: set `host`) and "Email sending limits" (per plan). Read 2026-12-01.
+    // IMAP imap.zoho.com:993 SSL (Zoho Mail Help, "IMAP access"; read
+    // 2026-12-05); no copy of SMTP mail is kept, so `auto` appends one.
     Provider {
         name: "zoho",
         label: "Zoho Mail",
@@ -214,7 +265,8 @@ pub static PROVIDERS: &[Provider] = &[
         security: Security::Tls,
         auth: AuthMethod::Password,
         passwords: Passwords::AppPassword,
-        imap_host: Some("imap.zoho.com"),
+        imap: Some(Imap::tls("imap.zoho.com")),
+        files_sent: false,
         per_minute: 20,
         daily_cap: None,
         limit_per_minute: None,
@@ -224,7 +276,10 @@ pub static PROVIDERS: &[Provider] = &[
     // Source: Proton Support, "Proton Mail Bridge" (SMTP on 127.0.0.1:1025
     // STARTTLS and IMAP on 127.0.0.1:1143 with the Bridge's own password;
     // export its certificate for `ca_file`) and "Sending limits" (150
-    // messages a day on the free plan). Read 2026-12-01.
+    // messages a day on the free plan). Read 2026-12-01. What is sent
+    // through the Bridge is stored by Proton in the Sent folder (the
+    // Bridge sends through Proton's API, which saves the sent message),
+    // so `auto` appends nothing.
     Provider {
         name: "proton-bridge",
         label: "Proton Mail Bridge",
@@ -233,7 +288,12 @@ pub static PROVIDERS: &[Provider] = &[
         security: Security::Starttls,
         auth: AuthMethod::Password,
         passwords: Passwords::Accepted,
-        imap_host: Some("127.0.0.1"),
+        imap: Some(Imap {
+            host: "127.0.0.1",
+            port: 1143,
+            security: Security::Starttls,
+        }),
+        files_sent: true,
         per_minute: 10,
         daily_cap: Some(140),
         limit_per_minute: None,
@@ -253,7 +313,8 @@ pub static PROVIDERS: &[Provider] = &[
         security: Security::Starttls,
         auth: AuthMethod::Password,
         passwords: Passwords::Accepted,
-        imap_host: None,
+        imap: None,
+        files_sent: false,
         per_minute: 20,
         daily_cap: Some(200),
         limit_per_minute: Some(60),
@@ -272,7 +333,8 @@ pub static PROVIDERS: &[Provider] = &[
         security: Security::Starttls,
         auth: AuthMethod::Password,
         passwords: Passwords::Accepted,
-        imap_host: None,
+        imap: None,
+        files_sent: false,
         per_minute: 20,
         daily_cap: None,
         limit_per_minute: None,

@@ -69,6 +69,31 @@ pub fn run(config: &Path, strict: bool, out: Output) -> anyhow::Result<Exit> {
             _ => {}
         }
     }
+    if let Some(inbox) = &campaign.inbox {
+        let place = campaign.path.display().to_string();
+        let who = inbox.username.as_deref().unwrap_or("");
+        match super::signin::describe_inbox(inbox) {
+            Readiness::Ready(how) if !out.quiet => say!(
+                "inbox sign-in: {} for {who} at {}:{}, {how}",
+                inbox.auth.as_str(),
+                inbox.host,
+                inbox.port
+            ),
+            Readiness::NotNow(why) if !out.quiet => say!("inbox sign-in: not ready now: {why}"),
+            Readiness::Missing(why) => {
+                problems.add(Diagnostic::warning(&place, format!("inbox sign-in: {why}")))
+            }
+            _ => {}
+        }
+    }
+    if !out.quiet {
+        let d = repmail::sent::decide(
+            &campaign.sent,
+            campaign.smtp.as_ref(),
+            campaign.inbox.as_ref(),
+        );
+        say!("sent copy: {}", d.describe());
+    }
     if let Some(source) = &campaign.contacts.roster {
         let path = &campaign.contacts.path;
         let now = chrono::Utc::now();

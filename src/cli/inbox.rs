@@ -87,26 +87,33 @@ fn imap_messages(
             campaign.path.display()
         );
     };
-    let (user, password) = imap::credentials(inbox)?;
+    // Before connecting: a failing password or token command stops here.
+    let login = super::signin::inbox_login(inbox)?;
     if out.verbose > 0 {
         say_err!(
-            "reading {} from {}:{} ({}) as {user}",
+            "reading {} from {}:{} ({}) as {} ({})",
             inbox.folders.join(", "),
             inbox.host,
             inbox.port,
-            inbox.security.as_str()
+            inbox.security.as_str(),
+            login.user,
+            inbox.auth.as_str()
         );
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the network runtime")?;
+    let bar = FolderBar::new(out);
+    let mut progress = |folder: &str, read: usize, total: usize| bar.show(folder, read, total);
     let messages = runtime.block_on(imap::fetch_all(
         inbox,
-        &user,
-        &password,
+        &login,
         since.map(|t| t.date_naive()),
-    ))?;
+        &mut progress,
+    ));
+    bar.finish();
+    let messages = messages?;
     if out.verbose > 0 {
         say_err!(
             "fetched {} messages (read only: nothing marked or moved)",
@@ -114,6 +121,41 @@ fn imap_messages(
         );
     }
     Ok(messages)
+}
+
+/// Messages read of the total, per folder, on a terminal: a long mailbox
+/// takes minutes. Nothing when the output is not a terminal or `--quiet`.
+struct FolderBar(Option<indicatif::ProgressBar>);
+
+impl FolderBar {
+    fn new(out: Output) -> FolderBar {
+        use std::io::IsTerminal as _;
+        FolderBar((std::io::stderr().is_terminal() && !out.quiet).then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(0),
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{msg} {bar:30.cyan/blue} {pos}/{len}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        }))
+    }
+
+    fn show(&self, folder: &str, read: usize, total: usize) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(super::terminal::line(&format!("reading {folder}")).into_owned());
+            bar.set_length(total as u64);
+            bar.set_position(read as u64);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 fn record(

@@ -56,6 +56,7 @@ mod progress;
 mod report;
 mod roster;
 mod send;
+mod sent;
 mod signals;
 mod signin;
 mod terminal;

@@ -152,6 +152,7 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
         DailyCap::from_ledgers(c, &[ledger, &other], Utc::now())
     });
     let resume = resume_command(config, args);
+    let is_test = test_to.is_some();
     if let Some(to) = test_to {
         renderer.redirect_to(to);
     }
@@ -173,6 +174,9 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
         if !out.quiet {
             tell!("nothing to send now");
         }
+        if !is_test {
+            catch_up_copies(&campaign, writer, out)?;
+        }
         return Ok(final_exit(&plan, &Report::default()));
     }
 
@@ -190,6 +194,14 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
     // is reported before the user confirms.
     let _inside = runtime.enter();
     let transport = Transport::new(smtp, password, campaign.sender.domain())?;
+    // Test letters get no copy: they are not the campaign's letters.
+    let copies = (!is_test)
+        .then(|| super::sent::start(&campaign, writer.ledger(), out))
+        .flatten();
+    let transport = match &copies {
+        Some(c) => transport.with_copies(c.sink()),
+        None => transport,
+    };
     confirm(args, plan.to_send.len())?;
 
     let dispatcher = Dispatcher {
@@ -212,6 +224,9 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
     });
     display.finish();
     let report = report?;
+    if let Some(copies) = copies {
+        super::sent::finish(copies, &runtime, writer, &campaign, out)?;
+    }
     Ok(summarize(
         &report,
         &plan,
@@ -220,6 +235,27 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
         &resume,
         out,
     ))
+}
+
+/// A run with nothing to send still makes the copies earlier runs could
+/// not.
+fn catch_up_copies(
+    campaign: &Campaign,
+    writer: &mut LedgerWriter,
+    out: Output,
+) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let copies = {
+        let _inside = runtime.enter();
+        super::sent::start(campaign, writer.ledger(), out)
+    };
+    match copies {
+        Some(c) => super::sent::finish(c, &runtime, writer, campaign, out),
+        None => Ok(()),
+    }
 }
 
 fn parse_test_to(a: &str) -> anyhow::Result<Address> {
@@ -340,6 +376,22 @@ pub(super) fn print_plan(
         }
         None if dry_run => tell!("server     (no [smtp] section yet: `send` will need one)"),
         None => {}
+    }
+    if let (Some(inbox), true) = (&campaign.inbox, dry_run) {
+        match super::signin::describe_inbox(inbox) {
+            Readiness::Ready(how) => tell!(
+                "mailbox    {}:{}, sign-in {} {how}",
+                inbox.host,
+                inbox.port,
+                inbox.auth.as_str()
+            ),
+            Readiness::Missing(why) | Readiness::NotNow(why) => tell!(
+                "mailbox    {}:{}, sign-in {} NOT READY: {why}",
+                inbox.host,
+                inbox.port,
+                inbox.auth.as_str()
+            ),
+        }
     }
     tell!("from       {}", campaign.sender.from);
     let r = &campaign.rate;

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use super::{
     Campaign, ConfigError, RawCampaign, RawContacts, RawInbox, RawRate, RawRetry, RawSender,
-    RawSmtp, RawVariant,
+    RawSent, RawSmtp, RawVariant,
 };
 
 /// Most problems listed at once; beyond that the file needs another look.
@@ -141,6 +141,7 @@ const SECTIONS: &[(&str, Keys)] = &[
     ("vars", Keys::Any),
     ("variant", tables::<RawVariant>()),
     ("inbox", section::<RawInbox>()),
+    ("sent", section::<RawSent>()),
 ];
 
 const fn section<T: DeserializeOwned>() -> Keys {

@@ -52,7 +52,7 @@ impl TokenAuth {
                 Err(CredentialError::Spawn {
                     key: "token_command",
                     command: String::new(),
-                    message: "no token_command is set under [smtp]".into(),
+                    message: "no token_command is set".into(),
                 })
             })
         };
@@ -65,17 +65,27 @@ impl TokenAuth {
     }
 }
 
-impl crate::send::Auth for TokenAuth {
-    fn credentials(&self) -> Result<Option<(Credentials, Vec<Mechanism>)>, String> {
+impl TokenAuth {
+    /// The token for a new connection (SMTP or IMAP): the last one, or a
+    /// new one when the server refused it or it is older than
+    /// [`TOKEN_REUSE`].
+    pub fn current(&self) -> Result<Secret, CredentialError> {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if st.stale || st.fetched.elapsed() >= TOKEN_REUSE {
-            st.token = self.renew().map_err(|e| e.to_string())?;
+            st.token = self.renew()?;
             st.fetched = Instant::now();
             st.stale = false;
         }
+        Ok(st.token.clone())
+    }
+}
+
+impl crate::send::Auth for TokenAuth {
+    fn credentials(&self) -> Result<Option<(Credentials, Vec<Mechanism>)>, String> {
+        let token = self.current().map_err(|e| e.to_string())?;
         // lettre's XOAUTH2 takes the token as the credentials' secret and
         // sends `user=U^Aauth=Bearer T^A^A` (DESIGN.md, pitfalls).
-        let c = Credentials::new(self.user.clone(), st.token.expose().to_string());
+        let c = Credentials::new(self.user.clone(), token.expose().to_string());
         Ok(Some((c, vec![Mechanism::Xoauth2])))
     }
 

@@ -79,6 +79,12 @@ pub fn build(
         .iter()
         .filter(|e| ledger.answer(&e.key, Status::AutoReplied).is_some())
         .count();
+    summary.copied = events
+        .iter()
+        .filter(|(_, e)| e.status == Status::Copied)
+        .map(|(_, e)| e.message_id.as_str())
+        .collect::<HashSet<_>>()
+        .len();
     summary.first = events.iter().map(|(_, e)| e.time).min();
     summary.last = events.iter().map(|(_, e)| e.time).max();
 

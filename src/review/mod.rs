@@ -226,6 +226,8 @@ pub struct Summary {
     pub replied: usize,
     /// Recipients who sent an automatic answer (an `auto_replied` row).
     pub auto_replied: usize,
+    /// Letters with their copy in the Sent folder (`copied` rows).
+    pub copied: usize,
     /// The earliest event of these recipients.
     pub first: Option<DateTime<Utc>>,
     /// The latest event of these recipients.

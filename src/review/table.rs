@@ -46,6 +46,9 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     lines.push(("replied".into(), s.replied.to_string()));
     lines.push(("auto-replied".into(), s.auto_replied.to_string()));
+    if s.copied > 0 {
+        lines.push(("copies in Sent".into(), s.copied.to_string()));
+    }
     lines.push(("attempts".into(), s.attempts.to_string()));
     let time = |t: Option<_>| t.map_or_else(|| "-".to_string(), super::human_time);
     lines.push(("first event".into(), time(s.first)));

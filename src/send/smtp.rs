@@ -85,6 +85,8 @@ pub struct Transport {
     opener: Opener,
     idle: Mutex<Vec<Connection>>,
     timeout_secs: u64,
+    /// Where each accepted letter goes for its copy in Sent (`[sent]`).
+    copies: Option<crate::sent::Sink>,
 }
 
 impl Transport {
@@ -154,7 +156,15 @@ impl Transport {
             },
             idle: Mutex::new(Vec::new()),
             timeout_secs: cfg.timeout_secs,
+            copies: None,
         })
+    }
+
+    /// Hands each letter the server accepts, byte for byte as sent, to
+    /// `sink` for its copy in the Sent folder. The hand-over never waits.
+    pub fn with_copies(mut self, sink: crate::sent::Sink) -> Transport {
+        self.copies = Some(sink);
+        self
     }
 
     /// Sends one message within `timeout_secs` (connecting first if no
@@ -169,6 +179,17 @@ impl Transport {
         // A timeout drops the future and with it the connection it held:
         // a session stuck mid-transaction is never reused.
         match tokio::time::timeout(limit, self.transact(envelope, &body, &mut reached)).await {
+            Ok(Ok(reply)) => {
+                if let Some(sink) = &self.copies {
+                    // The ledger knows the letter by its recipient (lettre
+                    // puts the To addresses first in the envelope) and its
+                    // Message-ID.
+                    let to = envelope.to().first().map(ToString::to_string);
+                    let id = message.headers().get_raw("Message-ID").unwrap_or("");
+                    sink.accepted(&to.unwrap_or_default(), id.trim(), &body);
+                }
+                Ok(reply)
+            }
             Ok(result) => result,
             Err(_) => Err((reached, Failure::Timeout(self.timeout_secs))),
         }
