@@ -274,6 +274,10 @@ impl Event {
             Status::Sent => State::Sent,
             Status::Deferred => State::Deferred,
             Status::Failed => State::Failed,
+            // A report that did not carry the letter's Message-ID can be
+            // anyone's forgery: it may stop letters, never reopen them
+            // (issue 23). Sent is the one state no flag resends.
+            Status::Bounced if is_by_address_only(&self.detail) => State::Sent,
             Status::Bounced if is_hard_bounce(&self.detail) => State::Bounced,
             Status::Bounced => State::Deferred,
             Status::Replied | Status::AutoReplied => return None,
@@ -310,6 +314,20 @@ pub use crate::text::recipient_key;
 /// recipient is retried rather than silently dropped.
 pub fn is_hard_bounce(detail: &str) -> bool {
     detail.trim_start().starts_with("5.")
+}
+
+/// What a `bounced` row's detail says when the report did not carry the
+/// Message-ID of the recipient's letter and was matched by the address
+/// alone (`inbox`'s evidence rule, docs/design.md "What the inbox may
+/// record").
+pub const BY_ADDRESS_ONLY: &str = "matched by address only";
+
+/// Whether a `bounced` row was matched by address only: such a row leaves
+/// the recipient `sent`, never sent again under any flag. Looked for
+/// anywhere in the detail, so the report's own words can only make a row
+/// stop letters, never make one sendable.
+pub fn is_by_address_only(detail: &str) -> bool {
+    detail.contains(BY_ADDRESS_ONLY)
 }
 
 /// Per-recipient summary kept alongside the events so lookups are O(1)

@@ -26,19 +26,26 @@ pub enum Class {
     AutoReply,
     /// Written by a person, as far as the headers tell.
     Message,
-    /// From a mail system or a list, and not a report we can read.
+    /// From a mail system or a list, and not a report.
     Unrelated,
 }
 
 /// Classifies a parsed message.
+///
+/// A message is a delivery report by its structure only (issue 23): a
+/// `message/delivery-status` part (RFC 3464), or the layout of a known
+/// mail server ([`decoders`]) in mail from a mail system (a daemon's
+/// mailbox or a null Return-Path). A subject alone never makes a report:
+/// a person quoting a bounce under "Re: Undelivered Mail" wrote a reply.
+/// Everything here can be forged; what a report may then record is
+/// decided by [`super::evidence`].
 pub fn classify(mail: &Mail) -> Class {
     if mail.feedback || mail.report_type.as_deref() == Some("feedback-report") || is_jmrp(mail) {
         return Class::Complaint;
     }
-    let is_report = mail.report_type.as_deref() == Some("delivery-status");
-    // Free-text formats are only read from mail systems: a person quoting
-    // a bounce in a reply is not a bounce.
-    if is_report || mail.from_daemon() || mail.null_sender() || looks_like_report(mail) {
+    let is_report = !mail.status_parts.is_empty();
+    let from_system = mail.from_daemon() || mail.null_sender();
+    if is_report || from_system {
         if let Some((format, failures)) = decoders::decode(mail) {
             let failed: Vec<Failure> = failures
                 .into_iter()
@@ -59,6 +66,11 @@ pub fn classify(mail: &Mail) -> Class {
     if autoreply::is_auto_reply(mail) && !is_report && !mail.from_daemon() {
         return Class::AutoReply;
     }
+    // A DSN that names recipients says who failed: when none did (all
+    // delivered or relayed), no guess may read a failure into its text.
+    if is_report && names_recipients(mail) {
+        return Class::Unrelated;
+    }
     if is_report || mail.from_daemon() {
         return generic(mail);
     }
@@ -66,6 +78,18 @@ pub fn classify(mail: &Mail) -> Class {
         return Class::Unrelated;
     }
     Class::Message
+}
+
+/// Whether a delivery-status part names a recipient (RFC 3464 section
+/// 2.3: `Final-Recipient`, `Original-Recipient`).
+fn names_recipients(mail: &Mail) -> bool {
+    mail.status_parts.iter().any(|p| {
+        p.lines().any(|l| {
+            let name = l.split(':').next().unwrap_or_default().trim();
+            name.eq_ignore_ascii_case("final-recipient")
+                || name.eq_ignore_ascii_case("original-recipient")
+        })
+    })
 }
 
 /// Microsoft's Junk Mail Reporting Program sends complaints that are not
@@ -102,37 +126,38 @@ fn looks_like_report(mail: &Mail) -> bool {
     REPORT_SUBJECTS.iter().any(|s| subject.contains(s))
 }
 
-/// A report from a mail system in no format we know: a bounce with no
-/// named recipient when its subject says so (the matcher then looks for
-/// the letter's Message-ID or a recipient's address in it), else unrelated.
+/// A report from a mail system in no format we know. With a report's
+/// subject, the `address: reply` lines many servers print without any
+/// other marker (OpenSMTPD, some appliances) are read, else it is a
+/// failure of no named recipient: only the letter's Message-ID in it, or
+/// one address in its words, can then name one ([`super::evidence`]).
+/// Without a report's subject it is some other notice.
 fn generic(mail: &Mail) -> Class {
     if !looks_like_report(mail) {
         return Class::Unrelated;
     }
-    // Many servers print `address: reply` lines without any other marker
-    // (OpenSMTPD, some appliances): read those if there are any.
     let text = decoders::report_text(mail);
     let blocks = decoders::blocks(text.lines());
-    if !blocks.is_empty() {
-        return Class::Bounce {
-            format: "generic",
-            failures: decoders::failures(mail, blocks),
-        };
-    }
-    Class::Bounce {
-        format: "generic",
-        failures: vec![Failure {
+    let failures = if blocks.is_empty() {
+        vec![Failure {
             recipient: None,
+            original: None,
             status: None,
             smtp_code: None,
-            diagnostic: first_reply_line(decoders::report_text(mail)),
+            diagnostic: first_reply_line(text),
             action: Action::Failed,
-        }],
+        }]
+    } else {
+        decoders::failures(mail, blocks)
+    };
+    Class::Bounce {
+        format: "generic",
+        failures,
     }
 }
 
-/// The first line of the text that carries a reply code or enhanced
-/// status: usually the remote server's words.
+/// The first line of the text that carries a failure's reply code or
+/// enhanced status: usually the remote server's words.
 fn first_reply_line(text: &str) -> String {
     text.lines()
         .map(str::trim)

@@ -23,6 +23,7 @@ fn parse(part: &str) -> Vec<Failure> {
                 .find(|(n, _)| n.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v.as_str())
         };
+        let original = field("Original-Recipient").and_then(address);
         let Some(recipient) = field("Final-Recipient")
             .or_else(|| field("Original-Recipient"))
             .or_else(|| field("X-Actual-Recipient"))
@@ -49,6 +50,7 @@ fn parse(part: &str) -> Vec<Failure> {
             .trim();
         out.push(Failure {
             recipient: address(recipient),
+            original,
             status: status.filter(|s| reason::is_enhanced(s)),
             smtp_code: reason::reply_code(words),
             diagnostic: words.to_string(),
