@@ -83,6 +83,27 @@ pub enum LedgerError {
         /// The delivery log.
         path: PathBuf,
     },
+    /// The log holds rows of another campaign (issue 23): its `sent` rows
+    /// are not this campaign's letters, and reading them as such would skip
+    /// or resend the wrong people.
+    #[error(
+        "the delivery log {} holds rows of the campaign `{theirs}` (line {line}), \
+         not of this campaign `{ours}`. Two campaigns cannot share one log: \
+         set `[campaign] log` to a file of its own in the campaign file. \
+         If you renamed the campaign, put `name = \"{theirs}\"` back: the log \
+         is how repmail knows who already has the letter",
+        path.display()
+    )]
+    OtherCampaign {
+        /// The delivery log.
+        path: PathBuf,
+        /// The campaign that is running.
+        ours: String,
+        /// The campaign named in the log.
+        theirs: String,
+        /// The first line naming it (1-based, the header is line 1).
+        line: usize,
+    },
 }
 
 impl LedgerError {
@@ -439,6 +460,28 @@ impl Ledger {
     /// The next [`LedgerWriter::open`] cuts it off.
     pub fn torn_tail(&self) -> bool {
         self.torn_tail
+    }
+
+    /// Refuses a log that holds rows of another campaign than `campaign`,
+    /// naming the file, both campaigns and the first such line. Every
+    /// command that plans or records from the log calls it (`send`, its dry
+    /// run, `inbox`, `forms --done`, through [`LedgerWriter::open`]); rows
+    /// with an empty campaign (edited by hand) count as this campaign's.
+    pub fn check_campaign(&self, path: &Path, campaign: &str) -> Result<(), LedgerError> {
+        let ours = one_line(campaign);
+        match self
+            .events
+            .iter()
+            .position(|e| !e.campaign.trim().is_empty() && e.campaign.trim() != ours.trim())
+        {
+            Some(i) => Err(LedgerError::OtherCampaign {
+                path: path.to_path_buf(),
+                ours,
+                theirs: self.events[i].campaign.clone(),
+                line: i + 2,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Whether the log has no events.

@@ -877,3 +877,44 @@ mod evidence_props {
         assert!(recorded >= reopened + 100, "{recorded} recorded");
     }
 }
+
+/// Issue 23 (6): a second campaign pointed at the first one's log (or a
+/// campaign renamed) is refused, naming the log, both campaigns and what
+/// to do; it never reads the other campaign's `sent` rows as its own, and
+/// never resends everyone either.
+#[test]
+fn a_log_of_another_campaign_is_refused() {
+    let c = sent_campaign();
+    let config = std::fs::read_to_string(c.path("repmail.toml"))
+        .unwrap()
+        .replace(
+            "name = \"test-campaign\"",
+            "name = \"second-campaign\"\nlog = \"logs/test-campaign.csv\"",
+        );
+    c.write("repmail.toml", config.as_bytes());
+    let before = std::fs::read(c.path("logs/test-campaign.csv")).unwrap();
+    for args in [
+        &["send", "--dry-run"][..],
+        &["send", "--yes"][..],
+        &[
+            "inbox",
+            "--from",
+            fixtures().join("exim.eml").to_str().unwrap(),
+        ][..],
+    ] {
+        let out = c.cmd(args).assert().failure();
+        let err = fixture::stderr(out.get_output());
+        assert!(
+            err.contains("logs/test-campaign.csv")
+                && err.contains("`test-campaign`")
+                && err.contains("`second-campaign`")
+                && err.contains("[campaign] log"),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(c.path("logs/test-campaign.csv")).unwrap(),
+        before,
+        "the log is untouched"
+    );
+}

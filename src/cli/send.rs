@@ -85,7 +85,9 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
     // A real run locks its log first and plans from what it read under the
     // lock, so two runs can never plan from the same state.
     let (read, mut writer) = if args.dry_run {
-        (Some(Ledger::read(&logs.this)?), None)
+        let ledger = Ledger::read(&logs.this)?;
+        ledger.check_campaign(&logs.this, &campaign.campaign.name)?;
+        (Some(ledger), None)
     } else {
         (
             None,
