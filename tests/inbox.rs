@@ -30,7 +30,7 @@ type Expected = (
     Option<(&'static str, Status, &'static str, Option<u16>)>,
 );
 
-const CASES: [Expected; 21] = [
+const CASES: [Expected; 22] = [
     // Final-Recipient is an alias; Original-Recipient and the returned
     // Message-ID name Ann.
     ("rfc3464-postfix.eml", Some((ANN, Status::Bounced, "5.1.1 user unknown: 550 5.1.1", Some(550)))),
@@ -58,6 +58,9 @@ const CASES: [Expected; 21] = [
     ("ooo-de.eml", Some((MARYAM, Status::AutoReplied, "from Maryam R <maryam@example.net>, 2026-11-30 15:10:00 UTC, subject: Abwesenheitsnotiz", None))),
     ("reply-by-id.eml", Some((ANN, Status::Replied, "from Office of Senator Smith <aide@senate.example.org>, 2026-12-01 19:00:00 UTC, subject: Re: A letter", None))),
     ("reply-by-from.eml", Some((MARYAM, Status::Replied, "from Maryam <maryam@example.net>, 2026-12-01 23:00:00 UTC, subject: Your letter", None))),
+    // A person forwarding a bounce, its subject and layout: a reply (issue
+    // 23: a subject alone never makes a report).
+    ("person-forwards-bounce.eml", Some((MARYAM, Status::Replied, "from Maryam <maryam@example.net>, 2026-12-02 07:00:00 UTC, subject: Fwd: Undelivered", None))),
     // A person quoting a bounce is a reply, not a bounce.
     ("person-quotes-bounce.eml", Some((JOSE, Status::Replied, "from Jose Nunez", None))),
 ];
@@ -196,17 +199,17 @@ fn cli_reads_a_folder_and_a_second_run_adds_nothing() {
     );
     assert!(text.contains("soft bounces       1"), "{text}");
     assert!(text.contains("2 not understood"), "{text}");
-    assert!(text.contains("replies            3"), "{text}");
+    assert!(text.contains("replies            4"), "{text}");
     assert!(text.contains("automatic replies  2"), "{text}");
     let first = inbox_rows(&c);
-    assert_eq!(first.len(), 14);
+    assert_eq!(first.len(), 15);
 
     let out = c
         .cmd(&["inbox", "--from", dir.to_str().unwrap()])
         .assert()
         .success();
     let text = stdout(out.get_output());
-    assert!(text.contains("already recorded   14"), "{text}");
+    assert!(text.contains("already recorded   15"), "{text}");
     assert_eq!(inbox_rows(&c), first, "a second run adds no row");
 }
 
@@ -338,7 +341,7 @@ fn log_counts_and_selects_bounces_and_replies() {
         .filter(|e| ledger.state(e).unwrap().0 == repmail::ledger::State::Bounced)
         .count();
     assert_eq!(s["bounced"], bounced);
-    assert_eq!(s["replied"], 3);
+    assert_eq!(s["replied"], 3, "Maryam's two replies count once");
     assert_eq!(s["auto_replied"], 2);
 
     let out = c.cmd(&["log", "--status", "replied"]).assert().success();

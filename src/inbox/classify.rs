@@ -44,9 +44,17 @@ pub fn classify(mail: &Mail) -> Class {
         return Class::Complaint;
     }
     let is_report = !mail.status_parts.is_empty();
+    // A DSN that names recipients says who failed: no guess may read other
+    // failures into its text (its words are free text, its fields are not).
+    let standard = is_report && names_recipients(mail);
     let from_system = mail.from_daemon() || mail.null_sender();
     if is_report || from_system {
-        if let Some((format, failures)) = decoders::decode(mail) {
+        let read = if standard {
+            decoders::decode_standard(mail)
+        } else {
+            decoders::decode(mail)
+        };
+        if let Some((format, failures)) = read {
             let failed: Vec<Failure> = failures
                 .into_iter()
                 .filter(|f| f.action == Action::Failed)
@@ -66,9 +74,8 @@ pub fn classify(mail: &Mail) -> Class {
     if autoreply::is_auto_reply(mail) && !is_report && !mail.from_daemon() {
         return Class::AutoReply;
     }
-    // A DSN that names recipients says who failed: when none did (all
-    // delivered or relayed), no guess may read a failure into its text.
-    if is_report && names_recipients(mail) {
+    // When none failed (all delivered or relayed), it is no bounce.
+    if standard {
         return Class::Unrelated;
     }
     if is_report || mail.from_daemon() {

@@ -101,6 +101,13 @@ pub fn decode(mail: &Mail) -> Option<(&'static str, Vec<Failure>)> {
     })
 }
 
+/// The standard decoder alone (RFC 3464), for a report whose
+/// delivery-status part names its recipients.
+pub fn decode_standard(mail: &Mail) -> Option<(&'static str, Vec<Failure>)> {
+    let failures = rfc3464::decode(mail);
+    (!failures.is_empty()).then_some(("rfc3464", failures))
+}
+
 /// The text before the returned copy of the original, which would
 /// otherwise feed its own addresses and words to a decoder.
 pub(crate) fn report_text(mail: &Mail) -> &str {
