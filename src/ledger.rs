@@ -1183,6 +1183,32 @@ mod tests {
     }
 
     #[test]
+    fn a_bounce_matched_by_address_only_only_ever_stops_letters() {
+        // Issue 23: whatever state came before (sent, deferred by a soft
+        // bounce, a confirmed hard bounce), a bounce without the letter's
+        // Message-ID leaves the recipient sent: no flag resends it.
+        let row = |status: Status, detail: &str| {
+            Event::new("hrf", "a@example.org", status, 1).with_detail(detail)
+        };
+        let by_address = "5.1.1 user unknown, matched by address only: 550 no";
+        for before in [
+            row(Status::Sent, "250 Ok"),
+            row(Status::Bounced, "4.2.2 mailbox full: 452"),
+            row(Status::Bounced, "5.1.1 user unknown: 550"),
+            row(Status::Sending, ""),
+        ] {
+            let ledger = Ledger::from_events([
+                row(Status::Sent, "250 Ok"),
+                before,
+                row(Status::Bounced, by_address),
+            ]);
+            assert_eq!(ledger.state("a@example.org").unwrap().0, State::Sent);
+        }
+        assert!(is_by_address_only(by_address));
+        assert!(!is_by_address_only("5.1.1 user unknown: 550 no"));
+    }
+
+    #[test]
     fn bounces_decide_and_answers_do_not() {
         let row = |email: &str, status: Status, detail: &str| {
             Event::new("hrf", email, status, 1).with_detail(detail)
