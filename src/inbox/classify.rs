@@ -189,4 +189,80 @@ Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: message/rf
 X-HmXmrOriginalRecipient: a@example.org\r\nFrom: b@example.org\r\n\r\nHi\r\n--x--\r\n";
         assert_eq!(classify(&Mail::parse(raw)), Class::Complaint);
     }
+    fn class_of(raw: &str) -> Class {
+        classify(&Mail::parse(raw.as_bytes()))
+    }
+
+    const EXIM: &str = "This message was created automatically by mail delivery software.\n\n\
+The following address(es) failed:\n\n  a@example.org\n    550 5.1.1 user unknown\n";
+
+    #[test]
+    fn a_feedback_part_or_its_report_type_alone_is_a_complaint() {
+        let part = "From: fbl@example.net\nSubject: report\n\
+Content-Type: multipart/mixed; boundary=x\n\n--x\nContent-Type: message/feedback-report\n\n\
+Feedback-Type: abuse\n--x--\n";
+        assert_eq!(class_of(part), Class::Complaint);
+        let report_type = "From: fbl@example.net\nSubject: report\n\
+Content-Type: multipart/report; report-type=feedback-report; boundary=x\n\n\
+--x\nContent-Type: text/plain\n\nspam\n--x--\n";
+        assert_eq!(class_of(report_type), Class::Complaint);
+    }
+
+    #[test]
+    fn a_layout_is_read_only_in_mail_from_a_mail_system() {
+        // Issue 23: a person's message with a report's subject and a
+        // server's layout is a message.
+        let person = format!("From: Ann <a@example.org>\nSubject: Mail delivery failed\n\n{EXIM}");
+        assert_eq!(class_of(&person), Class::Message);
+        // A daemon's mailbox, or a null Return-Path, each alone suffice.
+        for headers in [
+            "From: Mailer-Daemon@mx.example.net\n",
+            "Return-Path: <>\nFrom: relay@mx.example.net\n",
+        ] {
+            let raw = format!("{headers}Subject: Notice\n\n{EXIM}");
+            assert!(
+                matches!(class_of(&raw), Class::Bounce { format: "exim", .. }),
+                "{headers}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_dsn_naming_only_delivered_recipients_is_no_bounce() {
+        let raw = format!(
+            "From: MAILER-DAEMON@mx.example.net\nSubject: Undelivered Mail Returned to Sender\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n\
+--b\nContent-Type: text/plain\n\n{EXIM}\n\
+--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx\n\n\
+Original-Recipient: rfc822; b@example.org\nAction: delivered\nStatus: 2.0.0\n--b--\n"
+        );
+        assert_eq!(class_of(&raw), Class::Unrelated);
+        // A DSN part naming nobody: its text is read.
+        let nameless = raw.replace("Original-Recipient: rfc822; b@example.org\n", "");
+        assert!(matches!(class_of(&nameless), Class::Bounce { .. }));
+    }
+
+    #[test]
+    fn a_mail_systems_notice_in_no_known_layout() {
+        // No report subject: some other notice.
+        let notice = "From: postmaster@mx.example.net\nSubject: Your mailbox is almost full\n\n\
+Please delete some mail. 552 soon.\n";
+        assert_eq!(class_of(notice), Class::Unrelated);
+        // A report subject: `address: reply` lines, else a failure naming
+        // nobody, carrying the first line with a failure's code.
+        let lines = "From: postmaster@mx.example.net\nSubject: Undeliverable\n\n\
+a@example.org: 550 5.1.1 no such user\n";
+        let Class::Bounce { format, failures } = class_of(lines) else {
+            panic!("not a bounce");
+        };
+        assert_eq!(format, "generic");
+        assert_eq!(failures[0].recipient.as_deref(), Some("a@example.org"));
+        let words = "From: postmaster@mx.example.net\nSubject: Undeliverable\n\n\
+We could not deliver it.\nThe server said 250 ok then 2.0.0 fine.\nRemote said 550 5.1.1 no such user\n";
+        let Class::Bounce { failures, .. } = class_of(words) else {
+            panic!("not a bounce");
+        };
+        assert_eq!(failures[0].recipient, None);
+        assert_eq!(failures[0].diagnostic, "Remote said 550 5.1.1 no such user");
+    }
 }
