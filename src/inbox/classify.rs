@@ -265,4 +265,10 @@ We could not deliver it.\nThe server said 250 ok then 2.0.0 fine.\nRemote said 5
         assert_eq!(failures[0].recipient, None);
         assert_eq!(failures[0].diagnostic, "Remote said 550 5.1.1 no such user");
     }
+    #[test]
+    fn a_mail_systems_delay_notice_in_no_known_layout_is_a_delay() {
+        let raw = "From: postmaster@mx.example.net\nSubject: Delivery delayed\n\n\
+Your message to a@example.org has not yet been delivered: 451 4.4.1 no answer.\n";
+        assert_eq!(class_of(raw), Class::Delayed);
+    }
 }
