@@ -188,6 +188,12 @@ mod tests {
 Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: message/rfc822\r\n\r\n\
 X-HmXmrOriginalRecipient: a@example.org\r\nFrom: b@example.org\r\n\r\nHi\r\n--x--\r\n";
         assert_eq!(classify(&Mail::parse(raw)), Class::Complaint);
+        // Either sign alone suffices.
+        let subject_only = "From: staff@hotmail.example.com\nSubject: complaint about message from 192.0.2.1\n\nHi\n";
+        assert_eq!(class_of(subject_only), Class::Complaint);
+        let header_only =
+            String::from_utf8_lossy(raw).replace("complaint about message from", "report");
+        assert_eq!(class_of(&header_only), Class::Complaint);
     }
     fn class_of(raw: &str) -> Class {
         classify(&Mail::parse(raw.as_bytes()))
