@@ -264,12 +264,12 @@ a@example.org: 550 5.1.1 no such user\n";
         assert_eq!(format, "generic");
         assert_eq!(failures[0].recipient.as_deref(), Some("a@example.org"));
         let words = "From: postmaster@mx.example.net\nSubject: Undeliverable\n\n\
-We could not deliver it.\nThe server said 250 ok then 2.0.0 fine.\nRemote said 550 5.1.1 no such user\n";
+We could not deliver it.\nThe server said 250 ok then 2.0.0 fine.\nRemote said 550 no such user\n";
         let Class::Bounce { failures, .. } = class_of(words) else {
             panic!("not a bounce");
         };
         assert_eq!(failures[0].recipient, None);
-        assert_eq!(failures[0].diagnostic, "Remote said 550 5.1.1 no such user");
+        assert_eq!(failures[0].diagnostic, "Remote said 550 no such user");
     }
     #[test]
     fn a_mail_systems_delay_notice_in_no_known_layout_is_a_delay() {

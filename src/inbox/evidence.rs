@@ -179,9 +179,9 @@ impl Letters {
                 why = why.or(Some(EARLIER));
                 continue;
             }
+            // One row per recipient: only their latest letter gets here.
             rows.push((email.clone(), failure.clone(), Match::ById));
         }
-        rows.dedup_by(|a, b| a.0 == b.0);
         match (rows.is_empty(), why) {
             (false, _) => Ruling::Bounces(rows),
             (true, Some(why)) => Ruling::NotUnderstood(why),
@@ -245,5 +245,99 @@ pub(super) fn bounce_detail(verdict_detail: &str, how: Match) -> String {
             }
             None => format!("{verdict_detail}, {}", crate::ledger::BY_ADDRESS_ONLY),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inbox::decoders::Action;
+    use crate::ledger::Event;
+
+    const ANN: &str = "ann@example.org";
+    const JOSE: &str = "jose@example.org";
+
+    fn letters() -> Letters {
+        let mut rows = Vec::new();
+        for (email, id) in [(ANN, "<a-1@example.org>"), (JOSE, "<j-1@example.org>")] {
+            for status in [Status::Sending, Status::Sent] {
+                rows.push(Event::new("c", email, status, 1).with_message_id(id));
+            }
+        }
+        Letters::new(&Ledger::from_events(rows))
+    }
+
+    fn failure(recipient: Option<&str>, status: &str) -> Failure {
+        Failure {
+            recipient: recipient.map(str::to_string),
+            original: None,
+            status: Some(status.to_string()),
+            smtp_code: None,
+            diagnostic: String::new(),
+            action: Action::Failed,
+        }
+    }
+
+    fn mail(body: &str) -> Mail {
+        Mail::parse(format!("From: MAILER-DAEMON@mx.example.net\n\n{body}").as_bytes())
+    }
+
+    fn recipients(ruling: &Ruling) -> Vec<(&str, Match)> {
+        match ruling {
+            Ruling::Bounces(rows) => rows.iter().map(|(e, _, m)| (e.as_str(), *m)).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn by_address_every_named_recipient_once_and_only_hard() {
+        let l = letters();
+        let m = mail("");
+        let two = [
+            failure(Some(JOSE), "5.1.1"),
+            failure(Some(ANN), "5.1.1"),
+            failure(Some(ANN), "5.2.1"),
+        ];
+        assert_eq!(
+            recipients(&l.bounce(&m, &two)),
+            [(ANN, Match::ByAddress), (JOSE, Match::ByAddress)]
+        );
+        assert_eq!(
+            l.bounce(&m, &[failure(Some(ANN), "4.2.2")]),
+            Ruling::NotUnderstood(SOFT_BY_ADDRESS)
+        );
+    }
+
+    #[test]
+    fn a_soft_bounce_by_address_is_not_turned_hard_by_the_words() {
+        // Jose's failure is soft; the report's first failure is a
+        // stranger's hard one, and Jose's address is in its words: the
+        // fallback that reads addresses in the words must not run.
+        let l = letters();
+        let m = mail(&format!("<{JOSE}>: mailbox full\n"));
+        let failures = [
+            failure(Some("stranger@example.net"), "5.1.1"),
+            failure(Some(JOSE), "4.2.2"),
+        ];
+        assert_eq!(
+            l.bounce(&m, &failures),
+            Ruling::NotUnderstood(SOFT_BY_ADDRESS)
+        );
+        // No named recipient of ours: one address in the words, if hard.
+        let stranger = [failure(Some("stranger@example.net"), "5.1.1")];
+        assert_eq!(
+            recipients(&l.bounce(&m, &stranger)),
+            [(JOSE, Match::ByAddress)]
+        );
+    }
+
+    #[test]
+    fn a_report_naming_nobody_is_its_letters_only_with_one_failure() {
+        let l = letters();
+        let m = mail("Message-ID: <a-1@example.org>\n");
+        let one = [failure(None, "5.0.0")];
+        assert_eq!(recipients(&l.bounce(&m, &one)), [(ANN, Match::ById)]);
+        let two = [failure(None, "5.0.0"), failure(None, "4.2.2")];
+        assert_eq!(l.bounce(&m, &two), Ruling::NotUnderstood(DISAGREE));
     }
 }
