@@ -164,14 +164,12 @@ fn generic(mail: &Mail) -> Class {
 }
 
 /// The first line of the text that carries a failure's reply code or
-/// enhanced status: usually the remote server's words.
+/// enhanced status (`reason` reads only classes 4 and 5): usually the
+/// remote server's words.
 fn first_reply_line(text: &str) -> String {
     text.lines()
         .map(str::trim)
-        .find(|l| {
-            super::reason::enhanced_in(l).is_some_and(|s| !s.starts_with('2'))
-                || super::reason::reply_code(l).is_some()
-        })
+        .find(|l| super::reason::enhanced_in(l).is_some() || super::reason::reply_code(l).is_some())
         .unwrap_or_default()
         .chars()
         .take(300)
