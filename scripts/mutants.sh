@@ -4,7 +4,7 @@
 # Not run by CI (too slow); run before a release and record the figures in
 # docs/testing.md.
 #
-#   scripts/mutants.sh ledger|outcome|pace|plan|contacts|credentials|all [extra cargo-mutants args]
+#   scripts/mutants.sh ledger|outcome|pace|plan|contacts|credentials|inbox|all [extra cargo-mutants args]
 #
 # Results go to target/mutants/<name>/mutants.out (caught.txt, missed.txt,
 # timeout.txt, unviable.txt).
@@ -28,6 +28,7 @@ pace|src/send/pace.rs,src/schedule.rs,src/schedule/*.rs|--lib --test send --test
 plan|src/plan.rs|--lib --test send --test offline
 contacts|src/contacts.rs,src/contacts/*.rs|--lib --test offline --test props
 credentials|src/credentials.rs|--lib --test send
+inbox|src/inbox/classify.rs,src/inbox/evidence.rs,src/inbox/matching.rs|--lib --test inbox
 EOF
 }
 
@@ -56,6 +57,6 @@ while IFS='|' read -r name files tests; do
 done < <(table)
 
 if [[ $found == 0 ]]; then
-    echo "unknown module '$which': one of ledger outcome pace plan contacts credentials all" >&2
+    echo "unknown module '$which': one of ledger outcome pace plan contacts credentials inbox all" >&2
     exit 2
 fi

@@ -85,6 +85,27 @@ pub enum LedgerError {
         /// The delivery log.
         path: PathBuf,
     },
+    /// The log holds rows of another campaign (issue 23): its `sent` rows
+    /// are not this campaign's letters, and reading them as such would skip
+    /// or resend the wrong people.
+    #[error(
+        "the delivery log {} holds rows of the campaign `{theirs}` (line {line}), \
+         not of this campaign `{ours}`. Two campaigns cannot share one log: \
+         set `[campaign] log` to a file of its own in the campaign file. \
+         If you renamed the campaign, put `name = \"{theirs}\"` back: the log \
+         is how repmail knows who already has the letter",
+        path.display()
+    )]
+    OtherCampaign {
+        /// The delivery log.
+        path: PathBuf,
+        /// The campaign that is running.
+        ours: String,
+        /// The campaign named in the log.
+        theirs: String,
+        /// The first line naming it (1-based, the header is line 1).
+        line: usize,
+    },
 }
 
 impl LedgerError {
@@ -281,6 +302,10 @@ impl Event {
             Status::Sent => State::Sent,
             Status::Deferred => State::Deferred,
             Status::Failed => State::Failed,
+            // A report that did not carry the letter's Message-ID can be
+            // anyone's forgery: it may stop letters, never reopen them
+            // (issue 23). Sent is the one state no flag resends.
+            Status::Bounced if is_by_address_only(&self.detail) => State::Sent,
             Status::Bounced if is_hard_bounce(&self.detail) => State::Bounced,
             Status::Bounced => State::Deferred,
             Status::Replied | Status::AutoReplied | Status::Copied => return None,
@@ -317,6 +342,20 @@ pub use crate::text::recipient_key;
 /// recipient is retried rather than silently dropped.
 pub fn is_hard_bounce(detail: &str) -> bool {
     detail.trim_start().starts_with("5.")
+}
+
+/// What a `bounced` row's detail says when the report did not carry the
+/// Message-ID of the recipient's letter and was matched by the address
+/// alone (`inbox`'s evidence rule, docs/design.md "What the inbox may
+/// record").
+pub const BY_ADDRESS_ONLY: &str = "matched by address only";
+
+/// Whether a `bounced` row was matched by address only: such a row leaves
+/// the recipient `sent`, never sent again under any flag. Looked for
+/// anywhere in the detail, so the report's own words can only make a row
+/// stop letters, never make one sendable.
+pub fn is_by_address_only(detail: &str) -> bool {
+    detail.contains(BY_ADDRESS_ONLY)
 }
 
 /// Per-recipient summary kept alongside the events so lookups are O(1)
@@ -429,6 +468,28 @@ impl Ledger {
     /// The next [`LedgerWriter::open`] cuts it off.
     pub fn torn_tail(&self) -> bool {
         self.torn_tail
+    }
+
+    /// Refuses a log that holds rows of another campaign than `campaign`,
+    /// naming the file, both campaigns and the first such line. Every
+    /// command that plans or records from the log calls it (`send`, its dry
+    /// run, `inbox`, `forms --done`, through [`LedgerWriter::open`]); rows
+    /// with an empty campaign (edited by hand) count as this campaign's.
+    pub fn check_campaign(&self, path: &Path, campaign: &str) -> Result<(), LedgerError> {
+        let ours = one_line(campaign);
+        match self
+            .events
+            .iter()
+            .position(|e| !e.campaign.trim().is_empty() && e.campaign.trim() != ours.trim())
+        {
+            Some(i) => Err(LedgerError::OtherCampaign {
+                path: path.to_path_buf(),
+                ours,
+                theirs: self.events[i].campaign.clone(),
+                line: i + 2,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Whether the log has no events.
@@ -1183,6 +1244,32 @@ mod tests {
         drop(writer);
         assert_eq!(Ledger::read(&path).unwrap().events(), &live[..]);
         assert_eq!(live[0].detail, "4.7.1 try later");
+    }
+
+    #[test]
+    fn a_bounce_matched_by_address_only_only_ever_stops_letters() {
+        // Issue 23: whatever state came before (sent, deferred by a soft
+        // bounce, a confirmed hard bounce), a bounce without the letter's
+        // Message-ID leaves the recipient sent: no flag resends it.
+        let row = |status: Status, detail: &str| {
+            Event::new("hrf", "a@example.org", status, 1).with_detail(detail)
+        };
+        let by_address = "5.1.1 user unknown, matched by address only: 550 no";
+        for before in [
+            row(Status::Sent, "250 Ok"),
+            row(Status::Bounced, "4.2.2 mailbox full: 452"),
+            row(Status::Bounced, "5.1.1 user unknown: 550"),
+            row(Status::Sending, ""),
+        ] {
+            let ledger = Ledger::from_events([
+                row(Status::Sent, "250 Ok"),
+                before,
+                row(Status::Bounced, by_address),
+            ]);
+            assert_eq!(ledger.state("a@example.org").unwrap().0, State::Sent);
+        }
+        assert!(is_by_address_only(by_address));
+        assert!(!is_by_address_only("5.1.1 user unknown: 550 no"));
     }
 
     #[test]

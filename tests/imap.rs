@@ -85,7 +85,7 @@ fn imap_records_what_files_do_and_touches_nothing() {
         .assert()
         .success();
     let expected = inbox_rows(&from_files);
-    assert_eq!(expected.len(), 14);
+    assert_eq!(expected.len(), 15);
 
     let c = campaign(&inbox_section(&server));
     let out = c
@@ -107,7 +107,7 @@ fn imap_records_what_files_do_and_touches_nothing() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("already recorded   14"),
+        stdout(&out).contains("already recorded   15"),
         "{}",
         stdout(&out)
     );

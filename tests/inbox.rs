@@ -30,14 +30,20 @@ type Expected = (
     Option<(&'static str, Status, &'static str, Option<u16>)>,
 );
 
-const CASES: [Expected; 19] = [
-    // Final-Recipient is an alias: only the returned Message-ID names Ann.
+const CASES: [Expected; 22] = [
+    // Final-Recipient is an alias; Original-Recipient and the returned
+    // Message-ID name Ann.
     ("rfc3464-postfix.eml", Some((ANN, Status::Bounced, "5.1.1 user unknown: 550 5.1.1", Some(550)))),
+    // Ann's Message-ID, Jose as the recipient: nobody (issue 23).
+    ("rfc3464-disagrees.eml", None),
     ("exim.eml", Some((JOSE, Status::Bounced, "5.1.1 user unknown: host mx2.example.com", Some(550)))),
     ("qmail.eml", Some((MARYAM, Status::Bounced, "5.1.1 user unknown: Sorry, no mailbox here", None))),
-    ("postfix-plain.eml", Some((ANN, Status::Bounced, "4.2.2 mailbox full: host mx.example.org", Some(452)))),
+    // A soft bounce without the letter's Message-ID: not recorded (issue 23).
+    ("postfix-plain.eml", None),
+    ("postfix-returned.eml", Some((ANN, Status::Bounced, "4.2.2 mailbox full: host mx.example.org", Some(452)))),
     ("sendmail-plain.eml", Some((JOSE, Status::Bounced, "5.1.1 user unknown: 550 5.1.1", Some(550)))),
-    ("exchange.eml", Some((MARYAM, Status::Bounced, "5.1.10 permanent failure: Remote Server returned '550 5.1.10", Some(550)))),
+    // No copy of the letter returned: a hard bounce by address only.
+    ("exchange.eml", Some((MARYAM, Status::Bounced, "5.1.10 permanent failure, matched by address only: Remote Server returned '550 5.1.10", Some(550)))),
     ("gmail.eml", Some((ANN, Status::Bounced, "5.2.1 mailbox disabled: 550 5.2.1 The email account", Some(550)))),
     ("yahoo.eml", Some((JOSE, Status::Bounced, "5.7.1 refused by policy: Remote host said: 554 5.7.1", Some(554)))),
     // No marker but `address: reply` lines (OpenSMTPD).
@@ -52,6 +58,9 @@ const CASES: [Expected; 19] = [
     ("ooo-de.eml", Some((MARYAM, Status::AutoReplied, "from Maryam R <maryam@example.net>, 2026-11-30 15:10:00 UTC, subject: Abwesenheitsnotiz", None))),
     ("reply-by-id.eml", Some((ANN, Status::Replied, "from Office of Senator Smith <aide@senate.example.org>, 2026-12-01 19:00:00 UTC, subject: Re: A letter", None))),
     ("reply-by-from.eml", Some((MARYAM, Status::Replied, "from Maryam <maryam@example.net>, 2026-12-01 23:00:00 UTC, subject: Your letter", None))),
+    // A person forwarding a bounce, its subject and layout: a reply (issue
+    // 23: a subject alone never makes a report).
+    ("person-forwards-bounce.eml", Some((MARYAM, Status::Replied, "from Maryam <maryam@example.net>, 2026-12-02 07:00:00 UTC, subject: Fwd: Undelivered", None))),
     // A person quoting a bounce is a reply, not a bounce.
     ("person-quotes-bounce.eml", Some((JOSE, Status::Replied, "from Jose Nunez", None))),
 ];
@@ -184,18 +193,23 @@ fn cli_reads_a_folder_and_a_second_run_adds_nothing() {
         .success();
     let text = stdout(out.get_output());
     assert!(text.contains("hard bounces       8"), "{text}");
+    assert!(
+        text.contains("of which 1 matched by address only"),
+        "{text}"
+    );
     assert!(text.contains("soft bounces       1"), "{text}");
-    assert!(text.contains("replies            3"), "{text}");
+    assert!(text.contains("2 not understood"), "{text}");
+    assert!(text.contains("replies            4"), "{text}");
     assert!(text.contains("automatic replies  2"), "{text}");
     let first = inbox_rows(&c);
-    assert_eq!(first.len(), 14);
+    assert_eq!(first.len(), 15);
 
     let out = c
         .cmd(&["inbox", "--from", dir.to_str().unwrap()])
         .assert()
         .success();
     let text = stdout(out.get_output());
-    assert!(text.contains("already recorded   14"), "{text}");
+    assert!(text.contains("already recorded   15"), "{text}");
     assert_eq!(inbox_rows(&c), first, "a second run adds no row");
 }
 
@@ -271,7 +285,7 @@ fn a_missing_source_is_named() {
 #[test]
 fn send_skips_hard_bounces_and_retries_soft_ones() {
     let c = sent_campaign();
-    for name in ["exim.eml", "postfix-plain.eml", "reply-by-from.eml"] {
+    for name in ["exim.eml", "postfix-returned.eml", "reply-by-from.eml"] {
         c.cmd(&["inbox", "--from", fixtures().join(name).to_str().unwrap()])
             .assert()
             .success();
@@ -327,7 +341,7 @@ fn log_counts_and_selects_bounces_and_replies() {
         .filter(|e| ledger.state(e).unwrap().0 == repmail::ledger::State::Bounced)
         .count();
     assert_eq!(s["bounced"], bounced);
-    assert_eq!(s["replied"], 3);
+    assert_eq!(s["replied"], 3, "Maryam's two replies count once");
     assert_eq!(s["auto_replied"], 2);
 
     let out = c.cmd(&["log", "--status", "replied"]).assert().success();
@@ -476,4 +490,434 @@ fn the_html_report_shows_bounces_replies_and_the_response_rate() {
     );
     // Jose bounced; Ann and Maryam got the letter; Maryam replied: 1 of 2.
     assert!(html.contains("response rate: <b>50.0%</b>"), "{html}");
+}
+
+/// Issue 23: whatever arrives in the inbox without the Message-ID of the
+/// recipient's letter, `send` never mails them again, not even with
+/// `--retry-failed` / `--resend-unknown`.
+#[test]
+fn mail_without_the_letters_message_id_never_makes_a_second_letter() {
+    let c = sent_campaign();
+    // The issue's forgery: plain text from "MAILER-DAEMON" naming Ann with
+    // 452 4.2.2 (twice: two forged copies); a report returning Ann's
+    // Message-ID but naming Jose; a hard bounce for Maryam that returns no
+    // copy of her letter (matched by address only).
+    for name in ["postfix-plain.eml", "rfc3464-disagrees.eml", "exchange.eml"] {
+        let out = c
+            .cmd(&[
+                "inbox",
+                "-v",
+                "--from",
+                fixtures().join(name).to_str().unwrap(),
+            ])
+            .assert()
+            .success();
+        let text = stdout(out.get_output());
+        if name != "exchange.eml" {
+            assert!(text.contains("not understood"), "{name}: {text}");
+        }
+    }
+    let forged_again = String::from_utf8(read("postfix-plain.eml"))
+        .unwrap()
+        .replace("1234@relay", "5678@relay");
+    c.write("forged-again.eml", forged_again.as_bytes());
+    c.cmd(&[
+        "inbox",
+        "--from",
+        c.path("forged-again.eml").to_str().unwrap(),
+    ])
+    .assert()
+    .success();
+
+    let ledger = ledger_of(&c);
+    for who in [ANN, JOSE, MARYAM] {
+        assert_eq!(
+            ledger.state(who).unwrap().0,
+            repmail::ledger::State::Sent,
+            "{who}: {:?}",
+            ledger.events()
+        );
+    }
+    let maryam: Vec<_> = inbox_rows(&c);
+    assert_eq!(maryam.len(), 1, "only Maryam's hard bounce: {maryam:?}");
+    assert!(
+        maryam[0].3.contains("matched by address only"),
+        "{maryam:?}"
+    );
+    for flags in [
+        &["send", "--dry-run"][..],
+        &["send", "--dry-run", "--retry-failed", "--resend-unknown"][..],
+    ] {
+        let out = c.cmd(flags).assert().success();
+        let text = stdout(out.get_output());
+        assert!(!text.contains("would send"), "{flags:?}: {text}");
+        assert!(text.contains("3 already sent"), "{flags:?}: {text}");
+    }
+}
+
+/// Issue 23: a genuine report about an earlier letter (a soft bounce that
+/// arrives after the letter was sent again and accepted) changes nothing.
+#[test]
+fn a_report_about_an_earlier_letter_reopens_nothing() {
+    let mut rows = sent_rows();
+    for status in [Status::Sending, Status::Sent] {
+        rows.push(
+            Event::new("test-campaign", ANN, status, 2)
+                .with_message_id("<letter-ann-2@example.org>"),
+        );
+    }
+    let ledger = Ledger::from_events(rows);
+    let mut matcher = Matcher::new(&ledger, "test-campaign");
+    assert!(matches!(
+        matcher.process(&read("postfix-returned.eml")),
+        Found::NotUnderstood(why) if why.contains("earlier letter")
+    ));
+}
+
+/// Issue 23 (12c): a reply whose Date cannot be read is recorded with the
+/// time it was read (or the mailbox's arrival time), never as of 1970,
+/// and `--since` does not skip it.
+#[test]
+fn a_reply_with_an_unreadable_date_is_dated_when_read() {
+    let raw = String::from_utf8(read("reply-by-from.eml")).unwrap();
+    let date_line = raw.lines().find(|l| l.starts_with("Date:")).unwrap();
+    let raw = raw.replace(date_line, "Date: sometime on Tuesday");
+    let ledger = Ledger::from_events(sent_rows());
+    let since = repmail::review::parse_time("2026-12-01").unwrap();
+    let mut matcher = Matcher::new(&ledger, "test-campaign").since(Some(since));
+    let Found::Record(rows) = matcher.process(raw.as_bytes()) else {
+        panic!("not recorded");
+    };
+    let today = Utc::now().format("%Y-%m-%d").to_string();
+    assert!(
+        rows[0].detail.contains(&format!("read {today}"))
+            && rows[0].detail.contains("its Date unreadable")
+            && !rows[0].detail.contains("1970"),
+        "{}",
+        rows[0].detail
+    );
+    let received = repmail::review::parse_time("2026-12-03T10:00:00Z").unwrap();
+    let mut matcher = Matcher::new(&ledger, "test-campaign").since(Some(since));
+    let Found::Record(rows) = matcher.process_received(raw.as_bytes(), Some(received)) else {
+        panic!("not recorded");
+    };
+    assert!(
+        rows[0].detail.contains("received 2026-12-03 10:00:00 UTC"),
+        "{}",
+        rows[0].detail
+    );
+}
+
+/// Issue 23's property: random inbound mail built from real report
+/// fragments (DSN parts, the plain layouts of Postfix, Exim, qmail,
+/// Sendmail, Gmail, Exchange, Yahoo and dma, status codes, the log's
+/// addresses, Message-IDs that are and are not in the log) and random text,
+/// through [`Matcher::process`] as `repmail inbox --from` calls it: no
+/// recipient is ever made sendable again (a state that `send --retry-failed
+/// --resend-unknown` would send) unless the message returns the Message-ID
+/// of that recipient's latest letter and names no other recipient for it.
+mod evidence_props {
+    use super::*;
+    use proptest::prelude::*;
+    use repmail::ledger::State;
+
+    /// Cases (about 3 s in a debug build on two cores).
+    const CASES: u32 = 1500;
+
+    const ADDRESSES: [&str; 4] = [ANN, JOSE, MARYAM, "stranger@example.net"];
+    /// Ann's first letter was sent again: `letter-ann` is an earlier letter.
+    const IDS: [&str; 6] = [
+        "<letter-ann@example.org>",
+        "<letter-ann-2@example.org>",
+        "<letter-jose@example.org>",
+        "<letter-maryam@example.org>",
+        "<unknown-1@example.org>",
+        "<letter-nobody@example.org>",
+    ];
+
+    fn latest_id(email: &str) -> &'static str {
+        match email {
+            ANN => IDS[1],
+            JOSE => IDS[2],
+            _ => IDS[3],
+        }
+    }
+
+    fn ledger() -> Ledger {
+        let mut rows = sent_rows();
+        for status in [Status::Sending, Status::Sent] {
+            rows.push(Event::new("test-campaign", ANN, status, 2).with_message_id(IDS[1]));
+        }
+        Ledger::from_events(rows)
+    }
+
+    const FROMS: [&str; 6] = [
+        "Mail Delivery System <MAILER-DAEMON@mx.example.net>",
+        "postmaster@mx.example.net",
+        "MAILER-DAEMON <>",
+        "Ann Smith <ann.smith@example.org>",
+        "Someone <someone@example.com>",
+        "noreply@example.com",
+    ];
+    const SUBJECTS: [&str; 6] = [
+        "Undelivered Mail Returned to Sender",
+        "failure notice",
+        "Delivery Status Notification (Failure)",
+        "Re: A letter to you",
+        "Automatic reply: A letter",
+        "Warning: could not send message for past 4 hours",
+    ];
+    const LAYOUTS: [&str; 8] = [
+        "This is the mail system at host mx.example.net.\n\n",
+        "This message was created automatically by mail delivery software.\n\nA message that you sent could not be delivered to one or more of its\nrecipients. The following address(es) failed:\n\n",
+        "Hi. This is the qmail-send program at mx.example.net.\nI'm afraid I wasn't able to deliver your message to the following addresses.\n\n",
+        "   ----- The following addresses had permanent fatal errors -----\n",
+        "Delivery to the following recipient failed permanently:\n\n",
+        "Delivery has failed to these recipients or groups:\n\n",
+        "Sorry, we were unable to deliver your message to the following address.\n\n",
+        "There was an error delivering your mail to ",
+    ];
+    const WORDS: [&str; 6] = [
+        "host mx.example.net said: 452 4.2.2 mailbox full",
+        "550 5.1.1 user unknown",
+        "SMTP error from remote mail server after RCPT TO: 550 5.7.1 refused",
+        "Remote Server returned '554 5.4.4 no route'",
+        "421 4.4.2 timed out, will retry",
+        "mailbox is full",
+    ];
+    const STATUSES: [&str; 5] = ["5.1.1", "4.2.2", "4.4.7", "5.7.1", "2.0.0"];
+    const ACTIONS: [&str; 4] = ["failed", "delayed", "delivered", ""];
+
+    /// One piece of a message body.
+    #[derive(Debug, Clone)]
+    enum Piece {
+        Layout(usize),
+        Block(usize, usize),
+        Returned(usize),
+        Text(String),
+    }
+
+    fn piece() -> impl Strategy<Value = Piece> {
+        prop_oneof![
+            (0..LAYOUTS.len()).prop_map(Piece::Layout),
+            (0..ADDRESSES.len(), 0..WORDS.len()).prop_map(|(a, w)| Piece::Block(a, w)),
+            (0..IDS.len()).prop_map(Piece::Returned),
+            "[ -~]{0,40}".prop_map(Piece::Text),
+            any::<Vec<u8>>().prop_map(|b| Piece::Text(String::from_utf8_lossy(&b).into_owned())),
+        ]
+    }
+
+    /// A DSN recipient group: Final-Recipient, Original-Recipient (maybe),
+    /// Action, Status (indexes into the tables above).
+    type Group = (usize, Option<usize>, usize, usize);
+
+    fn dsn_group() -> impl Strategy<Value = Group> {
+        (
+            0..ADDRESSES.len(),
+            proptest::option::of(0..ADDRESSES.len()),
+            0..ACTIONS.len(),
+            0..STATUSES.len(),
+        )
+    }
+
+    #[derive(Debug, Clone)]
+    struct Message {
+        from: usize,
+        null_sender: bool,
+        subject: usize,
+        in_reply_to: Option<usize>,
+        dsn: Option<Vec<Group>>,
+        pieces: Vec<Piece>,
+    }
+
+    fn message() -> impl Strategy<Value = Message> {
+        (
+            0..FROMS.len(),
+            any::<bool>(),
+            0..SUBJECTS.len(),
+            proptest::option::of(0..IDS.len()),
+            proptest::option::of(proptest::collection::vec(dsn_group(), 1..3)),
+            proptest::collection::vec(piece(), 0..8),
+        )
+            .prop_map(
+                |(from, null_sender, subject, in_reply_to, dsn, pieces)| Message {
+                    from,
+                    null_sender,
+                    subject,
+                    in_reply_to,
+                    dsn,
+                    pieces,
+                },
+            )
+    }
+
+    fn body(pieces: &[Piece]) -> String {
+        let mut text = String::new();
+        for p in pieces {
+            match p {
+                Piece::Layout(i) => text.push_str(LAYOUTS[*i]),
+                Piece::Block(a, w) => {
+                    text.push_str(&format!("<{}>: {}\n\n", ADDRESSES[*a], WORDS[*w]))
+                }
+                Piece::Returned(i) => text.push_str(&format!(
+                    "------ This is a copy of the message's headers. ------\n\nMessage-ID: {}\nFrom: Test Group <letters@example.org>\n\n",
+                    IDS[*i]
+                )),
+                Piece::Text(t) => {
+                    text.push_str(t);
+                    text.push('\n');
+                }
+            }
+        }
+        text
+    }
+
+    fn render(m: &Message) -> String {
+        let mut raw = String::new();
+        if m.null_sender {
+            raw.push_str("Return-Path: <>\n");
+        }
+        raw.push_str(&format!(
+            "From: {}\nTo: letters@example.org\nSubject: {}\nMessage-ID: <incoming-{}@mx.example.net>\n",
+            FROMS[m.from],
+            SUBJECTS[m.subject],
+            m.pieces.len() * 31 + m.from
+        ));
+        if let Some(i) = m.in_reply_to {
+            raw.push_str(&format!("In-Reply-To: {}\n", IDS[i]));
+        }
+        let text = body(&m.pieces);
+        match &m.dsn {
+            None => {
+                raw.push_str("Content-Type: text/plain; charset=utf-8\n\n");
+                raw.push_str(&text);
+            }
+            Some(groups) => {
+                raw.push_str("MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n");
+                raw.push_str(&format!("--b\nContent-Type: text/plain\n\n{text}\n"));
+                raw.push_str("--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n");
+                for (f, o, a, s) in groups {
+                    raw.push_str(&format!("Final-Recipient: rfc822; {}\n", ADDRESSES[*f]));
+                    if let Some(o) = o {
+                        raw.push_str(&format!("Original-Recipient: rfc822;{}\n", ADDRESSES[*o]));
+                    }
+                    if !ACTIONS[*a].is_empty() {
+                        raw.push_str(&format!("Action: {}\n", ACTIONS[*a]));
+                    }
+                    raw.push_str(&format!(
+                        "Status: {}\nDiagnostic-Code: smtp; 550 {} no\n\n",
+                        STATUSES[*s], STATUSES[*s]
+                    ));
+                }
+                raw.push_str("--b--\n");
+            }
+        }
+        raw
+    }
+
+    /// Whether the message returns `email`'s latest letter and its DSN, if
+    /// it has one, names no other recipient in every group naming them.
+    fn matched(m: &Message, raw: &str, email: &str) -> bool {
+        if !raw.contains(&format!("Message-ID: {}", latest_id(email))) {
+            return false;
+        }
+        match &m.dsn {
+            Some(groups) => groups.iter().any(|(f, o, _, _)| {
+                ADDRESSES[*f] == email || o.is_some_and(|o| ADDRESSES[o] == email)
+            }),
+            None => true,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+        #[test]
+        fn only_a_matched_report_makes_a_recipient_sendable_again(m in message()) {
+            let raw = render(&m);
+            let before = ledger();
+            let mut matcher = Matcher::new(&before, "test-campaign");
+            let rows = match matcher.process(raw.as_bytes()) {
+                Found::Record(rows) => rows,
+                _ => Vec::new(),
+            };
+            let after = Ledger::from_events(before.events().iter().cloned().chain(rows.clone()));
+            for email in [ANN, JOSE, MARYAM] {
+                let state = after.state(email).map(|(s, _)| s);
+                if state != Some(State::Sent) {
+                    prop_assert!(
+                        matched(&m, &raw, email),
+                        "{email} made {state:?} by a message that is no matched report:\n{raw}\nrows: {rows:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The generator reaches both sides: some messages do reopen a letter
+    /// (matched reports), many record rows that must not.
+    #[test]
+    fn the_generator_reaches_both_sides() {
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let (mut reopened, mut recorded) = (0, 0);
+        for _ in 0..CASES {
+            let m =
+                proptest::strategy::ValueTree::current(&message().new_tree(&mut runner).unwrap());
+            let before = ledger();
+            let mut matcher = Matcher::new(&before, "test-campaign");
+            if let Found::Record(rows) = matcher.process(render(&m).as_bytes()) {
+                recorded += 1;
+                let after = Ledger::from_events(before.events().iter().cloned().chain(rows));
+                reopened += usize::from(
+                    [ANN, JOSE, MARYAM]
+                        .iter()
+                        .any(|e| after.state(e).map(|(s, _)| s) != Some(State::Sent)),
+                );
+            }
+        }
+        println!("{recorded} of {CASES} recorded rows, {reopened} reopened a letter");
+        assert!(reopened >= 20, "{reopened} reopened");
+        assert!(recorded >= reopened + 100, "{recorded} recorded");
+    }
+}
+
+/// Issue 23 (6): a second campaign pointed at the first one's log (or a
+/// campaign renamed) is refused, naming the log, both campaigns and what
+/// to do; it never reads the other campaign's `sent` rows as its own, and
+/// never resends everyone either.
+#[test]
+fn a_log_of_another_campaign_is_refused() {
+    let c = sent_campaign();
+    let config = std::fs::read_to_string(c.path("repmail.toml"))
+        .unwrap()
+        .replace(
+            "name = \"test-campaign\"",
+            "name = \"second-campaign\"\nlog = \"logs/test-campaign.csv\"",
+        );
+    c.write("repmail.toml", config.as_bytes());
+    let before = std::fs::read(c.path("logs/test-campaign.csv")).unwrap();
+    for args in [
+        &["send", "--dry-run"][..],
+        &["send", "--yes"][..],
+        &[
+            "inbox",
+            "--from",
+            fixtures().join("exim.eml").to_str().unwrap(),
+        ][..],
+    ] {
+        let out = c.cmd(args).assert().failure();
+        let err = fixture::stderr(out.get_output());
+        assert!(
+            err.contains("logs/test-campaign.csv")
+                && err.contains("`test-campaign`")
+                && err.contains("`second-campaign`")
+                && err.contains("[campaign] log"),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(c.path("logs/test-campaign.csv")).unwrap(),
+        before,
+        "the log is untouched"
+    );
 }

@@ -476,3 +476,39 @@ fn init_scaffolds_a_working_campaign() {
         "mine"
     );
 }
+
+/// Issue 23: the inbox trusts a returned Message-ID as proof that a report
+/// is about a letter, so a Message-ID must not be guessable: two renders of
+/// the same letter differ in 128 random bits, and the right side is still
+/// the sender's domain.
+#[test]
+fn message_ids_carry_a_random_part_on_the_senders_domain() {
+    let c = Campaign::new();
+    let mut ids = Vec::new();
+    for dir in ["a", "b"] {
+        let out = c.path(dir);
+        c.cmd(&["preview", "--out", out.to_str().unwrap()])
+            .assert()
+            .success();
+        let bytes = std::fs::read(out.join("ann.smith@example.org.eml")).unwrap();
+        let mail = parse_eml(&bytes);
+        ids.push(mail.headers.get_first_value("Message-ID").unwrap());
+    }
+    assert_ne!(ids[0], ids[1]);
+    for id in &ids {
+        let (left, right) = id
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .split_once('@')
+            .unwrap();
+        assert_eq!(right, "example.org", "{id}");
+        let random = left.rsplit('.').next().unwrap();
+        assert!(
+            random.len() >= 24 && random.chars().all(|c| c.is_ascii_hexdigit()),
+            "at least 96 random bits: {id}"
+        );
+    }
+    // Same time and counter aside, the random parts differ.
+    let tail = |id: &str| id.split('.').nth(2).unwrap().to_string();
+    assert_ne!(tail(&ids[0]), tail(&ids[1]));
+}

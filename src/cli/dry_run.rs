@@ -47,7 +47,11 @@ impl DryRun<'_> {
         // Test letters do not consult the campaign's state.
         let digest = match self.test_to {
             Some(_) => Digest::default(),
-            None => Digest::read(self.this_log, since)?,
+            None => {
+                let digest = Digest::read(self.this_log, since)?;
+                digest.check_campaign(self.this_log, &self.campaign.campaign.name)?;
+                digest
+            }
         };
         let pacer = Pacer::new(&self.campaign.rate, false)
             .with_zones(Zones::new(self.campaign))

@@ -39,7 +39,9 @@ struct Tally {
     replied: usize,
     auto_replied: usize,
     already: usize,
+    by_address: usize,
     delayed: usize,
+    not_understood: usize,
     complaints: usize,
     unmatched: usize,
     unrelated: usize,
@@ -166,12 +168,16 @@ fn record(
     out: Output,
 ) -> anyhow::Result<()> {
     tally.messages += 1;
-    let found = matcher.process(&message.bytes);
+    let found = matcher.process_received(&message.bytes, message.received);
     let what = match &found {
         Found::Record(events) => {
             for event in events {
                 writer.append(event)?;
                 match event.status {
+                    Status::Bounced if repmail::ledger::is_by_address_only(&event.detail) => {
+                        tally.hard += 1;
+                        tally.by_address += 1;
+                    }
                     Status::Bounced if repmail::ledger::is_hard_bounce(&event.detail) => {
                         tally.hard += 1;
                     }
@@ -199,6 +205,14 @@ fn record(
             tally.unmatched += 1;
             "matches none of the letters"
         }
+        Found::NotUnderstood(why) => {
+            tally.not_understood += 1;
+            // Said at -v: the user may want to read these by hand.
+            if out.verbose > 0 {
+                tell!("{}: not understood: {why}", message.origin);
+            }
+            return Ok(());
+        }
         Found::Delayed => {
             tally.delayed += 1;
             "delayed-delivery notice (not a bounce)"
@@ -225,13 +239,22 @@ fn record(
 fn summary(t: &Tally, log: &Path) {
     tell!("messages read      {}", t.messages);
     tell!("hard bounces       {}", t.hard);
+    if t.by_address > 0 {
+        tell!(
+            "  of which {} matched by address only (no Message-ID of the letter: \
+             kept as sent, never resent)",
+            t.by_address
+        );
+    }
     tell!("soft bounces       {}", t.soft);
     tell!("replies            {}", t.replied);
     tell!("automatic replies  {}", t.auto_replied);
     tell!("already recorded   {}", t.already);
     tell!(
-        "not recorded       {} delayed, {} complaints, {} unmatched, {} unrelated{}",
+        "not recorded       {} delayed, {} not understood, {} complaints, {} unmatched, \
+         {} unrelated{}",
         t.delayed,
+        t.not_understood,
         t.complaints,
         t.unmatched,
         t.unrelated,

@@ -86,11 +86,12 @@ impl Mail {
             "bounce",
             "bounces",
         ];
+        // The name counts too: dma writes `From: MAILER-DAEMON <>` (seen in
+        // Sisimai's set-of-emails, lhost-dragonfly-*, read 2026-12-05).
+        let header = self.from_header.to_ascii_lowercase();
         DAEMONS.contains(&local)
-            || self
-                .from_header
-                .to_ascii_lowercase()
-                .contains("mail delivery")
+            || header.contains("mail delivery")
+            || header.contains("mailer-daemon")
     }
 
     /// Whether the envelope sender was empty: RFC 5321 section 4.5.5 has
@@ -145,9 +146,7 @@ fn from_parsed(parsed: &ParsedMail) -> Mail {
         from_header,
         subject: get("Subject").unwrap_or_default(),
         message_id: get("Message-ID").and_then(|v| first_id(&v)),
-        date: get("Date")
-            .and_then(|d| mailparse::dateparse(&d).ok())
-            .and_then(|secs| DateTime::from_timestamp(secs, 0)),
+        date: get("Date").and_then(|d| date_of(&d)),
         parents,
         headers,
         content_type: parsed.ctype.mimetype.to_ascii_lowercase(),
@@ -213,6 +212,19 @@ fn bounded(mut text: String) -> String {
         text.truncate(cut);
     }
     text
+}
+
+/// A `Date:` value as a time, or `None` when it cannot be read.
+/// mailparse 0.16 answers `Ok(0)` (1970-01-01) for a value without a day,
+/// month and year ("tomorrow", "Tuesday"), and refuses years before 1970:
+/// no real message is dated at or before the epoch, so those are
+/// unreadable too (issue 23: such replies were recorded as of 1970 and
+/// skipped by `--since`).
+fn date_of(value: &str) -> Option<DateTime<Utc>> {
+    mailparse::dateparse(value)
+        .ok()
+        .filter(|&secs| secs > 0)
+        .and_then(|secs| DateTime::from_timestamp(secs, 0))
 }
 
 /// A crude tag stripper for HTML-only reports (Office 365 sends some): the
@@ -300,6 +312,25 @@ Final-Recipient: rfc822; a@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n\
         assert_eq!(mail.status_parts.len(), 1);
         assert!(mail.text.contains("Sorry."));
         assert_eq!(mail.original_ids(), vec!["<letter-1@example.com>"]);
+    }
+
+    #[test]
+    fn an_unreadable_date_is_no_date() {
+        for value in [
+            "tomorrow",
+            "Tuesday",
+            "5 Dec",
+            "1 Jan 1970 00:00:00 +0000",
+            "",
+        ] {
+            let raw = format!("From: a@example.org\r\nDate: {value}\r\n\r\nHi\r\n");
+            assert_eq!(Mail::parse(raw.as_bytes()).date, None, "{value:?}");
+        }
+        let raw = b"From: a@example.org\r\nDate: Sat, 5 Dec 2026 10:00:00 +0100\r\n\r\nHi\r\n";
+        assert_eq!(
+            Mail::parse(raw).date.map(|d| d.to_rfc3339()),
+            Some("2026-12-05T09:00:00+00:00".to_string())
+        );
     }
 
     #[test]

@@ -1,15 +1,16 @@
 //! Matching incoming mail to the campaign's letters and turning it into
-//! ledger rows: by the original Message-ID first (a report's returned
-//! headers, a reply's In-Reply-To / References), else by address among the
-//! recipients whose letter was accepted (`sent`). What matches nothing is
-//! ignored; what was imported before is not recorded again.
+//! ledger rows. What a message may record is decided by [`super::evidence`]
+//! (a bounce by the letter's Message-ID, or a hard one by address only; an
+//! answer by its parent Message-ID or its sender); this module keeps the
+//! bookkeeping: `--since`, the reading time, and what was imported before,
+//! which is not recorded again.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
 use super::classify::{classify, Class};
-use super::decoders::Failure;
+use super::evidence::{bounce_detail, Letters, Match, Ruling};
 use super::mail::Mail;
 use super::reason::verdict;
 use crate::ledger::{recipient_key, Event, Ledger, Status};
@@ -23,11 +24,16 @@ pub enum Found {
     AlreadyImported,
     /// A report, answer or message that matches none of the letters.
     Unmatched,
+    /// A report that may not change the log, and why: its recipient is not
+    /// the recipient of the letter it returns, it is about an earlier
+    /// letter, or it is a soft bounce without the letter's Message-ID.
+    /// Listed (`inbox -v`), not recorded.
+    NotUnderstood(&'static str),
     /// A delayed-delivery notice: nothing to record.
     Delayed,
     /// A feedback (ARF) report: a complaint, not recorded.
     Complaint,
-    /// Mail for many, or a mail system's notice we cannot read.
+    /// Mail for many, or a mail system's notice that is no report.
     Unrelated,
     /// Dated before `--since`: not looked at.
     Older,
@@ -37,11 +43,7 @@ pub enum Found {
 #[derive(Debug)]
 pub struct Matcher {
     campaign: String,
-    /// Original Message-ID (lower-cased) → recipient address.
-    by_id: HashMap<String, String>,
-    /// Recipient key → address as the ledger spells it, for every recipient
-    /// with a `sent` row.
-    sent: HashMap<String, String>,
+    letters: Letters,
     /// Attempts per recipient key, for the rows' `attempt`.
     attempts: HashMap<String, u32>,
     /// (incoming key, recipient key) of rows already in the ledger.
@@ -55,28 +57,18 @@ impl Matcher {
     pub fn new(ledger: &Ledger, campaign: &str) -> Matcher {
         let mut m = Matcher {
             campaign: campaign.to_string(),
-            by_id: HashMap::new(),
-            sent: HashMap::new(),
+            letters: Letters::new(ledger),
             attempts: HashMap::new(),
             imported: HashSet::new(),
             since: None,
         };
         for e in ledger.events() {
             let key = e.key();
-            match e.status {
-                Status::Sending | Status::Sent if !e.message_id.is_empty() => {
-                    m.by_id.insert(
-                        e.message_id.trim().to_lowercase(),
-                        e.email.trim().to_string(),
-                    );
-                }
-                Status::Bounced | Status::Replied | Status::AutoReplied => {
-                    m.imported.insert((e.message_id.clone(), key.clone()));
-                }
-                _ => {}
-            }
-            if e.status == Status::Sent {
-                m.sent.insert(key.clone(), e.email.trim().to_string());
+            if matches!(
+                e.status,
+                Status::Bounced | Status::Replied | Status::AutoReplied
+            ) {
+                m.imported.insert((e.message_id.clone(), key.clone()));
             }
             m.attempts.insert(key.clone(), ledger.attempts(&key));
         }
@@ -93,8 +85,15 @@ impl Matcher {
     /// remembered, so the same message read twice in one run (from two
     /// sources) is recorded once.
     pub fn process(&mut self, raw: &[u8]) -> Found {
+        self.process_received(raw, None)
+    }
+
+    /// [`Matcher::process`] for a message whose mailbox says when it
+    /// arrived (IMAP INTERNALDATE): the time an answer with an unreadable
+    /// `Date:` is said to be from.
+    pub fn process_received(&mut self, raw: &[u8], received: Option<DateTime<Utc>>) -> Found {
         let mail = Mail::parse(raw);
-        if let (Some(since), Some(date)) = (self.since, mail.date) {
+        if let (Some(since), Some(date)) = (self.since, mail.date.or(received)) {
             if date < since {
                 return Found::Older;
             }
@@ -104,9 +103,16 @@ impl Matcher {
             Class::Complaint => return Found::Complaint,
             Class::Delayed => return Found::Delayed,
             Class::Unrelated => return Found::Unrelated,
-            Class::Bounce { failures, .. } => self.bounces(&mail, &failures),
-            Class::AutoReply => self.answer(&mail, Status::AutoReplied),
-            Class::Message => self.answer(&mail, Status::Replied),
+            Class::Bounce { failures, .. } => match self.letters.bounce(&mail, &failures) {
+                Ruling::Bounces(found) => found
+                    .iter()
+                    .map(|(email, f, how)| self.bounce_row(email, f, *how))
+                    .collect(),
+                Ruling::NotUnderstood(why) => return Found::NotUnderstood(why),
+                _ => Vec::new(),
+            },
+            Class::AutoReply => self.answer(&mail, Status::AutoReplied, received),
+            Class::Message => self.answer(&mail, Status::Replied, received),
         };
         if rows.is_empty() {
             return Found::Unmatched;
@@ -124,79 +130,49 @@ impl Matcher {
         }
     }
 
-    fn bounces(&self, mail: &Mail, failures: &[Failure]) -> Vec<(String, Event)> {
-        // Each letter has one recipient, so the returned Message-ID names
-        // them outright; the report's failure for that address (or its only
-        // one) supplies the reason.
-        if let Some(email) = self.by_original_id(&mail.original_ids()) {
-            let key = recipient_key(&email);
-            if !self.sent.contains_key(&key) {
-                return Vec::new();
-            }
-            let failure = failures
-                .iter()
-                .find(|f| f.recipient.as_deref().map(recipient_key) == Some(key.clone()))
-                .or_else(|| failures.first());
-            return failure
-                .map(|f| vec![self.bounce_row(&email, f)])
-                .unwrap_or_default();
-        }
-        let mut rows = Vec::new();
-        for f in failures {
-            if let Some(email) = f
-                .recipient
-                .as_deref()
-                .and_then(|r| self.sent.get(&recipient_key(r)))
-            {
-                rows.push(self.bounce_row(email, f));
-            }
-        }
-        if rows.is_empty() {
-            // No named recipient of ours: one named in the diagnostic text,
-            // if exactly one is.
-            let mut text: String = failures.iter().map(|f| f.diagnostic.as_str()).collect();
-            text.push('\n');
-            text.push_str(super::decoders::report_text(mail));
-            let found = self.recipients_in(&text);
-            if let ([email], Some(f)) = (found.as_slice(), failures.first()) {
-                rows.push(self.bounce_row(email, f));
-            }
-        }
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
-        rows.dedup_by(|a, b| a.0 == b.0);
-        rows
-    }
-
-    fn bounce_row(&self, email: &str, f: &Failure) -> (String, Event) {
+    fn bounce_row(&self, email: &str, f: &super::decoders::Failure, how: Match) -> (String, Event) {
         let v = verdict(f);
-        let key = recipient_key(email);
         let event = self
             .event(email, Status::Bounced)
             .with_smtp_code(v.smtp_code)
-            .with_detail(v.detail);
-        (key, event)
+            .with_detail(bounce_detail(&v.detail, how));
+        (recipient_key(email), event)
     }
 
-    fn answer(&self, mail: &Mail, status: Status) -> Vec<(String, Event)> {
-        let email = self
-            .by_original_id(&mail.parents)
-            .or_else(|| self.sent.get(&recipient_key(&mail.from)).cloned());
-        let Some(email) = email else {
+    fn answer(
+        &self,
+        mail: &Mail,
+        status: Status,
+        received: Option<DateTime<Utc>>,
+    ) -> Vec<(String, Event)> {
+        let Ruling::Answer(email) = self.letters.answer(mail) else {
             return Vec::new();
         };
-        let key = recipient_key(&email);
-        if !self.sent.contains_key(&key) {
-            return Vec::new();
-        }
-        let when = mail
-            .date
-            .map_or_else(|| "no date".to_string(), crate::review::human_time);
+        // An unreadable Date is no date at all (issue 23): say when the
+        // message arrived, or was read, and that its own date was unreadable.
+        let when = match (mail.date, mail.header("date")) {
+            (Some(date), _) => crate::review::human_time(date),
+            (None, raw) => {
+                let (at, how) = match received {
+                    Some(t) => (t, "received"),
+                    None => (Utc::now(), "read"),
+                };
+                let said = match raw.map(str::trim).filter(|d| !d.is_empty()) {
+                    Some(_) => "its Date unreadable",
+                    None => "no Date",
+                };
+                format!("{how} {} ({said})", crate::review::human_time(at))
+            }
+        };
         let detail = format!(
             "from {}, {when}, subject: {}",
             mail.from_header.trim(),
             mail.subject.trim()
         );
-        vec![(key, self.event(&email, status).with_detail(detail))]
+        vec![(
+            recipient_key(&email),
+            self.event(&email, status).with_detail(detail),
+        )]
     }
 
     fn event(&self, email: &str, status: Status) -> Event {
@@ -206,27 +182,6 @@ impl Matcher {
             .copied()
             .unwrap_or(1);
         Event::new(&self.campaign, email, status, attempt)
-    }
-
-    fn by_original_id(&self, ids: &[String]) -> Option<String> {
-        ids.iter()
-            .find_map(|id| self.by_id.get(&id.trim().to_lowercase()).cloned())
-    }
-
-    /// The campaign's sent recipients named anywhere in `text`.
-    fn recipients_in(&self, text: &str) -> Vec<String> {
-        let mut found: Vec<String> = text
-            .split(|c: char| c.is_whitespace() || "<>()[]\"';,:".contains(c))
-            .filter(|w| w.contains('@'))
-            .filter_map(|w| {
-                self.sent
-                    .get(&recipient_key(w.trim_end_matches('.')))
-                    .cloned()
-            })
-            .collect();
-        found.sort();
-        found.dedup();
-        found
     }
 }
 

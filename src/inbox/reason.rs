@@ -168,6 +168,7 @@ mod tests {
     fn failed(status: Option<&str>, diagnostic: &str) -> Failure {
         Failure {
             recipient: None,
+            original: None,
             status: status.map(str::to_string),
             smtp_code: None,
             diagnostic: diagnostic.to_string(),

@@ -27,6 +27,9 @@ pub struct Digest {
     since: Option<DateTime<Utc>>,
     events: usize,
     torn_tail: bool,
+    /// Each campaign named in the log, with the first line naming it
+    /// (a log holds one; a few are kept to name the stranger).
+    campaigns: Vec<(String, usize)>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -60,6 +63,14 @@ impl Digest {
     /// last delivery row decides the state, each `sending` row is a try.
     fn push(&mut self, event: &Event) {
         self.events += 1;
+        let named = event.campaign.trim();
+        if !named.is_empty()
+            && self.campaigns.len() < 4
+            && !self.campaigns.iter().any(|(c, _)| c == named)
+        {
+            // As `Ledger::check_campaign` counts: the header is line 1.
+            self.campaigns.push((named.to_string(), self.events + 1));
+        }
         let key = self.keys.hash_one(recipient_key(&event.email));
         let slot = self.states.entry(key).or_default();
         if let Some(state) = event.state() {
@@ -87,6 +98,21 @@ impl Digest {
         let mut times = self.sent.clone();
         times.sort_unstable();
         times
+    }
+
+    /// Refuses a log that holds rows of another campaign, as
+    /// [`Ledger::check_campaign`] does for the log held in full.
+    pub fn check_campaign(&self, path: &Path, campaign: &str) -> Result<(), LedgerError> {
+        let ours = crate::text::one_line(campaign);
+        match self.campaigns.iter().find(|(c, _)| c != ours.trim()) {
+            Some((theirs, line)) => Err(LedgerError::OtherCampaign {
+                path: path.to_path_buf(),
+                ours,
+                theirs: theirs.clone(),
+                line: *line,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Whether the last line was torn and left out.

@@ -136,6 +136,7 @@ impl LedgerWriter {
                 .map_err(|e| LedgerError::io("cut off the torn last line of", path, e))?;
         }
         let mut ledger = scan.ledger;
+        ledger.check_campaign(path, campaign)?;
         ledger.torn_tail = false;
         let len = scan.valid_len as u64;
         let mut writer = LedgerWriter {

@@ -43,7 +43,6 @@ pub struct Renderer {
     from: Mailbox,
     reply_to: Option<Mailbox>,
     domain: String,
-    campaign: String,
     attachments: Vec<File>,
     /// Rows' own attachments, when `[contacts] attachments_column` is set.
     own: Option<(String, attachments::Own)>,
@@ -133,7 +132,6 @@ impl Renderer {
             from: campaign.sender.from.clone(),
             reply_to: campaign.sender.reply_to.clone(),
             domain: campaign.sender.domain().to_string(),
-            campaign: campaign.campaign.name.clone(),
             attachments,
             own,
             vars,
@@ -210,7 +208,14 @@ impl Renderer {
         );
         let shown = text.clone();
         let shown_html = html.clone();
-        let message_id = self.message_id(r);
+        let message_id = self.message_id().map_err(|e| {
+            Diagnostic::error(
+                at(),
+                format!(
+                    "cannot make the letter's Message-ID: the system's random source failed: {e}"
+                ),
+            )
+        })?;
 
         let mut files: Vec<&File> = self.attachments.iter().collect();
         let own = match &self.own {
@@ -285,17 +290,24 @@ impl Renderer {
     /// A Message-ID on the sender's domain: spam filters score one on the
     /// machine's host name (rspamd `MID_RHS_NOT_FQDN`). Unique per render so
     /// that a retry is a distinct message to the server.
-    fn message_id(&self, r: &Recipient) -> String {
+    ///
+    /// Its left side is the time, a counter and 128 bits from the operating
+    /// system's CSPRNG (`getrandom`, already built for ring): the inbox
+    /// trusts a returned Message-ID as proof that a report is about this
+    /// letter (`inbox::evidence`), so nobody but the letter's recipient and
+    /// its servers may be able to know or guess it (issue 23; before, it was
+    /// the time, a counter and a hash of campaign, recipient and pid).
+    fn message_id(&self) -> Result<String, getrandom::Error> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        std::hash::Hash::hash(&(&self.campaign, r.key(), std::process::id()), &mut h);
-        let hash = std::hash::Hasher::finish(&h);
-        format!("<{nanos:x}.{n:x}.{hash:016x}@{}>", self.domain)
+        let mut random = [0u8; 16];
+        getrandom::getrandom(&mut random)?;
+        let random: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        Ok(format!("<{nanos:x}.{n:x}.{random}@{}>", self.domain))
     }
 }
 

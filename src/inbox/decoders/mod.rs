@@ -30,6 +30,9 @@ pub struct Failure {
     /// The failed address (Final-Recipient, or as the report prints it),
     /// lower-cased; `None` when the report does not say.
     pub recipient: Option<String>,
+    /// The address as the sender gave it, when the report states it apart
+    /// (RFC 3464 `Original-Recipient`, kept by forwarding servers).
+    pub original: Option<String>,
     /// The enhanced status the report states (`5.1.1`), if it states one.
     pub status: Option<String>,
     /// The remote reply code the report states, if it states one.
@@ -96,6 +99,13 @@ pub fn decode(mail: &Mail) -> Option<(&'static str, Vec<Failure>)> {
         let failures = (d.decode)(mail);
         (!failures.is_empty()).then_some((d.name, failures))
     })
+}
+
+/// The standard decoder alone (RFC 3464), for a report whose
+/// delivery-status part names its recipients.
+pub fn decode_standard(mail: &Mail) -> Option<(&'static str, Vec<Failure>)> {
+    let failures = rfc3464::decode(mail);
+    (!failures.is_empty()).then_some(("rfc3464", failures))
 }
 
 /// The text before the returned copy of the original, which would
@@ -214,6 +224,7 @@ pub(crate) fn failures(mail: &Mail, blocks: Vec<(String, String)>) -> Vec<Failur
         .into_iter()
         .map(|(addr, words)| Failure {
             recipient: Some(addr),
+            original: None,
             status: None,
             smtp_code: None,
             diagnostic: words,

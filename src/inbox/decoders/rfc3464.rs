@@ -23,6 +23,7 @@ fn parse(part: &str) -> Vec<Failure> {
                 .find(|(n, _)| n.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v.as_str())
         };
+        let original = field("Original-Recipient").and_then(address);
         let Some(recipient) = field("Final-Recipient")
             .or_else(|| field("Original-Recipient"))
             .or_else(|| field("X-Actual-Recipient"))
@@ -31,7 +32,10 @@ fn parse(part: &str) -> Vec<Failure> {
         };
         let status = field("Status").map(|s| s.split_whitespace().next().unwrap_or("").to_string());
         let action = match field("Action").map(|a| a.trim().to_ascii_lowercase()) {
-            Some(a) if a.starts_with("failed") => Action::Failed,
+            // SendGrid writes `expired` for a message it gave up on (not an
+            // RFC 3464 action; seen in Sisimai's set-of-emails,
+            // lhost-sendgrid-03, read 2026-12-05).
+            Some(a) if a.starts_with("failed") || a.starts_with("expired") => Action::Failed,
             Some(a) if a.starts_with("delayed") => Action::Delayed,
             // delivered, relayed, expanded: a success report.
             Some(_) => continue,
@@ -49,6 +53,7 @@ fn parse(part: &str) -> Vec<Failure> {
             .trim();
         out.push(Failure {
             recipient: address(recipient),
+            original,
             status: status.filter(|s| reason::is_enhanced(s)),
             smtp_code: reason::reply_code(words),
             diagnostic: words.to_string(),
@@ -100,9 +105,12 @@ mod tests {
 Final-Recipient: rfc822; A@example.org\nOriginal-Recipient: rfc822;a@example.org\n\
 Action: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 <a@example.org>:\n Recipient address rejected\n\n\
 Final-Recipient: rfc822; b@example.org\nAction: delayed\nStatus: 4.4.1\n\n\
-Final-Recipient: rfc822; c@example.org\nAction: delivered\nStatus: 2.0.0\n";
+Final-Recipient: rfc822; c@example.org\nAction: delivered\nStatus: 2.0.0\n\n\
+Final-Recipient: rfc822; d@example.org\nAction: expired\nStatus:\n";
         let f = parse(part);
-        assert_eq!(f.len(), 2);
+        assert_eq!(f.len(), 3);
+        assert_eq!(f[2].recipient.as_deref(), Some("d@example.org"));
+        assert_eq!(f[2].action, Action::Failed);
         assert_eq!(f[0].recipient.as_deref(), Some("a@example.org"));
         assert_eq!(f[0].status.as_deref(), Some("5.1.1"));
         assert_eq!(f[0].smtp_code, Some(550));

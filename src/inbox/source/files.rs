@@ -54,6 +54,7 @@ fn read(path: PathBuf) -> Result<RawMessage, SourceError> {
         Ok(bytes) => Ok(RawMessage {
             origin: path.display().to_string(),
             bytes,
+            received: None,
         }),
         Err(source) => Err(SourceError::Io { path, source }),
     }

@@ -52,7 +52,7 @@ pub async fn fetch_all(
         for batch in uids.chunks(FETCH_BATCH) {
             let set: Vec<String> = batch.iter().map(u32::to_string).collect();
             let fetches: Vec<_> = session
-                .uid_fetch(set.join(","), "(UID BODY.PEEK[])")
+                .uid_fetch(set.join(","), "(UID INTERNALDATE BODY.PEEK[])")
                 .await
                 .map_err(|e| protocol(format!("UID FETCH in {folder}"), e))?
                 .try_collect()
@@ -66,6 +66,7 @@ pub async fn fetch_all(
                             fetch.uid.unwrap_or(0)
                         ),
                         bytes: body.to_vec(),
+                        received: fetch.internal_date().map(|d| d.to_utc()),
                     });
                 }
             }

@@ -99,6 +99,7 @@ impl Iterator for Mbox {
                 Some(Ok(RawMessage {
                     origin: format!("{}#{}", self.path.display(), self.index),
                     bytes,
+                    received: None,
                 }))
             }
             Ok(None) => None,

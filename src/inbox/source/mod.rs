@@ -19,6 +19,8 @@ pub struct RawMessage {
     pub origin: String,
     /// The message's bytes, exactly as stored.
     pub bytes: Vec<u8>,
+    /// When the mailbox received it (IMAP INTERNALDATE), if it says.
+    pub received: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A source that cannot be read. Names the path and says what to do.
