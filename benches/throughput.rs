@@ -1,7 +1,9 @@
-//! Throughput benchmark: render-only, then the whole send path (plan →
-//! render → unpaced dispatch → SMTP → fsynced ledger) against the test SMTP
-//! server on loopback, side by side with a minimal baseline client on the
-//! same server and number of connections, at concurrency 1 and 4.
+//! Throughput benchmark: render-only, then the whole send path as `repmail
+//! send` runs it (plan → render → the dispatcher with the pacer built from
+//! `[rate]` → SMTP → fsynced ledger), with the `[rate]` a user of their own
+//! relay would write (`per_minute = 1000000`, burst 1), against the test
+//! SMTP server on loopback, side by side with a minimal baseline client on
+//! the same server and number of connections, at concurrency 1 and 4.
 //!
 //! ```sh
 //! cargo bench --bench throughput              # N = 500
@@ -70,7 +72,7 @@ fn main() {
     if !measuring {
         println!("throughput bench: smoke run over {n} recipients (run `cargo bench --bench throughput` for figures)");
     } else {
-        println!("repmail throughput: {n} recipients, letter templates/letter.txt.tera, SMTP sink = tests/support (mailin) on 127.0.0.1, pacing off");
+        println!("repmail throughput: {n} recipients, letter templates/letter.txt.tera, SMTP sink = tests/support (mailin) on 127.0.0.1, [rate] per_minute = 1000000 (burst 1)");
         println!(
             "machine: {} cores; build: {}",
             std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -204,8 +206,8 @@ fn main() {
         out,
         "the ledger writes two rows per message: `sending`, on disk before the transaction \
          starts, and the outcome, on disk with the next `sending` rows or at the end (group \
-         commit: rows share one fsync); unpaced, the next letters' rows are synced on another \
-         thread while the transactions before them are in flight"
+         commit: rows share one fsync); while every slot is busy the next letters' rows are \
+         synced on another thread, their pace taken when they start"
     );
     if shm.is_some() {
         let _ = write!(
@@ -389,7 +391,6 @@ fn send_run(dir: &Path, ledger_dir: &Path, n: usize, concurrency: u32) -> SendFi
         &renderer,
         recipients.clone(),
         &ledger_path,
-        true,
         stop_rx,
         &mut |_p: Progress<'_>| {},
     );

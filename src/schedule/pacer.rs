@@ -1,12 +1,34 @@
 //! How a run is paced: the schedule's rules from `[rate]`, the
 //! concurrency cap, each recipient's zone, and whether holds by the window
-//! or the daily cap are waited for (`send --wait`) or end the run.
+//! or the daily cap are waited for (`send --wait`) or end the run, and in
+//! what steps a wait sleeps.
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use crate::config::Rate;
 use crate::contacts::Recipient;
-use crate::schedule::{self, DailyCap, Estimate, Pace, Rules, Zones};
+use crate::schedule::{self, DailyCap, Estimate, Hold, Pace, Rules, Zones};
+
+/// The longest single sleep of a wait for a window or the daily cap: the
+/// wait is re-checked against the wall clock this often, so a machine that
+/// slept (a closed laptop) carries on as soon as it wakes.
+pub const WAIT_STEP: Duration = Duration::from_secs(1);
+
+/// What a run does about a hold ([`Pacer::on_hold`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// Sleep this long, then ask the schedule again (`None`: until a
+    /// transaction in flight ends).
+    Sleep(Option<Duration>),
+    /// `--wait` for a window or the daily cap: tell the user (once per
+    /// new wait), sleep this long, ask again.
+    Told(Duration),
+    /// A window or the daily cap holds the letters and the run does not
+    /// wait: it ends.
+    Stop,
+}
 
 /// The pacing of one run; the dispatch loop builds its schedule from it.
 #[derive(Debug, Clone)]
@@ -18,23 +40,19 @@ pub struct Pacer {
 }
 
 impl Pacer {
-    /// A pacer for `rate`. `unpaced` drops the rate limits but keeps the
-    /// concurrency cap (benchmarks measure the machine, not the quota).
-    pub fn new(rate: &Rate, unpaced: bool) -> Pacer {
+    /// A pacer for `rate`.
+    pub fn new(rate: &Rate) -> Pacer {
         let rules = Rules {
-            global: (!unpaced).then_some(Pace {
+            global: Some(Pace {
                 per_minute: rate.per_minute,
                 burst: rate.burst,
             }),
             // One at a time per domain: a provider's per-domain limit is a
             // steady pace, not a quota to spend at once.
-            per_domain: rate
-                .per_domain_per_minute
-                .filter(|_| !unpaced)
-                .map(|per_minute| Pace {
-                    per_minute,
-                    burst: 1,
-                }),
+            per_domain: rate.per_domain_per_minute.map(|per_minute| Pace {
+                per_minute,
+                burst: 1,
+            }),
             window: rate.window,
             wait_for_window: false,
         };
@@ -92,5 +110,21 @@ impl Pacer {
             .iter()
             .map(|r| (r.line, r.email.domain(), self.zone_of(r)));
         schedule::estimate(&self.rules, cap, letters, start)
+    }
+
+    /// What a hold means at `now`: the pace, a backoff and a full set of
+    /// slots are waited for; a window or the daily cap ends the run unless
+    /// it waits (`--wait`), in steps of at most [`WAIT_STEP`] on the wall
+    /// clock (tokio's timer does not count time the machine spent asleep).
+    pub fn on_hold(&self, hold: Hold, until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Wait {
+        let left = until.map(|t| (t - now).to_std().unwrap_or_default());
+        match hold {
+            Hold::InFlight => Wait::Sleep(None),
+            Hold::Pace | Hold::Backoff => Wait::Sleep(left),
+            Hold::Window { .. } | Hold::DailyCap if !self.wait => Wait::Stop,
+            Hold::Window { .. } | Hold::DailyCap => {
+                Wait::Told(left.map_or(WAIT_STEP, |l| l.min(WAIT_STEP)))
+            }
+        }
     }
 }
