@@ -385,8 +385,16 @@ pub(super) fn drain_finished<F: std::future::Future<Output = Finished>>(
     Ok(())
 }
 
+/// Waits shorter than this are slept on the loop's thread: tokio's timer
+/// counts whole milliseconds, so at a relay's pace (a letter every 60 µs)
+/// each wait for the pace would last a millisecond and the pace would be
+/// the timer's. The loop's thread only runs the loop (its fsyncs block it
+/// too); transactions go on on the runtime's workers.
+const TIMER_RESOLUTION: Duration = Duration::from_millis(1);
+
 pub(super) async fn sleep_for(wait: Option<Duration>) {
     match wait {
+        Some(d) if d < TIMER_RESOLUTION => std::thread::sleep(d),
         Some(d) => tokio::time::sleep(d).await,
         None => std::future::pending().await,
     }
