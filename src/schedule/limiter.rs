@@ -25,7 +25,7 @@ use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use governor::middleware::NoOpMiddleware;
 use governor::nanos::Nanos;
 use governor::state::{NotKeyed, StateStore};
@@ -48,11 +48,6 @@ impl Pace {
         let per_minute = NonZeroU32::new(self.per_minute).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(self.burst).unwrap_or(NonZeroU32::MIN);
         Quota::per_minute(per_minute).allow_burst(burst)
-    }
-
-    /// The time between two messages at the steady pace.
-    pub fn interval(self) -> TimeDelta {
-        TimeDelta::from_std(self.quota().replenish_interval()).unwrap_or(TimeDelta::MAX)
     }
 }
 
