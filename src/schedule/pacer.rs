@@ -128,3 +128,90 @@ impl Pacer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+    use chrono_tz::Tz;
+
+    use super::*;
+
+    fn rate() -> Rate {
+        Rate {
+            per_minute: 20,
+            burst: 3,
+            per_domain_per_minute: Some(6),
+            daily_cap: None,
+            concurrency: 0,
+            window: None,
+            timezone: Tz::UTC,
+        }
+    }
+
+    fn t0() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-12-01T12:00:00Z")
+            .unwrap()
+            .to_utc()
+    }
+
+    #[test]
+    fn the_rules_come_from_the_rate() {
+        let p = Pacer::new(&rate());
+        let rules = p.rules();
+        assert_eq!(
+            rules.global,
+            Some(Pace {
+                per_minute: 20,
+                burst: 3
+            })
+        );
+        // A domain's pace is steady: no burst.
+        assert_eq!(
+            rules.per_domain,
+            Some(Pace {
+                per_minute: 6,
+                burst: 1
+            })
+        );
+        assert!(!rules.wait_for_window && !p.waits());
+        // A concurrency of 0 still sends, one at a time.
+        assert_eq!(p.concurrency(), 1);
+        let p = Pacer::new(&Rate {
+            concurrency: 4,
+            per_domain_per_minute: None,
+            ..rate()
+        });
+        assert_eq!((p.concurrency(), p.rules().per_domain), (4, None));
+        let p = p.with_wait(true);
+        assert!(p.waits() && p.rules().wait_for_window);
+    }
+
+    #[test]
+    fn what_a_hold_means() {
+        let now = t0();
+        let soon = Some(now + TimeDelta::milliseconds(300));
+        let later = Some(now + TimeDelta::hours(2));
+        let zone = Hold::Window { zone: Tz::UTC };
+        let p = Pacer::new(&rate());
+        let ms = Duration::from_millis;
+        assert_eq!(p.on_hold(Hold::InFlight, None, now), Wait::Sleep(None));
+        assert_eq!(p.on_hold(Hold::Pace, soon, now), Wait::Sleep(Some(ms(300))));
+        assert_eq!(
+            p.on_hold(Hold::Backoff, soon, now),
+            Wait::Sleep(Some(ms(300)))
+        );
+        // A time already past: no sleep at all.
+        let past = Some(now - TimeDelta::seconds(1));
+        assert_eq!(p.on_hold(Hold::Pace, past, now), Wait::Sleep(Some(ms(0))));
+        // Without --wait a window or the cap ends the run.
+        assert_eq!(p.on_hold(zone, later, now), Wait::Stop);
+        assert_eq!(p.on_hold(Hold::DailyCap, later, now), Wait::Stop);
+        // With it: steps of WAIT_STEP at most, the last one shorter.
+        let p = p.with_wait(true);
+        assert_eq!(p.on_hold(zone, later, now), Wait::Told(WAIT_STEP));
+        assert_eq!(p.on_hold(Hold::DailyCap, None, now), Wait::Told(WAIT_STEP));
+        assert_eq!(p.on_hold(zone, soon, now), Wait::Told(ms(300)));
+        // The pace is not a reason to tell anyone, even with --wait.
+        assert_eq!(p.on_hold(Hold::Pace, soon, now), Wait::Sleep(Some(ms(300))));
+    }
+}
