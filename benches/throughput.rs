@@ -106,9 +106,9 @@ fn main() {
     // this machine's disk) and a minimal baseline client (lettre's
     // connection used directly in a loop on a no-delay socket, letters
     // rendered beforehand, no ledger) against the same kind of server with
-    // the same number of connections. Then repmail once more at the
-    // highest concurrency with the ledger in /dev/shm (tmpfs: fsync costs
-    // next to nothing) to show what the fsyncs cost.
+    // the same number of connections. Then repmail once more at each
+    // concurrency with the ledger in /dev/shm (tmpfs: fsync costs next to
+    // nothing) to show what the fsyncs cost.
     //
     // The machine's noise (a fsync that takes twice as long, a busy
     // neighbour) moves single runs by a third, so each side runs ROUNDS
@@ -132,18 +132,23 @@ fn main() {
     let shm = measuring
         .then(|| tempfile::tempdir_in("/dev/shm").ok())
         .flatten();
-    let shm_run = shm
-        .as_ref()
-        .map(|d| send_run(dir.path(), d.path(), n, CONCURRENCIES[1]));
+    // At each concurrency: with the fsync nearly free, what is left is the
+    // CPU of rendering, the loop and the server.
+    let shm_runs: Vec<(u32, SendFigures)> = shm.as_ref().map_or_else(Vec::new, |d| {
+        CONCURRENCIES
+            .iter()
+            .map(|&c| (c, send_run(dir.path(), d.path(), n, c)))
+            .collect()
+    });
     for (c, ours, ..) in &side_by_side {
         rows.push(send_row(
             &format!("send, concurrency {c}, ledger temp dir"),
             ours,
         ));
     }
-    if let Some(run) = &shm_run {
+    for (c, run) in &shm_runs {
         rows.push(send_row(
-            &format!("send, concurrency {}, ledger /dev/shm", CONCURRENCIES[1]),
+            &format!("send, concurrency {c}, ledger /dev/shm"),
             run,
         ));
     }
@@ -212,7 +217,7 @@ fn main() {
     if shm.is_some() {
         let _ = write!(
             out,
-            "; the /dev/shm row (tmpfs, fsync is nearly free) shows what the fsyncs cost here"
+            "; the /dev/shm rows (tmpfs, fsync is nearly free) show what the fsyncs cost here"
         );
     }
     out.push('\n');
