@@ -36,7 +36,7 @@ pub use zones::Zones;
 /// The limits a schedule applies.
 #[derive(Debug, Clone, Default)]
 pub struct Rules {
-    /// The account's pace; `None`: unpaced.
+    /// The account's pace; `None`: none (`Pacer::new` always sets one).
     pub global: Option<Pace>,
     /// Each recipient domain's pace; `None`: only the global pace.
     pub per_domain: Option<Pace>,
