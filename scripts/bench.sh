@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks, printed as figures (never asserted on):
-#   1. `cargo bench --bench throughput`: render-only messages/s, and sending
-#      to the in-process SMTP sink on loopback with pacing off at
-#      concurrency 1 and 4 (REPMAIL_BENCH_N recipients, default 500).
+#   1. `cargo bench --bench throughput`: render-only messages/s, and `send`'s
+#      path with a relay's [rate] (per_minute = 1000000) to the in-process
+#      SMTP sink on loopback at concurrency 1 and 4, side by side with a
+#      baseline client (REPMAIL_BENCH_N recipients, default 500).
 #   2. Peak memory and wall time of a release `repmail preview --out` over
 #      REPMAIL_BENCH_PREVIEW_N generated recipients (default 100000), with
 #      the example campaign's config and its Markdown letter; then

@@ -24,7 +24,7 @@ table() {
     cat <<'EOF'
 ledger|src/ledger.rs,src/ledger/writer.rs|--lib
 outcome|src/send/outcome.rs,src/diagnose.rs|--lib
-pace|src/send/pace.rs,src/schedule.rs,src/schedule/*.rs|--lib --test send --test schedule
+pace|src/schedule/*.rs|--lib --test schedule --test dispatch
 plan|src/plan.rs|--lib --test send --test offline
 contacts|src/contacts.rs,src/contacts/*.rs|--lib --test offline --test props
 credentials|src/credentials.rs|--lib --test send

@@ -1,9 +1,10 @@
-//! The dispatcher driven through the library, unpaced, against the real SMTP
-//! server on loopback: the one case where the next letter is prepared while
+//! The dispatcher driven through the library, at a relay's pace, against
+//! the real SMTP server on loopback: the next letter is prepared while
 //! every slot is busy (its `sending` row synced while the transactions in
-//! flight go on). Every letter still goes exactly once, and a letter
-//! prepared for a transaction that never starts is never left `sending`.
-//! (Every other send test drives the CLI, whose runs are paced.)
+//! flight go on; its pace taken when it starts). Every letter still goes
+//! exactly once, and a letter prepared for a transaction that never starts
+//! is never left `sending`. (The other send tests drive the CLI, through
+//! the same loop.)
 
 mod support;
 
@@ -27,14 +28,13 @@ enum Interrupt {
     AfterOutcomes(usize),
 }
 
-/// Sends `n` letters to `server` through the dispatcher, `unpaced` or at
-/// the campaign's (very high) pace; the report and the ledger read back.
+/// Sends `n` letters to `server` through the dispatcher at the campaign's
+/// (relay) pace; the report and the ledger read back.
 fn dispatch(
     dir: &Path,
     server: &TestServer,
     n: usize,
     concurrency: u32,
-    unpaced: bool,
     interrupt: Interrupt,
 ) -> (Report, Ledger) {
     write_contacts(&dir.join("contacts.csv"), n);
@@ -56,7 +56,6 @@ fn dispatch(
         &renderer,
         recipients,
         &ledger_path,
-        unpaced,
         stop_rx,
         &mut observer,
     )
@@ -78,13 +77,12 @@ fn stored(server: &TestServer, email: &str) -> usize {
 }
 
 #[test]
-fn unpaced_the_next_letter_is_prepared_during_the_transaction_before_and_each_goes_once() {
+fn at_a_relays_pace_the_next_letter_is_prepared_during_the_transaction_before_and_each_goes_once() {
     for concurrency in [1, 4] {
         let dir = tempfile::tempdir().unwrap();
         let server = TestServer::start(ServerOptions::plain());
         let n = 12;
-        let (report, ledger) =
-            dispatch(dir.path(), &server, n, concurrency, true, Interrupt::Never);
+        let (report, ledger) = dispatch(dir.path(), &server, n, concurrency, Interrupt::Never);
         assert_eq!((report.sent, report.transactions), (n, n), "{report:?}");
         assert!(report.stop.is_none(), "{report:?}");
         assert_eq!(
@@ -104,8 +102,13 @@ fn unpaced_the_next_letter_is_prepared_during_the_transaction_before_and_each_go
         assert!(server.connections() <= concurrency as usize);
         if concurrency == 1 {
             // The sign of the overlap: the next `sending` row is written
-            // while the letter before is still in flight.
-            for i in 0..n - 1 {
+            // while the letter before is still in flight, once the server
+            // accepted a letter (the first one goes alone).
+            assert!(
+                position(&ledger, &email(0), Status::Sent)
+                    < position(&ledger, &email(1), Status::Sending)
+            );
+            for i in 1..n - 1 {
                 assert!(
                     position(&ledger, &email(i + 1), Status::Sending)
                         < position(&ledger, &email(i), Status::Sent),
@@ -115,25 +118,6 @@ fn unpaced_the_next_letter_is_prepared_during_the_transaction_before_and_each_go
                 );
             }
         }
-    }
-}
-
-#[test]
-fn a_paced_run_prepares_a_letter_only_when_it_may_start() {
-    // Even a pace that never holds: a letter prepared early would take its
-    // pace before its transaction starts.
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(ServerOptions::plain());
-    let n = 6;
-    let (report, ledger) = dispatch(dir.path(), &server, n, 1, false, Interrupt::Never);
-    assert_eq!(report.sent, n, "{report:?}");
-    for i in 0..n - 1 {
-        assert!(
-            position(&ledger, &email(i), Status::Sent)
-                < position(&ledger, &email(i + 1), Status::Sending),
-            "letter {} prepared before letter {i} ended",
-            i + 1
-        );
     }
 }
 
@@ -162,7 +146,7 @@ fn a_fault_that_stops_the_run_withdraws_the_letter_prepared_ahead_unsent() {
         ),
     ));
     let n = 10;
-    let (report, ledger) = dispatch(dir.path(), &server, n, 1, true, Interrupt::Never);
+    let (report, ledger) = dispatch(dir.path(), &server, n, 1, Interrupt::Never);
     assert!(
         matches!(
             &report.stop,
@@ -201,7 +185,7 @@ fn ctrl_c_withdraws_the_letter_prepared_ahead_and_every_other_is_sent_once_or_un
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(ServerOptions::plain());
     let n = 20;
-    let (report, ledger) = dispatch(dir.path(), &server, n, 1, true, Interrupt::AfterOutcomes(3));
+    let (report, ledger) = dispatch(dir.path(), &server, n, 1, Interrupt::AfterOutcomes(3));
     assert_eq!(report.stop, Some(Stop::Interrupted), "{report:?}");
     let gone = withdrawn(&ledger, n);
     assert!(

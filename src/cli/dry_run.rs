@@ -53,7 +53,7 @@ impl DryRun<'_> {
                 digest
             }
         };
-        let pacer = Pacer::new(&self.campaign.rate, false)
+        let pacer = Pacer::new(&self.campaign.rate)
             .with_zones(Zones::new(self.campaign))
             .with_wait(self.wait);
 

@@ -157,7 +157,7 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
         renderer.redirect_to(to);
     }
 
-    let pacer = Pacer::new(&campaign.rate, false)
+    let pacer = Pacer::new(&campaign.rate)
         .with_zones(Zones::new(&campaign))
         .with_wait(args.wait);
     let estimate = pacer.estimate(cap.clone(), &plan.to_send, Utc::now());

@@ -13,25 +13,30 @@
 
 pub mod cap;
 mod estimate;
-mod gcra;
+mod limiter;
+mod pacer;
 pub mod window;
 mod zones;
 
 use std::collections::{HashMap, VecDeque};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
+use governor::state::NotKeyed;
+
+use limiter::{Clock, Paced};
 
 pub use cap::{DailyCap, DAILY_WINDOW};
 pub use estimate::{estimate, Batch, Estimate, BATCH_GAP};
-pub use gcra::{Gcra, Pace};
+pub use limiter::Pace;
+pub use pacer::{Pacer, Wait, WAIT_STEP};
 pub use window::{parse_zone, Window, WindowError};
 pub use zones::Zones;
 
 /// The limits a schedule applies.
 #[derive(Debug, Clone, Default)]
 pub struct Rules {
-    /// The account's pace; `None`: unpaced.
+    /// The account's pace; `None`: none (`Pacer::new` always sets one).
     pub global: Option<Pace>,
     /// Each recipient domain's pace; `None`: only the global pace.
     pub per_domain: Option<Pace>,
@@ -111,8 +116,11 @@ enum Pick {
 #[derive(Debug)]
 pub struct Schedule<T> {
     rules: Rules,
-    global: Option<Gcra>,
-    domains: HashMap<String, Gcra>,
+    /// The clock the paces read, set to each question's `now`.
+    clock: Clock,
+    global: Option<Paced<NotKeyed>>,
+    /// One keyed limiter: a state per recipient domain.
+    domains: Option<Paced<String>>,
     cap: Option<DailyCap>,
     /// Letters never tried in this run, queued per slot in file order: the
     /// first of each slot is the only candidate of that slot.
@@ -125,10 +133,12 @@ pub struct Schedule<T> {
 impl<T> Schedule<T> {
     /// An empty schedule applying `rules` and the daily cap.
     pub fn new(rules: Rules, cap: Option<DailyCap>) -> Schedule<T> {
+        let clock = Clock::default();
         Schedule {
-            global: rules.global.map(Gcra::new),
+            global: rules.global.map(|p| Paced::new(p, &clock)),
+            domains: rules.per_domain.map(|p| Paced::new(p, &clock)),
+            clock,
             rules,
-            domains: HashMap::new(),
             cap,
             fresh: HashMap::new(),
             fresh_len: 0,
@@ -188,17 +198,6 @@ impl<T> Schedule<T> {
         }
     }
 
-    /// Whether no limit ties a letter to the moment it is taken: no pace,
-    /// no window, no daily cap (an unpaced run to one's own relay). Only
-    /// then may a letter taken now start a little later without breaking a
-    /// promise (a backoff is a minimum wait, so it cannot be broken late).
-    pub fn is_unlimited(&self) -> bool {
-        self.global.is_none()
-            && self.rules.per_domain.is_none()
-            && self.rules.window.is_none()
-            && self.cap.is_none()
-    }
-
     /// The letter that may go at `now`, with `in_flight` transactions under
     /// way; or when the next may and why not before. A letter returned by
     /// [`Next::Go`] has its pace taken at `now`.
@@ -220,6 +219,7 @@ impl<T> Schedule<T> {
                 };
             }
         }
+        self.clock.set(now);
         let global = self.global.as_ref().map_or(now, |g| g.ready_at(now));
         let mut opens: HashMap<Tz, DateTime<Utc>> = HashMap::new();
         let mut ready: Option<(u64, Pick)> = None;
@@ -252,7 +252,7 @@ impl<T> Schedule<T> {
             }
         }
         if let Some((_, pick)) = ready {
-            return Next::Go(self.take(pick, now));
+            return Next::Go(self.take(pick));
         }
         let (until, hold) = match (soonest, soonest_window) {
             (Some(a), Some(w)) if self.rules.wait_for_window && w.0 < a.0 => w,
@@ -282,8 +282,8 @@ impl<T> Schedule<T> {
         }
         if let Some(t) = self
             .domains
-            .get(&slot.0)
-            .map(|g| g.ready_at(now))
+            .as_ref()
+            .map(|d| d.ready_at(&slot.0, now))
             .filter(|t| *t > at)
         {
             (at, hold) = (t, Hold::Pace);
@@ -298,8 +298,8 @@ impl<T> Schedule<T> {
         (at, hold)
     }
 
-    /// Removes the picked letter and takes its pace at `now`.
-    fn take(&mut self, pick: Pick, now: DateTime<Utc>) -> T {
+    /// Removes the picked letter and takes its pace (at the clock's time).
+    fn take(&mut self, pick: Pick) -> T {
         let (domain, entry) = match pick {
             Pick::Retry(i) => {
                 let ((domain, _), entry) = self.retries.remove(i);
@@ -318,16 +318,70 @@ impl<T> Schedule<T> {
                 (slot.0, entry)
             }
         };
-        if let Some(g) = self.global.as_mut() {
-            g.take(now);
-        }
-        if let Some(pace) = self.rules.per_domain {
-            self.domains
-                .entry(domain)
-                .or_insert_with(|| Gcra::new(pace))
-                .take(now);
-        }
+        self.take_cells(&domain);
         entry.item
+    }
+
+    /// Takes the global cell and `domain`'s at the clock's time. Both were
+    /// looked at first and found free at this same instant, so neither
+    /// take can fail: a cell is never taken from one pace while the other
+    /// refuses (lost) nor twice.
+    fn take_cells(&self, domain: &String) {
+        let global = self.global.as_ref().is_none_or(|g| g.take());
+        let domain = self.domains.as_ref().is_none_or(|d| d.take(domain));
+        debug_assert!(global && domain, "a cell looked at is free");
+    }
+
+    /// Picks the next letter ahead of its start, for a run whose
+    /// transaction slots are all busy: the letter [`Schedule::next`] would
+    /// give, at `now` or, if only the pace holds it, within `horizon`. Its
+    /// cells are not taken: [`Schedule::start`] takes them when its
+    /// transaction starts, so the pace is kept at the moment letters go
+    /// out, however long they waited for a slot. Letters picked ahead
+    /// count as taken for the next pick, and as in flight for the daily
+    /// cap (`busy`).
+    pub fn pick(&mut self, now: DateTime<Utc>, busy: usize, horizon: TimeDelta) -> Option<T> {
+        self.picking(true);
+        let mut at = now;
+        let picked = loop {
+            match self.next(at, busy) {
+                Next::Go(item) => break Some(item),
+                Next::Wait {
+                    until: Some(t),
+                    hold: Hold::Pace,
+                } if t <= now + horizon => at = t,
+                _ => break None,
+            }
+        };
+        self.picking(false);
+        picked
+    }
+
+    /// Starts a letter of `domain` picked by [`Schedule::pick`]: takes its
+    /// cells at `now`, or says when they are free (a pace taken since the
+    /// pick, or a start sooner than foreseen; the letter goes first then).
+    pub fn start(&mut self, domain: &str, now: DateTime<Utc>) -> Result<(), DateTime<Utc>> {
+        let domain = domain.to_ascii_lowercase();
+        self.clock.set(now);
+        let global = self.global.as_ref().map_or(now, |g| g.ready_at(now));
+        let until = self
+            .domains
+            .as_ref()
+            .map_or(global, |d| d.ready_at(&domain, now).max(global));
+        if until > now {
+            return Err(until);
+        }
+        self.take_cells(&domain);
+        Ok(())
+    }
+
+    fn picking(&self, on: bool) {
+        if let Some(g) = &self.global {
+            g.picking(on);
+        }
+        if let Some(d) = &self.domains {
+            d.picking(on);
+        }
     }
 
     /// The letters whose window is closed at `now`, by zone, soonest

@@ -273,30 +273,119 @@ fn the_estimate_counts_the_daily_cap_and_the_window() {
     assert_eq!(est.duration(), (est.finish - start).to_std().unwrap());
 }
 
+/// Cells taken from the global pace and from the domains' (governor's
+/// state, counted by the schedule's own store).
+fn cells(s: &Schedule<String>) -> (u64, u64) {
+    (
+        s.global.as_ref().map_or(0, |g| g.taken()),
+        s.domains.as_ref().map_or(0, |d| d.taken()),
+    )
+}
+
 #[test]
-fn only_a_schedule_without_any_limit_is_unlimited() {
-    let none: &[(&str, Tz)] = &[];
-    assert!(schedule(Rules::default(), None, none).is_unlimited());
-    let limited = [
-        Rules {
-            global: pace(20, 1),
-            ..Rules::default()
-        },
-        Rules {
-            per_domain: pace(6, 1),
-            ..Rules::default()
-        },
-        Rules {
-            window: Some(Window::parse("09:00-17:00", None).unwrap()),
-            ..Rules::default()
-        },
-    ];
-    for rules in limited {
-        assert!(
-            !schedule(rules.clone(), None, none).is_unlimited(),
-            "{rules:?}"
-        );
+fn one_domain_and_a_binding_cap_take_exactly_one_cell_per_letter() {
+    // The domain's pace (one every 6 s) is slower than the global one (one
+    // every second): at most instants the global cell is free while the
+    // domain refuses. A cell taken from the global pace then would be lost
+    // (the next letter would wait for nothing), one taken twice would slow
+    // the run; the cap of 3 ends it with letters left.
+    let rules = Rules {
+        global: pace(60, 1),
+        per_domain: pace(10, 1),
+        ..Rules::default()
+    };
+    let cap = DailyCap::new(3, Vec::new());
+    let mut s = schedule(rules, Some(cap), &utc_letters(&["a"; 5]));
+    let mut now = t0();
+    let mut went = Vec::new();
+    let hold = loop {
+        match s.next(now, 0) {
+            Next::Go(l) => {
+                s.record_sent(now);
+                went.push((l, now - t0()));
+                assert_eq!(cells(&s), (went.len() as u64, went.len() as u64));
+            }
+            Next::Wait {
+                until: Some(t),
+                hold: Hold::Pace,
+            } => {
+                // Asked again while it waits, when the global cell is free
+                // but the domain's is not: nothing taken.
+                for at in [now, now + (t - now) / 2, t - TimeDelta::milliseconds(1)] {
+                    assert!(matches!(s.next(at, 0), Next::Wait { .. }));
+                }
+                now = t;
+            }
+            Next::Wait { hold, .. } => break hold,
+            Next::Empty => panic!("the cap ends the run first"),
+        }
+    };
+    let times: Vec<TimeDelta> = went.iter().map(|w| w.1).collect();
+    assert_eq!(times, [secs(0), secs(6), secs(12)]);
+    assert_eq!(hold, Hold::DailyCap);
+    assert_eq!(cells(&s), (3, 3), "one cell of each pace per letter");
+    assert_eq!(s.fresh_len(), 2);
+}
+
+#[test]
+fn an_idle_minute_refills_the_burst_and_no_more() {
+    // 20 a minute (one every 3 s), a burst of 3: governor's GCRA.
+    let rules = Rules {
+        global: pace(20, 3),
+        ..Rules::default()
+    };
+    let mut s = schedule(rules, None, &utc_letters(&["a"; 8]));
+    let later = t0() + secs(60);
+    for now in [t0(), later] {
+        for _ in 0..3 {
+            assert!(matches!(s.next(now, 0), Next::Go(_)));
+        }
+        match s.next(now, 0) {
+            Next::Wait { until, hold } => {
+                assert_eq!((until, hold), (Some(now + secs(3)), Hold::Pace))
+            }
+            other => panic!("{other:?}"),
+        }
     }
-    let cap = DailyCap::new(100, Vec::new());
-    assert!(!schedule(Rules::default(), Some(cap), none).is_unlimited());
+    assert_eq!(cells(&s), (6, 0));
+}
+
+#[test]
+fn a_letter_picked_ahead_takes_its_cells_when_it_starts() {
+    // One every 100 ms, a domain one every 10 s: the letter picked ahead
+    // takes nothing until it starts, and then exactly its cells.
+    let rules = Rules {
+        global: pace(600, 1),
+        per_domain: pace(6, 1),
+        ..Rules::default()
+    };
+    let mut s = schedule(rules, None, &utc_letters(&["a", "a", "b", "c"]));
+    let ms = TimeDelta::milliseconds;
+    assert!(matches!(s.next(t0(), 0), Next::Go(l) if l == "a0"));
+    // All slots busy: the next letter due within the horizon is b0 (due
+    // in 100 ms), then c0 (200 ms); a1 (10 s) is not.
+    assert_eq!(s.pick(t0(), 1, ms(250)).as_deref(), Some("b0"));
+    assert_eq!(s.pick(t0(), 2, ms(250)).as_deref(), Some("c0"));
+    assert_eq!(s.pick(t0(), 3, ms(250)), None);
+    assert_eq!(cells(&s), (1, 1), "picking takes no cell");
+    // Starting sooner than its pace allows: refused, with the time.
+    assert_eq!(s.start("B.example.org", t0() + ms(50)), Err(t0() + ms(100)));
+    assert_eq!(cells(&s), (1, 1));
+    assert_eq!(s.start("b.example.org", t0() + ms(150)), Ok(()));
+    // c0 waits for the global pace from b0's real start, not the foreseen.
+    assert_eq!(
+        s.start("c.example.org", t0() + ms(200)),
+        Err(t0() + ms(250))
+    );
+    assert_eq!(s.start("c.example.org", t0() + ms(250)), Ok(()));
+    assert_eq!(cells(&s), (3, 3));
+    // A fresh pick sees the real starts: the global pace is next free at
+    // 350 ms, and a1 waits for its domain (10 s after a0).
+    assert_eq!(s.pick(t0() + ms(250), 0, ms(500)), None);
+    match s.next(t0() + ms(250), 0) {
+        Next::Wait { until, hold } => {
+            assert_eq!((until, hold), (Some(t0() + secs(10)), Hold::Pace))
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -11,7 +11,6 @@
 
 pub mod connection;
 mod outcome;
-mod pace;
 mod run;
 mod smtp;
 
@@ -24,10 +23,9 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use crate::schedule::{DailyCap, DAILY_WINDOW};
+pub use crate::schedule::{DailyCap, Pacer, DAILY_WINDOW, WAIT_STEP};
 pub use connection::{Auth, Failure, NoAuth, Password, Step};
 pub use outcome::{classify, counts_toward_streak, decide, Fault, Outcome};
-pub use pace::Pacer;
 pub use smtp::{is_loopback, Secret, SetupError, Transport};
 
 use crate::config::Retry;
@@ -139,15 +137,17 @@ pub struct Settings {
     pub retry: Retry,
 }
 
-/// Letters prepared ahead per slot in an unpaced run (no limit ties a
-/// letter to the moment it is taken): one being synced while one is ready.
-/// A crash may leave that many per slot `unknown` that never went out.
+/// Letters prepared ahead per slot while every slot is busy: one being
+/// synced while one is ready. A crash may leave that many per slot
+/// `unknown` that never went out.
 pub const AHEAD_PER_SLOT: usize = 2;
 
-/// The longest single sleep of a wait for a window or the daily cap: the
-/// wait is re-checked against the wall clock this often, so a machine that
-/// slept (a closed laptop) carries on as soon as it wakes.
-pub const WAIT_STEP: Duration = Duration::from_secs(1);
+/// How far ahead of the wall clock a letter may be picked while every
+/// slot is busy ([`Schedule::pick`](crate::schedule::Schedule::pick)): at
+/// a relay's pace several letters fall due within a transaction's time.
+/// Its pace is taken when it starts; if that is sooner than foreseen, the
+/// letters prepared ahead wait at most about this long for it.
+pub const AHEAD_HORIZON: chrono::TimeDelta = chrono::TimeDelta::milliseconds(1);
 
 /// Runs the transactions of one `send`.
 pub struct Dispatcher<'a> {
@@ -193,9 +193,12 @@ impl Dispatcher<'_> {
         if stopping {
             run.report.stop = Some(Stop::Interrupted);
         }
-        // Letters whose `sending` rows went to disk while every slot was
-        // busy ([`Run::may_look_ahead`]): each starts the moment one frees.
+        // Letters picked while every slot was busy, their `sending` rows
+        // written: each starts the moment a slot frees, its row is on disk
+        // and its pace allows (taken then, [`Schedule::start`]).
         let mut ahead: VecDeque<Start> = VecDeque::new();
+        // When the first of them may start, if its pace holds it.
+        let mut paced: Option<DateTime<Utc>> = None;
         // A sync of their rows on a blocking thread, while the loop goes on
         // starting the letters whose rows are on disk already.
         let mut syncing: Option<JoinHandle<SyncDone>> = None;
@@ -209,9 +212,14 @@ impl Dispatcher<'_> {
                 }
             } else {
                 let mut launched = false;
-                while in_flight.len() < run.pacer.concurrency()
-                    && ahead.front().is_some_and(|s| run.ledger.is_synced(s.row))
-                {
+                paced = None;
+                while let Some(first) = ahead.front().filter(|s| {
+                    in_flight.len() < run.pacer.concurrency() && run.ledger.is_synced(s.row)
+                }) {
+                    if let Err(until) = run.schedule.start(first.domain(), Utc::now()) {
+                        paced = Some(until);
+                        break;
+                    }
                     let start = ahead.pop_front().expect("checked above");
                     in_flight.push(run.launch(start, &transport, observer));
                     launched = true;
@@ -292,7 +300,7 @@ impl Dispatcher<'_> {
                     // synced by the one before.
                     while ahead.len() < AHEAD_PER_SLOT * run.pacer.concurrency() {
                         let busy = in_flight.len() + ahead.len();
-                        let Next::Go(job) = run.schedule.next(Utc::now(), busy) else {
+                        let Some(job) = run.schedule.pick(Utc::now(), busy, AHEAD_HORIZON) else {
                             break;
                         };
                         ahead.extend(run.prepare(job, renderer, observer)?);
@@ -326,7 +334,10 @@ impl Dispatcher<'_> {
                     }
                 }
             }
-            let wake = wake.filter(|_| run.report.stop.is_none());
+            // A letter prepared ahead waits for its pace: wake for it.
+            let wake = wake
+                .or_else(|| paced.map(|t| (t - Utc::now()).to_std().unwrap_or_default()))
+                .filter(|_| run.report.stop.is_none());
             tokio::select! {
                 Some(done) = in_flight.next(), if !in_flight.is_empty() => {
                     run.finish(done, observer)?;

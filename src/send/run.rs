@@ -14,12 +14,12 @@ use super::connection::Step;
 use super::outcome::counts_toward_streak;
 use super::{
     backoff, decide, Failure, Fault, Observer, Outcome, Pacer, Progress, Report, SendError,
-    Settings, Stop, Transport, FAILURE_STREAK_LIMIT, WAIT_STEP,
+    Settings, Stop, Transport, FAILURE_STREAK_LIMIT,
 };
 use crate::contacts::Recipient;
 use crate::ledger::{Event, LedgerWriter, Status};
 use crate::render::Renderer;
-use crate::schedule::{DailyCap, Hold, Schedule};
+use crate::schedule::{DailyCap, Hold, Schedule, Wait};
 
 /// A recipient in the schedule, with the tries it had in this run.
 #[derive(Debug)]
@@ -45,6 +45,13 @@ pub(super) struct Start {
     letter: crate::render::Rendered,
     /// The `sending` row, as counted by [`LedgerWriter::rows`].
     pub(super) row: usize,
+}
+
+impl Start {
+    /// The recipient's domain, where the schedule queued the letter.
+    pub(super) fn domain(&self) -> &str {
+        self.job.recipient.email.domain()
+    }
 }
 
 /// The state the dispatch loop carries from one transaction to the next.
@@ -102,13 +109,15 @@ impl<'l> Run<'l> {
     /// Whether the next letters ([`super::AHEAD_PER_SLOT`] per slot) may be
     /// prepared while every slot is busy, their `sending` rows synced while
     /// the transactions in flight go on, so that the disk and the wire no
-    /// longer take turns. Only when no limit ties a letter to the moment it
-    /// is taken (the schedule's pace would otherwise be taken before the
-    /// transaction starts). The price: a crash while letters wait leaves
-    /// them `unknown` though they never went out, which `--resend-unknown`
-    /// answers.
+    /// longer take turns ([`Schedule::pick`]: their pace is taken when they
+    /// start). Only once the server accepted a letter in this run: until
+    /// then the first transactions may well end it (a refused sign-in, an
+    /// untrusted certificate), and a letter prepared for nothing would be
+    /// written `sending` then withdrawn. The price: a crash while letters
+    /// wait leaves them `unknown` though they never went out, which
+    /// `--resend-unknown` answers.
     pub(super) fn may_look_ahead(&self) -> bool {
-        self.schedule.is_unlimited()
+        self.delivered_once
     }
 
     /// A letter prepared ahead whose transaction will not start (the run
@@ -220,10 +229,10 @@ impl<'l> Run<'l> {
         }
     }
 
-    /// Decides what a hold means for the run: the pace and backoffs are
-    /// waited for; a window or the daily cap ends the run unless it waits
-    /// (`--wait`), then the observer is told once what it waits for.
-    /// Returns how long to sleep before asking the schedule again.
+    /// Acts on a hold as the pacer decides ([`Pacer::on_hold`]): ends the
+    /// run on a window or the daily cap it does not wait for, tells the
+    /// observer once what a `--wait` waits for. Returns how long to sleep
+    /// before asking the schedule again.
     pub(super) fn on_hold(
         &mut self,
         hold: Hold,
@@ -232,11 +241,9 @@ impl<'l> Run<'l> {
         observer: &mut dyn Observer,
     ) -> Option<Duration> {
         let now = Utc::now();
-        let left = until.map(|t| (t - now).to_std().unwrap_or_default());
-        match hold {
-            Hold::InFlight => None,
-            Hold::Pace | Hold::Backoff => left,
-            Hold::Window { .. } | Hold::DailyCap if !self.pacer.waits() => {
+        match self.pacer.on_hold(hold, until, now) {
+            Wait::Sleep(left) => left,
+            Wait::Stop => {
                 self.report.stop = Some(match hold {
                     Hold::DailyCap => Stop::DailyCap {
                         cap: self.schedule.cap().map_or(0, DailyCap::cap),
@@ -248,14 +255,12 @@ impl<'l> Run<'l> {
                 });
                 None
             }
-            Hold::Window { .. } | Hold::DailyCap => {
+            Wait::Told(step) => {
                 if *told != Some((hold, until)) {
                     *told = Some((hold, until));
                     observer.progress(Progress::Waiting { hold, until });
                 }
-                // Short steps on the wall clock: tokio's timer does not
-                // count time the machine spent asleep.
-                Some(left.map_or(WAIT_STEP, |l| l.min(WAIT_STEP)))
+                Some(step)
             }
         }
     }
@@ -381,8 +386,16 @@ pub(super) fn drain_finished<F: std::future::Future<Output = Finished>>(
     Ok(())
 }
 
+/// Waits shorter than this are slept on the loop's thread: tokio's timer
+/// counts whole milliseconds, so at a relay's pace (a letter every 60 µs)
+/// each wait for the pace would last a millisecond and the pace would be
+/// the timer's. The loop's thread only runs the loop (its fsyncs block it
+/// too); transactions go on on the runtime's workers.
+const TIMER_RESOLUTION: Duration = Duration::from_millis(1);
+
 pub(super) async fn sleep_for(wait: Option<Duration>) {
     match wait {
+        Some(d) if d < TIMER_RESOLUTION => std::thread::sleep(d),
         Some(d) => tokio::time::sleep(d).await,
         None => std::future::pending().await,
     }

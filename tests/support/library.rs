@@ -1,6 +1,7 @@
 //! A campaign driven through the library, as the CLI drives it, for tests
 //! and benchmarks that need the dispatcher itself: generated contacts in the
-//! US Congress layout, an unpaced campaign to a loopback server, its plan.
+//! US Congress layout, a campaign to a loopback server at a relay's pace,
+//! its plan.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -50,8 +51,9 @@ pub fn write_contacts(path: &Path, n: usize) {
 
 /// A campaign to `127.0.0.1:port` in plain SMTP, at `concurrency`, one
 /// try per recipient, its ledger at `ledger`, its contacts `contacts.csv`
-/// in `dir`. Its pace is so high that it never holds: run it with
-/// `Pacer::new(&campaign.rate, true)` for no pace at all.
+/// in `dir`. Its `[rate]` is what a user sending through their own relay
+/// would write: `per_minute = 1000000` (one every 60 µs), the default
+/// burst of 1.
 pub fn campaign(dir: &Path, port: u16, concurrency: u32, ledger: &Path) -> Campaign {
     let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/letter.txt.tera");
     let toml = format!(
@@ -77,7 +79,6 @@ timeout_secs = 30
 
 [rate]
 per_minute = 1000000
-burst = 1000000
 concurrency = {concurrency}
 
 [retry]
@@ -120,15 +121,14 @@ pub struct Dispatched {
 }
 
 /// Sends `recipients` of `campaign` through the dispatcher as the CLI
-/// drives it (a two-worker runtime, the transport built and dropped inside
-/// it), `unpaced` or at the campaign's pace, writing the ledger at
-/// `ledger`; `stop` is its Ctrl-C.
+/// drives it (`repmail send`: a two-worker runtime, the transport built and
+/// dropped inside it, the pacer from the campaign's `[rate]`), writing the
+/// ledger at `ledger`; `stop` is its Ctrl-C.
 pub fn run_dispatcher(
     campaign: &Campaign,
     renderer: &Renderer,
     recipients: Vec<Recipient>,
     ledger: &Path,
-    unpaced: bool,
     stop: tokio::sync::watch::Receiver<bool>,
     observer: &mut dyn Observer,
 ) -> Dispatched {
@@ -144,7 +144,7 @@ pub fn run_dispatcher(
     let dispatcher = Dispatcher {
         renderer,
         transport,
-        pacer: Pacer::new(&campaign.rate, unpaced),
+        pacer: Pacer::new(&campaign.rate),
         cap: None,
         settings: Settings {
             retry: campaign.retry.clone(),
