@@ -51,7 +51,7 @@ impl Digest {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(digest),
             Err(e) => return Err(LedgerError::io("read", path, e)),
         };
-        let lines = scan_lines(path, BufReader::new(file), |e| digest.push(&e))?;
+        let lines = scan_lines(path, BufReader::new(file), |e, _| digest.push(&e))?;
         digest.torn_tail = lines.torn_tail;
         Ok(digest)
     }
