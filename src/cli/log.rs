@@ -13,8 +13,8 @@ use clap::{Args, ValueEnum};
 use repmail::config::Campaign;
 use repmail::ledger::{recipient_key, Ledger, Status};
 use repmail::review::{
-    self, export_contacts, load_contacts, About, ContactList, ContactSource, ExportFormat, Filter, Format,
-    Outcome, Report, Rows, View, Walk,
+    self, export_contacts, load_contacts, About, ContactList, ContactSource, ExportFormat,
+    Exported, Filter, Format, Outcome, Report, Rows, View, Walk,
 };
 
 use super::check::plural;
@@ -112,7 +112,9 @@ pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
         );
     }
     let filter = filter(args);
-    if args.export.is_none() && args.html.is_none() && !args.history {
+    // The HTML page (a timeline of every attempt) and the history view
+    // (every event) hold the log; the rest walks it.
+    if args.html.is_none() && (args.export.is_some() || !args.history) {
         return walk(&log, campaign.as_ref(), needs_contacts, &filter, args, out);
     }
     let ledger = Ledger::read(&log)?;
@@ -157,17 +159,7 @@ pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
     }
 
     if let (Some(path), Some(c), Some(list)) = (&args.export, &campaign, &contacts) {
-        let filter = Filter {
-            statuses: if filter.statuses.is_empty()
-                && filter.answers.is_empty()
-                && filter.unanswered_before.is_none()
-            {
-                Outcome::FOLLOW_UP.to_vec()
-            } else {
-                filter.statuses.clone()
-            },
-            ..filter.clone()
-        };
+        let filter = follow_up(&filter);
         let report = review::build(&ledger, Some(list), &filter, View::Current, about.clone());
         export(
             path,
@@ -216,16 +208,61 @@ fn walk(
         }
     }
     let about = about(log, first.as_deref(), walk.torn_tail(), campaign);
-    let report = walk
-        .review(filter, about)
-        .context("cannot read the contacts or the delivery log")?;
-    let facts = Facts {
+    let cannot = "cannot read the contacts or the delivery log";
+    let (Some(path), Some(c)) = (&args.export, campaign) else {
+        let report = walk.review(filter, about).context(cannot)?;
+        notes(
+            log,
+            facts(&walk),
+            campaign.filter(|_| walk.with_contacts()),
+            out,
+        );
+        return print(&report, &walk, args.format.unwrap_or(DEFAULT_FORMAT));
+    };
+    walk.review(&follow_up(filter), about).context(cannot)?;
+    notes(log, facts(&walk), Some(c), out);
+    let protected = [log.to_path_buf(), c.contacts.path.clone()];
+    let mut exported = Exported::default();
+    write_file(path, &protected, |w| {
+        exported = walk.export(ExportFormat::of(&c.contacts), w)?;
+        Ok(())
+    })?;
+    let Exported {
+        written,
+        missing,
+        statuses,
+    } = exported;
+    said_export(
+        path,
+        written,
+        missing,
+        &statuses.into_iter().collect::<Vec<_>>(),
+        out,
+    );
+    Ok(Exit::Ok)
+}
+
+fn facts(walk: &Walk) -> Facts {
+    Facts {
         torn_tail: walk.torn_tail(),
         empty: walk.log_is_empty(),
         skipped: walk.skipped(),
-    };
-    notes(log, facts, campaign.filter(|_| walk.with_contacts()), out);
-    print(&report, &walk, args.format.unwrap_or(DEFAULT_FORMAT))
+    }
+}
+
+/// An export's selection: as given, else everyone not certainly reached.
+fn follow_up(filter: &Filter) -> Filter {
+    Filter {
+        statuses: if filter.statuses.is_empty()
+            && filter.answers.is_empty()
+            && filter.unanswered_before.is_none()
+        {
+            Outcome::FOLLOW_UP.to_vec()
+        } else {
+            filter.statuses.clone()
+        },
+        ..filter.clone()
+    }
 }
 
 /// What `--status`, `--recipient`, `--since` and `--unanswered` select.
@@ -257,12 +294,7 @@ fn filter(args: &LogArgs) -> Filter {
 
 /// Where the review's data came from; the campaign's name comes from the
 /// log's rows when there is no campaign file.
-fn about(
-    log: &Path,
-    first: Option<&str>,
-    torn_tail: bool,
-    campaign: Option<&Campaign>,
-) -> About {
+fn about(log: &Path, first: Option<&str>, torn_tail: bool, campaign: Option<&Campaign>) -> About {
     About {
         campaign: campaign
             .map(|c| c.campaign.name.clone())
@@ -424,13 +456,19 @@ fn export(
         written = export_contacts(list, &keys, &offices, format, w)?;
         Ok(())
     })?;
-    if out.quiet {
-        return Ok(());
-    }
     let missing = (keys.len() + office_rows).saturating_sub(written);
     let statuses: HashSet<&str> = report.rows.iter().map(|r| r.status).collect();
     let mut statuses: Vec<&str> = statuses.into_iter().collect();
     statuses.sort_unstable();
+    said_export(path, written, missing, &statuses, out);
+    Ok(())
+}
+
+/// What an export wrote, and who it could not.
+fn said_export(path: &Path, written: usize, missing: usize, statuses: &[&str], out: Output) {
+    if out.quiet {
+        return;
+    }
     say!(
         "wrote {written} recipient{} ({}) to {}",
         plural(written),
@@ -449,7 +487,6 @@ fn export(
             if missing == 1 { "is" } else { "are" }
         );
     }
-    Ok(())
 }
 
 /// Creates `path` and fills it; refuses to overwrite the delivery log or

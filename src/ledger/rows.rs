@@ -20,10 +20,7 @@ pub struct Walked {
 /// is an empty log, a torn last line is left out, any other unreadable line
 /// is an error naming it), handing each event with the offset its line
 /// starts at to `sink`. Nothing is kept.
-pub fn for_each_row(
-    path: &Path,
-    sink: impl FnMut(Event, u64),
-) -> Result<Walked, LedgerError> {
+pub fn for_each_row(path: &Path, sink: impl FnMut(Event, u64)) -> Result<Walked, LedgerError> {
     let file = match File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Walked::default()),
@@ -158,7 +155,11 @@ mod tests {
             .chain((0..offsets.len()).rev())
             .chain((0..offsets.len()).map(|i| i * 7919 % offsets.len()));
         for i in order {
-            assert_eq!(reader.read(offsets[i]).unwrap(), ledger.events()[i], "row {i}");
+            assert_eq!(
+                reader.read(offsets[i]).unwrap(),
+                ledger.events()[i],
+                "row {i}"
+            );
         }
     }
 }

@@ -27,9 +27,9 @@ use crate::ledger::State;
 
 pub use build::build;
 pub use contacts::{load_contacts, ContactList};
-pub use export::{export_contacts, ExportFormat};
+pub use export::{export_contacts, ExportFormat, Records};
 pub use timeline::{Timeline, MAX_BUCKETS};
-pub use walk::{ContactSource, Walk};
+pub use walk::{ContactSource, Exported, Walk};
 
 /// A recipient's standing in the review: the ledger's [`State`], plus
 /// `Never` for a contact the ledger has no row for.

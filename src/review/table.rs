@@ -96,9 +96,8 @@ fn domains(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     });
     writeln!(out)?;
     let all: Vec<Vec<String>> = std::iter::once(header).chain(body).collect();
-    let lines = |f: &mut dyn FnMut(&[String]) -> io::Result<()>| {
-        all.iter().try_for_each(|cells| f(cells))
-    };
+    let lines =
+        |f: &mut dyn FnMut(&[String]) -> io::Result<()>| all.iter().try_for_each(|cells| f(cells));
     columns(&lines, &[false, true, true, true, true, true, true], out)
 }
 

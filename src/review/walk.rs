@@ -13,9 +13,9 @@
 //! (the table reads them twice, to measure its columns first).
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -26,7 +26,9 @@ use crate::diag::Diagnostic;
 use crate::ledger::{for_each_row, recipient_key, Event, LedgerError, RowReader, State, Status};
 
 use super::contacts::Namer;
-use super::{About, Counts, Filter, Outcome, Report, Row, Rows, Summary, View};
+use super::{
+    About, Counts, ExportFormat, Filter, Outcome, Records, Report, Row, Rows, Summary, View,
+};
 
 /// Where the campaign's contacts are read from, as often as needed.
 pub struct ContactSource<'a> {
@@ -145,6 +147,19 @@ struct Entry {
     outcome: Outcome,
     last: Option<u64>,
     office: Option<(u64, Option<String>)>,
+    /// Its row of the contacts, as read; empty for one only the log knows.
+    values: Vec<String>,
+}
+
+/// What [`Walk::export`] wrote.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Exported {
+    /// Rows of the contacts written.
+    pub written: usize,
+    /// Selected recipients only the log knows (not in the contacts file).
+    pub missing: usize,
+    /// The statuses of the selected recipients, in order.
+    pub statuses: BTreeSet<&'static str>,
 }
 
 /// A review of the current view, walked from the files; rows are
@@ -322,6 +337,7 @@ impl<'a> Walk<'a> {
                             outcome,
                             last,
                             office: None,
+                            values: r.values,
                         }
                     }
                     ContactRow::Office(o) => {
@@ -343,6 +359,7 @@ impl<'a> Walk<'a> {
                             },
                             last: None,
                             office: Some((o.line, o.form.clone())),
+                            values: o.values,
                         }
                     }
                     ContactRow::Problem(_) => {
@@ -398,6 +415,7 @@ impl<'a> Walk<'a> {
                 outcome: slot.state.map_or(Outcome::Unknown, Outcome::from),
                 last: Some(slot.last),
                 office: None,
+                values: Vec::new(),
             };
             let selected = self.selects(book, &entry)?;
             f(book, &entry, selected)?;
@@ -413,8 +431,7 @@ impl<'a> Walk<'a> {
             .answers
             .iter()
             .any(|&kind| book.answer(e.hash, kind).is_some());
-        if !((filter.statuses.is_empty() && filter.answers.is_empty()) || by_outcome || by_answer)
-        {
+        if !((filter.statuses.is_empty() && filter.answers.is_empty()) || by_outcome || by_answer) {
             return Ok(false);
         }
         if !self.wanted.is_empty() && !self.wanted.contains(&e.key) {
@@ -435,6 +452,33 @@ impl<'a> Walk<'a> {
         };
         Ok(filter.unanswered_before.is_none_or(unanswered)
             && filter.since.is_none_or(|since| time >= since))
+    }
+
+    /// Writes the contacts rows of the recipients [`Walk::review`]
+    /// selected, in contacts order, after the contacts' header: the
+    /// follow-up list, one row held at a time. Without contacts, nothing.
+    pub fn export(&self, format: ExportFormat, out: &mut dyn Write) -> io::Result<Exported> {
+        let Some(source) = &self.contacts else {
+            return Ok(Exported::default());
+        };
+        let reader = (source.open)().map_err(|d| io::Error::other(d.to_string()))?;
+        let mut records = Records::new(format, &reader.columns().names, out)?;
+        drop(reader);
+        let mut exported = Exported::default();
+        self.entries(&mut |book, entry, selected| {
+            if !selected {
+                return Ok(());
+            }
+            exported.statuses.insert(self.row(book, entry)?.status);
+            if entry.values.is_empty() {
+                exported.missing += usize::from(!entry.email.is_empty());
+            } else {
+                records.write(&entry.values)?;
+                exported.written += 1;
+            }
+            Ok(())
+        })?;
+        Ok(exported)
     }
 
     /// The row `build`'s `current_row` makes for `entry`.

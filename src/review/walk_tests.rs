@@ -6,6 +6,7 @@ use std::io::Cursor;
 use chrono::TimeZone;
 
 use super::super::contacts::collect;
+use super::super::ContactList;
 use super::super::{build, Format};
 use super::*;
 use crate::config::Contacts;
@@ -41,7 +42,14 @@ fn log_text() -> String {
         row(0, "a@example.org", "sending", 1, "", ""),
         row(1, "a@example.org", "sent", 1, "250", "2.0.0 Ok"),
         row(2, "b@example.com", "sending", 1, "", ""),
-        row(3, "B@example.com", "failed", 1, "550", "\"5.1.1 no such user, sorry\""),
+        row(
+            3,
+            "B@example.com",
+            "failed",
+            1,
+            "550",
+            "\"5.1.1 no such user, sorry\"",
+        ),
         row(4, "c@example.org", "sending", 1, "", ""),
         row(5, "c@example.org", "deferred", 1, "451", "4.7.1 later"),
         row(6, "c@example.org", "sending", 2, "", ""),
@@ -119,7 +127,11 @@ fn filters() -> Vec<Filter> {
             ..Filter::default()
         });
     }
-    for who in [&["A@example.org ", "gone@example.org"][..], &[""], &["n@example.org"]] {
+    for who in [
+        &["A@example.org ", "gone@example.org"][..],
+        &[""],
+        &["n@example.org"],
+    ] {
         filters.push(Filter {
             recipients: who.iter().map(ToString::to_string).collect(),
             ..Filter::default()
@@ -147,6 +159,43 @@ fn written(report: &Report, rows: &dyn Rows, format: Format) -> String {
     let mut out = Vec::new();
     report.write_rows(format, rows, &mut out).unwrap();
     String::from_utf8(out).unwrap()
+}
+
+/// What the walk's export writes, and says.
+fn exported(walk: &Walk) -> (String, Exported) {
+    let mut out = Vec::new();
+    let said = walk.export(format(), &mut out).unwrap();
+    (String::from_utf8(out).unwrap(), said)
+}
+
+/// The same from the held report, as `repmail log --export` did.
+fn exported_held(held: &Report, list: &ContactList) -> (String, Exported) {
+    let keys: HashSet<String> = held
+        .rows
+        .iter()
+        .filter(|r| !r.email.is_empty())
+        .map(|r| recipient_key(&r.email))
+        .collect();
+    let offices: Vec<Outcome> = [Outcome::Form, Outcome::Unreachable]
+        .into_iter()
+        .filter(|o| held.rows.iter().any(|r| r.status == o.as_str()))
+        .collect();
+    let office_rows = held.rows.iter().filter(|r| r.email.is_empty()).count();
+    let mut out = Vec::new();
+    let written = super::super::export_contacts(list, &keys, &offices, format(), &mut out).unwrap();
+    let said = Exported {
+        written,
+        missing: (keys.len() + office_rows) - written,
+        statuses: held.rows.iter().map(|r| r.status).collect(),
+    };
+    (String::from_utf8(out).unwrap(), said)
+}
+
+fn format() -> ExportFormat {
+    ExportFormat {
+        delimiter: b';',
+        encoding: None,
+    }
 }
 
 #[test]
@@ -184,6 +233,9 @@ fn walks_to_the_same_report_as_the_held_build() {
             assert_eq!(Rows::is_empty(&walk), held.rows.is_empty(), "{what}");
             let skipped = if with_contacts { list.skipped } else { 0 };
             assert_eq!(walk.skipped(), skipped, "{what}");
+            if with_contacts {
+                assert_eq!(exported(&walk), exported_held(&held, &list), "{what}");
+            }
             for format in [Format::Table, Format::Csv, Format::Json] {
                 assert_eq!(
                     written(&walked, &walk, format),
