@@ -14,7 +14,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::hash::{BuildHasher, RandomState};
+use std::hash::RandomState;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -23,12 +23,15 @@ use chrono::{DateTime, Utc};
 use crate::config::Campaign;
 use crate::contacts::{ContactReader, Row as ContactRow};
 use crate::diag::Diagnostic;
-use crate::ledger::{for_each_row, recipient_key, Event, LedgerError, RowReader, State, Status};
+use crate::ledger::{for_each_row, recipient_key, Event, LedgerError, RowReader, Status};
 
 use super::contacts::Namer;
+
+mod book;
 use super::{
     About, Counts, ExportFormat, Filter, Outcome, Records, Report, Row, Rows, Summary, View,
 };
+use book::{Book, NONE};
 
 /// Where the campaign's contacts are read from, as often as needed.
 pub struct ContactSource<'a> {
@@ -54,87 +57,6 @@ impl<'a> ContactSource<'a> {
             open: Box::new(open),
             namer,
         }
-    }
-}
-
-/// No row: a recipient the log holds only answers for.
-const NONE: u64 = u64::MAX;
-
-/// One recipient as the log decides it (16 bytes, plus its fingerprint).
-#[derive(Debug, Clone, Copy)]
-struct Slot {
-    /// Where its last delivery row starts in the log, or [`NONE`].
-    last: u64,
-    /// As [`crate::ledger::Ledger::attempts`] counts them.
-    attempts: u32,
-    /// The state its last delivery row decides.
-    state: Option<State>,
-    /// It is a row of the contacts (so not listed again after them).
-    in_contacts: bool,
-    /// It is in the review (its events count in the summary).
-    selected: bool,
-    /// The walk that last listed it as known only to the log.
-    listed: u8,
-}
-
-impl Default for Slot {
-    fn default() -> Self {
-        Slot {
-            last: NONE,
-            attempts: 0,
-            state: None,
-            in_contacts: false,
-            selected: false,
-            listed: 0,
-        }
-    }
-}
-
-/// What the walks keep: the slots by fingerprint (64-bit SipHash with
-/// random keys per run, as `ledger::Digest`), the rare answers apart.
-struct Book {
-    slots: HashMap<u64, Slot>,
-    /// Where each recipient's last `replied` and `auto_replied` rows start.
-    answers: HashMap<u64, [u64; 2]>,
-    keys: RandomState,
-    rows: RowReader,
-    /// Counts the walks over the recipients known only to the log.
-    walk: u8,
-}
-
-impl Book {
-    fn hash(&self, key: &str) -> u64 {
-        self.keys.hash_one(key)
-    }
-
-    /// Mirrors `Ledger::push`: answers decide nothing, the last delivery
-    /// row decides the state, each `sending` row is a try, a `deferred` row
-    /// counting fewer tries takes the last one back.
-    fn push(&mut self, event: &Event, at: u64) {
-        let hash = self.hash(&event.key());
-        let slot = self.slots.entry(hash).or_default();
-        match event.status {
-            Status::Replied => self.answers.entry(hash).or_insert([NONE; 2])[0] = at,
-            Status::AutoReplied => self.answers.entry(hash).or_insert([NONE; 2])[1] = at,
-            _ => {
-                slot.last = at;
-                slot.state = event.state();
-            }
-        }
-        slot.attempts += u32::from(event.status == Status::Sending);
-        if event.status == Status::Deferred && event.attempt < slot.attempts {
-            slot.attempts = event.attempt;
-        }
-    }
-
-    fn answer(&self, hash: u64, kind: Status) -> Option<u64> {
-        let [replied, auto] = *self.answers.get(&hash)?;
-        let at = match kind {
-            Status::Replied => replied,
-            Status::AutoReplied => auto,
-            _ => NONE,
-        };
-        (at != NONE).then_some(at)
     }
 }
 
@@ -553,5 +475,4 @@ impl Rows for Walk<'_> {
 }
 
 #[cfg(test)]
-#[path = "walk_tests.rs"]
 mod tests;
