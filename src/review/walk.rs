@@ -110,6 +110,7 @@ impl<'a> Walk<'a> {
             keys: RandomState::new(),
             rows: RowReader::new(log),
             walk: 0,
+            too_large: false,
         };
         let mut first_campaign = None;
         let mut events = 0;
@@ -118,6 +119,15 @@ impl<'a> Walk<'a> {
             book.push(&event, at);
             first_campaign.get_or_insert(event.campaign);
         })?;
+        if book.too_large {
+            return Err(LedgerError::Malformed {
+                path: log.to_path_buf(),
+                line: events,
+                message: "the log is a tebibyte or larger, more than `repmail log` can \
+                          index; review a copy of its last rows"
+                    .into(),
+            });
+        }
         Ok(Walk {
             log: log.to_path_buf(),
             contacts: None,
@@ -174,7 +184,7 @@ impl<'a> Walk<'a> {
             if !selected {
                 return Ok(());
             }
-            book.slots.entry(entry.hash).or_default().selected = true;
+            book.slots.entry(entry.hash).or_default().select();
             summary.counts.add(entry.outcome);
             summary.replied += usize::from(book.answer(entry.hash, Status::Replied).is_some());
             summary.auto_replied +=
@@ -204,7 +214,7 @@ impl<'a> Walk<'a> {
             let selected = book
                 .slots
                 .get(&book.hash(&event.key()))
-                .is_some_and(|s| s.selected);
+                .is_some_and(|s| s.selected());
             if !selected {
                 return;
             }
@@ -243,8 +253,8 @@ impl<'a> Walk<'a> {
                         let slot = book.slots.get_mut(&hash);
                         let (outcome, last) = match slot {
                             Some(slot) => {
-                                slot.in_contacts = true;
-                                match (slot.last, slot.state) {
+                                slot.set_in_contacts();
+                                match (slot.last(), slot.state()) {
                                     (NONE, _) | (_, None) => (Outcome::Never, None),
                                     (at, Some(state)) => (Outcome::from(state), Some(at)),
                                 }
@@ -294,15 +304,14 @@ impl<'a> Walk<'a> {
             }
         }
         // Those only the log knows, at their first row, as of their last.
-        book.walk = book.walk.wrapping_add(1).max(1);
+        book.walk = book.walk.wrapping_add(1);
         let walk = book.walk;
         let mut firsts = Vec::new();
         let mut failed = None;
         for_each_row(&self.log, |event, _| {
             let hash = book.hash(&event.key());
             if let Some(slot) = book.slots.get_mut(&hash) {
-                if !slot.in_contacts && slot.last != NONE && slot.listed != walk {
-                    slot.listed = walk;
+                if !slot.in_contacts() && slot.last() != NONE && slot.list(walk) {
                     firsts.push(hash);
                 }
             }
@@ -328,14 +337,14 @@ impl<'a> Walk<'a> {
     ) -> io::Result<()> {
         for hash in hashes.drain(..) {
             let slot = book.slots[&hash];
-            let event = book.rows.read(slot.last)?;
+            let event = book.rows.read(slot.last())?;
             let entry = Entry {
                 key: event.key(),
                 hash,
                 email: event.email.trim().to_string(),
                 name: String::new(),
-                outcome: slot.state.map_or(Outcome::Unknown, Outcome::from),
-                last: Some(slot.last),
+                outcome: slot.state().map_or(Outcome::Unknown, Outcome::from),
+                last: Some(slot.last()),
                 office: None,
                 values: Vec::new(),
             };
@@ -406,7 +415,7 @@ impl<'a> Walk<'a> {
     /// The row `build`'s `current_row` makes for `entry`.
     fn row(&self, book: &mut Book, entry: &Entry) -> io::Result<Row> {
         let wanted = &self.filter.answers;
-        let attempts = book.slots.get(&entry.hash).map_or(0, |s| s.attempts);
+        let attempts = book.slots.get(&entry.hash).map_or(0, |s| s.attempts());
         if entry.outcome == Outcome::Sent || !wanted.is_empty() {
             let kinds: &[Status] = if wanted.is_empty() {
                 &[Status::Replied, Status::AutoReplied]

@@ -46,12 +46,7 @@ pub(super) fn walk(
     let cannot = "cannot read the contacts or the delivery log";
     let (Some(path), Some(c)) = (&args.export, campaign) else {
         let report = walk.review(filter, about).context(cannot)?;
-        notes(
-            log,
-            facts(&walk),
-            campaign.filter(|_| walk.with_contacts()),
-            out,
-        );
+        notes(log, facts(&walk), campaign, out);
         return print(&report, &walk, args.format.unwrap_or(DEFAULT_FORMAT));
     };
     walk.review(&follow_up(filter), about).context(cannot)?;
