@@ -33,8 +33,10 @@ use chrono::{DateTime, SubsecRound, Utc};
 use crate::text::one_line;
 
 mod digest;
+mod rows;
 mod writer;
 pub use digest::{Digest, StateOf};
+pub use rows::{for_each_row, RowReader};
 pub use writer::{Durability, Fsync, LedgerWriter, PendingSync, SyncDone};
 
 /// The header line, column by column, exactly as written.
@@ -548,7 +550,7 @@ struct Scan {
 /// writer cuts off exactly what the reader ignores, no more.
 fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, LedgerError> {
     let mut ledger = Ledger::default();
-    let lines = scan_lines(path, bytes, |event| ledger.push(event))?;
+    let lines = scan_lines(path, bytes, |event, _| ledger.push(event))?;
     ledger.torn_tail = lines.torn_tail;
     Ok(Scan {
         ledger,
@@ -569,10 +571,12 @@ struct Lines {
 /// Reads a log line by line, handing each event to `sink`: the one reader
 /// of the format, for a log in memory (the writer, which may repair it)
 /// and for one streamed from disk ([`Digest`], which never holds it).
+/// The sink also gets where the event's line starts in the file, so a
+/// reader that keeps only that can read the row again ([`RowReader`]).
 fn scan_lines(
     path: &Path,
     mut input: impl io::BufRead,
-    mut sink: impl FnMut(Event),
+    mut sink: impl FnMut(Event, u64),
 ) -> Result<Lines, LedgerError> {
     let mut out = Lines {
         has_header: false,
@@ -595,6 +599,7 @@ fn scan_lines(
             break;
         }
         line_no += 1;
+        let start = pos as u64;
         let end = pos + n;
         pos = end;
         let terminated = buf.last() == Some(&b'\n');
@@ -645,7 +650,7 @@ fn scan_lines(
         }
         match parse_event(&fields) {
             Ok(event) => {
-                sink(event);
+                sink(event, start);
                 out.valid_len = end;
             }
             Err(_) if crash_debris => {

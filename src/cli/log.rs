@@ -13,12 +13,15 @@ use repmail::config::Campaign;
 use repmail::ledger::{recipient_key, Ledger, Status};
 use repmail::outfile;
 use repmail::review::{
-    self, export_contacts, load_contacts, About, ContactList, ExportFormat, Filter, Format,
-    Outcome, Report, View,
+    self, export_contacts, load_contacts, About, ContactList, ExportFormat, Format, Outcome,
+    Report, Rows, View,
 };
 
 use super::check::plural;
+
+mod walked;
 use super::{terminal, Exit, Output};
+use walked::{filter, follow_up, walk};
 
 #[derive(Debug, Args)]
 pub struct LogArgs {
@@ -111,8 +114,15 @@ pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
             log.display()
         );
     }
+    let filter = filter(args);
+    // The HTML page (a timeline of every attempt) and the history view
+    // (every event) hold the log; the rest walks it.
+    if args.html.is_none() && (args.export.is_some() || !args.history) {
+        return walk(&log, campaign.as_ref(), needs_contacts, &filter, args, out);
+    }
     let ledger = Ledger::read(&log)?;
-    let campaign = campaign.filter(|c| same_campaign(c, &ledger, args, out));
+    let first = ledger.events().first().map(|e| e.campaign.as_str());
+    let campaign = campaign.filter(|c| same_campaign(c, first, args, out));
     if needs_contacts && campaign.is_none() {
         bail!(
             "--export and --status never, form or unreachable need the campaign's \
@@ -130,32 +140,14 @@ pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
         },
         None => None,
     };
-    notes(&log, &ledger, campaign.as_ref(), contacts.as_ref(), out);
-
-    let about = about(&log, &ledger, campaign.as_ref());
-    let filter = Filter {
-        statuses: args
-            .status
-            .iter()
-            .filter_map(|s| match s {
-                StatusArg::Outcome(o) => Some(*o),
-                StatusArg::Answer(_) => None,
-            })
-            .collect(),
-        answers: args
-            .status
-            .iter()
-            .filter_map(|s| match s {
-                StatusArg::Answer(a) => Some(*a),
-                StatusArg::Outcome(_) => None,
-            })
-            .collect(),
-        recipients: args.recipient.clone(),
-        since: args.since,
-        unanswered_before: args
-            .unanswered
-            .map(|days| Utc::now() - chrono::Duration::days(i64::from(days))),
+    let facts = Facts {
+        torn_tail: ledger.torn_tail(),
+        empty: ledger.is_empty(),
+        skipped: contacts.as_ref().map_or(0, |l| l.skipped),
     };
+    notes(&log, facts, campaign.as_ref(), out);
+
+    let about = about(&log, first, ledger.torn_tail(), campaign.as_ref());
     let view = if args.history {
         View::History
     } else {
@@ -167,20 +159,11 @@ pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
 
     if args.export.is_none() && args.html.is_none() {
         let report = review::build(&ledger, contacts.as_ref(), &filter, view, about);
-        return print(&report, args.format.unwrap_or(DEFAULT_FORMAT));
+        return print(&report, &report.rows, args.format.unwrap_or(DEFAULT_FORMAT));
     }
+
     if let (Some(path), Some(c), Some(list)) = (&args.export, &campaign, &contacts) {
-        let filter = Filter {
-            statuses: if filter.statuses.is_empty()
-                && filter.answers.is_empty()
-                && filter.unanswered_before.is_none()
-            {
-                Outcome::FOLLOW_UP.to_vec()
-            } else {
-                filter.statuses.clone()
-            },
-            ..filter.clone()
-        };
+        let filter = follow_up(&filter);
         let report = review::build(&ledger, Some(list), &filter, View::Current, about.clone());
         export(
             path,
@@ -203,16 +186,16 @@ pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
 
 /// Where the review's data came from; the campaign's name comes from the
 /// log's rows when there is no campaign file.
-fn about(log: &Path, ledger: &Ledger, campaign: Option<&Campaign>) -> About {
+fn about(log: &Path, first: Option<&str>, torn_tail: bool, campaign: Option<&Campaign>) -> About {
     About {
         campaign: campaign
             .map(|c| c.campaign.name.clone())
-            .or_else(|| ledger.events().first().map(|e| e.campaign.clone())),
+            .or_else(|| first.map(str::to_string)),
         log: log.to_path_buf(),
         contacts: campaign.map(|c| c.contacts.path.clone()),
         subject: campaign.map(|c| c.campaign.subject.clone()),
         sender: campaign.map(|c| c.sender.from.to_string()),
-        torn_tail: ledger.torn_tail(),
+        torn_tail,
     }
 }
 
@@ -253,17 +236,17 @@ fn load_campaign(
 
 /// Whether a `--log` belongs to the campaign file found beside it: joining
 /// another campaign's contacts would report all of them as never attempted.
-fn same_campaign(campaign: &Campaign, ledger: &Ledger, args: &LogArgs, out: Output) -> bool {
-    let Some(first) = ledger.events().first() else {
+fn same_campaign(campaign: &Campaign, first: Option<&str>, args: &LogArgs, out: Output) -> bool {
+    let Some(first) = first else {
         return true;
     };
-    if args.log.is_none() || first.campaign == campaign.campaign.name {
+    if args.log.is_none() || first == campaign.campaign.name {
         return true;
     }
     if !out.quiet {
         say_err!(
             "note: the log is of campaign `{}` but {} is `{}`: reviewing the log alone",
-            first.campaign,
+            first,
             campaign.path.display(),
             campaign.campaign.name
         );
@@ -271,24 +254,27 @@ fn same_campaign(campaign: &Campaign, ledger: &Ledger, args: &LogArgs, out: Outp
     false
 }
 
-fn notes(
-    log: &Path,
-    ledger: &Ledger,
-    campaign: Option<&Campaign>,
-    contacts: Option<&ContactList>,
-    out: Output,
-) {
+/// What the notes before a review speak of.
+#[derive(Clone, Copy)]
+struct Facts {
+    torn_tail: bool,
+    empty: bool,
+    /// Contacts rows left out.
+    skipped: usize,
+}
+
+fn notes(log: &Path, facts: Facts, campaign: Option<&Campaign>, out: Output) {
     if out.quiet {
         return;
     }
-    if ledger.torn_tail() {
+    if facts.torn_tail {
         say_err!(
             "note: the last line of {} is incomplete (a crash while writing it) and is not \
              counted; the next `repmail send` repairs it",
             log.display()
         );
     }
-    if let (Some(c), true) = (campaign, ledger.is_empty()) {
+    if let (Some(c), true) = (campaign, facts.empty) {
         let what = if log.exists() {
             "has no rows yet"
         } else {
@@ -301,17 +287,17 @@ fn notes(
             c.campaign.name
         );
     }
-    if let Some(list) = contacts.filter(|l| l.skipped > 0) {
+    if facts.skipped > 0 {
         say_err!(
             "note: {} row{} of the contacts file left out (an invalid or duplicate \
              address); `repmail check` lists them",
-            list.skipped,
-            plural(list.skipped),
+            facts.skipped,
+            plural(facts.skipped),
         );
     }
 }
 
-fn print(report: &Report, format: FormatArg) -> anyhow::Result<Exit> {
+fn print(report: &Report, rows: &dyn Rows, format: FormatArg) -> anyhow::Result<Exit> {
     let format = match format {
         FormatArg::Table => Format::Table,
         FormatArg::Csv => Format::Csv,
@@ -326,7 +312,7 @@ fn print(report: &Report, format: FormatArg) -> anyhow::Result<Exit> {
     };
     let mut stdout = BufWriter::new(sink);
     match report
-        .write(format, &mut stdout)
+        .write_rows(format, rows, &mut stdout)
         .and_then(|()| stdout.flush())
     {
         Ok(()) => Ok(Exit::Ok),
@@ -362,13 +348,19 @@ fn export(
         written = export_contacts(list, &keys, &offices, format, w)?;
         Ok(())
     })?;
-    if out.quiet {
-        return Ok(());
-    }
     let missing = (keys.len() + office_rows).saturating_sub(written);
     let statuses: HashSet<&str> = report.rows.iter().map(|r| r.status).collect();
     let mut statuses: Vec<&str> = statuses.into_iter().collect();
     statuses.sort_unstable();
+    said_export(path, written, missing, &statuses, out);
+    Ok(())
+}
+
+/// What an export wrote, and who it could not.
+fn said_export(path: &Path, written: usize, missing: usize, statuses: &[&str], out: Output) {
+    if out.quiet {
+        return;
+    }
     say!(
         "wrote {written} recipient{} ({}) to {}",
         plural(written),
@@ -387,7 +379,6 @@ fn export(
             if missing == 1 { "is" } else { "are" }
         );
     }
-    Ok(())
 }
 
 /// Creates `path` and fills it; refuses to overwrite the delivery log or

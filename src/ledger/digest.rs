@@ -54,13 +54,14 @@ impl Digest {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(digest),
             Err(e) => return Err(LedgerError::io("read", path, e)),
         };
-        let lines = scan_lines(path, BufReader::new(file), |e| digest.push(&e))?;
+        let lines = scan_lines(path, BufReader::new(file), |e, _| digest.push(&e))?;
         digest.torn_tail = lines.torn_tail;
         Ok(digest)
     }
 
     /// Mirrors [`Ledger`]'s own bookkeeping: answers decide nothing, the
-    /// last delivery row decides the state, each `sending` row is a try.
+    /// last delivery row decides the state, each `sending` row is a try
+    /// unless a `deferred` row takes it back.
     fn push(&mut self, event: &Event) {
         self.events += 1;
         let named = event.campaign.trim();
@@ -77,6 +78,11 @@ impl Digest {
             slot.state = Some(state);
         }
         slot.attempts += u32::from(event.status == Status::Sending);
+        // As `Ledger::push`: a `deferred` row counting fewer tries takes
+        // the last one back (that try failed at sign-in).
+        if event.status == Status::Deferred && event.attempt < slot.attempts {
+            slot.attempts = event.attempt;
+        }
         if event.status == Status::Sent && self.since.is_some_and(|s| event.time >= s) {
             self.sent.push(event.time);
         }
@@ -169,6 +175,10 @@ mod tests {
             ("d@example.org", Status::Bounced, "5.1.1 no such user"),
             ("e@example.org", Status::AutoReplied, "away"),
             ("f@example.org", Status::Failed, "550"),
+            // A try that failed at sign-in is taken back (attempt 1 < 2).
+            ("h@example.org", Status::Sending, ""),
+            ("h@example.org", Status::Sending, ""),
+            ("h@example.org", Status::Deferred, "421 at sign-in"),
         ];
         let mut text = super::super::HEADER.join(",") + "\n";
         for (email, status, detail) in rows {
@@ -192,6 +202,7 @@ mod tests {
             "e@example.org",
             "f@example.org",
             "g@example.org",
+            "h@example.org",
             "x@example.org",
         ]) {
             assert_eq!(digest.state_of(email), ledger.state_of(email), "{email}");

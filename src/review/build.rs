@@ -287,7 +287,7 @@ fn event_row(ledger: &Ledger, event: &Event, status: &'static str, name: &str) -
 }
 
 /// The part after the last `@`, or the whole key if there is none.
-fn domain(key: &str) -> &str {
+pub(super) fn domain(key: &str) -> &str {
     key.rsplit_once('@').map_or(key, |(_, d)| d)
 }
 

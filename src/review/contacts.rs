@@ -32,8 +32,12 @@ pub struct ContactList {
 /// is an error; problem rows are counted in [`ContactList::skipped`].
 pub fn load_contacts(campaign: &Campaign) -> Result<ContactList, Diagnostic> {
     let reader = ContactReader::open(&campaign.contacts)?;
+    Ok(collect(reader, &Namer::new(campaign)))
+}
+
+/// Every row of `reader`, named by `namer`.
+pub(super) fn collect(reader: ContactReader, namer: &Namer) -> ContactList {
     let columns = Arc::clone(reader.columns());
-    let namer = Namer::new(campaign);
     let mut list = ContactList {
         columns,
         recipients: Vec::new(),
@@ -54,12 +58,12 @@ pub fn load_contacts(campaign: &Campaign) -> Result<ContactList, Diagnostic> {
             ContactRow::Problem(_) => list.skipped += 1,
         }
     }
-    Ok(list)
+    list
 }
 
 /// Renders `[contacts] name` for the review. Best effort: a name is a
 /// courtesy here, and `check` is where a broken template is reported.
-struct Namer {
+pub(super) struct Namer {
     tera: Option<tera::Tera>,
     vars: tera::Context,
 }
@@ -67,7 +71,18 @@ struct Namer {
 const NAME_TEMPLATE: &str = "contacts.name";
 
 impl Namer {
-    fn new(campaign: &Campaign) -> Namer {
+    /// Names from this template alone (no campaign variables).
+    #[cfg(test)]
+    pub(super) fn template(source: &str) -> Namer {
+        let mut tera = tera::Tera::new();
+        tera.add_raw_template(NAME_TEMPLATE, source).unwrap();
+        Namer {
+            tera: Some(tera),
+            vars: tera::Context::new(),
+        }
+    }
+
+    pub(super) fn new(campaign: &Campaign) -> Namer {
         let tera = campaign.contacts.name.as_ref().and_then(|source| {
             let mut tera = tera::Tera::new();
             tera.add_raw_template(NAME_TEMPLATE, source).ok()?;
@@ -80,7 +95,7 @@ impl Namer {
         Namer { tera, vars }
     }
 
-    fn name<'a>(&self, variables: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    pub(super) fn name<'a>(&self, variables: impl Iterator<Item = (&'a str, &'a str)>) -> String {
         let Some(tera) = &self.tera else {
             return String::new();
         };

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::{machine_time, Exporter, Report};
+use super::{machine_time, Exporter, Report, Rows};
 
 /// The header, column by column. Append new columns at the end only, so
 /// scripts reading by position keep working.
@@ -26,30 +26,36 @@ pub struct Csv;
 
 impl Exporter for Csv {
     fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
-        let mut w = ::csv::WriterBuilder::new()
-            .terminator(::csv::Terminator::Any(b'\n'))
-            .from_writer(out);
-        w.write_record(COLUMNS)?;
-        for r in &report.rows {
-            let time = r.time.map(machine_time).unwrap_or_default();
-            let attempt = r.attempt.map(|a| a.to_string()).unwrap_or_default();
-            let attempts = r.attempts.to_string();
-            let code = r.smtp_code.map(|c| c.to_string()).unwrap_or_default();
-            w.write_record([
-                time.as_str(),
-                &r.email,
-                &r.name,
-                r.status,
-                &attempt,
-                &attempts,
-                &code,
-                &r.message_id,
-                &r.detail,
-                r.form.as_deref().unwrap_or_default(),
-            ])?;
-        }
-        w.flush()
+        write(&report.rows, out)
     }
+}
+
+/// Writes the header and `rows`.
+pub(super) fn write(rows: &dyn Rows, out: &mut dyn Write) -> io::Result<()> {
+    let mut w = ::csv::WriterBuilder::new()
+        .terminator(::csv::Terminator::Any(b'\n'))
+        .from_writer(out);
+    w.write_record(COLUMNS)?;
+    rows.each(&mut |r| {
+        let time = r.time.map(machine_time).unwrap_or_default();
+        let attempt = r.attempt.map(|a| a.to_string()).unwrap_or_default();
+        let attempts = r.attempts.to_string();
+        let code = r.smtp_code.map(|c| c.to_string()).unwrap_or_default();
+        w.write_record([
+            time.as_str(),
+            &r.email,
+            &r.name,
+            r.status,
+            &attempt,
+            &attempts,
+            &code,
+            &r.message_id,
+            &r.detail,
+            r.form.as_deref().unwrap_or_default(),
+        ])
+        .map_err(io::Error::from)
+    })?;
+    w.flush()
 }
 
 #[cfg(test)]

@@ -2,8 +2,10 @@
 //! with its original header, ready to be the contacts file of a follow-up
 //! campaign (or to be printed for calling their offices).
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::io::{self, Write};
+use std::rc::Rc;
 
 use crate::config::Contacts;
 
@@ -43,11 +45,7 @@ pub fn export_contacts(
     format: ExportFormat,
     out: &mut dyn Write,
 ) -> io::Result<usize> {
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(format.delimiter)
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    w.write_record(&list.columns.names)?;
+    let mut w = Records::new(format, &list.columns.names, out)?;
     let mut rows: Vec<(u64, &[String])> = list
         .recipients
         .iter()
@@ -70,20 +68,76 @@ pub fn export_contacts(
     rows.sort_by_key(|(line, _)| *line);
     let mut written = 0;
     for (_, values) in rows {
-        w.write_record(values)?;
+        w.write(values)?;
         written += 1;
-    }
-    let bytes = w.into_inner().map_err(|e| e.into_error())?;
-    match format.encoding {
-        Some(enc) if enc != encoding_rs::UTF_8 => {
-            let text = String::from_utf8_lossy(&bytes);
-            let (encoded, _, _) = enc.encode(&text);
-            out.write_all(&encoded)?;
-        }
-        _ => out.write_all(&bytes)?,
     }
     out.flush()?;
     Ok(written)
+}
+
+/// Writes contacts rows in an [`ExportFormat`] one by one: each record is
+/// quoted by the `csv` crate and encoded on its way out, so an export
+/// holds one row at a time (issue 23).
+pub struct Records<'a> {
+    format: ExportFormat,
+    out: &'a mut dyn Write,
+    csv: csv::Writer<Shared>,
+    buf: Shared,
+}
+
+/// The bytes the `csv` writer wrote since the last record was passed on.
+#[derive(Clone, Default)]
+struct Shared(Rc<RefCell<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> Records<'a> {
+    /// Writes the header `names` and returns the writer of the rows.
+    pub fn new(
+        format: ExportFormat,
+        names: &[String],
+        out: &'a mut dyn Write,
+    ) -> io::Result<Records<'a>> {
+        let buf = Shared::default();
+        let csv = csv::WriterBuilder::new()
+            .delimiter(format.delimiter)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(buf.clone());
+        let mut records = Records {
+            format,
+            out,
+            csv,
+            buf,
+        };
+        records.write(names)?;
+        Ok(records)
+    }
+
+    /// Writes one row.
+    pub fn write(&mut self, values: &[String]) -> io::Result<()> {
+        self.csv.write_record(values)?;
+        self.csv.flush()?;
+        let mut buf = self.buf.0.borrow_mut();
+        match self.format.encoding {
+            Some(enc) if enc != encoding_rs::UTF_8 => {
+                let text = String::from_utf8_lossy(&buf);
+                let (encoded, _, _) = enc.encode(&text);
+                self.out.write_all(&encoded)?;
+            }
+            _ => self.out.write_all(&buf)?,
+        }
+        buf.clear();
+        Ok(())
+    }
 }
 
 #[cfg(test)]

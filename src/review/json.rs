@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{machine_time, Counts, Exporter, Outcome, Report};
+use super::{machine_time, Counts, Exporter, Outcome, Report, Row, Rows};
 
 /// The schema's version.
 pub const VERSION: u32 = 1;
@@ -16,9 +16,14 @@ pub struct Json;
 
 impl Exporter for Json {
     fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, &Document::of(report))?;
-        writeln!(out)
+        write(report, &report.rows, out)
     }
+}
+
+/// Writes the document: the report's summary, then `rows` as they come.
+pub(super) fn write(report: &Report, rows: &dyn Rows, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &Document::of(report, rows))?;
+    writeln!(out)
 }
 
 // The schema as structs: fields serialize in the order written here, the
@@ -33,7 +38,30 @@ struct Document<'a> {
     contacts: Option<String>,
     torn_tail: bool,
     summary: SummaryJson<'a>,
-    rows: Vec<RowJson<'a>>,
+    rows: RowsJson<'a>,
+}
+
+/// The rows, serialized one by one as they are read: never all held.
+struct RowsJson<'a>(&'a dyn Rows);
+
+impl Serialize for RowsJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq as _};
+        // No length: serde_json writes `[]` for none either way.
+        let mut seq = s.serialize_seq(None)?;
+        let mut failed = None;
+        let walked = self.0.each(&mut |r| {
+            seq.serialize_element(&RowJson::of(r)).map_err(|e| {
+                failed = Some(e);
+                io::Error::other("a row could not be written")
+            })
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        walked.map_err(S::Error::custom)?;
+        seq.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -84,7 +112,7 @@ struct RowJson<'a> {
 }
 
 impl<'a> Document<'a> {
-    fn of(report: &'a Report) -> Document<'a> {
+    fn of(report: &'a Report, rows: &'a dyn Rows) -> Document<'a> {
         let a = &report.about;
         let s = &report.summary;
         let counts = |c: &Counts| CountsJson {
@@ -121,22 +149,24 @@ impl<'a> Document<'a> {
                     })
                     .collect(),
             },
-            rows: report
-                .rows
-                .iter()
-                .map(|r| RowJson {
-                    time: r.time.map(machine_time),
-                    email: &r.email,
-                    name: &r.name,
-                    status: r.status,
-                    attempt: r.attempt,
-                    attempts: r.attempts,
-                    smtp_code: r.smtp_code,
-                    message_id: &r.message_id,
-                    detail: &r.detail,
-                    form: r.form.as_deref(),
-                })
-                .collect(),
+            rows: RowsJson(rows),
+        }
+    }
+}
+
+impl<'a> RowJson<'a> {
+    fn of(r: &'a Row) -> RowJson<'a> {
+        RowJson {
+            time: r.time.map(machine_time),
+            email: &r.email,
+            name: &r.name,
+            status: r.status,
+            attempt: r.attempt,
+            attempts: r.attempts,
+            smtp_code: r.smtp_code,
+            message_id: &r.message_id,
+            detail: &r.detail,
+            form: r.form.as_deref(),
         }
     }
 }

@@ -14,6 +14,7 @@ mod html;
 mod json;
 mod table;
 mod timeline;
+mod walk;
 
 use std::fmt;
 use std::io::{self, Write};
@@ -26,8 +27,9 @@ use crate::ledger::State;
 
 pub use build::build;
 pub use contacts::{load_contacts, ContactList};
-pub use export::{export_contacts, ExportFormat};
+pub use export::{export_contacts, ExportFormat, Records};
 pub use timeline::{Timeline, MAX_BUCKETS};
+pub use walk::{ContactSource, Exported, Walk};
 
 /// A recipient's standing in the review: the ledger's [`State`], plus
 /// `Never` for a contact the ledger has no row for.
@@ -336,6 +338,26 @@ pub struct Report {
     pub activity: Vec<(DateTime<Utc>, Outcome)>,
 }
 
+/// The rows of a review, read once per call: held in a [`Report`], or
+/// walked from the files ([`Walk`]) so a million of them are never held.
+pub trait Rows {
+    /// Hands each row to `f`, in order; stops at its first error.
+    fn each(&self, f: &mut dyn FnMut(&Row) -> io::Result<()>) -> io::Result<()>;
+
+    /// Whether there are none.
+    fn is_empty(&self) -> bool;
+}
+
+impl Rows for Vec<Row> {
+    fn each(&self, f: &mut dyn FnMut(&Row) -> io::Result<()>) -> io::Result<()> {
+        self.iter().try_for_each(f)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.as_slice().is_empty()
+    }
+}
+
 /// An output format for a [`Report`] (hyperfine-style: one file each).
 pub trait Exporter {
     /// Writes the whole report.
@@ -371,6 +393,23 @@ impl Report {
     /// Writes the report in `format`.
     pub fn write(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
         format.exporter().write(self, out)
+    }
+
+    /// Writes the report's summary with `rows` in place of its own (a
+    /// [`Walk`]'s), as table, CSV or JSON; the HTML page needs the report
+    /// whole (its timeline) and writes its own rows.
+    pub fn write_rows(
+        &self,
+        format: Format,
+        rows: &dyn Rows,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        match format {
+            Format::Table => table::write(self, rows, out),
+            Format::Csv => csv::write(rows, out),
+            Format::Json => json::write(self, rows, out),
+            Format::Html => html::Html.write(self, out),
+        }
     }
 }
 

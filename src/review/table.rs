@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use super::{Counts, Exporter, Outcome, Report, Row, View};
+use super::{Counts, Exporter, Outcome, Report, Row, Rows, View};
 
 /// Aligned text.
 pub struct Table;
@@ -15,12 +15,21 @@ const GAP: &str = "  ";
 
 impl Exporter for Table {
     fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
-        about(report, out)?;
-        summary(report, out)?;
-        domains(report, out)?;
-        rows(report, out)
+        write(report, &report.rows, out)
     }
 }
+
+/// Writes the report's summary, then `rows`.
+pub(super) fn write(report: &Report, rows: &dyn Rows, out: &mut dyn Write) -> io::Result<()> {
+    about(report, out)?;
+    summary(report, out)?;
+    domains(report, out)?;
+    self::rows(report, rows, out)
+}
+
+/// Hands each line of a table (cells) to the sink given; called once to
+/// measure the columns and once to write them.
+type Lines<'a> = dyn Fn(&mut dyn FnMut(&[String]) -> io::Result<()>) -> io::Result<()> + 'a;
 
 fn about(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let a = &report.about;
@@ -90,12 +99,14 @@ fn domains(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     });
     writeln!(out)?;
     let all: Vec<Vec<String>> = std::iter::once(header).chain(body).collect();
-    columns(&all, &[false, true, true, true, true, true, true], out)
+    let lines =
+        |f: &mut dyn FnMut(&[String]) -> io::Result<()>| all.iter().try_for_each(|cells| f(cells));
+    columns(&lines, &[false, true, true, true, true, true, true], out)
 }
 
-fn rows(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+fn rows(report: &Report, rows: &dyn Rows, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
-    if report.rows.is_empty() {
+    if rows.is_empty() {
         return writeln!(out, "(no rows match)");
     }
     // The current view shows tries across runs; the history shows which try
@@ -105,7 +116,7 @@ fn rows(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         View::History => ("TRY", |r| r.attempt.map_or("-".into(), |a| a.to_string())),
     };
     let header = ["TIME (UTC)", "STATUS", tries, "CODE", "EMAIL", "DETAIL"].map(String::from);
-    let body = report.rows.iter().map(|r| {
+    let cells = |r: &Row| {
         [
             r.time
                 .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
@@ -120,31 +131,34 @@ fn rows(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             },
             r.detail.clone(),
         ]
-        .to_vec()
-    });
-    let all: Vec<Vec<String>> = std::iter::once(header.to_vec()).chain(body).collect();
-    columns(&all, &[false, false, true, true, false, false], out)
+    };
+    let lines = |f: &mut dyn FnMut(&[String]) -> io::Result<()>| {
+        f(&header)?;
+        rows.each(&mut |r| f(&cells(r)))
+    };
+    columns(&lines, &[false, false, true, true, false, false], out)
 }
 
 /// Writes cells padded to each column's widest (in characters); the last
-/// column is never padded, so long details cost no trailing spaces.
-fn columns(rows: &[Vec<String>], right: &[bool], out: &mut dyn Write) -> io::Result<()> {
+/// column is never padded, so long details cost no trailing spaces. The
+/// lines are read twice, to measure and then to write, not kept: a million
+/// rows walked from the files stay on disk (issue 23).
+fn columns(lines: &Lines<'_>, right: &[bool], out: &mut dyn Write) -> io::Result<()> {
     // One row, one line: a line break in a cell (a contacts cell, a
     // server's reply) shows as `\n` instead of starting a line that
     // would look like a row. The CLI cleans the rest for the terminal.
-    // Made per cell as it is measured and written, not kept: a million
-    // rows would hold a second copy.
-    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..n)
-        .map(|i| {
-            rows.iter()
-                .filter_map(|r| r.get(i))
-                .map(|c| one_line(c).chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in rows {
+    // Made per cell as it is measured and written, not kept.
+    let mut widths: Vec<usize> = Vec::new();
+    lines(&mut |row| {
+        if widths.len() < row.len() {
+            widths.resize(row.len(), 0);
+        }
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(one_line(cell).chars().count());
+        }
+        Ok(())
+    })?;
+    lines(&mut |row| {
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {
             let cell = one_line(cell);
@@ -163,9 +177,8 @@ fn columns(rows: &[Vec<String>], right: &[bool], out: &mut dyn Write) -> io::Res
                 }
             }
         }
-        writeln!(out, "{}", line.trim_end())?;
-    }
-    Ok(())
+        writeln!(out, "{}", line.trim_end())
+    })
 }
 
 fn one_line(cell: &str) -> Cow<'_, str> {
