@@ -207,6 +207,10 @@ impl<'a> Walk<'a> {
         // The events of the selected recipients in the window.
         let book = self.book.get_mut();
         let since = filter.since;
+        // Copies in Sent count once per letter, as the held build counts
+        // them; a letter's Message-ID kept as a fingerprint, not a string.
+        let ids = std::hash::RandomState::new();
+        let mut copied = HashSet::new();
         for_each_row(&self.log, |event, _| {
             if since.is_some_and(|since| event.time < since) {
                 return;
@@ -219,10 +223,14 @@ impl<'a> Walk<'a> {
                 return;
             }
             summary.attempts += usize::from(event.status == Status::Sending);
+            if event.status == Status::Copied {
+                copied.insert(std::hash::BuildHasher::hash_one(&ids, &event.message_id));
+            }
             summary.first = Some(summary.first.map_or(event.time, |t| t.min(event.time)));
             summary.last = Some(summary.last.map_or(event.time, |t| t.max(event.time)));
         })
         .map_err(io::Error::other)?;
+        summary.copied = copied.len();
         Ok(Report {
             about,
             view: View::Current,

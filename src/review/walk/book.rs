@@ -142,9 +142,13 @@ impl Book {
         match event.status {
             Status::Replied => self.answers.entry(hash).or_insert([NONE; 2])[0] = at,
             Status::AutoReplied => self.answers.entry(hash).or_insert([NONE; 2])[1] = at,
+            // A delivery row; a `copied` row (the Sent folder's) decides
+            // nothing, as in the ledger.
             _ => {
-                slot.set_last(at);
-                slot.set_state(event.state());
+                if let Some(state) = event.state() {
+                    slot.set_last(at);
+                    slot.set_state(Some(state));
+                }
             }
         }
         let mut attempts = slot.attempts() + u32::from(event.status == Status::Sending);

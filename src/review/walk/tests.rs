@@ -71,6 +71,9 @@ fn log_text() -> String {
         row(22, "f@example.org", "sent", 1, "250", "ok"),
         row(23, "y@example.org", "replied", 1, "", "yes"),
         row(24, "d@example.net", "auto_replied", 1, "", "gone"),
+        // Copies in the Sent folder, counted once per letter.
+        row(25, "a@example.org", "copied", 1, "", "Sent"),
+        row(26, "e@example.org", "copied", 1, "", "Sent"),
     ] {
         text.push_str(&line);
     }
