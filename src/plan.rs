@@ -1,6 +1,8 @@
 //! Plan: who gets a letter now — recipients, narrowed by the user's
 //! selection and (for `send`) by what the ledger says.
 
+pub mod followup;
+
 use crate::config::Campaign;
 use crate::contacts::{ContactReader, Office, Recipient, Row};
 use crate::diag::{Diagnostic, Problems};

@@ -47,6 +47,7 @@ macro_rules! say_err {
 mod check;
 mod dry_run;
 mod exit;
+mod followup;
 mod forms;
 mod inbox;
 mod init;
