@@ -15,10 +15,14 @@ pub const CAMPAIGN_FILE: &str = "repmail.toml";
 
 /// The other files of the example campaign, as shipped in the repository:
 /// (path in the new folder, contents).
-pub const EXAMPLE: [(&str, &str); 2] = [
+pub const EXAMPLE: [(&str, &str); 3] = [
     (
         "templates/letter.md.tera",
         include_str!("../templates/letter.md.tera"),
+    ),
+    (
+        "templates/followup.md.tera",
+        include_str!("../templates/followup.md.tera"),
     ),
     (
         "contacts/representatives.csv",

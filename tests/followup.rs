@@ -296,3 +296,28 @@ fn the_daily_cap_counts_follow_ups() {
     assert_eq!(server.messages().len(), 3, "{}", stdout(&out));
     assert_eq!(server.messages_to(&rep_email(5)).len(), 0);
 }
+
+#[test]
+fn check_renders_every_follow_up_and_names_the_stage_of_a_broken_one() {
+    let server = TestServer::start(ServerOptions::plain());
+    let c = campaign(&server, FAST, 2);
+    let out = c.cmd(&["check"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    c.write("followup2.txt.tera", b"Dear {{ titel }},\n");
+    let out = c.cmd(&["check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let said = stderr(&out) + &stdout(&out);
+    assert!(said.contains("follow-up stage 2:"), "{said}");
+    assert!(said.contains("titel"), "{said}");
+    std::fs::remove_file(c.path("followup1.txt.tera")).unwrap();
+    let out = c.cmd(&["check"]).output().unwrap();
+    let said = stderr(&out) + &stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("followup1.txt.tera"), "{said}");
+}

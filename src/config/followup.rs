@@ -103,3 +103,61 @@ impl Validator<'_> {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::Campaign;
+
+    const BASE: &str = "[campaign]\nname = \"t\"\nsubject = \"Human rights, {{ state }}\"\ntext = \"l.tera\"\n\n[sender]\nfrom = \"a@example.org\"\n\n[contacts]\npath = \"c.csv\"\n";
+
+    fn parse(extra: &str) -> Result<Campaign, String> {
+        Campaign::parse(Path::new("x.toml"), &format!("{BASE}{extra}")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn stages_in_order_with_their_default_subjects() {
+        let c = parse(
+            "[[followup]]\nafter_days = 10\nletter = \"f1.md.tera\"\n\n[[followup]]\nafter_days = 7\ntext = \"f2.txt\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.followups.len(), 2);
+        assert_eq!(c.followups[0].after_days, 10);
+        assert_eq!(c.followups[0].subject, "Re: Human rights, {{ state }}");
+        // Not "Re: Re: …".
+        assert_eq!(c.followups[1].subject, "Re: Human rights, {{ state }}");
+        assert!(parse("").unwrap().followups.is_empty());
+    }
+
+    #[test]
+    fn bad_stages_are_refused_naming_the_key() {
+        for (extra, want) in [
+            (
+                "[[followup]]\nafter_days = 0\ntext = \"f.txt\"\n",
+                "followup[1].after_days",
+            ),
+            (
+                "[[followup]]\nafter_days = -3\ntext = \"f.txt\"\n",
+                "followup[1].after_days",
+            ),
+            ("[[followup]]\ntext = \"f.txt\"\n", "followup[1].after_days"),
+            (
+                "[[followup]]\nafter_days = 400\ntext = \"f.txt\"\n",
+                "from 1 to 365",
+            ),
+            ("[[followup]]\nafter_days = 3\n", "followup[1].letter"),
+            (
+                "[[followup]]\nafter_days = 3\ntext = \"f.txt\"\nsubject = \" \"\n",
+                "followup[1].subject",
+            ),
+            (
+                "[[followup]]\nafter_days = 3\ntext = \"f.txt\"\nafterdays = 3\n",
+                "afterdays",
+            ),
+        ] {
+            let err = parse(extra).unwrap_err();
+            assert!(err.contains(want), "{extra}: {err}");
+        }
+    }
+}

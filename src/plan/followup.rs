@@ -17,6 +17,7 @@ use crate::config::{stage_log, Campaign};
 use crate::contacts::{ContactReader, Recipient, Row};
 use crate::diag::{Diagnostic, Problems};
 use crate::ledger::{recipient_key, Ledger, LedgerError, State, StateOf, Status};
+use crate::render::thread::placeholder;
 use crate::render::{Renderer, Thread, Threads};
 use crate::schedule::Zones;
 
@@ -194,6 +195,41 @@ pub fn stage_ledgers(campaign: &Campaign) -> Result<Vec<Ledger>, LedgerError> {
         .collect()
 }
 
+/// Every problem of every follow-up stage's letter, for `check`: each
+/// stage's templates compiled and rendered for every recipient, as if
+/// each had the whole chain before it (dated today).
+pub fn check_stages(campaign: &Campaign) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    let now = Utc::now();
+    for stage in 1..=campaign.followups.len() {
+        let mut renderer = match Renderer::for_stage(campaign, stage) {
+            Ok(r) => r,
+            Err(Problems(p)) => {
+                found.extend(p);
+                continue;
+            }
+        };
+        renderer.set_threads(Threads::everyone(placeholder(
+            stage,
+            campaign.sender.domain(),
+            now,
+        )));
+        let Ok(contacts) = ContactReader::open(&campaign.contacts) else {
+            // The first letter's check reports the contacts' problems.
+            return found;
+        };
+        for row in contacts {
+            if let Row::Recipient(r) = row {
+                if let Err(mut d) = renderer.render(&r) {
+                    d.message = format!("follow-up stage {stage}: {}", d.message);
+                    found.push(d);
+                }
+            }
+        }
+    }
+    found
+}
+
 /// The plan of one follow-up stage.
 #[derive(Debug, Default)]
 pub struct StagePlan {
@@ -293,4 +329,149 @@ pub fn plan_stage(
         }
     }
     Ok((plan, renderer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::Event;
+
+    const DAY: i64 = 86_400;
+
+    fn at(now: DateTime<Utc>, secs_ago: i64) -> DateTime<Utc> {
+        now - Duration::seconds(secs_ago)
+    }
+
+    fn row(email: &str, status: Status, time: DateTime<Utc>, id: &str, detail: &str) -> Event {
+        let mut e = Event::new("t", email, status, 1)
+            .with_message_id(id)
+            .with_detail(detail);
+        e.time = time;
+        e
+    }
+
+    fn sent(email: &str, time: DateTime<Utc>, id: &str) -> Vec<Event> {
+        vec![
+            row(email, Status::Sending, time, id, ""),
+            row(email, Status::Sent, time, id, "250 ok"),
+        ]
+    }
+
+    fn due(chains: &Chains, email: &str, stage: usize, now: DateTime<Utc>) -> Due {
+        chains.due(email, stage, 10, now, Resend::default())
+    }
+
+    #[test]
+    fn due_exactly_after_days_after_the_letter_before_not_a_second_sooner() {
+        let now = Utc::now();
+        let sent_at = at(now, 10 * DAY);
+        let main = Ledger::from_events(sent("a@example.org", sent_at, "<a0@x.example>"));
+        let chains = Chains::new(vec![main, Ledger::default()]);
+        assert!(matches!(due(&chains, "a@example.org", 1, now), Due::Now(_)));
+        let early = now - Duration::seconds(1);
+        assert_eq!(
+            due(&chains, "a@example.org", 1, early),
+            Due::At(sent_at + Duration::days(10))
+        );
+        assert_eq!(
+            due(&chains, "b@example.org", 1, now),
+            Due::Never(Stopped::NotSent)
+        );
+    }
+
+    #[test]
+    fn a_reply_to_any_stage_or_any_bounce_ends_the_chain_an_auto_reply_does_not() {
+        let now = Utc::now();
+        let old = at(now, 30 * DAY);
+        let mut rows = Vec::new();
+        for who in ["r", "o", "b", "h", "f"] {
+            let email = format!("{who}@example.org");
+            if who == "f" {
+                rows.push(row(&email, Status::Sending, old, "<f0@x>", ""));
+                rows.push(row(&email, Status::Failed, old, "<f0@x>", "550 no"));
+            } else {
+                rows.extend(sent(&email, old, &format!("<{who}0@x>")));
+            }
+        }
+        rows.push(row("o@example.org", Status::AutoReplied, now, "", "away"));
+        rows.push(row(
+            "b@example.org",
+            Status::Bounced,
+            now,
+            "",
+            "5.1.1 gone (matched by address only)",
+        ));
+        rows.push(row(
+            "h@example.org",
+            Status::Bounced,
+            now,
+            "<h0@x>",
+            "4.2.2 full",
+        ));
+        let main = Ledger::from_events(rows);
+        // `r` answered the first follow-up: its `replied` row is in the
+        // first letter's log all the same (the inbox writes there).
+        let mut stage1 = sent("r@example.org", at(now, 20 * DAY), "<r1@x>");
+        stage1.extend(sent("o@example.org", at(now, 20 * DAY), "<o1@x>"));
+        let main = Ledger::from_events(main.events().iter().cloned().chain([row(
+            "R@example.org",
+            Status::Replied,
+            now,
+            "<r1@x>",
+            "hi",
+        )]));
+        let chains = Chains::new(vec![main, Ledger::from_events(stage1), Ledger::default()]);
+        assert_eq!(
+            due(&chains, "r@example.org", 2, now),
+            Due::Never(Stopped::Replied)
+        );
+        assert_eq!(
+            due(&chains, "b@example.org", 1, now),
+            Due::Never(Stopped::Bounced)
+        );
+        assert_eq!(
+            due(&chains, "h@example.org", 1, now),
+            Due::Never(Stopped::Bounced)
+        );
+        assert_eq!(
+            due(&chains, "f@example.org", 1, now),
+            Due::Never(Stopped::NotSent)
+        );
+        // Stage 1 already went to `o`: never twice.
+        assert_eq!(
+            due(&chains, "o@example.org", 1, now),
+            Due::Never(Stopped::Stage(Skip::Sent))
+        );
+        match due(&chains, "o@example.org", 2, now) {
+            Due::Now(t) => {
+                assert_eq!(t.message_ids, ["<o0@x>", "<o1@x>"]);
+                assert_eq!(t.first_sent_on, old);
+                assert_eq!(t.previous_sent_on, at(now, 20 * DAY));
+                assert_eq!(t.in_reply_to(), Some("<o1@x>"));
+                assert_eq!(t.references(), "<o0@x> <o1@x>");
+            }
+            other => panic!("o is due for stage 2: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_crash_mid_follow_up_leaves_it_unknown_not_due() {
+        let now = Utc::now();
+        let main = Ledger::from_events(sent("a@example.org", at(now, 11 * DAY), "<a0@x>"));
+        let stage1 =
+            Ledger::from_events([row("a@example.org", Status::Sending, now, "<a1@x>", "")]);
+        let chains = Chains::new(vec![main, stage1]);
+        assert_eq!(
+            due(&chains, "a@example.org", 1, now),
+            Due::Never(Stopped::Stage(Skip::Unknown))
+        );
+        let resend = Resend {
+            unknown: true,
+            ..Resend::default()
+        };
+        assert!(matches!(
+            chains.due("a@example.org", 1, 10, now, resend),
+            Due::Now(_)
+        ));
+    }
 }

@@ -53,17 +53,33 @@ impl Thread {
 
 /// The threads of a stage's recipients, by recipient key.
 #[derive(Debug, Clone, Default)]
-pub struct Threads(HashMap<String, Thread>);
+pub struct Threads {
+    by_key: HashMap<String, Thread>,
+    /// For `check` and `preview`: the thread of anyone not in `by_key`.
+    /// Never set for `send`, where a recipient without a recorded thread
+    /// gets no follow-up.
+    fallback: Option<Thread>,
+}
 
 impl Threads {
+    /// Every recipient gets `thread` (`check`, `preview --stage`).
+    pub fn everyone(thread: Thread) -> Threads {
+        Threads {
+            by_key: HashMap::new(),
+            fallback: Some(thread),
+        }
+    }
+
     /// Adds (or replaces) the thread of `email`.
     pub fn insert(&mut self, email: &str, thread: Thread) {
-        self.0.insert(recipient_key(email), thread);
+        self.by_key.insert(recipient_key(email), thread);
     }
 
     /// The thread of `email`, if known.
     pub fn get(&self, email: &str) -> Option<&Thread> {
-        self.0.get(&recipient_key(email))
+        self.by_key
+            .get(&recipient_key(email))
+            .or(self.fallback.as_ref())
     }
 }
 
