@@ -321,3 +321,26 @@ fn check_renders_every_follow_up_and_names_the_stage_of_a_broken_one() {
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(said.contains("followup1.txt.tera"), "{said}");
 }
+
+#[test]
+fn a_follow_up_run_counts_the_first_letters_of_the_last_24_hours() {
+    let server = TestServer::start(ServerOptions::plain());
+    let c = campaign(
+        &server,
+        "[rate]\nper_minute = 60000\nburst = 100\ndaily_cap = 3\n",
+        5,
+    );
+    // rep0..rep2 are due; rep3 and rep4 had their first letter two hours
+    // ago, which leaves one message of the cap.
+    let mut rows: Vec<Event> = (0..3).flat_map(|i| sent(0, i, ago(11, 0))).collect();
+    rows.extend((3..5).flat_map(|i| sent(0, i, ago(0, 7200))));
+    write_log(&c, MAIN_LOG, &rows);
+    let out = send(&c, &["--stage", "1"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("daily cap of 3 reached"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(server.messages().len(), 1);
+}
