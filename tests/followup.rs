@@ -344,3 +344,55 @@ fn a_follow_up_run_counts_the_first_letters_of_the_last_24_hours() {
     );
     assert_eq!(server.messages().len(), 1);
 }
+
+#[test]
+fn an_answer_to_a_follow_up_is_matched_by_its_references_and_ends_the_chain() {
+    let server = TestServer::start(ServerOptions::plain());
+    let c = campaign(&server, FAST, 2);
+    let main: Vec<Event> = (0..2).flat_map(|i| sent(0, i, ago(30, 0))).collect();
+    write_log(&c, MAIN_LOG, &main);
+    let stage1: Vec<Event> = (0..2).flat_map(|i| sent(1, i, ago(8, 0))).collect();
+    write_log(&c, STAGE1_LOG, &stage1);
+    // A staff member (not the address written to) answers the follow-up;
+    // their mail program keeps the thread's References.
+    let reply = format!(
+        "From: Chief of Staff <staff@example.org>\r\nTo: letters@example.org\r\n\
+         Subject: Re: A letter to Senator Last0\r\nDate: Thu, 03 Dec 2026 10:00:00 +0000\r\n\
+         Message-ID: <answer-1@example.org>\r\nIn-Reply-To: {}\r\nReferences: {} {}\r\n\r\n\
+         Thank you, the Senator has read your letters.\r\n",
+        letter_id(1, 0),
+        letter_id(0, 0),
+        letter_id(1, 0)
+    );
+    c.write("mail/answer.eml", reply.as_bytes());
+    let out = c
+        .cmd(&[
+            "inbox",
+            "--from",
+            c.path("mail/answer.eml").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let main = stage_log(&c, MAIN_LOG);
+    assert!(
+        main.answer(&rep_email(0), Status::Replied).is_some(),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = send(&c, &["--stage", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        server.messages_to(&rep_email(0)).len(),
+        0,
+        "answered: no stage 2"
+    );
+    assert_eq!(server.messages_to(&rep_email(1)).len(), 1);
+}
