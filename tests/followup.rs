@@ -396,3 +396,44 @@ fn an_answer_to_a_follow_up_is_matched_by_its_references_and_ends_the_chain() {
     );
     assert_eq!(server.messages_to(&rep_email(1)).len(), 1);
 }
+
+#[test]
+fn preview_shows_a_follow_up_replying_to_the_recorded_letter_or_a_stand_in() {
+    let server = TestServer::start(ServerOptions::plain());
+    let c = campaign(&server, FAST, 2);
+    write_log(&c, MAIN_LOG, &sent(0, 0, ago(3, 0)));
+    let dir = c.path("eml");
+    let out = c
+        .cmd(&["preview", "--stage", "1", "--out", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let read = |i: usize| {
+        let path = fixture::files_with_ext(&dir, "eml")
+            .into_iter()
+            .find(|p| p.to_string_lossy().contains(&format!("rep{i}")))
+            .unwrap();
+        std::fs::read_to_string(path).unwrap()
+    };
+    let recorded = read(0);
+    assert!(
+        recorded.contains(&format!("In-Reply-To: {}", letter_id(0, 0))),
+        "{recorded}"
+    );
+    assert!(
+        recorded.contains("Subject: Re: A letter to Senator Last0"),
+        "{recorded}"
+    );
+    let stand_in = read(1);
+    assert!(
+        stand_in.contains("In-Reply-To: <preview.stage-0@example.org>"),
+        "{stand_in}"
+    );
+    let out = c.cmd(&["preview", "--stage", "3"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("has 2 follow-up stages"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -15,7 +15,9 @@ use repmail::schedule::Zones;
 use repmail::send::{self, DailyCap, Dispatcher, Pacer, Settings};
 
 use super::progress::{local_and_utc, Display};
-use super::send::{check_plan, confirm, resume_command, run_first, summarize, SendArgs};
+use super::send::{
+    check_plan, confirm, resume_command, run_first, summarize, test_log_path, SendArgs,
+};
 use super::{Exit, Output};
 
 /// Every stage `args` asks for, in order; stops at the first stage that
@@ -117,11 +119,15 @@ fn chains(campaign: &Campaign, main: &Ledger, k: usize, this: &Ledger) -> anyhow
     Ok(Chains::new(logs))
 }
 
-fn daily_cap(campaign: &Campaign, chains: &Chains) -> Option<DailyCap> {
-    campaign.rate.daily_cap.map(|c| {
-        let refs: Vec<&Ledger> = chains.logs().iter().collect();
-        DailyCap::from_ledgers(c, &refs, Utc::now())
-    })
+/// Every log's `sent` rows of the last 24 h: the first letters', each
+/// stage's and the test letters' (`send --test-to`).
+fn daily_cap(campaign: &Campaign, chains: &Chains) -> anyhow::Result<Option<DailyCap>> {
+    let Some(c) = campaign.rate.daily_cap else {
+        return Ok(None);
+    };
+    let tests = Ledger::read(&test_log_path(&campaign.campaign.log))?;
+    let refs: Vec<&Ledger> = chains.logs().iter().chain([&tests]).collect();
+    Ok(Some(DailyCap::from_ledgers(c, &refs, Utc::now())))
 }
 
 fn print_stage(plan: &StagePlan, after_days: u32, out: Output) {
@@ -208,7 +214,7 @@ fn send_stage(
         .map_err(|p| report_problems(p, out))?;
     check_plan(&plan.problems, &[], |_| true, campaign, out)?;
     print_stage(&plan, after_days(campaign, k), out);
-    let cap = daily_cap(campaign, &chains);
+    let cap = daily_cap(campaign, &chains)?;
     if plan.to_send.is_empty() {
         return Ok(Exit::Ok);
     }
@@ -256,4 +262,30 @@ fn send_stage(
         &resume,
         out,
     ))
+}
+
+/// The renderer of stage `k` for `preview --stage K`.
+pub fn preview_renderer(
+    campaign: &Campaign,
+    k: usize,
+    out: Output,
+) -> anyhow::Result<repmail::render::Renderer> {
+    let n = campaign.followups.len();
+    if k > n {
+        anyhow::bail!(
+            "--stage {k}: the campaign has {n} follow-up stage{} ([[followup]] tables in {})",
+            if n == 1 { "" } else { "s" },
+            campaign.path.display()
+        );
+    }
+    let chains = Chains::read(campaign)?;
+    let mut renderer =
+        repmail::render::Renderer::for_stage(campaign, k).map_err(|p| report_problems(p, out))?;
+    renderer.set_threads(repmail::plan::followup::preview_threads(
+        &chains,
+        k,
+        campaign.sender.domain(),
+        Utc::now(),
+    ));
+    Ok(renderer)
 }

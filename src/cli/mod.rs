@@ -146,6 +146,9 @@ pub struct PreviewArgs {
     /// Write every letter, exactly as sent, into one mboxrd FILE (`-`: standard output)
     #[arg(long, value_name = "FILE")]
     pub mbox: Option<PathBuf>,
+    /// Show this stage's letter: 0 the first letter (default), 1 the first [[followup]], …
+    #[arg(long, value_name = "N")]
+    pub stage: Option<usize>,
 }
 
 /// Output verbosity, resolved once from the flags.

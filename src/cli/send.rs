@@ -326,7 +326,7 @@ pub(super) fn resume_command(config: &Path, args: &SendArgs) -> String {
 }
 
 /// `logs/name.csv` → `logs/name.test.csv`.
-fn test_log_path(log: &Path) -> PathBuf {
+pub(super) fn test_log_path(log: &Path) -> PathBuf {
     let stem = log
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

@@ -176,6 +176,34 @@ impl Chains {
     }
 }
 
+/// The threads of stage `stage` for `preview --stage`: each recipient's
+/// recorded letters where the logs have them (due or not), else a
+/// stand-in dated `now`.
+pub fn preview_threads(chains: &Chains, stage: usize, domain: &str, now: DateTime<Utc>) -> Threads {
+    let mut threads = Threads::everyone(placeholder(stage, domain, now));
+    let Some(before) = chains.sent.get(stage.wrapping_sub(1)) else {
+        return threads;
+    };
+    for (key, &(previous, _)) in before {
+        let ids = chains.sent[..stage]
+            .iter()
+            .filter_map(|s| s.get(key))
+            .map(|(_, id)| id.trim().to_string())
+            .filter(|id| !id.is_empty())
+            .collect();
+        let first = chains.sent[0].get(key).map_or(previous, |(t, _)| *t);
+        threads.insert(
+            key,
+            Thread {
+                message_ids: ids,
+                first_sent_on: first,
+                previous_sent_on: previous,
+            },
+        );
+    }
+    threads
+}
+
 /// The log files a campaign's daily cap counts: the first letter's and
 /// each stage's (a follow-up is a message like any other).
 pub fn all_logs(campaign: &Campaign) -> Vec<std::path::PathBuf> {
