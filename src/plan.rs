@@ -2,6 +2,7 @@
 //! selection and (for `send`) by what the ledger says.
 
 pub mod followup;
+pub mod stages;
 
 use crate::config::Campaign;
 use crate::contacts::{ContactReader, Office, Recipient, Row};

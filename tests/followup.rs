@@ -437,3 +437,44 @@ fn preview_shows_a_follow_up_replying_to_the_recorded_letter_or_a_stand_in() {
         stderr(&out)
     );
 }
+
+#[test]
+fn log_shows_each_stage_with_its_answers_and_a_recipients_chain() {
+    let server = TestServer::start(ServerOptions::plain());
+    let c = campaign(&server, FAST, 4);
+    let mut main: Vec<Event> = (0..4).flat_map(|i| sent(0, i, ago(30, 0))).collect();
+    let mut early = answer(0, Status::Replied, "thanks");
+    early.time = ago(25, 0);
+    main.push(early);
+    main.push(answer(1, Status::Replied, "thanks after the follow-up"));
+    write_log(&c, MAIN_LOG, &main);
+    let stage1: Vec<Event> = (1..4).flat_map(|i| sent(1, i, ago(15, 0))).collect();
+    write_log(&c, STAGE1_LOG, &stage1);
+
+    let rep1 = rep_email(1);
+    let out = c.cmd(&["log", "--recipient", &rep1]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let said = stdout(&out);
+    assert!(
+        said.contains("first             4 sent       1 answered  (25%)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("follow-up 1       3 sent       1 answered  (33%)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("follow-up 2       0 sent       0 answered  (-)"),
+        "{said}"
+    );
+    let chain = format!(
+        "{rep1}: first letter {} → follow-up 1 {} → answered {}",
+        ago(30, 0).format("%Y-%m-%d"),
+        ago(15, 0).format("%Y-%m-%d"),
+        ago(1, 0).format("%Y-%m-%d")
+    );
+    assert!(said.contains(&chain), "{said}");
+    // Data formats stay data.
+    let out = c.cmd(&["log", "--format", "csv"]).output().unwrap();
+    assert!(!stdout(&out).contains("by stage"), "{}", stdout(&out));
+}

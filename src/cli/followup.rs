@@ -289,3 +289,58 @@ pub fn preview_renderer(
     ));
     Ok(renderer)
 }
+
+/// `log`'s lines about the follow-ups: per stage, letters accepted and
+/// offices that answered after them; with `--recipient`, each one's chain.
+/// Nothing for a campaign without stages.
+pub fn print_log(campaign: &Campaign, recipients: &[String]) -> anyhow::Result<()> {
+    if campaign.followups.is_empty() {
+        return Ok(());
+    }
+    let chains = Chains::read(campaign)?;
+    say!("");
+    say!("by stage   letters accepted, then answered (rate)");
+    for c in chains.counts() {
+        let name = match c.stage {
+            0 => "first".to_string(),
+            k => format!("follow-up {k}"),
+        };
+        let rate = c.rate().map_or("-".to_string(), |r| format!("{r:.0}%"));
+        say!(
+            "  {name:<12} {:>6} sent  {:>6} answered  ({rate})",
+            c.sent,
+            c.answered
+        );
+    }
+    if recipients.is_empty() {
+        return Ok(());
+    }
+    let all = chains.chains();
+    for r in recipients {
+        let key = repmail::ledger::recipient_key(r);
+        let Some(chain) = all.get(&key) else {
+            say!("{r}: no letter recorded");
+            continue;
+        };
+        let mut parts: Vec<String> = chain
+            .sent
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| {
+                t.map(|t| {
+                    let what = if i == 0 {
+                        "first letter".to_string()
+                    } else {
+                        format!("follow-up {i}")
+                    };
+                    format!("{what} {}", t.format("%Y-%m-%d"))
+                })
+            })
+            .collect();
+        if let Some(t) = chain.answered {
+            parts.push(format!("answered {}", t.format("%Y-%m-%d")));
+        }
+        say!("{r}: {}", parts.join(" → "));
+    }
+    Ok(())
+}

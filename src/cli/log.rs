@@ -167,7 +167,13 @@ pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
 
     if args.export.is_none() && args.html.is_none() {
         let report = review::build(&ledger, contacts.as_ref(), &filter, view, about);
-        return print(&report, args.format.unwrap_or(DEFAULT_FORMAT));
+        let format = args.format.unwrap_or(DEFAULT_FORMAT);
+        let exit = print(&report, format)?;
+        // Follow-up stages (issue 21), for people: the table only.
+        if let (Some(c), FormatArg::Table, false) = (&campaign, format, out.quiet) {
+            super::followup::print_log(c, &args.recipient)?;
+        }
+        return Ok(exit);
     }
     if let (Some(path), Some(c), Some(list)) = (&args.export, &campaign, &contacts) {
         let filter = Filter {
