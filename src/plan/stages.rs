@@ -52,9 +52,8 @@ impl Chain {
             self.sent
                 .iter()
                 .enumerate()
-                .filter(|(_, t)| t.is_some_and(|t| t <= at))
+                .rfind(|(_, t)| t.is_some_and(|t| t <= at))
                 .map(|(i, _)| i)
-                .last()
                 .unwrap_or(0),
         )
     }
