@@ -478,3 +478,31 @@ fn log_shows_each_stage_with_its_answers_and_a_recipients_chain() {
     let out = c.cmd(&["log", "--format", "csv"]).output().unwrap();
     assert!(!stdout(&out).contains("by stage"), "{}", stdout(&out));
 }
+
+#[test]
+fn the_report_shows_the_response_rate_of_each_stage() {
+    let server = TestServer::start(ServerOptions::plain());
+    let c = campaign(&server, FAST, 4);
+    let mut main: Vec<Event> = (0..4).flat_map(|i| sent(0, i, ago(30, 0))).collect();
+    let mut early = answer(0, Status::Replied, "thanks");
+    early.time = ago(25, 0);
+    main.push(early);
+    main.push(answer(1, Status::Replied, "thanks after the follow-up"));
+    write_log(&c, MAIN_LOG, &main);
+    let stage1: Vec<Event> = (1..4).flat_map(|i| sent(1, i, ago(15, 0))).collect();
+    write_log(&c, STAGE1_LOG, &stage1);
+    let page = c.path("report.html");
+    let out = c
+        .cmd(&["log", "--html", page.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let html = std::fs::read_to_string(&page).unwrap();
+    for row in [
+        "<tr><td>first letter</td><td>4</td><td>1</td><td>25.0%</td></tr>",
+        "<tr><td>follow-up 1</td><td>3</td><td>1</td><td>33.3%</td></tr>",
+        "<tr><td>follow-up 2</td><td>0</td><td>0</td><td>–</td></tr>",
+    ] {
+        assert!(html.contains(row), "{row} in {html}");
+    }
+}

@@ -198,6 +198,10 @@ pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
         )?;
     }
     if let Some(path) = &args.html {
+        let mut about = about;
+        if let Some(c) = campaign.as_ref().filter(|c| !c.followups.is_empty()) {
+            about.stages = repmail::plan::followup::Chains::read(c)?.counts();
+        }
         let report = review::build(&ledger, contacts.as_ref(), &filter, view, about);
         write_file(path, &protected, |w| report.write(Format::Html, w))?;
         if !out.quiet {
@@ -219,6 +223,7 @@ fn about(log: &Path, ledger: &Ledger, campaign: Option<&Campaign>) -> About {
         subject: campaign.map(|c| c.campaign.subject.clone()),
         sender: campaign.map(|c| c.sender.from.to_string()),
         torn_tail: ledger.torn_tail(),
+        stages: Vec::new(),
     }
 }
 
