@@ -33,9 +33,12 @@ pub const DEFAULT_PASSWORD_ENV: &str = "REPMAIL_SMTP_PASSWORD";
 /// Default contacts column holding the address.
 pub const DEFAULT_EMAIL_COLUMN: &str = "email";
 
+mod followup;
 mod letter;
 mod mailbox;
 
+use followup::RawFollowup;
+pub use followup::{reply_subject, stage_log, Followup, MAX_AFTER_DAYS};
 use letter::RawVariant;
 pub use letter::{direction_of, Direction, Letter, Variant};
 pub use mailbox::{CopyMode, Inbox, SentCopy};
@@ -108,6 +111,8 @@ pub struct Campaign {
     pub inbox: Option<Inbox>,
     /// `[sent]`: a copy of each letter in the Sent folder.
     pub sent: SentCopy,
+    /// `[[followup]]` stages, in order (issue 21).
+    pub followups: Vec<Followup>,
 }
 
 /// `[campaign]`.
@@ -289,6 +294,8 @@ struct RawFile {
     variant: BTreeMap<String, RawVariant>,
     inbox: Option<RawInbox>,
     sent: Option<RawSent>,
+    #[serde(default)]
+    followup: Vec<RawFollowup>,
 }
 
 #[derive(Deserialize)]
@@ -490,6 +497,7 @@ impl Validator<'_> {
         };
         let letter = self.letter("campaign", c.letter, c.text, c.html)?;
         let variants = self.variants(raw.variant, &c.subject)?;
+        let followups = self.followups(raw.followup, &c.subject)?;
         let variant_by = c.variant_by.filter(|v| !v.trim().is_empty());
         if variant_by.is_none() && !variants.is_empty() {
             return Err(self.invalid(
@@ -584,6 +592,7 @@ impl Validator<'_> {
             variants,
             inbox,
             sent,
+            followups,
         })
     }
 

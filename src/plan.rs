@@ -1,6 +1,9 @@
 //! Plan: who gets a letter now — recipients, narrowed by the user's
 //! selection and (for `send`) by what the ledger says.
 
+pub mod followup;
+pub mod stages;
+
 use crate::config::Campaign;
 use crate::contacts::{ContactReader, Office, Recipient, Row};
 use crate::diag::{Diagnostic, Problems};

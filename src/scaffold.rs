@@ -15,10 +15,14 @@ pub const CAMPAIGN_FILE: &str = "repmail.toml";
 
 /// The other files of the example campaign, as shipped in the repository:
 /// (path in the new folder, contents).
-pub const EXAMPLE: [(&str, &str); 2] = [
+pub const EXAMPLE: [(&str, &str); 3] = [
     (
         "templates/letter.md.tera",
         include_str!("../templates/letter.md.tera"),
+    ),
+    (
+        "templates/followup.md.tera",
+        include_str!("../templates/followup.md.tera"),
     ),
     (
         "contacts/representatives.csv",
@@ -110,9 +114,12 @@ pub fn init_for_roster(
         config = with_provider(&config, p);
     }
     let letter = roster_letter(EXAMPLE[0].1);
+    // The example's follow-up greets as the letter does.
+    let followup = roster_letter(EXAMPLE[1].1);
     let targets = [
         (dir.join(CAMPAIGN_FILE), config.as_str()),
         (dir.join(EXAMPLE[0].0), letter.as_str()),
+        (dir.join(EXAMPLE[1].0), followup.as_str()),
     ];
     let roster = dir.join("contacts").join(contacts_file);
     if let Some(p) = targets
@@ -272,6 +279,10 @@ mod tests {
                 "{gone}"
             );
             assert!(!letter.contains(gone), "{gone} in the letter");
+            assert!(
+                !roster_letter(EXAMPLE[1].1).contains(gone),
+                "{gone} in the follow-up"
+            );
         }
         assert!(letter.contains("{{ salutation }}"));
         assert!(

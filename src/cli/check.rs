@@ -47,6 +47,11 @@ pub fn run(config: &Path, strict: bool, out: Output) -> anyhow::Result<Exit> {
             Item::Problem(d) => problems.add(d),
         }
     }
+    // Each follow-up's letter too: a typo in it shows today, not in ten
+    // days when the stage falls due.
+    for d in repmail::plan::followup::check_stages(&campaign) {
+        problems.add(d);
+    }
     if let Some(smtp) = &campaign.smtp {
         let place = campaign.path.display().to_string();
         for d in repmail::providers::warnings(smtp, &campaign.rate, &place) {

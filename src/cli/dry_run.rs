@@ -115,6 +115,10 @@ impl DryRun<'_> {
             let other = Ledger::read(self.other_log).unwrap_or_default();
             let mut sent = digest.sent();
             sent.extend(other.sent_since(since));
+            // Follow-ups count against the cap (issue 21).
+            for stage in repmail::plan::followup::stage_ledgers(self.campaign).unwrap_or_default() {
+                sent.extend(stage.sent_since(since));
+            }
             DailyCap::new(c, sent)
         });
         let estimate = repmail::schedule::estimate(

@@ -159,7 +159,10 @@ pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
 
     if args.export.is_none() && args.html.is_none() {
         let report = review::build(&ledger, contacts.as_ref(), &filter, view, about);
-        return print(&report, &report.rows, args.format.unwrap_or(DEFAULT_FORMAT));
+        let format = args.format.unwrap_or(DEFAULT_FORMAT);
+        let exit = print(&report, &report.rows, format)?;
+        stages(campaign.as_ref(), format, args, out)?;
+        return Ok(exit);
     }
 
     if let (Some(path), Some(c), Some(list)) = (&args.export, &campaign, &contacts) {
@@ -175,6 +178,10 @@ pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
         )?;
     }
     if let Some(path) = &args.html {
+        let mut about = about;
+        if let Some(c) = campaign.as_ref().filter(|c| !c.followups.is_empty()) {
+            about.stages = repmail::plan::followup::Chains::read(c)?.counts();
+        }
         let report = review::build(&ledger, contacts.as_ref(), &filter, view, about);
         write_file(path, &protected, |w| report.write(Format::Html, w))?;
         if !out.quiet {
@@ -186,6 +193,20 @@ pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
 
 /// Where the review's data came from; the campaign's name comes from the
 /// log's rows when there is no campaign file.
+/// Follow-up stages (issue 21) after the table, for people: sent and
+/// answered per stage, and each `--recipient`'s chain.
+fn stages(
+    campaign: Option<&Campaign>,
+    format: FormatArg,
+    args: &LogArgs,
+    out: Output,
+) -> anyhow::Result<()> {
+    if let (Some(c), FormatArg::Table, false) = (campaign, format, out.quiet) {
+        super::followup::print_log(c, &args.recipient)?;
+    }
+    Ok(())
+}
+
 fn about(log: &Path, first: Option<&str>, torn_tail: bool, campaign: Option<&Campaign>) -> About {
     About {
         campaign: campaign
@@ -196,6 +217,7 @@ fn about(log: &Path, first: Option<&str>, torn_tail: bool, campaign: Option<&Cam
         subject: campaign.map(|c| c.campaign.subject.clone()),
         sender: campaign.map(|c| c.sender.from.to_string()),
         torn_tail,
+        stages: Vec::new(),
     }
 }
 

@@ -47,6 +47,7 @@ macro_rules! say_err {
 mod check;
 mod dry_run;
 mod exit;
+mod followup;
 mod forms;
 mod inbox;
 mod init;
@@ -145,6 +146,9 @@ pub struct PreviewArgs {
     /// Write every letter, exactly as sent, into one mboxrd FILE (`-`: standard output)
     #[arg(long, value_name = "FILE")]
     pub mbox: Option<PathBuf>,
+    /// Show this stage's letter: 0 the first letter (default), 1 the first [[followup]], …
+    #[arg(long, value_name = "N")]
+    pub stage: Option<usize>,
 }
 
 /// Output verbosity, resolved once from the flags.

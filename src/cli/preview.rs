@@ -19,7 +19,12 @@ use super::{Exit, Output, PreviewArgs};
 
 pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exit> {
     let campaign = Campaign::load(config)?;
-    let prepared = prepare(&campaign, out)?;
+    let mut prepared = prepare(&campaign, out)?;
+    if let Some(k) = args.stage.filter(|k| *k > 0) {
+        // A follow-up as it would go: replying to the letters the logs
+        // record, or to stand-ins where there are none yet.
+        prepared.renderer = super::followup::preview_renderer(&campaign, k, out)?;
+    }
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the output folder {}", dir.display()))?;

@@ -46,6 +46,9 @@ pub struct SendArgs {
     /// When the sending window or the daily cap holds letters back, wait (saying until when) and carry on
     #[arg(long)]
     pub wait: bool,
+    /// Send only this stage: 0 the first letter, 1 the first [[followup]], … (default: every stage that is due)
+    #[arg(long, value_name = "N", conflicts_with = "test_to")]
+    pub stage: Option<usize>,
 }
 
 /// How many recipients the plan puts where: what the plan's summary says.
@@ -95,6 +98,17 @@ struct Logs {
 
 pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> {
     let campaign = Campaign::load(config)?;
+    super::followup::run(config, campaign, args, out)
+}
+
+/// The first letter's run (stage 0).
+pub(super) fn run_first(
+    config: &Path,
+    campaign: &Campaign,
+    args: &SendArgs,
+    out: Output,
+) -> anyhow::Result<Exit> {
+    let campaign = campaign.clone();
     let prepared = prepare(&campaign, out)?;
     let test_to = args.test_to.as_deref().map(parse_test_to).transpose()?;
     let selection = Selection {
@@ -147,9 +161,12 @@ pub fn run(config: &Path, args: &SendArgs, out: Output) -> anyhow::Result<Exit> 
             || plan.skipped.iter().any(|(r, _)| r.key() == key)
     };
     check_plan(&plan.problems, &args.recipient, known, &campaign, out)?;
+    // Follow-ups are messages like any other: the cap counts them.
+    let stages = repmail::plan::followup::stage_ledgers(&campaign)?;
     let cap = campaign.rate.daily_cap.map(|c| {
         let other = Ledger::read(&logs.other).unwrap_or_default();
-        DailyCap::from_ledgers(c, &[ledger, &other], Utc::now())
+        let all: Vec<&Ledger> = [ledger, &other].into_iter().chain(&stages).collect();
+        DailyCap::from_ledgers(c, &all, Utc::now())
     });
     let resume = resume_command(config, args);
     let is_test = test_to.is_some();
@@ -296,7 +313,7 @@ pub(super) fn check_plan(
 }
 
 /// The command that continues this run (a test run continues as a test).
-fn resume_command(config: &Path, args: &SendArgs) -> String {
+pub(super) fn resume_command(config: &Path, args: &SendArgs) -> String {
     let mut cmd = format!("repmail --config {} send", config.display());
     if let Some(t) = &args.test_to {
         cmd.push_str(&format!(" --test-to {t}"));
@@ -309,7 +326,7 @@ fn resume_command(config: &Path, args: &SendArgs) -> String {
 }
 
 /// `logs/name.csv` → `logs/name.test.csv`.
-fn test_log_path(log: &Path) -> PathBuf {
+pub(super) fn test_log_path(log: &Path) -> PathBuf {
     let stem = log
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -428,7 +445,7 @@ pub(super) fn print_plan(
     }
 }
 
-fn confirm(args: &SendArgs, n: usize) -> anyhow::Result<()> {
+pub(super) fn confirm(args: &SendArgs, n: usize) -> anyhow::Result<()> {
     if args.yes {
         return Ok(());
     }
@@ -452,7 +469,7 @@ fn confirm(args: &SendArgs, n: usize) -> anyhow::Result<()> {
     }
 }
 
-fn summarize(
+pub(super) fn summarize(
     report: &Report,
     plan: &SendPlan,
     campaign: &Campaign,

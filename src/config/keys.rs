@@ -15,8 +15,8 @@ use toml::Spanned;
 use std::path::Path;
 
 use super::{
-    Campaign, ConfigError, RawCampaign, RawContacts, RawInbox, RawRate, RawRetry, RawSender,
-    RawSent, RawSmtp, RawVariant,
+    Campaign, ConfigError, RawCampaign, RawContacts, RawFollowup, RawInbox, RawRate, RawRetry,
+    RawSender, RawSent, RawSmtp, RawVariant,
 };
 
 /// Most problems listed at once; beyond that the file needs another look.
@@ -142,6 +142,9 @@ const SECTIONS: &[(&str, Keys)] = &[
     ("variant", tables::<RawVariant>()),
     ("inbox", section::<RawInbox>()),
     ("sent", section::<RawSent>()),
+    // An array of tables: the typed read (deny_unknown_fields) names a
+    // wrong key in it.
+    ("followup", section::<RawFollowup>()),
 ];
 
 const fn section<T: DeserializeOwned>() -> Keys {

@@ -17,6 +17,7 @@ mod plain;
 mod removed;
 pub mod sanitise;
 pub mod size;
+pub mod thread;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -31,6 +32,7 @@ use crate::diag::{Diagnostic, Problems};
 use crate::text::one_line;
 use attachments::File;
 use letters::Letters;
+pub use thread::{Thread, Threads};
 
 const DISPLAY_NAME: &str = "contacts.name";
 /// Before the subject of a `send --test-to` letter.
@@ -51,6 +53,8 @@ pub struct Renderer {
     place: String,
     /// `send --test-to`: every letter goes to this address instead.
     test_to: Option<Address>,
+    /// A follow-up stage's renderer: each recipient's earlier letters.
+    threads: Option<Threads>,
 }
 
 /// One rendered letter.
@@ -137,6 +141,7 @@ impl Renderer {
             vars,
             place: campaign.contacts.path.display().to_string(),
             test_to: None,
+            threads: None,
         })
     }
 
@@ -150,6 +155,18 @@ impl Renderer {
             ctx.insert(name.to_string(), value);
         }
         let at = || format!("{}:{}", self.place, r.line);
+        let thread = match &self.threads {
+            None => None,
+            Some(threads) => Some(threads.get(r.email.as_ref()).ok_or_else(|| {
+                Diagnostic::error(
+                    at(),
+                    "no earlier letter to this recipient is recorded as sent, so there is no thread for its follow-up",
+                )
+            })?),
+        };
+        if let Some(t) = thread {
+            t.fill(&mut ctx);
+        }
         let run = |name: &str| {
             self.letters
                 .plain
@@ -251,6 +268,14 @@ impl Renderer {
         builder = headers::to(builder, &self.from, &to);
         if let Some(reply_to) = &self.reply_to {
             builder = builder.reply_to(reply_to.clone());
+        }
+        if let Some(t) = thread {
+            // Message-IDs as the log holds them: written by `render`, so
+            // one line each (the ledger keeps them so).
+            if let Some(id) = t.in_reply_to() {
+                builder = builder.in_reply_to(id.to_string());
+            }
+            builder = builder.references(t.references());
         }
         let built = match (html, files.is_empty()) {
             (None, true) => builder.singlepart(SinglePart::plain(text)),

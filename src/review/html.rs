@@ -182,8 +182,33 @@ fn context(report: &Report) -> Context {
     ctx.insert("replied", &s.replied);
     ctx.insert("auto_replied", &s.auto_replied);
     ctx.insert("response_rate", &response_rate(s.replied, s.counts.sent));
+    ctx.insert("stages", &stage_views(&report.about.stages));
     ctx.insert("rows", &rows);
     ctx
+}
+
+/// One row of the report's follow-up table (issue 21).
+#[derive(Serialize)]
+struct StageView {
+    name: String,
+    sent: usize,
+    answered: usize,
+    rate: String,
+}
+
+fn stage_views(stages: &[crate::plan::stages::StageCount]) -> Vec<StageView> {
+    stages
+        .iter()
+        .map(|c| StageView {
+            name: match c.stage {
+                0 => "first letter".to_string(),
+                k => format!("follow-up {k}"),
+            },
+            sent: c.sent,
+            answered: c.answered,
+            rate: response_rate(c.answered, c.sent),
+        })
+        .collect()
 }
 
 /// Replies per delivered letter, as people read it ("12.5%"); a dash

@@ -318,6 +318,9 @@ pub struct About {
     pub sender: Option<String>,
     /// Whether the log's last line was torn and ignored.
     pub torn_tail: bool,
+    /// Letters and answers per follow-up stage, first letter first
+    /// (issue 21); empty for a campaign without `[[followup]]`.
+    pub stages: Vec<crate::plan::stages::StageCount>,
 }
 
 /// A finished review: what every output format renders.

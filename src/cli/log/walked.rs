@@ -10,7 +10,7 @@ use repmail::config::Campaign;
 use repmail::review::{ContactSource, ExportFormat, Exported, Filter, Outcome, Walk};
 
 use super::{
-    about, notes, print, said_export, same_campaign, write_file, Facts, LogArgs, StatusArg,
+    about, notes, print, said_export, same_campaign, stages, write_file, Facts, LogArgs, StatusArg,
     DEFAULT_FORMAT,
 };
 use crate::cli::{Exit, Output};
@@ -47,7 +47,10 @@ pub(super) fn walk(
     let (Some(path), Some(c)) = (&args.export, campaign) else {
         let report = walk.review(filter, about).context(cannot)?;
         notes(log, facts(&walk), campaign, out);
-        return print(&report, &walk, args.format.unwrap_or(DEFAULT_FORMAT));
+        let format = args.format.unwrap_or(DEFAULT_FORMAT);
+        let exit = print(&report, &walk, format)?;
+        stages(campaign, format, args, out)?;
+        return Ok(exit);
     };
     walk.review(&follow_up(filter), about).context(cannot)?;
     notes(log, facts(&walk), Some(c), out);
