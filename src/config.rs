@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use lettre::message::Mailbox;
 use serde::Deserialize;
 
-mod keys;
+pub(crate) mod keys;
 
 /// Default steady pace: well below what consumer providers tolerate.
 pub const DEFAULT_PER_MINUTE: u32 = 20;

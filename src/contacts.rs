@@ -146,18 +146,34 @@ impl ContactReader {
             .iter()
             .find_map(|c| columns.snake.iter().position(|s| s == c));
         columns.email = columns.index(&cfg.email_column);
-        // Without an address column, a contact-form column still makes a
-        // campaign: offices reached by their forms (US Congress publishes
-        // only those).
-        if columns.email.is_none() && columns.contact_form.is_none() {
-            return Err(Diagnostic::error(
-                format!("{place}:1"),
-                format!(
-                    "no `{}` column (the header has: {}); name the address column with `email_column` under [contacts] (a file of offices reached only by web forms needs a `contact_form` column instead)",
-                    cfg.email_column,
-                    columns.names.join(", "),
-                ),
-            ));
+        if columns.email.is_none() {
+            // Without an address column, a contact-form column still makes
+            // a campaign: offices reached by their forms (US Congress
+            // publishes only those). But a header that looks like the
+            // address column means the setting is wrong, not that the
+            // campaign is forms-only (issue 24, item 1): that is an error.
+            let near = columns.closest_header(&cfg.email_column, &[columns.contact_form]);
+            if let Some(near) = near {
+                return Err(Diagnostic::error(
+                    format!("{place}:1"),
+                    format!(
+                        "no `{}` column, the address column `email_column` names; the header has `{near}`: if that is the address column, set `email_column = \"{}\"` under [contacts] (the header has: {})",
+                        cfg.email_column,
+                        near.escape_debug(),
+                        columns.names.join(", "),
+                    ),
+                ));
+            }
+            if columns.contact_form.is_none() {
+                return Err(Diagnostic::error(
+                    format!("{place}:1"),
+                    format!(
+                        "no `{}` column (the header has: {}); name the address column with `email_column` under [contacts] (a file of offices reached only by web forms needs a `contact_form` column instead)",
+                        cfg.email_column,
+                        columns.names.join(", "),
+                    ),
+                ));
+            }
         }
 
         Ok(ContactReader {
@@ -573,6 +589,32 @@ mod tests {
         let Row::Office(o) = &r[0] else { panic!() };
         assert_eq!(o.get("name"), Some("A"));
         assert!(o.columns.email.is_none());
+    }
+
+    #[test]
+    fn a_missing_address_column_names_the_closest_header_and_is_never_forms_only() {
+        // init's `contact_form` column kept, the address column renamed:
+        // an error naming the header, not a forms-only campaign.
+        let data = "name,E-mail Address,contact_form\nA,a@example.org,\n";
+        let e = rows(data.as_bytes(), &cfg()).unwrap_err();
+        let s = e.to_string();
+        assert!(
+            s.contains("c.csv:1")
+                && s.contains("set `email_column = \"E-mail Address\"` under [contacts]"),
+            "{s}"
+        );
+        // A typo of the configured name, with no form column.
+        let e = rows(b"name,emial\nA,a@example.org\n".as_slice(), &cfg()).unwrap_err();
+        assert!(
+            e.to_string().contains("set `email_column = \"emial\"`"),
+            "{e}"
+        );
+        // Nothing like an address column: the forms-only campaign stands.
+        assert!(rows(
+            b"name,contact_form\nA,https://a.example.org/\n".as_slice(),
+            &cfg()
+        )
+        .is_ok());
     }
 
     #[test]

@@ -303,14 +303,22 @@ fn list(names: &[&str]) -> String {
 /// `: did you mean `x`?` for the closest name, when it is close enough to
 /// be a typo (at most a third of its letters wrong).
 pub fn did_you_mean(typed: &str, names: &[&str]) -> String {
-    let typed_lower = typed.to_ascii_lowercase().replace('-', "_");
+    closest(typed, names)
+        .map(|n| format!(" (did you mean `{n}`?)"))
+        .unwrap_or_default()
+}
+
+/// The name closest to `typed` (case and `-`/`_` ignored), when it is close
+/// enough to be a typo: at most a third of its letters wrong. The one
+/// measure of "close" for config keys, columns and template variables.
+pub fn closest<'a>(typed: &str, names: &[&'a str]) -> Option<&'a str> {
+    let typed_lower = typed.to_lowercase().replace('-', "_");
     names
         .iter()
-        .map(|n| (distance(&typed_lower, n), *n))
+        .map(|n| (distance(&typed_lower, &n.to_lowercase()), *n))
         .filter(|(d, n)| *d <= (n.chars().count().max(typed.chars().count()) / 3).max(1))
         .min()
-        .map(|(_, n)| format!(" (did you mean `{n}`?)"))
-        .unwrap_or_default()
+        .map(|(_, n)| n)
 }
 
 /// Optimal string alignment distance: insertions, deletions,
