@@ -338,9 +338,38 @@ fn undefined_variable_names_variable_template_and_line() {
         "Dear {{ title }},\n\n{{ district }}\n",
         CONTACTS.as_bytes(),
     );
+    assert_check_fails(&c, &["letter.txt.tera:3", "`district`"]);
+}
+
+/// Issue 24, item 4: every typo of every template in one `check`, each
+/// with its place and the closest column, not one per run.
+#[test]
+fn every_template_typo_comes_in_one_check_with_the_closest_column() {
+    let config = CONFIG.replace(
+        "{{ title }} {{ last_name }}\"",
+        "{{ titel }} {{ last_name }}\"",
+    );
+    let c = Campaign::with(
+        &config,
+        "Dear {{ Title }} {{ lastname }},\n\n{% if district %}{{ district }}{% endif %}\n{{ organisation }}\n",
+        CONTACTS.as_bytes(),
+    );
     assert_check_fails(
         &c,
-        &["contacts.csv:2", "letter.txt.tera line 3", "`district`"],
+        &[
+            "letter.txt.tera:1: `{{ Title }}`",
+            "letter.txt.tera:1: `{{ lastname }}`",
+            "did you mean `last_name`?",
+            "letter.txt.tera:4: `{{ organisation }}`",
+            "did you mean `organization`?",
+            "`{{ titel }}`",
+            "did you mean `title`?",
+        ],
+    );
+    let (_, err) = check(&c);
+    assert!(
+        !err.contains("`district`"),
+        "a guarded name is no typo: {err}"
     );
 }
 

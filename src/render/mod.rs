@@ -10,6 +10,7 @@
 //! (the campaign's and each row's own).
 
 pub mod attachments;
+mod bidi;
 mod headers;
 mod letters;
 pub mod markdown;
@@ -17,6 +18,7 @@ mod plain;
 mod removed;
 pub mod sanitise;
 pub mod size;
+mod variables;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -48,6 +50,8 @@ pub struct Renderer {
     /// Rows' own attachments, when `[contacts] attachments_column` is set.
     own: Option<(String, attachments::Own)>,
     vars: Context,
+    /// The `[vars]` names, for [`Renderer::undefined`].
+    var_names: Vec<String>,
     /// The contacts file as named in messages about a row.
     place: String,
     /// `send --test-to`: every letter goes to this address instead.
@@ -97,6 +101,12 @@ impl Renderer {
         let mut letters = Letters::new(campaign, &mut problems);
         if let Some(name) = &campaign.contacts.name {
             letters::add(&mut letters.plain, DISPLAY_NAME, name, &mut problems);
+            letters.sources.push(variables::Source::setting(
+                &campaign.path,
+                DISPLAY_NAME,
+                name,
+                false,
+            ));
         }
 
         // The campaign's own files obey the same rule as a cell's (see
@@ -137,9 +147,31 @@ impl Renderer {
             attachments,
             own,
             vars,
+            var_names: campaign.vars.keys().cloned().collect(),
             place: campaign.contacts.path.display().to_string(),
             test_to: None,
         })
+    }
+
+    /// Every variable of every template (subjects, bodies, variants,
+    /// `[contacts] name`) that neither a column of `columns` nor a
+    /// `[vars]` name fills: one error each, with its place and the
+    /// closest name, all at once (see [`variables`]).
+    pub fn undefined(&self, columns: &crate::contacts::Columns) -> Vec<Diagnostic> {
+        let mut known: Vec<&str> = columns
+            .names
+            .iter()
+            .chain(&columns.snake)
+            .chain(&self.var_names)
+            .map(String::as_str)
+            .collect();
+        known.sort_unstable();
+        known.dedup();
+        self.letters
+            .sources
+            .iter()
+            .flat_map(|s| variables::undefined(s, &self.letters.variables_of(s), &known))
+            .collect()
     }
 
     /// Renders the letter for one recipient. A problem names the variable,
