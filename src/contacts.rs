@@ -551,7 +551,7 @@ mod tests {
             "{p:?}"
         );
         assert!(
-            p[1].contains("contact form (https://b.example.org/form)"),
+            p[1].contains("the office has a contact form: it gets no email"),
             "{p:?}"
         );
         assert!(p[3].contains("`TBD`"), "{p:?}");

@@ -307,7 +307,9 @@ fn every_mistyped_key_and_bad_value_in_one_pass() {
             "3 problems in",
             "repmail.toml:9: unknown key `replyto` in [sender] (did you mean `reply_to`?)",
             "repmail.toml:12: unknown key `emial_column`",
-            "repmail.toml:17: [rate] per_minute: invalid type",
+            // Plain words, with the key, the value and what is expected
+            // (issue 24, item 9).
+            "repmail.toml:17: [rate] `per_minute = \"fast\"`: expected a whole number (0 or more), not text",
         ],
     );
 }
@@ -504,4 +506,37 @@ fn init_scaffolds_a_working_campaign() {
         std::fs::read_to_string(target.join("templates/letter.md.tera")).unwrap(),
         "mine"
     );
+}
+
+/// Issue 24, item 9: offices reached by their forms are one warning with
+/// the list of lines, not a long warning per row; writing files, preview
+/// prints no per-letter list.
+#[test]
+fn quiet_output_forms_said_once_and_preview_files_without_the_list() {
+    let contacts = "title,first_name,last_name,state,email,contact_form\n\
+        Senator,Ann,Smith,Vermont,ann.smith@example.org,\n\
+        Senator,Bo,Lee,Ohio,,https://a.example.org/contact\n\
+        Senator,Cy,Ray,Iowa,,https://b.example.org/form\n\
+        Senator,Di,Fox,Utah,,https://c.example.org/write\n";
+    let c = Campaign::with(CONFIG, TEXT, contacts.as_bytes());
+    let out = c.cmd(&["check"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(
+        err.matches("the office has a contact form").count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("(the same at"), "{err}");
+    let dir = c.path("out");
+    let out = c
+        .cmd(&["preview", "--out", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let said = stdout(&out);
+    assert!(
+        !said.lines().any(|l| l.starts_with("line ")),
+        "no per-letter list: {said}"
+    );
+    assert!(said.contains("wrote 1 .eml file"), "{said}");
 }

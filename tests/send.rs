@@ -377,6 +377,19 @@ fn killed_run_resumes_and_nobody_gets_it_twice() {
     let out = send(&c, &[]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stdout(&out).contains("1 unknown"), "{}", stdout(&out));
+    // Issue 24, item 3: named, with what to do, in the plan and at the end.
+    let named = format!("1 letter may or may not have gone ({})", email(5));
+    let todo = format!("send --resend-unknown --recipient {}`", email(5));
+    assert!(
+        stdout(&out).contains(&named) && stdout(&out).contains("Sent folder"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains(&named) && stderr(&out).contains(&todo),
+        "{}",
+        stderr(&out)
+    );
     for i in 0..n {
         let want = usize::from(i != 5);
         assert_eq!(server.messages_to(&email(i)).len(), want, "{}", email(i));
@@ -539,6 +552,18 @@ fn test_to_delivers_a_marked_copy_and_leaves_the_campaign_log_alone() {
     let c = campaign(&server, "security = \"none\"", FAST, 3);
     let out = send(&c, &["--test-to", "tester@example.net"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Issue 24, item 5: the plan says it is a test, to whom, whose letter;
+    // no "beyond --limit" when no --limit was given.
+    let plan = stdout(&out);
+    assert!(plan.contains("to send    1 test letter\n"), "{plan}");
+    assert!(
+        plan.contains(&format!(
+            "test       to tester@example.net only, marked [TEST]: the letter of {} (line 2)",
+            email(0)
+        )),
+        "{plan}"
+    );
+    assert!(!plan.contains("beyond --limit"), "{plan}");
     let stored = server.messages();
     assert_eq!(stored.len(), 1, "default: the first letter only");
     assert_eq!(stored[0].rcpts, ["tester@example.net"]);

@@ -48,6 +48,7 @@ mod check;
 mod dry_run;
 mod exit;
 mod forms;
+mod hint;
 mod inbox;
 mod init;
 mod log;
