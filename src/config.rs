@@ -149,6 +149,11 @@ pub struct Sender {
     pub from: Mailbox,
     /// Optional Reply-To.
     pub reply_to: Option<Mailbox>,
+    /// Copies of every letter, shown in its Cc header (`[sender] cc`).
+    pub cc: Vec<Mailbox>,
+    /// Hidden copies of every letter (`[sender] bcc`): envelope only,
+    /// never a header.
+    pub bcc: Vec<Mailbox>,
 }
 
 impl Sender {
@@ -176,6 +181,8 @@ pub struct Contacts {
     pub attachments_column: Option<String>,
     /// Column holding each recipient's IANA time zone (for `[rate] window`).
     pub timezone_column: Option<String>,
+    /// Column with each row's own Cc addresses (`;`-separated).
+    pub cc_column: Option<String>,
     /// The roster source the file was fetched from (`repmail roster
     /// update`; `check` warns when it is old).
     pub roster: Option<crate::roster::Source>,
@@ -335,6 +342,10 @@ struct RawCampaign {
 struct RawSender {
     from: String,
     reply_to: Option<String>,
+    #[serde(default)]
+    cc: Vec<String>,
+    #[serde(default)]
+    bcc: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -347,6 +358,7 @@ struct RawContacts {
     encoding: Option<String>,
     attachments_column: Option<String>,
     timezone_column: Option<String>,
+    cc_column: Option<String>,
     roster: Option<String>,
 }
 
@@ -530,6 +542,18 @@ impl Validator<'_> {
                 Some(r) => Some(self.mailbox("sender.reply_to", r)?),
                 None => None,
             },
+            cc: raw
+                .sender
+                .cc
+                .iter()
+                .map(|a| self.mailbox("sender.cc", a))
+                .collect::<Result<_, _>>()?,
+            bcc: raw
+                .sender
+                .bcc
+                .iter()
+                .map(|a| self.mailbox("sender.bcc", a))
+                .collect::<Result<_, _>>()?,
         };
 
         let contacts = self.contacts(raw.contacts)?;
@@ -657,6 +681,7 @@ impl Validator<'_> {
             encoding,
             attachments_column: c.attachments_column.filter(|c| !c.trim().is_empty()),
             timezone_column: c.timezone_column,
+            cc_column: c.cc_column.filter(|c| !c.trim().is_empty()),
         })
     }
 

@@ -289,6 +289,17 @@ impl ContactReader {
         }
         let email: Address = match raw.parse() {
             Ok(a) => a,
+            // Several addresses in one cell: one letter goes to one office
+            // at one address (issue 24, item 10).
+            Err(_) if raw.matches('@').count() > 1 => {
+                return Row::Problem(Diagnostic::error(
+                    at,
+                    format!(
+                        "`{}` holds more than one address: one address per row (the office's); put further addresses in a column named by `cc_column` under [contacts], separated by `;`, to copy them on the letter",
+                        raw.escape_debug()
+                    ),
+                ));
+            }
             Err(e) => {
                 return Row::Problem(Diagnostic::error(
                     at,
@@ -436,6 +447,7 @@ mod tests {
             encoding: None,
             attachments_column: None,
             timezone_column: None,
+            cc_column: None,
             roster: None,
         }
     }
@@ -615,6 +627,20 @@ mod tests {
             &cfg()
         )
         .is_ok());
+    }
+
+    #[test]
+    fn two_addresses_in_one_cell_get_the_one_address_per_row_hint() {
+        let r = rows(
+            b"name,email\nA,a@example.org;b@example.org\n".as_slice(),
+            &cfg(),
+        )
+        .unwrap();
+        let p = problems(&r);
+        assert!(
+            p[0].starts_with("error: c.csv:2:") && p[0].contains("one address per row"),
+            "{p:?}"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 pub mod attachments;
 mod bidi;
+mod copies;
 mod headers;
 mod letters;
 pub mod markdown;
@@ -44,6 +45,8 @@ pub struct Renderer {
     has_name: bool,
     from: Mailbox,
     reply_to: Option<Mailbox>,
+    /// `[sender] cc` and `bcc`, and `[contacts] cc_column`.
+    copies: copies::Copies,
     domain: String,
     campaign: String,
     attachments: Vec<File>,
@@ -142,6 +145,7 @@ impl Renderer {
             has_name: campaign.contacts.name.is_some(),
             from: campaign.sender.from.clone(),
             reply_to: campaign.sender.reply_to.clone(),
+            copies: copies::Copies::new(campaign),
             domain: campaign.sender.domain().to_string(),
             campaign: campaign.campaign.name.clone(),
             attachments,
@@ -278,6 +282,11 @@ impl Renderer {
         builder = headers::to(builder, &self.from, &to);
         if let Some(reply_to) = &self.reply_to {
             builder = builder.reply_to(reply_to.clone());
+        }
+        // A test letter goes to the tester alone: no copy to anyone.
+        if self.test_to.is_none() {
+            let copies = self.copies.of(r).map_err(|e| Diagnostic::error(at(), e))?;
+            builder = copies.apply(builder, &self.from, &to);
         }
         let built = match (html, files.is_empty()) {
             (None, true) => builder.singlepart(SinglePart::plain(text)),
