@@ -77,9 +77,10 @@ fn example_campaign_checks_clean() {
         .unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    // The contact-form-only row is reported, with its line and URL.
+    // The contact-form-only row is reported, with its line; in the same
+    // words on every such row, so they are one warning (issue 24, item 9).
     assert!(err.contains("representatives.csv:3: no address"), "{err}");
-    assert!(err.contains("contact form (https://"), "{err}");
+    assert!(err.contains("the office has a contact form"), "{err}");
     assert!(
         stdout(&out).contains("31 letters ready"),
         "{}",
@@ -539,4 +540,25 @@ fn quiet_output_forms_said_once_and_preview_files_without_the_list() {
         "no per-letter list: {said}"
     );
     assert!(said.contains("wrote 1 .eml file"), "{said}");
+}
+
+/// Issue 24, item 10: completions and a man page from the same clap
+/// definition.
+#[test]
+fn completions_and_man_page_are_printed() {
+    let c = Campaign::with(CONFIG, TEXT, CONTACTS.as_bytes());
+    let out = c.cmd(&["completions", "bash"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let script = stdout(&out);
+    assert!(
+        script.contains("_repmail()") && script.contains("--test-to"),
+        "{script}"
+    );
+    let out = c.cmd(&["man"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let page = stdout(&out);
+    assert!(
+        page.starts_with(".TH REPMAIL 1") && page.contains(".SS \"repmail send\""),
+        "{page}"
+    );
 }
