@@ -454,6 +454,14 @@ fn forms_kit_for_congress_links_each_form_with_its_letter() {
         "Dear Eleanor Whitcombe (VT),\n\nHuman rights first.\n"
     );
     assert!(page.contains("data-copy=\"letter-1\""));
+    // The done tick is kept in the page, keyed by the office's form
+    // (issue 24, item 7).
+    assert!(
+        page.contains(
+            "data-done=\"https://whitcombe.senate.example/contact?topic=a&amp;b=&lt;c&gt;\""
+        ) && page.contains("localStorage"),
+        "{page}"
+    );
     // Then the unreachable offices, by name, escaped.
     let unreachable = between(&page, "<h2>Unreachable</h2>", "</ul>");
     assert!(
