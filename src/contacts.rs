@@ -291,7 +291,13 @@ impl ContactReader {
             Ok(a) => a,
             // Several addresses in one cell: one letter goes to one office
             // at one address (issue 24, item 10).
-            Err(_) if raw.matches('@').count() > 1 => {
+            Err(_)
+                if raw
+                    .split([';', ',', ' '])
+                    .filter(|p| p.contains('@'))
+                    .count()
+                    > 1 =>
+            {
                 return Row::Problem(Diagnostic::error(
                     at,
                     format!(

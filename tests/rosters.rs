@@ -537,7 +537,9 @@ name = "{{ name }}"
 
 #[test]
 fn forms_refuses_an_incomplete_kit_and_never_overwrites_the_contacts() {
-    // A letter that cannot render for an office is an error naming its line.
+    // A letter that cannot render is an error naming its place: a variable
+    // no column fills is found before any row (issue 24, item 4), at its
+    // template line.
     let c = Campaign::with(
         CONGRESS_CONFIG,
         "Dear {{ full_name }} of {{ county }},\n",
@@ -551,7 +553,7 @@ fn forms_refuses_an_incomplete_kit_and_never_overwrites_the_contacts() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("contacts.csv:2") && err.contains("county"),
+        err.contains("letter.txt.tera:1") && err.contains("county"),
         "{err}"
     );
     assert!(!target.exists(), "nothing half-written");

@@ -419,7 +419,7 @@ pub(super) fn print_plan(
             (false, false) => "the pace",
         };
         tell!(
-            "duration   about {est} in all, waiting for {what} (last letter {})",
+            "duration   about {est} in all, held back by {what} (last letter {})",
             local_and_utc(estimate.finish)
         );
     } else {
