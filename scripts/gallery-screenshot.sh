@@ -11,7 +11,9 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
-out="${1:-$root/target/gallery-screenshots}"
+# Cargo builds into $CARGO_TARGET_DIR when it is set (issue 24, item 10).
+target="${CARGO_TARGET_DIR:-$root/target}"
+out="${1:-$target/gallery-screenshots}"
 config="${2:-$root/config.example.toml}"
 browser="$(command -v chromium || command -v chromium-browser || true)"
 if [ -z "$browser" ]; then
@@ -22,7 +24,7 @@ fi
 cargo build --quiet --manifest-path "$root/Cargo.toml"
 rm -rf "$out"
 mkdir -p "$out"
-"$root/target/debug/repmail" --config "$config" preview --quiet --html "$out/gallery" || true
+"$target/debug/repmail" --config "$config" preview --quiet --html "$out/gallery" || true
 test -f "$out/gallery/index.html"
 
 shot() { # shot PAGE PNG

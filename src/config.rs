@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use lettre::message::Mailbox;
 use serde::Deserialize;
 
-mod keys;
+pub(crate) mod keys;
 
 /// Default steady pace: well below what consumer providers tolerate.
 pub const DEFAULT_PER_MINUTE: u32 = 20;
@@ -140,6 +140,11 @@ pub struct Sender {
     pub from: Mailbox,
     /// Optional Reply-To.
     pub reply_to: Option<Mailbox>,
+    /// Copies of every letter, shown in its Cc header (`[sender] cc`).
+    pub cc: Vec<Mailbox>,
+    /// Hidden copies of every letter (`[sender] bcc`): envelope only,
+    /// never a header.
+    pub bcc: Vec<Mailbox>,
 }
 
 impl Sender {
@@ -167,6 +172,8 @@ pub struct Contacts {
     pub attachments_column: Option<String>,
     /// Column holding each recipient's IANA time zone (for `[rate] window`).
     pub timezone_column: Option<String>,
+    /// Column with each row's own Cc addresses (`;`-separated).
+    pub cc_column: Option<String>,
     /// The roster source the file was fetched from (`repmail roster
     /// update`; `check` warns when it is old).
     pub roster: Option<crate::roster::Source>,
@@ -317,6 +324,10 @@ struct RawCampaign {
 struct RawSender {
     from: String,
     reply_to: Option<String>,
+    #[serde(default)]
+    cc: Vec<String>,
+    #[serde(default)]
+    bcc: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -329,6 +340,7 @@ struct RawContacts {
     encoding: Option<String>,
     attachments_column: Option<String>,
     timezone_column: Option<String>,
+    cc_column: Option<String>,
     roster: Option<String>,
 }
 
@@ -520,6 +532,18 @@ impl Validator<'_> {
                 Some(r) => Some(self.mailbox("sender.reply_to", r)?),
                 None => None,
             },
+            cc: raw
+                .sender
+                .cc
+                .iter()
+                .map(|a| self.mailbox("sender.cc", a))
+                .collect::<Result<_, _>>()?,
+            bcc: raw
+                .sender
+                .bcc
+                .iter()
+                .map(|a| self.mailbox("sender.bcc", a))
+                .collect::<Result<_, _>>()?,
         };
 
         let contacts = self.contacts(raw.contacts)?;
@@ -647,6 +671,7 @@ impl Validator<'_> {
             encoding,
             attachments_column: c.attachments_column.filter(|c| !c.trim().is_empty()),
             timezone_column: c.timezone_column,
+            cc_column: c.cc_column.filter(|c| !c.trim().is_empty()),
         })
     }
 

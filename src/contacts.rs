@@ -146,18 +146,34 @@ impl ContactReader {
             .iter()
             .find_map(|c| columns.snake.iter().position(|s| s == c));
         columns.email = columns.index(&cfg.email_column);
-        // Without an address column, a contact-form column still makes a
-        // campaign: offices reached by their forms (US Congress publishes
-        // only those).
-        if columns.email.is_none() && columns.contact_form.is_none() {
-            return Err(Diagnostic::error(
-                format!("{place}:1"),
-                format!(
-                    "no `{}` column (the header has: {}); name the address column with `email_column` under [contacts] (a file of offices reached only by web forms needs a `contact_form` column instead)",
-                    cfg.email_column,
-                    columns.names.join(", "),
-                ),
-            ));
+        if columns.email.is_none() {
+            // Without an address column, a contact-form column still makes
+            // a campaign: offices reached by their forms (US Congress
+            // publishes only those). But a header that looks like the
+            // address column means the setting is wrong, not that the
+            // campaign is forms-only (issue 24, item 1): that is an error.
+            let near = columns.closest_header(&cfg.email_column, &[columns.contact_form]);
+            if let Some(near) = near {
+                return Err(Diagnostic::error(
+                    format!("{place}:1"),
+                    format!(
+                        "no `{}` column, the address column `email_column` names; the header has `{near}`: if that is the address column, set `email_column = \"{}\"` under [contacts] (the header has: {})",
+                        cfg.email_column,
+                        near.escape_debug(),
+                        columns.names.join(", "),
+                    ),
+                ));
+            }
+            if columns.contact_form.is_none() {
+                return Err(Diagnostic::error(
+                    format!("{place}:1"),
+                    format!(
+                        "no `{}` column (the header has: {}); name the address column with `email_column` under [contacts] (a file of offices reached only by web forms needs a `contact_form` column instead)",
+                        cfg.email_column,
+                        columns.names.join(", "),
+                    ),
+                ));
+            }
         }
 
         Ok(ContactReader {
@@ -273,6 +289,23 @@ impl ContactReader {
         }
         let email: Address = match raw.parse() {
             Ok(a) => a,
+            // Several addresses in one cell: one letter goes to one office
+            // at one address (issue 24, item 10).
+            Err(_)
+                if raw
+                    .split([';', ',', ' '])
+                    .filter(|p| p.contains('@'))
+                    .count()
+                    > 1 =>
+            {
+                return Row::Problem(Diagnostic::error(
+                    at,
+                    format!(
+                        "`{}` holds more than one address: one address per row (the office's); put further addresses in a column named by `cc_column` under [contacts], separated by `;`, to copy them on the letter",
+                        raw.escape_debug()
+                    ),
+                ));
+            }
             Err(e) => {
                 return Row::Problem(Diagnostic::error(
                     at,
@@ -420,6 +453,7 @@ mod tests {
             encoding: None,
             attachments_column: None,
             timezone_column: None,
+            cc_column: None,
             roster: None,
         }
     }
@@ -535,7 +569,7 @@ mod tests {
             "{p:?}"
         );
         assert!(
-            p[1].contains("contact form (https://b.example.org/form)"),
+            p[1].contains("the office has a contact form: it gets no email"),
             "{p:?}"
         );
         assert!(p[3].contains("`TBD`"), "{p:?}");
@@ -573,6 +607,46 @@ mod tests {
         let Row::Office(o) = &r[0] else { panic!() };
         assert_eq!(o.get("name"), Some("A"));
         assert!(o.columns.email.is_none());
+    }
+
+    #[test]
+    fn a_missing_address_column_names_the_closest_header_and_is_never_forms_only() {
+        // init's `contact_form` column kept, the address column renamed:
+        // an error naming the header, not a forms-only campaign.
+        let data = "name,E-mail Address,contact_form\nA,a@example.org,\n";
+        let e = rows(data.as_bytes(), &cfg()).unwrap_err();
+        let s = e.to_string();
+        assert!(
+            s.contains("c.csv:1")
+                && s.contains("set `email_column = \"E-mail Address\"` under [contacts]"),
+            "{s}"
+        );
+        // A typo of the configured name, with no form column.
+        let e = rows(b"name,emial\nA,a@example.org\n".as_slice(), &cfg()).unwrap_err();
+        assert!(
+            e.to_string().contains("set `email_column = \"emial\"`"),
+            "{e}"
+        );
+        // Nothing like an address column: the forms-only campaign stands.
+        assert!(rows(
+            b"name,contact_form\nA,https://a.example.org/\n".as_slice(),
+            &cfg()
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn two_addresses_in_one_cell_get_the_one_address_per_row_hint() {
+        let r = rows(
+            b"name,email\nA,a@example.org;b@example.org\n".as_slice(),
+            &cfg(),
+        )
+        .unwrap();
+        let p = problems(&r);
+        assert!(
+            p[0].starts_with("error: c.csv:2:") && p[0].contains("one address per row"),
+            "{p:?}"
+        );
     }
 
     #[test]

@@ -109,7 +109,7 @@ impl Kit {
                 link: crate::text::web_link(&form),
                 form,
                 subject: letter.subject,
-                text: letter.text,
+                text: paste_ready(&letter.text),
             }),
             None => self.unreachable.push(Unreachable {
                 line: office.line,
@@ -162,9 +162,59 @@ pub fn write_html(kit: &Kit, out: &mut dyn Write) -> io::Result<()> {
     out.flush()
 }
 
+/// The text part as a web form wants it (issue 24, item 7): a form's box
+/// wraps lines itself, so the 72-column breaks of an email would show as
+/// ragged lines. A paragraph of prose is joined into one line; a block of
+/// short lines (an address, a signature: the same rule as Markdown
+/// letters, `render::markdown::SHORT_LINE`) and list items keep their
+/// lines; paragraphs stay apart.
+pub fn paste_ready(text: &str) -> String {
+    let short = crate::render::markdown::SHORT_LINE;
+    let mut out = String::with_capacity(text.len());
+    for (i, paragraph) in text.trim_end().split("\n\n").enumerate() {
+        if i > 0 {
+            out.push_str("\n\n");
+        }
+        let lines: Vec<&str> = paragraph.lines().collect();
+        if lines.iter().all(|l| l.chars().count() < short) {
+            out.push_str(paragraph);
+            continue;
+        }
+        let item = |l: &str| {
+            let t = l.trim_start();
+            t.starts_with("- ")
+                || t.starts_with("> ")
+                || t.split_once(". ")
+                    .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        };
+        for (j, line) in lines.iter().enumerate() {
+            if j > 0 {
+                out.push(if item(line) { '\n' } else { ' ' });
+            }
+            out.push_str(if j > 0 && !item(line) {
+                line.trim_start()
+            } else {
+                line
+            });
+        }
+    }
+    out.push('\n');
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    use super::paste_ready;
     use crate::text::web_link;
+
+    #[test]
+    fn paste_ready_text_joins_prose_and_keeps_blocks_and_items() {
+        let text = "Dear Senator Smith,\n\nAs a group we would like to bring to your attention some extremely\nimportant issues regarding the current and future relationship.\n\n1. To provide moral support to the struggle of the people for\n   freedom and justice.\n2. To continue the pressure.\n\nTest Group\n5 December 2026\n";
+        assert_eq!(
+            paste_ready(text),
+            "Dear Senator Smith,\n\nAs a group we would like to bring to your attention some extremely important issues regarding the current and future relationship.\n\n1. To provide moral support to the struggle of the people for freedom and justice.\n2. To continue the pressure.\n\nTest Group\n5 December 2026\n"
+        );
+    }
 
     #[test]
     fn only_web_addresses_become_links() {

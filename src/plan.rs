@@ -31,11 +31,19 @@ pub fn prepare(campaign: &Campaign) -> Result<Prepared, Problems> {
         .and_then(|c| zones.check_header(c.columns()).map(|()| c));
     let renderer = Renderer::new(campaign);
     match (contacts, renderer) {
-        (Ok(contacts), Ok(renderer)) => Ok(Prepared {
-            contacts,
-            renderer,
-            zones,
-        }),
+        (Ok(contacts), Ok(renderer)) => {
+            // Every template variable no row can fill, all at once, before
+            // the first row would stop at the first of them.
+            let undefined = renderer.undefined(contacts.columns());
+            if !undefined.is_empty() {
+                return Err(Problems(undefined));
+            }
+            Ok(Prepared {
+                contacts,
+                renderer,
+                zones,
+            })
+        }
         (contacts, renderer) => {
             let mut all = Vec::new();
             if let Err(d) = contacts {

@@ -152,17 +152,57 @@ pub fn with_causes(mut head: String, e: &dyn std::error::Error) -> String {
     while let Some(cause) = source {
         let more = cause.to_string();
         if !head.contains(&more) {
-            head.push_str(": ");
-            head.push_str(&more);
+            head = joined(&head, &more);
         }
         source = cause.source();
     }
     head
 }
 
+/// `head: more`, where `more` does not repeat what `head` ends with: a
+/// cause that starts with its wrapper's own words (`Connection error:
+/// Connection error: …`, issue 24, item 9) says them once. The one place
+/// an error's parts are joined.
+pub fn joined(head: &str, more: &str) -> String {
+    let out = head.trim_end_matches(": ").to_string();
+    let mut rest = more;
+    loop {
+        let last = out.rsplit(": ").next().unwrap_or_default();
+        match rest.strip_prefix(last) {
+            Some(r) if !last.is_empty() && (r.is_empty() || r.starts_with(": ")) => {
+                rest = r.trim_start_matches(": ");
+            }
+            _ => break,
+        }
+    }
+    if rest.is_empty() {
+        out
+    } else if out.is_empty() {
+        rest.to_string()
+    } else {
+        format!("{out}: {rest}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cause_that_repeats_its_wrapper_is_said_once() {
+        assert_eq!(
+            joined(
+                "Connection error",
+                "Connection error: invalid peer certificate: UnknownIssuer"
+            ),
+            "Connection error: invalid peer certificate: UnknownIssuer"
+        );
+        assert_eq!(
+            joined("cannot read", "No such file"),
+            "cannot read: No such file"
+        );
+        assert_eq!(joined("a: b", "b: c"), "a: b: c");
+    }
 
     #[test]
     fn snake_cases_headers() {

@@ -42,7 +42,7 @@ We ask you to act **now**, with *care*:\n\n\
 
 // "We want" with its zero-width non-joiner (U+200C), a Persian comma and
 // full stop: none of them may be lost or reordered.
-const LETTER_FA: &str = "{{ last_name }} گرامی،\n\nما می\u{200c}خواهیم **حقوق بشر** را در نظر بگیرید.\n\n{{ organization }}\n";
+const LETTER_FA: &str = "{{ last_name }} گرامی،\n\nما می\u{200c}خواهیم **حقوق بشر** را در نظر بگیرید.\n\nلطفاً [پیشنهاد ما را بخوانید](https://example.org/proposal).\n\n{{ organization }}\n";
 
 const HOSTILE: &str = "<img src=x onerror=alert(1)>";
 
@@ -168,7 +168,9 @@ fn the_persian_variant_has_its_subject_direction_and_language() {
     let text = part(&mail, "text/plain");
     assert_eq!(
         text,
-        "رضایی گرامی،\n\nما می\u{200c}خواهیم حقوق بشر را در نظر بگیرید.\n\nTest Group\n"
+        "رضایی گرامی،\n\nما می\u{200c}خواهیم حقوق بشر را در نظر بگیرید.\n\n\
+         لطفاً پیشنهاد ما را بخوانید (\u{2066}https://example.org/proposal\u{2069}).\n\nTest Group\n",
+        "the URL is isolated so the Persian line reads in order (issue 24, item 8)"
     );
 }
 

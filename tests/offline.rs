@@ -77,9 +77,10 @@ fn example_campaign_checks_clean() {
         .unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    // The contact-form-only row is reported, with its line and URL.
+    // The contact-form-only row is reported, with its line; in the same
+    // words on every such row, so they are one warning (issue 24, item 9).
     assert!(err.contains("representatives.csv:3: no address"), "{err}");
-    assert!(err.contains("contact form (https://"), "{err}");
+    assert!(err.contains("the office has a contact form"), "{err}");
     assert!(
         stdout(&out).contains("31 letters ready"),
         "{}",
@@ -307,7 +308,9 @@ fn every_mistyped_key_and_bad_value_in_one_pass() {
             "3 problems in",
             "repmail.toml:9: unknown key `replyto` in [sender] (did you mean `reply_to`?)",
             "repmail.toml:12: unknown key `emial_column`",
-            "repmail.toml:17: [rate] per_minute: invalid type",
+            // Plain words, with the key, the value and what is expected
+            // (issue 24, item 9).
+            "repmail.toml:17: [rate] `per_minute = \"fast\"`: expected a whole number (0 or more), not text",
         ],
     );
 }
@@ -338,9 +341,38 @@ fn undefined_variable_names_variable_template_and_line() {
         "Dear {{ title }},\n\n{{ district }}\n",
         CONTACTS.as_bytes(),
     );
+    assert_check_fails(&c, &["letter.txt.tera:3", "`district`"]);
+}
+
+/// Issue 24, item 4: every typo of every template in one `check`, each
+/// with its place and the closest column, not one per run.
+#[test]
+fn every_template_typo_comes_in_one_check_with_the_closest_column() {
+    let config = CONFIG.replace(
+        "{{ title }} {{ last_name }}\"",
+        "{{ titel }} {{ last_name }}\"",
+    );
+    let c = Campaign::with(
+        &config,
+        "Dear {{ Title }} {{ lastname }},\n\n{% if district %}{{ district }}{% endif %}\n{{ organisation }}\n",
+        CONTACTS.as_bytes(),
+    );
     assert_check_fails(
         &c,
-        &["contacts.csv:2", "letter.txt.tera line 3", "`district`"],
+        &[
+            "letter.txt.tera:1: `{{ Title }}`",
+            "letter.txt.tera:1: `{{ lastname }}`",
+            "did you mean `last_name`?",
+            "letter.txt.tera:4: `{{ organisation }}`",
+            "did you mean `organization`?",
+            "`{{ titel }}`",
+            "did you mean `title`?",
+        ],
+    );
+    let (_, err) = check(&c);
+    assert!(
+        !err.contains("`district`"),
+        "a guarded name is no typo: {err}"
     );
 }
 
@@ -511,4 +543,58 @@ fn message_ids_carry_a_random_part_on_the_senders_domain() {
     // Same time and counter aside, the random parts differ.
     let tail = |id: &str| id.split('.').nth(2).unwrap().to_string();
     assert_ne!(tail(&ids[0]), tail(&ids[1]));
+}
+
+/// Issue 24, item 9: offices reached by their forms are one warning with
+/// the list of lines, not a long warning per row; writing files, preview
+/// prints no per-letter list.
+#[test]
+fn quiet_output_forms_said_once_and_preview_files_without_the_list() {
+    let contacts = "title,first_name,last_name,state,email,contact_form\n\
+        Senator,Ann,Smith,Vermont,ann.smith@example.org,\n\
+        Senator,Bo,Lee,Ohio,,https://a.example.org/contact\n\
+        Senator,Cy,Ray,Iowa,,https://b.example.org/form\n\
+        Senator,Di,Fox,Utah,,https://c.example.org/write\n";
+    let c = Campaign::with(CONFIG, TEXT, contacts.as_bytes());
+    let out = c.cmd(&["check"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(
+        err.matches("the office has a contact form").count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("(the same at"), "{err}");
+    let dir = c.path("out");
+    let out = c
+        .cmd(&["preview", "--out", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let said = stdout(&out);
+    assert!(
+        !said.lines().any(|l| l.starts_with("line ")),
+        "no per-letter list: {said}"
+    );
+    assert!(said.contains("wrote 1 .eml file"), "{said}");
+}
+
+/// Issue 24, item 10: completions and a man page from the same clap
+/// definition.
+#[test]
+fn completions_and_man_page_are_printed() {
+    let c = Campaign::with(CONFIG, TEXT, CONTACTS.as_bytes());
+    let out = c.cmd(&["completions", "bash"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let script = stdout(&out);
+    assert!(
+        script.contains("_repmail()") && script.contains("--test-to"),
+        "{script}"
+    );
+    let out = c.cmd(&["man"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let page = stdout(&out);
+    assert!(
+        page.starts_with(".TH REPMAIL 1") && page.contains(".SS \"repmail send\""),
+        "{page}"
+    );
 }

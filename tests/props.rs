@@ -102,6 +102,7 @@ fn contacts_cfg(delimiter: Option<u8>) -> Contacts {
         encoding: None,
         attachments_column: None,
         timezone_column: None,
+        cc_column: None,
         roster: None,
     }
 }

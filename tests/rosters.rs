@@ -454,6 +454,14 @@ fn forms_kit_for_congress_links_each_form_with_its_letter() {
         "Dear Eleanor Whitcombe (VT),\n\nHuman rights first.\n"
     );
     assert!(page.contains("data-copy=\"letter-1\""));
+    // The done tick is kept in the page, keyed by the office's form
+    // (issue 24, item 7).
+    assert!(
+        page.contains(
+            "data-done=\"https://whitcombe.senate.example/contact?topic=a&amp;b=&lt;c&gt;\""
+        ) && page.contains("localStorage"),
+        "{page}"
+    );
     // Then the unreachable offices, by name, escaped.
     let unreachable = between(&page, "<h2>Unreachable</h2>", "</ul>");
     assert!(
@@ -529,7 +537,9 @@ name = "{{ name }}"
 
 #[test]
 fn forms_refuses_an_incomplete_kit_and_never_overwrites_the_contacts() {
-    // A letter that cannot render for an office is an error naming its line.
+    // A letter that cannot render is an error naming its place: a variable
+    // no column fills is found before any row (issue 24, item 4), at its
+    // template line.
     let c = Campaign::with(
         CONGRESS_CONFIG,
         "Dear {{ full_name }} of {{ county }},\n",
@@ -543,7 +553,7 @@ fn forms_refuses_an_incomplete_kit_and_never_overwrites_the_contacts() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("contacts.csv:2") && err.contains("county"),
+        err.contains("letter.txt.tera:1") && err.contains("county"),
         "{err}"
     );
     assert!(!target.exists(), "nothing half-written");

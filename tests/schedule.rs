@@ -196,6 +196,11 @@ fn only_recipients_inside_their_hours_are_sent_the_others_reported_with_zone_and
     let plan = stdout(&dry);
     let batches: Vec<&str> = plan.lines().filter(|l| l.starts_with("would go")).collect();
     assert_eq!(batches.len(), 2, "{plan}");
+    // Only what is set is named: a window, no daily cap (issue 24, item 9).
+    assert!(
+        plan.contains("held back by the sending window (last letter"),
+        "{plan}"
+    );
     assert!(
         batches[0].starts_with("would go   2 letters from"),
         "{plan}"

@@ -377,6 +377,19 @@ fn killed_run_resumes_and_nobody_gets_it_twice() {
     let out = send(&c, &[]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stdout(&out).contains("1 unknown"), "{}", stdout(&out));
+    // Issue 24, item 3: named, with what to do, in the plan and at the end.
+    let named = format!("1 letter may or may not have gone ({})", email(5));
+    let todo = format!("send --resend-unknown --recipient {}`", email(5));
+    assert!(
+        stdout(&out).contains(&named) && stdout(&out).contains("Sent folder"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains(&named) && stderr(&out).contains(&todo),
+        "{}",
+        stderr(&out)
+    );
     for i in 0..n {
         let want = usize::from(i != 5);
         assert_eq!(server.messages_to(&email(i)).len(), want, "{}", email(i));
@@ -539,6 +552,18 @@ fn test_to_delivers_a_marked_copy_and_leaves_the_campaign_log_alone() {
     let c = campaign(&server, "security = \"none\"", FAST, 3);
     let out = send(&c, &["--test-to", "tester@example.net"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Issue 24, item 5: the plan says it is a test, to whom, whose letter;
+    // no "beyond --limit" when no --limit was given.
+    let plan = stdout(&out);
+    assert!(plan.contains("to send    1 test letter\n"), "{plan}");
+    assert!(
+        plan.contains(&format!(
+            "test       to tester@example.net only, marked [TEST]: the letter of {} (line 2)",
+            email(0)
+        )),
+        "{plan}"
+    );
+    assert!(!plan.contains("beyond --limit"), "{plan}");
     let stored = server.messages();
     assert_eq!(stored.len(), 1, "default: the first letter only");
     assert_eq!(stored[0].rcpts, ["tester@example.net"]);
@@ -885,4 +910,67 @@ fn a_test_run_stopped_by_the_cap_says_how_to_resume_the_test() {
     let out = send(&c, &[]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert_eq!(server.messages().len(), 1);
+}
+
+/// Issue 24, item 10: fixed Cc and Bcc and a row's own Cc ride in the
+/// office's transaction: every copy is an envelope recipient, the Cc are
+/// in the header, a Bcc never is, and the log has one row per office.
+#[test]
+fn cc_and_bcc_reach_the_envelope_and_bcc_never_a_header() {
+    let server = TestServer::start(ServerOptions::plain());
+    let config = fixture::smtp_config("test-send", server.port(), "security = \"none\"", FAST)
+        .replace(
+            "from = \"Test Group <letters@example.org>\"\n",
+            "from = \"Test Group <letters@example.org>\"\ncc = [\"Archive <archive@example.org>\"]\nbcc = [\"hidden@example.net\"]\n",
+        )
+        .replace("[contacts]\n", "[contacts]\ncc_column = \"staff\"\n");
+    let contacts = "title,first_name,last_name,state,email,staff\n\
+        Senator,Ann,Smith,Ohio,rep0@example.org,aide@example.org; chief@example.com\n\
+        Senator,Bo,Lee,Iowa,rep1@example.com,\n";
+    let c = Campaign::with(&config, TEXT, contacts.as_bytes());
+    let out = send(&c, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let stored = server.messages();
+    assert_eq!(stored.len(), 2, "one transaction per office");
+    let first = &server.messages_to("rep0@example.org")[0];
+    assert_eq!(
+        first.rcpts,
+        [
+            "rep0@example.org",
+            "archive@example.org",
+            "aide@example.org",
+            "chief@example.com",
+            "hidden@example.net"
+        ]
+    );
+    let cc = first.header("Cc").unwrap();
+    assert!(
+        cc.contains("archive@example.org")
+            && cc.contains("aide@example.org")
+            && cc.contains("chief@example.com"),
+        "{cc}"
+    );
+    let second = &server.messages_to("rep1@example.com")[0];
+    assert_eq!(
+        second.rcpts,
+        [
+            "rep1@example.com",
+            "archive@example.org",
+            "hidden@example.net"
+        ]
+    );
+    for m in &stored {
+        assert!(m.header("Bcc").is_none());
+        let text = String::from_utf8_lossy(&m.data);
+        assert!(!text.contains("hidden@example.net"), "{text}");
+    }
+    // The log: one sent row per office, none for a copy.
+    let l = ledger(&c);
+    let sent: Vec<&str> = l
+        .events()
+        .iter()
+        .filter(|e| e.status == Status::Sent)
+        .map(|e| e.email.as_str())
+        .collect();
+    assert_eq!(sent, ["rep0@example.org", "rep1@example.com"]);
 }

@@ -38,6 +38,8 @@ pub struct DryRun<'a> {
     pub this_log: &'a Path,
     pub other_log: &'a Path,
     pub wait: bool,
+    /// Whether the user gave `--limit`.
+    pub limit_given: bool,
 }
 
 impl DryRun<'_> {
@@ -67,6 +69,7 @@ impl DryRun<'_> {
             .map(|w| recipient_key(w))
             .collect();
         let mut found = HashSet::new();
+        let mut first: Option<(Address, u64)> = None;
         let mut domains: Vec<String> = Vec::new();
         let mut letters: Vec<(u64, u32, Tz)> = Vec::new();
         self.walk(prepared, &digest, |step| {
@@ -89,6 +92,9 @@ impl DryRun<'_> {
             match step {
                 Step::Send(r, _) => {
                     tally.to_send += 1;
+                    if first.is_none() {
+                        first = Some((r.email.clone(), r.line));
+                    }
                     let domain = r.email.domain();
                     let at = match domains.iter().rposition(|d| d == domain) {
                         Some(i) => i,
@@ -99,7 +105,7 @@ impl DryRun<'_> {
                     };
                     letters.push((r.line, at as u32, pacer.zone_of(&r)));
                 }
-                Step::Skip(_, why) => tally.skip(why),
+                Step::Skip(r, why) => tally.skip(&r.email, why),
                 Step::Later(_) => tally.later += 1,
                 Step::Problem(_) => {}
             }
@@ -130,6 +136,11 @@ impl DryRun<'_> {
             now,
         );
         drop(letters);
+        tally.limited = self.limit_given;
+        tally.test(
+            self.test_to.as_ref(),
+            first.as_ref().map(|(a, line)| (a, *line)),
+        );
         print_plan(self.campaign, &tally, cap.as_ref(), &estimate, true, out);
         if !out.quiet {
             print_batches(&estimate, out);

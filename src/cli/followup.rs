@@ -227,7 +227,7 @@ fn send_stage(
         .context("cannot start the async runtime")?;
     let _inside = runtime.enter();
     let transport = send::Transport::new(smtp, password, campaign.sender.domain())?;
-    confirm(args, plan.to_send.len())?;
+    confirm(args, plan.to_send.len(), None)?;
     let pacer = Pacer::new(&campaign.rate)
         .with_zones(Zones::new(campaign))
         .with_wait(args.wait);

@@ -53,7 +53,7 @@ pub fn run(
             "Next: edit {} and the files beside it, then run",
             config.display()
         );
-        say!("  repmail --config {} check", config.display());
+        say!("  {}", super::hint::command(&config, "check"));
     }
     Ok(Exit::Ok)
 }

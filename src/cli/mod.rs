@@ -49,9 +49,11 @@ mod dry_run;
 mod exit;
 mod followup;
 mod forms;
+mod hint;
 mod inbox;
 mod init;
 mod log;
+mod manual;
 mod preview;
 mod progress;
 mod report;
@@ -127,6 +129,14 @@ pub enum Command {
         #[arg(long, value_name = "BASE", requires = "roster")]
         url: Option<String>,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        /// The shell
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to standard output
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -183,6 +193,10 @@ pub fn main() -> std::process::ExitCode {
         Command::Roster(args) => roster::run(&cli.config, args, out),
         Command::Forms(args) => forms::run(&cli.config, args, out),
         Command::Inbox(args) => inbox::run(&cli.config, args, out),
+        Command::Completions { shell } => {
+            manual::completions(*shell, <Cli as clap::CommandFactory>::command())
+        }
+        Command::Man => manual::man(<Cli as clap::CommandFactory>::command()),
     };
     match result {
         Ok(code) => code.into(),

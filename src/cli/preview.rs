@@ -80,12 +80,12 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
                 continue;
             }
         };
-        if shown == 0
-            && args.out.is_none()
-            && args.html.is_none()
-            && args.mbox.is_none()
-            && !out.quiet
-        {
+        // Writing files (`--out`, `--html`, `--mbox`), the per-letter list
+        // is noise: the closing line says what was written (issue 24,
+        // item 9). On the terminal alone, the first letter in full and
+        // one line per letter.
+        let on_terminal = args.out.is_none() && args.html.is_none() && args.mbox.is_none();
+        if shown == 0 && on_terminal && !out.quiet {
             print_full(&letter);
         }
         shown += 1;
@@ -103,7 +103,7 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
             g.add(recipient.line, &letter)
                 .context("cannot write the gallery")?;
         }
-        if !out.quiet {
+        if !out.quiet && on_terminal {
             say!(
                 "line {:>5}  {}  {}",
                 recipient.line,

@@ -58,6 +58,12 @@ pub(super) struct Tally {
     /// By reason, in the order of [`SKIPS`].
     pub skipped: [usize; 4],
     pub later: usize,
+    /// Whether the user gave `--limit` (else "later" means nothing).
+    pub limited: bool,
+    /// Recipients left `unknown` by an earlier run, to name them.
+    pub unknown: Vec<String>,
+    /// A `--test-to` run: what the test is (address, whose letter).
+    pub test: Option<String>,
 }
 
 const SKIPS: [Skip; 4] = [Skip::Sent, Skip::Failed, Skip::Unknown, Skip::Bounced];
@@ -69,13 +75,27 @@ impl Tally {
             later: plan.later.len(),
             ..Tally::default()
         };
-        for (_, why) in &plan.skipped {
-            tally.skip(*why);
+        for (r, why) in &plan.skipped {
+            tally.skip(&r.email, *why);
         }
         tally
     }
 
-    pub fn skip(&mut self, why: Skip) {
+    /// Sets what the plan says of a `--test-to` run to `to`; `first` is
+    /// the first letter's recipient and CSV line.
+    pub fn test(&mut self, to: Option<&Address>, first: Option<(&Address, u64)>) {
+        self.test = to.map(|to| {
+            let whose = first
+                .map(|(r, line)| format!("the letter of {r} (line {line})"))
+                .unwrap_or_else(|| "no letter".to_string());
+            format!("to {to} only, marked [TEST]: {whose}; the campaign's log is not touched")
+        });
+    }
+
+    pub fn skip(&mut self, email: &Address, why: Skip) {
+        if why == Skip::Unknown {
+            self.unknown.push(email.to_string());
+        }
         if let Some(i) = SKIPS.iter().position(|s| *s == why) {
             self.skipped[i] += 1;
         }
@@ -143,6 +163,7 @@ pub(super) fn run_first(
             this_log: &logs.this,
             other_log: &logs.other,
             wait: args.wait,
+            limit_given: args.limit.is_some(),
         };
         return dry.run(prepared, out);
     }
@@ -170,22 +191,21 @@ pub(super) fn run_first(
     });
     let resume = resume_command(config, args);
     let is_test = test_to.is_some();
-    if let Some(to) = test_to {
-        renderer.redirect_to(to);
+    if let Some(to) = &test_to {
+        renderer.redirect_to(to.clone());
     }
 
     let pacer = Pacer::new(&campaign.rate)
         .with_zones(Zones::new(&campaign))
         .with_wait(args.wait);
     let estimate = pacer.estimate(cap.clone(), &plan.to_send, Utc::now());
-    print_plan(
-        &campaign,
-        &Tally::of(&plan),
-        cap.as_ref(),
-        &estimate,
-        false,
-        out,
+    let mut tally = Tally::of(&plan);
+    tally.limited = args.limit.is_some();
+    tally.test(
+        test_to.as_ref(),
+        plan.to_send.first().map(|r| (&r.email, r.line)),
     );
+    print_plan(&campaign, &tally, cap.as_ref(), &estimate, false, out);
     let writer = &mut writer;
     if plan.to_send.is_empty() {
         if !out.quiet {
@@ -219,7 +239,7 @@ pub(super) fn run_first(
         Some(c) => transport.with_copies(c.sink()),
         None => transport,
     };
-    confirm(args, plan.to_send.len())?;
+    confirm(args, plan.to_send.len(), test_to.as_ref())?;
 
     let dispatcher = Dispatcher {
         renderer: &renderer,
@@ -244,14 +264,21 @@ pub(super) fn run_first(
     if let Some(copies) = copies {
         super::sent::finish(copies, &runtime, writer, &campaign, out)?;
     }
-    Ok(summarize(
-        &report,
-        &plan,
-        &campaign,
-        writer.path(),
-        &resume,
-        out,
-    ))
+    let exit = summarize(&report, &plan, &campaign, writer.path(), &resume, out);
+    // After any stop, the letters whose fate nobody knows, by name: this
+    // run's and those an earlier run left.
+    let unknown: Vec<String> = Ledger::read(writer.path())
+        .map(|l| {
+            l.latest()
+                .filter(|e| e.state() == Some(repmail::ledger::State::Unknown))
+                .map(|e| e.email.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    for line in super::hint::unknown(&unknown, config) {
+        say_err!("{line}");
+    }
+    Ok(exit)
 }
 
 /// A run with nothing to send still makes the copies earlier runs could
@@ -314,7 +341,7 @@ pub(super) fn check_plan(
 
 /// The command that continues this run (a test run continues as a test).
 pub(super) fn resume_command(config: &Path, args: &SendArgs) -> String {
-    let mut cmd = format!("repmail --config {} send", config.display());
+    let mut cmd = super::hint::command(config, "send");
     if let Some(t) = &args.test_to {
         cmd.push_str(&format!(" --test-to {t}"));
     }
@@ -356,7 +383,16 @@ pub(super) fn print_plan(
         campaign.campaign.name,
         campaign.path.display()
     );
-    tell!("to send    {n} letter{}", if n == 1 { "" } else { "s" });
+    match &tally.test {
+        Some(test) => {
+            tell!(
+                "to send    {n} test letter{}",
+                if n == 1 { "" } else { "s" }
+            );
+            tell!("test       {test}");
+        }
+        None => tell!("to send    {n} letter{}", if n == 1 { "" } else { "s" }),
+    }
     tell!(
         "skipped    {} already sent, {} failed, {} unknown, {} bounced",
         count(Skip::Sent),
@@ -364,7 +400,14 @@ pub(super) fn print_plan(
         count(Skip::Unknown),
         count(Skip::Bounced)
     );
-    if tally.later > 0 {
+    for (i, line) in super::hint::unknown(&tally.unknown, &campaign.path)
+        .iter()
+        .enumerate()
+    {
+        let label = if i == 0 { "unknown   " } else { "         " };
+        tell!("{label} {line}");
+    }
+    if tally.later > 0 && tally.limited {
         tell!("later      {} beyond --limit", tally.later);
     }
     match &campaign.smtp {
@@ -436,8 +479,16 @@ pub(super) fn print_plan(
     }
     let est = humanize(estimate.duration());
     if estimate.waits() {
+        // Name only what is set: a campaign without a window never waits
+        // for one.
+        let what = match (r.window.is_some(), cap.is_some()) {
+            (true, true) => "the sending window and the daily cap",
+            (true, false) => "the sending window",
+            (false, true) => "the daily cap",
+            (false, false) => "the pace",
+        };
         tell!(
-            "duration   about {est} in all, waiting for windows and the daily cap (last letter {})",
+            "duration   about {est} in all, held back by {what} (last letter {})",
             local_and_utc(estimate.finish)
         );
     } else {
@@ -445,7 +496,7 @@ pub(super) fn print_plan(
     }
 }
 
-pub(super) fn confirm(args: &SendArgs, n: usize) -> anyhow::Result<()> {
+pub(super) fn confirm(args: &SendArgs, n: usize, test_to: Option<&Address>) -> anyhow::Result<()> {
     if args.yes {
         return Ok(());
     }
@@ -454,11 +505,14 @@ pub(super) fn confirm(args: &SendArgs, n: usize) -> anyhow::Result<()> {
     }
     // The prompt stays on the line of the answer: the one write without a
     // line break, of repmail's own words only.
-    let _ = write!(
-        std::io::stderr().lock(),
-        "Send {n} letter{}? [y/N] ",
-        if n == 1 { "" } else { "s" }
-    );
+    let s = if n == 1 { "" } else { "s" };
+    let _ = match test_to {
+        Some(to) => write!(
+            std::io::stderr().lock(),
+            "Send {n} test letter{s} to {to}? [y/N] "
+        ),
+        None => write!(std::io::stderr().lock(), "Send {n} letter{s}? [y/N] "),
+    };
     std::io::stderr().flush().ok();
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;

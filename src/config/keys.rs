@@ -220,7 +220,10 @@ fn check_table(
         let message = if !fields.contains(&k) {
             Some(unknown_key(name, k, fields))
         } else {
-            check(k, v).map(|m| format!("[{name}] {k}: {m}"))
+            check(k, v).map(|m| {
+                let written = text.get(v.span()).unwrap_or_default().trim();
+                format!("[{name}] {}", plain_words(k, written, &m))
+            })
         };
         if let Some(message) = message {
             found.push(Found {
@@ -307,14 +310,22 @@ fn list(names: &[&str]) -> String {
 /// `: did you mean `x`?` for the closest name, when it is close enough to
 /// be a typo (at most a third of its letters wrong).
 pub fn did_you_mean(typed: &str, names: &[&str]) -> String {
-    let typed_lower = typed.to_ascii_lowercase().replace('-', "_");
+    closest(typed, names)
+        .map(|n| format!(" (did you mean `{n}`?)"))
+        .unwrap_or_default()
+}
+
+/// The name closest to `typed` (case and `-`/`_` ignored), when it is close
+/// enough to be a typo: at most a third of its letters wrong. The one
+/// measure of "close" for config keys, columns and template variables.
+pub fn closest<'a>(typed: &str, names: &[&'a str]) -> Option<&'a str> {
+    let typed_lower = typed.to_lowercase().replace('-', "_");
     names
         .iter()
-        .map(|n| (distance(&typed_lower, n), *n))
+        .map(|n| (distance(&typed_lower, &n.to_lowercase()), *n))
         .filter(|(d, n)| *d <= (n.chars().count().max(typed.chars().count()) / 3).max(1))
         .min()
-        .map(|(_, n)| format!(" (did you mean `{n}`?)"))
-        .unwrap_or_default()
+        .map(|(_, n)| n)
 }
 
 /// Optimal string alignment distance: insertions, deletions,
@@ -341,6 +352,54 @@ fn distance(a: &str, b: &str) -> usize {
         }
     }
     d[a.len()][b.len()]
+}
+
+/// A value of the wrong type in plain words, with the key, the value as
+/// written and what is expected: serde's `invalid type: string "one",
+/// expected u32` becomes ``burst = "one"`: expected a whole number (0 or
+/// more), not text``. The one place a value error is worded (issue 24,
+/// item 9); a message of another shape (a custom check's own words, an
+/// unknown variant) keeps its words after the key and value.
+pub fn plain_words(key: &str, written: &str, message: &str) -> String {
+    let shown = if written.is_empty() {
+        format!("`{key}`")
+    } else {
+        format!("`{key} = {written}`")
+    };
+    let shape = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "));
+    let Some((found, expected)) = shape.and_then(|m| m.split_once(", expected ")) else {
+        return format!("{shown}: {message}");
+    };
+    let expected = match expected.trim() {
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number (0 or more)".to_string(),
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number".to_string(),
+        "f32" | "f64" => "a number".to_string(),
+        "a boolean" => "true or false".to_string(),
+        "a string" => "text in double quotes".to_string(),
+        "a sequence" => "a list in brackets, e.g. [\"a\", \"b\"]".to_string(),
+        e if e.starts_with("struct ") || e == "a map" => "a table of keys".to_string(),
+        e => e.to_string(),
+    };
+    // serde names what it found first: `string "one"`, `integer `5``.
+    let not = [
+        ("string", "text"),
+        ("integer", "a whole number"),
+        ("floating", "a decimal number"),
+        ("boolean", "true or false"),
+        ("sequence", "a list"),
+        ("map", "a table"),
+    ]
+    .iter()
+    .find(|(k, _)| found.trim_start_matches("a ").starts_with(k))
+    .map_or("", |(_, w)| w);
+    if !not.is_empty() || message.starts_with("invalid value") {
+        let not = if not.is_empty() { "that value" } else { not };
+        format!("{shown}: expected {expected}, not {not}")
+    } else {
+        format!("{shown}: expected {expected}")
+    }
 }
 
 /// Whether `value` is of the type `T` wants for `key`: `T` is read from a
@@ -459,6 +518,34 @@ mod tests {
     }
 
     #[test]
+    fn a_value_error_is_said_in_plain_words() {
+        assert_eq!(
+            plain_words(
+                "burst",
+                "\"one\"",
+                "invalid type: string \"one\", expected u32"
+            ),
+            "`burst = \"one\"`: expected a whole number (0 or more), not text"
+        );
+        assert_eq!(
+            plain_words(
+                "cc",
+                "\"a@example.org\"",
+                "invalid type: string \"a@example.org\", expected a sequence"
+            ),
+            "`cc = \"a@example.org\"`: expected a list in brackets, e.g. [\"a\", \"b\"], not text"
+        );
+        assert_eq!(
+            plain_words(
+                "security",
+                "\"ssl\"",
+                "unknown variant `ssl`, expected one of `tls`"
+            ),
+            "`security = \"ssl\"`: unknown variant `ssl`, expected one of `tls`"
+        );
+    }
+
+    #[test]
     fn every_unknown_key_and_bad_value_at_once() {
         let text = "\
 [campaign]
@@ -500,7 +587,7 @@ attempts = 2
         assert!(
             found[2]
                 .message
-                .starts_with("[rate] per_minute: invalid type"),
+                .starts_with("[rate] `per_minute = \"fast\"`: expected a whole number (0 or more)"),
             "{found:#?}"
         );
         assert!(
@@ -532,7 +619,7 @@ attempts = 2
         assert!(
             found[1]
                 .message
-                .starts_with("[variant.ar] from: invalid type"),
+                .starts_with("[variant.ar] `from = 3`: expected"),
             "{found:#?}"
         );
     }

@@ -31,8 +31,11 @@ pub fn no_address(columns: &Columns, email_column: &str, cell: &str, form: Optio
         )
     };
     match (form, columns.email) {
-        (Some(url), _) => format!(
-            "{why}; it has a contact form ({url}): reach this office there (`repmail forms --html FILE` writes the letters for its form); it gets no email"
+        // The same words on every such row (no URL: the forms kit has
+        // it), so a run says it once with the list of lines, not once per
+        // row (issue 24, item 9).
+        (Some(_), _) => format!(
+            "{why}; the office has a contact form: it gets no email (`repmail forms --html FILE` writes its letter)"
         ),
         (None, Some(_)) => format!(
             "{why} and no contact form: this office is unreachable; add its address to include it"

@@ -36,6 +36,42 @@ impl Columns {
             })
     }
 
+    /// The header most like `wanted` (a configured column that is not in
+    /// the header): a near spelling (`emial`), or a header that holds the
+    /// word (`E-mail Address` for `email`: letters and digits compared,
+    /// case ignored). `skip` names headers that are something else.
+    pub fn closest_header(&self, wanted: &str, skip: &[Option<usize>]) -> Option<&str> {
+        let candidates: Vec<(usize, &str)> = self
+            .names
+            .iter()
+            .enumerate()
+            .filter(|(i, n)| !skip.contains(&Some(*i)) && !n.trim().is_empty())
+            .map(|(i, n)| (i, n.as_str()))
+            .collect();
+        let snakes: Vec<&str> = candidates
+            .iter()
+            .map(|(i, _)| self.snake[*i].as_str())
+            .collect();
+        if let Some(s) = crate::config::keys::closest(&snake_case(wanted), &snakes) {
+            let at = snakes.iter().position(|x| *x == s)?;
+            return Some(candidates[at].1);
+        }
+        let squash = |s: &str| -> String {
+            s.chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect()
+        };
+        let word = squash(wanted);
+        if word.chars().count() < 3 {
+            return None;
+        }
+        candidates
+            .iter()
+            .find(|(_, n)| squash(n).contains(&word))
+            .map(|(_, n)| *n)
+    }
+
     /// Pairs of (variable name, value) for a row: each column under its
     /// name as written and, when different, under its snake_case name.
     fn variables<'a>(&'a self, values: &'a [String]) -> impl Iterator<Item = (&'a str, &'a str)> {

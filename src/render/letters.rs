@@ -52,6 +52,9 @@ pub(super) struct Bodies {
 pub(super) struct Letters {
     pub plain: Tera,
     markdown: Tera,
+    /// Every template's source, for the variables check
+    /// ([`super::variables`]).
+    pub sources: Vec<super::variables::Source>,
     default: Compiled,
     /// Keyed by the value lower-cased: `FA` and `fa` pick the same letter.
     variants: BTreeMap<String, (String, Compiled)>,
@@ -70,6 +73,7 @@ impl Letters {
         let base = campaign.base_dir();
         let mut html_names = Vec::new();
         let mut md_names = Vec::new();
+        let mut sources = Vec::new();
         let mut compile = |subject_name: String,
                            subject: &str,
                            letter: &Letter,
@@ -77,19 +81,25 @@ impl Letters {
                            dir: Dir,
                            problems: &mut Vec<Diagnostic>| {
             add(&mut plain, &subject_name, subject, problems);
+            sources.push(super::variables::Source::setting(
+                &campaign.path,
+                &subject_name,
+                subject,
+                false,
+            ));
             let body = match letter {
                 Letter::Markdown(path) => {
                     let name = template_name(base, path);
-                    load(&mut markdown, &name, path, problems);
+                    sources.extend(load(&mut markdown, &name, path, problems, true));
                     md_names.push(name.clone());
                     Body::Markdown(name)
                 }
                 Letter::Parts { text, html } => {
                     let text_name = template_name(base, text);
-                    load(&mut plain, &text_name, text, problems);
+                    sources.extend(load(&mut plain, &text_name, text, problems, false));
                     let html = html.as_ref().map(|path| {
                         let name = template_name(base, path);
-                        load(&mut plain, &name, path, problems);
+                        sources.extend(load(&mut plain, &name, path, problems, false));
                         html_names.push(name.clone());
                         name
                     });
@@ -138,6 +148,7 @@ impl Letters {
         Letters {
             plain,
             markdown,
+            sources,
             default,
             variants,
             variant_by: c.variant_by.clone(),
@@ -201,7 +212,7 @@ impl Letters {
                     markdown::body_html(&source, letter.lang.as_deref(), letter.dir),
                 );
                 Ok(Bodies {
-                    text: markdown::to_text(&source),
+                    text: text_part(markdown::to_text(&source), letter.dir),
                     html,
                     removed,
                 })
@@ -212,12 +223,21 @@ impl Letters {
                     None => (None, None),
                 };
                 Ok(Bodies {
-                    text: self.plain.render(text, ctx)?,
+                    text: text_part(self.plain.render(text, ctx)?, letter.dir),
                     html,
                     removed,
                 })
             }
         }
+    }
+}
+
+/// A right-to-left text part gets its left-to-right runs isolated (see
+/// [`super::bidi`]).
+fn text_part(text: String, dir: Dir) -> String {
+    match dir {
+        Dir::Rtl => super::bidi::isolate_ltr(&text),
+        Dir::Ltr => text,
     }
 }
 
@@ -228,15 +248,42 @@ fn template_name(base: &Path, path: &Path) -> String {
         .to_string()
 }
 
-fn load(tera: &mut Tera, name: &str, path: &Path, problems: &mut Vec<Diagnostic>) {
+fn load(
+    tera: &mut Tera,
+    name: &str,
+    path: &Path,
+    problems: &mut Vec<Diagnostic>,
+    markdown: bool,
+) -> Option<super::variables::Source> {
     match std::fs::read_to_string(path) {
-        Ok(source) => add(tera, name, &source, problems),
-        Err(e) => problems.push(Diagnostic::error(
-            path.display().to_string(),
-            format!(
+        Ok(source) => {
+            add(tera, name, &source, problems);
+            Some(super::variables::Source::file(name, source, markdown))
+        }
+        Err(e) => {
+            problems.push(Diagnostic::error(
+                path.display().to_string(),
+                format!(
                 "cannot read template: {e}; check `letter`, `text` or `html` in the campaign file"
             ),
-        )),
+            ));
+            None
+        }
+    }
+}
+
+impl Letters {
+    /// The variables a template uses (Tera's own list: loop variables left
+    /// out), or none if it did not compile (its error is reported).
+    pub fn variables_of(&self, source: &super::variables::Source) -> Vec<String> {
+        let tera = if source.markdown {
+            &self.markdown
+        } else {
+            &self.plain
+        };
+        tera.get_template_variables(&source.name)
+            .map(|v| v.into_iter().map(str::to_string).collect())
+            .unwrap_or_default()
     }
 }
 

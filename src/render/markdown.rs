@@ -61,6 +61,42 @@ pub(super) fn parser(source: &str) -> Parser<'_> {
     Parser::new_ext(source, Options::ENABLE_STRIKETHROUGH)
 }
 
+/// A line at least this long (in characters) is prose; see
+/// [`keeps_breaks`].
+pub const SHORT_LINE: usize = 60;
+
+/// The line-break rule of Markdown letters (issue 24, item 6): a paragraph
+/// (or list item) whose every line is shorter than [`SHORT_LINE`]
+/// characters is a block written line by line — an address, a signature,
+/// a list of names — and keeps its line breaks in both parts; a paragraph
+/// with a longer line is prose wrapped in the editor, and is joined and
+/// re-wrapped (CommonMark's own rule, spec 0.31.2 §6.8 "soft line
+/// breaks"). A break is always kept where the author asks for it: two
+/// spaces or `\` at the end of the line. `block` is the paragraph's
+/// source; a value's escaped character (`&#46;`) counts as one.
+pub(super) fn keeps_breaks(block: &str) -> bool {
+    block.lines().count() > 1 && block.lines().all(|l| visible_len(l.trim()) < SHORT_LINE)
+}
+
+/// Characters a reader sees in a source line: a numeric reference
+/// (`&#46;`, how [`escape`] writes a value's punctuation) is one.
+fn visible_len(line: &str) -> usize {
+    let mut n = 0;
+    let mut rest = line;
+    while let Some(c) = rest.chars().next() {
+        let reference = rest.strip_prefix("&#").and_then(|r| {
+            r.find(';')
+                .filter(|&i| i > 0 && r[..i].bytes().all(|b| b.is_ascii_digit()))
+        });
+        rest = match reference {
+            Some(i) => &rest[i + 3..],
+            None => &rest[c.len_utf8()..],
+        };
+        n += 1;
+    }
+    n
+}
+
 /// Escapes text for HTML content and double-quoted attributes.
 fn esc(s: &str, out: &mut String) {
     for c in s.chars() {
@@ -108,7 +144,11 @@ pub fn body_html(source: &str, lang: Option<&str>, dir: Dir) -> String {
     ));
     let list = format!("margin:0 0 16px 0;padding-{side}:24px;");
     let quote = format!("{QUOTE}border-{side}-width:3px;");
-    for event in parser(source) {
+    let mut keep = false;
+    for (event, range) in parser(source).into_offset_iter() {
+        if matches!(event, Event::Start(Tag::Paragraph | Tag::Item)) {
+            keep = keeps_breaks(&source[range]);
+        }
         match event {
             Event::Start(tag) => match tag {
                 Tag::Paragraph => out.push_str(&format!("<p style=\"{P}\">")),
@@ -176,8 +216,8 @@ pub fn body_html(source: &str, lang: Option<&str>, dir: Dir) -> String {
             // The template author's own markup (never a value's: values
             // are escaped before parsing); the sanitiser decides what stays.
             Event::Html(h) | Event::InlineHtml(h) => out.push_str(&h),
-            Event::SoftBreak => out.push('\n'),
-            Event::HardBreak => out.push_str("<br>\n"),
+            Event::SoftBreak if !keep => out.push('\n'),
+            Event::SoftBreak | Event::HardBreak => out.push_str("<br>\n"),
             Event::Rule => out
                 .push_str("<hr style=\"border:0;border-top:1px solid #cccccc;margin:16px 0;\">\n"),
             _ => {}
@@ -195,6 +235,31 @@ mod tests {
         let mut out = Vec::new();
         escape(v, &mut out).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    /// Issue 24, item 6: a signature or an address keeps its lines in both
+    /// parts; prose wrapped in the editor is joined.
+    #[test]
+    fn short_line_blocks_keep_their_breaks_and_prose_is_joined() {
+        let org = escaped("Iranian Social Democrats, Inc.");
+        let source = format!(
+            "We would like to bring to your attention some important issues\nabout it.\n\n**{org}**\n5 December 2026\n\n1600 Main St.\nSpringfield, IL 62701\n"
+        );
+        let html = body_html(&source, None, Dir::Ltr);
+        assert!(html.contains("issues\nabout it."), "{html}");
+        assert!(!html.contains("issues<br>"), "{html}");
+        assert!(
+            html.contains("Inc.</strong><br>\n5 December 2026"),
+            "{html}"
+        );
+        assert!(html.contains("1600 Main St.<br>\nSpringfield"), "{html}");
+        let text = to_text(&source);
+        assert!(text.contains("important issues about it.\n"), "{text}");
+        assert!(text.contains("Inc.\n5 December 2026\n"), "{text}");
+        assert!(
+            text.contains("1600 Main St.\nSpringfield, IL 62701\n"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //! (the campaign's and each row's own).
 
 pub mod attachments;
+mod bidi;
+mod copies;
 mod headers;
 mod letters;
 pub mod markdown;
@@ -18,6 +20,7 @@ mod removed;
 pub mod sanitise;
 pub mod size;
 pub mod thread;
+mod variables;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -44,11 +47,15 @@ pub struct Renderer {
     has_name: bool,
     from: Mailbox,
     reply_to: Option<Mailbox>,
+    /// `[sender] cc` and `bcc`, and `[contacts] cc_column`.
+    copies: copies::Copies,
     domain: String,
     attachments: Vec<File>,
     /// Rows' own attachments, when `[contacts] attachments_column` is set.
     own: Option<(String, attachments::Own)>,
     vars: Context,
+    /// The `[vars]` names, for [`Renderer::undefined`].
+    var_names: Vec<String>,
     /// The contacts file as named in messages about a row.
     place: String,
     /// `send --test-to`: every letter goes to this address instead.
@@ -100,6 +107,12 @@ impl Renderer {
         let mut letters = Letters::new(campaign, &mut problems);
         if let Some(name) = &campaign.contacts.name {
             letters::add(&mut letters.plain, DISPLAY_NAME, name, &mut problems);
+            letters.sources.push(variables::Source::setting(
+                &campaign.path,
+                DISPLAY_NAME,
+                name,
+                false,
+            ));
         }
 
         // The campaign's own files obey the same rule as a cell's (see
@@ -135,14 +148,37 @@ impl Renderer {
             has_name: campaign.contacts.name.is_some(),
             from: campaign.sender.from.clone(),
             reply_to: campaign.sender.reply_to.clone(),
+            copies: copies::Copies::new(campaign),
             domain: campaign.sender.domain().to_string(),
             attachments,
             own,
             vars,
+            var_names: campaign.vars.keys().cloned().collect(),
             place: campaign.contacts.path.display().to_string(),
             test_to: None,
             threads: None,
         })
+    }
+
+    /// Every variable of every template (subjects, bodies, variants,
+    /// `[contacts] name`) that neither a column of `columns` nor a
+    /// `[vars]` name fills: one error each, with its place and the
+    /// closest name, all at once (see [`variables`]).
+    pub fn undefined(&self, columns: &crate::contacts::Columns) -> Vec<Diagnostic> {
+        let mut known: Vec<&str> = columns
+            .names
+            .iter()
+            .chain(&columns.snake)
+            .chain(&self.var_names)
+            .map(String::as_str)
+            .collect();
+        known.sort_unstable();
+        known.dedup();
+        self.letters
+            .sources
+            .iter()
+            .flat_map(|s| variables::undefined(s, &self.letters.variables_of(s), &known))
+            .collect()
     }
 
     /// Renders the letter for one recipient. A problem names the variable,
@@ -276,6 +312,11 @@ impl Renderer {
                 builder = builder.in_reply_to(id.to_string());
             }
             builder = builder.references(t.references());
+        }
+        // A test letter goes to the tester alone: no copy to anyone.
+        if self.test_to.is_none() {
+            let copies = self.copies.of(r).map_err(|e| Diagnostic::error(at(), e))?;
+            builder = copies.apply(builder, &self.from, &to);
         }
         let built = match (html, files.is_empty()) {
             (None, true) => builder.singlepart(SinglePart::plain(text)),

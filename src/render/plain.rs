@@ -4,7 +4,7 @@
 
 use pulldown_cmark::{Event, HeadingLevel, Tag, TagEnd};
 
-use super::markdown::parser;
+use super::markdown::{keeps_breaks, parser};
 
 /// Column the text part is wrapped at (RFC 5322 §2.1.1 recommends lines of
 /// at most 78 characters; 72 leaves room for quoting in replies).
@@ -27,7 +27,12 @@ enum Block {
 pub fn to_text(source: &str) -> String {
     let mut w = TextWriter::default();
     let mut links: Vec<String> = Vec::new();
-    for event in parser(source) {
+    // The line-break rule: see `keeps_breaks`.
+    let mut keep = false;
+    for (event, range) in parser(source).into_offset_iter() {
+        if matches!(event, Event::Start(Tag::Paragraph | Tag::Item)) {
+            keep = keeps_breaks(&source[range]);
+        }
         match event {
             Event::Start(tag) => match tag {
                 Tag::Paragraph => {
@@ -122,8 +127,8 @@ pub fn to_text(source: &str) -> String {
             Event::InlineHtml(h) if h.trim_start().to_ascii_lowercase().starts_with("<br") => {
                 w.inline.push('\n')
             }
-            Event::SoftBreak => w.inline.push(' '),
-            Event::HardBreak => w.inline.push('\n'),
+            Event::SoftBreak if !keep => w.inline.push(' '),
+            Event::SoftBreak | Event::HardBreak => w.inline.push('\n'),
             Event::Rule => {
                 w.flush();
                 w.separate(false);

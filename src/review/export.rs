@@ -154,6 +154,7 @@ mod tests {
             encoding: encoding.and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes())),
             attachments_column: None,
             timezone_column: None,
+            cc_column: None,
             roster: None,
         }
     }

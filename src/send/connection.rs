@@ -107,7 +107,10 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Smtp(e) => write!(f, "{e}"),
-            Failure::Connect(e) => write!(f, "Connection error: {e}"),
+            Failure::Connect(e) => {
+                let said = crate::text::joined("Connection error", &e.to_string());
+                f.write_str(&said)
+            }
             Failure::Tls(e) => write!(f, "TLS handshake failed: {e}"),
             Failure::Client(s) => write!(f, "{s}"),
             Failure::Credentials(s) => write!(f, "cannot get the credentials: {s}"),

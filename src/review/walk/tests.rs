@@ -89,6 +89,7 @@ fn contacts_cfg() -> Contacts {
         encoding: None,
         attachments_column: None,
         timezone_column: None,
+        cc_column: None,
         roster: None,
     }
 }
