@@ -59,7 +59,12 @@ pub fn run(config: &Path, args: &InboxArgs, out: Output) -> anyhow::Result<Exit>
     };
     let log = &campaign.campaign.log;
     let mut writer = LedgerWriter::open(log, &campaign.campaign.name)?;
-    let mut matcher = Matcher::new(writer.ledger(), &campaign.campaign.name).since(args.since);
+    // Follow-up letters are in logs of their own: a reply to one, or a
+    // report about one, is weighed against them too (issue 21).
+    let stages = repmail::plan::followup::stage_ledgers(&campaign)?;
+    let mut matcher = Matcher::new(writer.ledger(), &campaign.campaign.name)
+        .with_followups(&stages)
+        .since(args.since);
     let mut tally = Tally::default();
     for message in fetched.into_iter().flatten() {
         record(&mut matcher, &mut writer, &message, &mut tally, out)?;

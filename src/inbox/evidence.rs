@@ -45,6 +45,10 @@ pub(super) struct Letters {
     /// Recipient key → address as the log spells it, for every recipient
     /// with a `sent` row.
     pub(super) sent: HashMap<String, String>,
+    /// Message-IDs (lower-cased) of follow-up letters (issue 21), kept in
+    /// logs of their own: a reply to one is an answer, and a report about
+    /// one never reopens a letter (see [`Letters::with_followups`]).
+    followups: HashSet<String>,
 }
 
 /// How a recorded bounce was matched.
@@ -76,6 +80,9 @@ pub(super) const DISAGREE: &str =
 /// Why a report about an earlier letter changes nobody.
 pub(super) const EARLIER: &str =
     "a report about an earlier letter to the recipient, not the latest one";
+/// Why a soft bounce of a follow-up is not recorded.
+pub(super) const SOFT_FOLLOWUP: &str =
+    "a soft bounce of a follow-up (its stage is retried by `send`; the first letter is not sent again)";
 /// Why a soft bounce without a Message-ID is not recorded.
 pub(super) const SOFT_BY_ADDRESS: &str =
     "a soft bounce without the Message-ID of the letter (it would make the letter sendable again)";
@@ -102,6 +109,38 @@ impl Letters {
             }
         }
         letters
+    }
+
+    /// Adds the follow-up letters of each stage's log (in stage order, so
+    /// the latest letter to a recipient is their last follow-up). A reply
+    /// to a follow-up is then matched by its parent, like one to the first
+    /// letter. A report about a follow-up records a hard bounce as matched
+    /// by address only (it stops the chain and never makes the first
+    /// letter sendable again: the row goes to the first letter's log) and
+    /// a soft one not at all; and once a follow-up went, a late report
+    /// about the first letter is about an earlier letter, so a delayed
+    /// failure notice cannot send the first letter again after its
+    /// follow-up.
+    pub(super) fn with_followups<'a>(
+        mut self,
+        stages: impl IntoIterator<Item = &'a Ledger>,
+    ) -> Letters {
+        for ledger in stages {
+            for e in ledger.events() {
+                let id = e.message_id.trim().to_lowercase();
+                if id.is_empty() || !matches!(e.status, Status::Sending | Status::Sent) {
+                    continue;
+                }
+                let key = e.key();
+                self.by_id.insert(id.clone(), key.clone());
+                self.latest.insert(key, id.clone());
+                if e.status == Status::Sent {
+                    self.accepted.insert(id.clone());
+                }
+                self.followups.insert(id);
+            }
+        }
+        self
     }
 
     /// The ruling on a delivery report's failed recipients.
@@ -177,6 +216,16 @@ impl Letters {
             };
             if self.latest.get(key) != Some(id) {
                 why = why.or(Some(EARLIER));
+                continue;
+            }
+            if self.followups.contains(id.as_str()) {
+                // A follow-up's log is not the first letter's: only a hard
+                // bounce is recorded, and as one that only stops letters.
+                if super::reason::verdict(failure).hard {
+                    rows.push((email.clone(), failure.clone(), Match::ByAddress));
+                } else {
+                    why = why.or(Some(SOFT_FOLLOWUP));
+                }
                 continue;
             }
             // One row per recipient: only their latest letter gets here.
@@ -287,6 +336,56 @@ mod tests {
             Ruling::Bounces(rows) => rows.iter().map(|(e, _, m)| (e.as_str(), *m)).collect(),
             _ => Vec::new(),
         }
+    }
+
+    /// Ann was sent a follow-up (stage 1) after her first letter.
+    fn with_a_followup() -> Letters {
+        let stage = Ledger::from_events(
+            [Status::Sending, Status::Sent]
+                .into_iter()
+                .map(|s| Event::new("c", ANN, s, 1).with_message_id("<a-f1@example.org>"))
+                .collect::<Vec<_>>(),
+        );
+        letters().with_followups([&stage])
+    }
+
+    #[test]
+    fn once_a_follow_up_went_a_late_report_on_the_first_letter_reopens_nothing() {
+        let l = with_a_followup();
+        let m = mail("Message-ID: <a-1@example.org>\n");
+        assert_eq!(
+            l.bounce(&m, &[failure(Some(ANN), "4.2.2")]),
+            Ruling::NotUnderstood(EARLIER)
+        );
+        // Without the follow-up, the same report is about the latest letter.
+        assert_eq!(
+            recipients(&letters().bounce(&m, &[failure(Some(ANN), "4.2.2")])),
+            [(ANN, Match::ById)]
+        );
+    }
+
+    #[test]
+    fn a_report_on_a_follow_up_only_ever_stops_letters() {
+        let l = with_a_followup();
+        let m = mail("Message-ID: <a-f1@example.org>\n");
+        assert_eq!(
+            recipients(&l.bounce(&m, &[failure(Some(ANN), "5.1.1")])),
+            [(ANN, Match::ByAddress)]
+        );
+        assert_eq!(
+            l.bounce(&m, &[failure(Some(ANN), "4.2.2")]),
+            Ruling::NotUnderstood(SOFT_FOLLOWUP)
+        );
+    }
+
+    #[test]
+    fn a_reply_to_a_follow_up_is_matched_by_its_parent() {
+        let l = with_a_followup();
+        let reply = Mail::parse(
+            b"From: casework@office.example.net\nIn-Reply-To: <a-f1@example.org>\nSubject: Re: x\n\nThank you\n",
+        );
+        assert_eq!(l.answer(&reply), Ruling::Answer(ANN.to_string()));
+        assert_eq!(letters().answer(&reply), Ruling::Unmatched);
     }
 
     #[test]

@@ -53,6 +53,13 @@ pub struct Matcher {
 }
 
 impl Matcher {
+    /// Follow-up letters (issue 21), from each stage's log in order, are
+    /// known too: see [`Letters::with_followups`].
+    pub fn with_followups(mut self, stages: &[Ledger]) -> Matcher {
+        self.letters = std::mem::take(&mut self.letters).with_followups(stages);
+        self
+    }
+
     /// A matcher for the letters in `ledger`.
     pub fn new(ledger: &Ledger, campaign: &str) -> Matcher {
         let mut m = Matcher {

@@ -78,7 +78,10 @@ impl Chains {
     /// Reads the campaign's log and the log of each of its stages.
     pub fn read(campaign: &Campaign) -> Result<Chains, LedgerError> {
         let main = &campaign.campaign.log;
-        let mut logs = vec![Ledger::read(main)?];
+        let first = Ledger::read(main)?;
+        // Every log of the chain is this campaign's (issue 23, item 6).
+        first.check_campaign(main, &campaign.campaign.name)?;
+        let mut logs = vec![first];
         for stage in 1..=campaign.followups.len() {
             let path = stage_log(main, stage);
             let log = Ledger::read(&path)?;
@@ -219,7 +222,11 @@ pub fn stage_ledgers(campaign: &Campaign) -> Result<Vec<Ledger>, LedgerError> {
     all_logs(campaign)
         .iter()
         .skip(1)
-        .map(|p| Ledger::read(p))
+        .map(|p| {
+            let log = Ledger::read(p)?;
+            log.check_campaign(p, &campaign.campaign.name)?;
+            Ok(log)
+        })
         .collect()
 }
 
