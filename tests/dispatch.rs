@@ -170,6 +170,13 @@ fn a_fault_that_stops_the_run_withdraws_the_letter_prepared_ahead_unsent() {
     );
     for e in &gone {
         assert_eq!(stored(&server, e), 0, "{e}: a withdrawn letter never went");
+        // No transaction started: the try is taken back, as at a refused
+        // sign-in.
+        assert_eq!(
+            ledger.attempts(e),
+            0,
+            "{e}: a withdrawn letter costs no try"
+        );
         // Its `sending` row came first: it was ready to go.
         assert!(
             position(&ledger, e, Status::Sending) < position(&ledger, &email(4), Status::Deferred)

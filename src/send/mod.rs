@@ -280,6 +280,14 @@ impl Dispatcher<'_> {
                     // been delivered. The same fsync commits the outcome
                     // rows written since the last one: a recipient's
                     // outcome is on disk before its next try.
+                    // A transaction that ended meanwhile may have stopped
+                    // the run (a refused sign-in, the quota): then the batch
+                    // is withdrawn, not launched.
+                    if run.report.stop.is_some() {
+                        for start in batch.drain(..) {
+                            run.withdraw(start, observer)?;
+                        }
+                    }
                     run.ledger.commit()?;
                     for start in batch {
                         in_flight.push(run.launch(start, &transport, observer));

@@ -128,7 +128,13 @@ impl<'l> Run<'l> {
         start: Start,
         observer: &mut dyn Observer,
     ) -> Result<(), SendError> {
-        let attempt = self.ledger.ledger().attempts(&start.email);
+        // One below its `sending` row's: the ledger takes the try back
+        // (as for a refused sign-in), since no transaction started.
+        let attempt = self
+            .ledger
+            .ledger()
+            .attempts(&start.email)
+            .saturating_sub(1);
         let ev = Event::new(&self.campaign, &start.email, Status::Deferred, attempt)
             .with_message_id(&start.letter.message_id)
             .with_detail("not sent: the run stopped before this letter's transaction started");
