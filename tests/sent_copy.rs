@@ -196,3 +196,65 @@ fn an_imap_server_gone_mid_run_stops_no_letter_and_the_next_run_makes_the_copies
     assert!(stdout(&out).contains("copies"), "{}", stdout(&out));
     assert_every_letter_copied_once(&smtp, &imap, &c);
 }
+
+/// A follow-up (issue 21) gets its copy in Sent as a first letter does,
+/// threaded to the letter before it, recorded once in the campaign's log.
+#[test]
+fn a_follow_up_gets_its_copy_in_sent_too() {
+    use repmail::ledger::Event;
+    let n = 3;
+    let smtp = TestServer::start(ServerOptions::default());
+    let imap = Dovecot::start(&[]);
+    let c = campaign(&smtp, &imap, 6000);
+    fix_secret_path(&c);
+    let config = std::fs::read_to_string(c.config()).unwrap();
+    std::fs::write(
+        c.config(),
+        format!("{config}\n[[followup]]\nafter_days = 1\ntext = \"followup.txt.tera\"\n"),
+    )
+    .unwrap();
+    c.write("followup.txt.tera", b"Dear {{ last_name }}, a reminder.\n");
+    // The first letters went two days ago, so only the follow-ups are due;
+    // the contacts' other recipients are left out with --recipient.
+    let when = chrono::Utc::now() - chrono::Duration::days(2);
+    let mut rows = Vec::new();
+    for (i, e) in rep_emails(n).iter().enumerate() {
+        let id = format!("<first-{i}@example.org>");
+        let mut sending = Event::new("test-sent", e, Status::Sending, 1).with_message_id(&id);
+        sending.time = when;
+        let mut sent = Event::new("test-sent", e, Status::Sent, 1).with_message_id(&id);
+        sent.time = when;
+        rows.extend([sending, sent]);
+    }
+    c.write("logs/test-sent.csv", fixture::ledger_text(&rows).as_bytes());
+    let out = c.cmd(&["send", "--yes", "--stage", "1"]).output().unwrap();
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let stored = smtp.messages();
+    assert_eq!(stored.len(), n, "the follow-ups went: {}", stdout(&out));
+    let copies = copies(&imap);
+    assert_eq!(
+        copies.len(),
+        n,
+        "one copy per follow-up: {:?}",
+        copies.keys()
+    );
+    for s in &stored {
+        let id = s.header("Message-ID").unwrap();
+        let (bytes, _) = copies.get(&id).unwrap_or_else(|| panic!("no copy of {id}"));
+        assert!(
+            bytes.as_slice() == s.message(),
+            "the copy of {id} is as sent"
+        );
+        assert!(s.header("In-Reply-To").is_some(), "a threaded follow-up");
+    }
+    let ledger = Ledger::read(&c.path("logs/test-sent.csv")).unwrap();
+    let copied = ledger
+        .events()
+        .iter()
+        .filter(|e| e.status == Status::Copied)
+        .count();
+    assert_eq!(
+        copied, n,
+        "one copied row per follow-up in the campaign's log"
+    );
+}

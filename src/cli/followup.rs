@@ -207,7 +207,7 @@ fn send_stage(
     let name = &campaign.campaign.name;
     // The first letter's log is locked too: no other `send` of this
     // campaign runs meanwhile, and its answers are read under the lock.
-    let main = LedgerWriter::open(&campaign.campaign.log, name)?;
+    let mut main = LedgerWriter::open(&campaign.campaign.log, name)?;
     let mut writer = LedgerWriter::open(&stage_log(&campaign.campaign.log, k), name)?;
     let chains = chains(campaign, main.ledger(), k, writer.ledger())?;
     let (plan, renderer) = plan_stage(campaign, k, &chains, &selection, resend, Utc::now())
@@ -227,6 +227,14 @@ fn send_stage(
         .context("cannot start the async runtime")?;
     let _inside = runtime.enter();
     let transport = send::Transport::new(smtp, password, campaign.sender.domain())?;
+    // A follow-up gets its copy in Sent as the first letter does; the
+    // copies and their `copied` rows are the first letter's log's (one
+    // spool per campaign).
+    let copies = super::sent::start(campaign, main.ledger(), out);
+    let transport = match &copies {
+        Some(c) => transport.with_copies(c.sink()),
+        None => transport,
+    };
     confirm(args, plan.to_send.len(), None)?;
     let pacer = Pacer::new(&campaign.rate)
         .with_zones(Zones::new(campaign))
@@ -252,6 +260,9 @@ fn send_stage(
     });
     display.finish();
     let report = report?;
+    if let Some(copies) = copies {
+        super::sent::finish(copies, &runtime, &mut main, campaign, out)?;
+    }
     drop(main);
     let resume = format!("{} --stage {k}", resume_command(config, args));
     Ok(summarize(

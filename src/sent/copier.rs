@@ -115,6 +115,7 @@ impl Copier {
             session: None,
             report: CopyReport::default(),
             done: HashSet::new(),
+            resting: false,
         };
         let task = tokio::spawn(async move {
             worker.work(rx).await;
@@ -148,6 +149,11 @@ struct Worker {
     report: CopyReport,
     /// Message-IDs with their copy, so none is queued twice in a run.
     done: HashSet<String>,
+    /// After a failure the server is left alone until the end of the run:
+    /// a server that drops packets would otherwise cost a sign-in timeout
+    /// per letter, and the run's end would wait for all of them (a failed
+    /// copy must never slow the sending; the spool keeps the letter).
+    resting: bool,
 }
 
 impl Worker {
@@ -159,7 +165,9 @@ impl Worker {
             }
         }
         // The end of the run: each failed copy once more, on a new
-        // connection.
+        // connection, until one fails (the rest wait in the spool for the
+        // next run).
+        self.resting = false;
         let retry = std::mem::take(&mut self.report.missing);
         for p in retry {
             self.copy(p).await;
@@ -173,6 +181,10 @@ impl Worker {
         if self.done.contains(&p.message_id) {
             return;
         }
+        if self.resting {
+            self.report.missing.push(p);
+            return;
+        }
         match self.try_copy(&p).await {
             Ok((folder, found)) => {
                 self.done.insert(p.message_id.clone());
@@ -184,8 +196,10 @@ impl Worker {
                 })
             }
             Err(e) => {
-                // A broken connection is not used again.
+                // A broken connection is not used again, nor is a new one
+                // tried before the end of the run.
                 self.session = None;
+                self.resting = true;
                 self.report.error = Some(e.to_string());
                 self.report.missing.push(p);
             }
