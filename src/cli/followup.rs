@@ -14,9 +14,9 @@ use repmail::plan::{Resend, Selection, SendPlan};
 use repmail::schedule::Zones;
 use repmail::send::{self, DailyCap, Dispatcher, Pacer, Settings};
 
-use super::progress::{local_and_utc, Display};
+use super::progress::local_and_utc;
 use super::send::{
-    check_plan, confirm, resume_command, run_first, summarize, test_log_path, SendArgs,
+    check_plan, confirm, dispatch, resume_command, run_first, summarize, test_log_path, SendArgs,
 };
 use super::{Exit, Output};
 
@@ -248,17 +248,14 @@ fn send_stage(
             retry: campaign.retry.clone(),
         },
     };
-    let mut display = Display::new(plan.to_send.len(), campaign.rate.per_minute, out);
-    let to_send = plan.to_send.clone();
-    let stops = super::signals::Stops::listen();
-    let report = runtime.block_on(async {
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        tokio::spawn(super::signals::stop_on_signal(stops, stop_tx));
-        dispatcher
-            .run(to_send, &mut writer, stop_rx, &mut display)
-            .await
-    });
-    display.finish();
+    let report = dispatch(
+        &runtime,
+        dispatcher,
+        plan.to_send.clone(),
+        &mut writer,
+        campaign,
+        out,
+    );
     let report = report?;
     if let Some(copies) = copies {
         super::sent::finish(copies, &runtime, &mut main, campaign, out)?;

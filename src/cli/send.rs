@@ -1,6 +1,5 @@
 //! `repmail send` and `send --dry-run`.
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
@@ -8,14 +7,13 @@ use chrono::Utc;
 use clap::Args;
 use lettre::Address;
 use repmail::config::Campaign;
-use repmail::credentials::Readiness;
 use repmail::diag::Diagnostic;
 use repmail::ledger::{recipient_key, Ledger, LedgerWriter};
 use repmail::plan::{Resend, Selection, SendPlan, Skip};
 use repmail::schedule::Zones;
-use repmail::send::{self, DailyCap, Dispatcher, Fault, Pacer, Report, Settings, Stop, Transport};
+use repmail::send::{self, DailyCap, Dispatcher, Pacer, Report, Settings, Transport};
 
-use super::progress::{humanize, local_and_utc, zone_and_utc, Display};
+use super::progress::Display;
 use super::report::{prepare, Problems};
 use super::{Exit, Output};
 
@@ -250,16 +248,14 @@ pub(super) fn run_first(
             retry: campaign.retry.clone(),
         },
     };
-    let mut display = Display::new(plan.to_send.len(), campaign.rate.per_minute, out);
-    let to_send = plan.to_send.clone();
-    // Ctrl-C, SIGTERM and SIGHUP: the same clean stop, heard from here on.
-    let stops = super::signals::Stops::listen();
-    let report = runtime.block_on(async {
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        tokio::spawn(super::signals::stop_on_signal(stops, stop_tx));
-        dispatcher.run(to_send, writer, stop_rx, &mut display).await
-    });
-    display.finish();
+    let report = dispatch(
+        &runtime,
+        dispatcher,
+        plan.to_send.clone(),
+        writer,
+        &campaign,
+        out,
+    );
     let report = report?;
     if let Some(copies) = copies {
         super::sent::finish(copies, &runtime, writer, &campaign, out)?;
@@ -279,6 +275,29 @@ pub(super) fn run_first(
         say_err!("{line}");
     }
     Ok(exit)
+}
+
+/// Sends `to_send` through `dispatcher` on `runtime`, with the progress
+/// display and the stop signals (Ctrl-C, SIGTERM and SIGHUP: the same clean
+/// stop, heard from before the first letter). Every run goes this way: the
+/// first letters and each follow-up stage.
+pub(super) fn dispatch(
+    runtime: &tokio::runtime::Runtime,
+    dispatcher: Dispatcher<'_>,
+    to_send: Vec<repmail::contacts::Recipient>,
+    writer: &mut LedgerWriter,
+    campaign: &Campaign,
+    out: Output,
+) -> Result<Report, send::SendError> {
+    let mut display = Display::new(to_send.len(), campaign.rate.per_minute, out);
+    let stops = super::signals::Stops::listen();
+    let report = runtime.block_on(async {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(super::signals::stop_on_signal(stops, stop_tx));
+        dispatcher.run(to_send, writer, stop_rx, &mut display).await
+    });
+    display.finish();
+    report
 }
 
 /// A run with nothing to send still makes the copies earlier runs could
@@ -365,265 +384,6 @@ pub(super) fn test_log_path(log: &Path) -> PathBuf {
     log.with_file_name(format!("{stem}.test.{ext}"))
 }
 
-pub(super) fn print_plan(
-    campaign: &Campaign,
-    tally: &Tally,
-    cap: Option<&DailyCap>,
-    estimate: &repmail::schedule::Estimate,
-    dry_run: bool,
-    out: Output,
-) {
-    if out.quiet {
-        return;
-    }
-    let count = |k: Skip| tally.skipped(k);
-    let n = tally.to_send;
-    tell!(
-        "campaign   {} ({})",
-        campaign.campaign.name,
-        campaign.path.display()
-    );
-    match &tally.test {
-        Some(test) => {
-            tell!(
-                "to send    {n} test letter{}",
-                if n == 1 { "" } else { "s" }
-            );
-            tell!("test       {test}");
-        }
-        None => tell!("to send    {n} letter{}", if n == 1 { "" } else { "s" }),
-    }
-    tell!(
-        "skipped    {} already sent, {} failed, {} unknown, {} bounced",
-        count(Skip::Sent),
-        count(Skip::Failed),
-        count(Skip::Unknown),
-        count(Skip::Bounced)
-    );
-    for (i, line) in super::hint::unknown(&tally.unknown, &campaign.path)
-        .iter()
-        .enumerate()
-    {
-        let label = if i == 0 { "unknown   " } else { "         " };
-        tell!("{label} {line}");
-    }
-    if tally.later > 0 && tally.limited {
-        tell!("later      {} beyond --limit", tally.later);
-    }
-    match &campaign.smtp {
-        Some(s) => {
-            if let Some(p) = s.provider {
-                tell!(
-                    "provider   {} (preset `{}`; keys you write win)",
-                    p.label,
-                    p.name
-                );
-            }
-            tell!("server     {}:{} ({})", s.host, s.port, s.security.as_str());
-            tell!(
-                "account    {}",
-                s.username.as_deref().unwrap_or("(no login)")
-            );
-            match super::signin::describe(s) {
-                Some(Readiness::Ready(how)) => {
-                    tell!("sign-in    {} {how}", s.auth.as_str())
-                }
-                Some(Readiness::Missing(why) | Readiness::NotNow(why)) => {
-                    tell!("sign-in    {} NOT READY: {why}", s.auth.as_str())
-                }
-                None => {}
-            }
-        }
-        None if dry_run => tell!("server     (no [smtp] section yet: `send` will need one)"),
-        None => {}
-    }
-    if let (Some(inbox), true) = (&campaign.inbox, dry_run) {
-        match super::signin::describe_inbox(inbox) {
-            Readiness::Ready(how) => tell!(
-                "mailbox    {}:{}, sign-in {} {how}",
-                inbox.host,
-                inbox.port,
-                inbox.auth.as_str()
-            ),
-            Readiness::Missing(why) | Readiness::NotNow(why) => tell!(
-                "mailbox    {}:{}, sign-in {} NOT READY: {why}",
-                inbox.host,
-                inbox.port,
-                inbox.auth.as_str()
-            ),
-        }
-    }
-    tell!("from       {}", campaign.sender.from);
-    let r = &campaign.rate;
-    let mut pace = format!(
-        "{} per minute, burst {}, {} at a time",
-        r.per_minute, r.burst, r.concurrency
-    );
-    if let Some(d) = r.per_domain_per_minute {
-        pace.push_str(&format!(", {d} per minute per domain"));
-    }
-    if let Some(c) = cap {
-        pace.push_str(&format!(
-            ", at most {} per 24 h ({} used)",
-            c.cap(),
-            c.used()
-        ));
-    }
-    tell!("pace       {pace}");
-    if let Some(w) = &r.window {
-        let zones = match &campaign.contacts.timezone_column {
-            Some(c) => format!("each recipient's zone (column `{c}`, else {})", r.timezone),
-            None => r.timezone.to_string(),
-        };
-        tell!("window     {w} in {zones}");
-    }
-    let est = humanize(estimate.duration());
-    if estimate.waits() {
-        // Name only what is set: a campaign without a window never waits
-        // for one.
-        let what = match (r.window.is_some(), cap.is_some()) {
-            (true, true) => "the sending window and the daily cap",
-            (true, false) => "the sending window",
-            (false, true) => "the daily cap",
-            (false, false) => "the pace",
-        };
-        tell!(
-            "duration   about {est} in all, held back by {what} (last letter {})",
-            local_and_utc(estimate.finish)
-        );
-    } else {
-        tell!("duration   about {est} at this pace");
-    }
-}
-
-pub(super) fn confirm(args: &SendArgs, n: usize, test_to: Option<&Address>) -> anyhow::Result<()> {
-    if args.yes {
-        return Ok(());
-    }
-    if !std::io::stdin().is_terminal() {
-        bail!("not on a terminal, so there is no one to confirm: review the plan with `send --dry-run`, then run `send --yes`");
-    }
-    // The prompt stays on the line of the answer: the one write without a
-    // line break, of repmail's own words only.
-    let s = if n == 1 { "" } else { "s" };
-    let _ = match test_to {
-        Some(to) => write!(
-            std::io::stderr().lock(),
-            "Send {n} test letter{s} to {to}? [y/N] "
-        ),
-        None => write!(std::io::stderr().lock(), "Send {n} letter{s}? [y/N] "),
-    };
-    std::io::stderr().flush().ok();
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    if matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
-        Ok(())
-    } else {
-        bail!("not confirmed; nothing was sent")
-    }
-}
-
-pub(super) fn summarize(
-    report: &Report,
-    plan: &SendPlan,
-    campaign: &Campaign,
-    log: &Path,
-    resume: &str,
-    out: Output,
-) -> Exit {
-    let line = format!(
-        "{} sent, {} failed, {} deferred, {} not attempted ({} transactions)",
-        report.sent, report.failed, report.deferred, report.not_attempted, report.transactions
-    );
-    match &report.stop {
-        Some(Stop::Fault { fault, detail }) => {
-            let e = repmail::diagnose::explain(*fault, detail, campaign.smtp.as_ref());
-            if *fault == Fault::Quota {
-                let when = (Utc::now() + chrono::Duration::hours(24))
-                    .with_timezone(&chrono::Local)
-                    .format("%Y-%m-%d %H:%M");
-                say_err!("stopped: {}", e.what);
-                if let Some(said) = &e.server_said {
-                    say_err!("  server said: {said}");
-                }
-                say_err!("{line}");
-                say_err!("{}", e.todo);
-                say_err!("The quota frees up within 24 hours: run `{resume}` after {when}");
-                return Exit::Incomplete;
-            }
-            say_err!("error: run stopped: {}", e.what);
-            if !e.todo.is_empty() {
-                say_err!("  what to do: {}", e.todo);
-            }
-            match &e.server_said {
-                Some(said) => say_err!("  server said: {said}"),
-                None => say_err!("  detail: {detail}"),
-            }
-            say_err!("{line}");
-            say_err!("No recipient was marked failed because of this; fix it, then resume with `{resume}`");
-            Exit::Error
-        }
-        Some(Stop::Interrupted) => {
-            say_err!("interrupted: {line}");
-            say_err!(
-                "The log is saved ({}). Resume with `{resume}`",
-                log.display()
-            );
-            Exit::Interrupted
-        }
-        Some(Stop::DailyCap { cap, frees_at }) => {
-            let when = frees_at
-                .map(local_and_utc)
-                .unwrap_or_else(|| "in 24 hours".into());
-            say_err!("daily cap of {cap} reached: {line}");
-            say_err!(
-                "The next letter may go at {when}; run `{resume}` then{}",
-                wait_hint(resume)
-            );
-            Exit::Incomplete
-        }
-        Some(Stop::Window { held }) => {
-            say_err!("outside the sending window: {line}");
-            for h in held {
-                say_err!(
-                    "  {} letter{} to recipients in {}: the window opens {}",
-                    h.letters,
-                    if h.letters == 1 { "" } else { "s" },
-                    h.zone,
-                    zone_and_utc(h.opens, h.zone)
-                );
-            }
-            say_err!("Run `{resume}` then{}", wait_hint(resume));
-            Exit::Incomplete
-        }
-        None => {
-            if !out.quiet || report.failed + report.deferred > 0 {
-                tell!("{line}");
-            }
-            final_exit(plan, report)
-        }
-    }
-}
-
-/// ", or `… --wait` to wait for it", unless the command already waits.
-fn wait_hint(resume: &str) -> String {
-    if resume.ends_with(" --wait") {
-        String::new()
-    } else {
-        format!(", or `{resume} --wait` to wait for it")
-    }
-}
-
-/// 3 when any recipient is left failed, deferred or unknown.
-fn final_exit(plan: &SendPlan, report: &Report) -> Exit {
-    let left_over = plan
-        .skipped
-        .iter()
-        .filter(|(_, s)| *s != Skip::Sent)
-        .count();
-    if report.failed + report.deferred + report.not_attempted + left_over > 0 {
-        Exit::Incomplete
-    } else {
-        Exit::Ok
-    }
-}
+mod shown;
+use shown::final_exit;
+pub(super) use shown::{confirm, print_plan, summarize};
