@@ -18,7 +18,10 @@
 //! `--all-targets`), it does a quick smoke run over a few recipients instead
 //! of measuring.
 
-#[path = "../tests/support/mod.rs"]
+// The test harness, shared with tests/it: the benchmark uses only its
+// server and its library-level send, so the rest is dead code here.
+#[path = "../tests/it/support/mod.rs"]
+#[allow(dead_code)]
 mod support;
 
 use std::collections::HashSet;
@@ -72,7 +75,7 @@ fn main() {
     if !measuring {
         println!("throughput bench: smoke run over {n} recipients (run `cargo bench --bench throughput` for figures)");
     } else {
-        println!("repmail throughput: {n} recipients, letter templates/letter.txt.tera, SMTP sink = tests/support (mailin) on 127.0.0.1, [rate] per_minute = 1000000 (burst 1)");
+        println!("repmail throughput: {n} recipients, letter templates/letter.txt.tera, SMTP sink = tests/it/support (mailin) on 127.0.0.1, [rate] per_minute = 1000000 (burst 1)");
         println!(
             "machine: {} cores; build: {}",
             std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -256,7 +259,7 @@ fn baseline_run(recipients: &[Recipient], renderer: &Renderer, concurrency: u32)
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let addr = server.addr();
+    let addr = (server.host(), server.port());
     let start = Instant::now();
     rt.block_on(async {
         let tasks: Vec<_> = (0..concurrency)

@@ -20,15 +20,19 @@ which=${1:-all}
 shift || true
 
 # name | files (comma-separated globs) | cargo test arguments
+#
+# The integration tests are one binary (`--test it`), narrowed by module
+# name (`send::`); the names after `--` filter the unit tests as well, so
+# each row also names the module's own unit tests (`schedule::`).
 table() {
     cat <<'EOF'
 ledger|src/ledger.rs,src/ledger/writer.rs|--lib
 outcome|src/send/outcome.rs,src/diagnose.rs|--lib
-pace|src/schedule/*.rs|--lib --test schedule --test dispatch
-plan|src/plan.rs|--lib --test send --test offline
-contacts|src/contacts.rs,src/contacts/*.rs|--lib --test offline --test props
-credentials|src/credentials.rs|--lib --test send
-inbox|src/inbox/classify.rs,src/inbox/evidence.rs,src/inbox/matching.rs|--lib --test inbox
+pace|src/schedule/*.rs|--lib --test it -- schedule:: dispatch::
+plan|src/plan.rs|--lib --test it -- plan:: send:: offline::
+contacts|src/contacts.rs,src/contacts/*.rs|--lib --test it -- contacts:: offline:: props::
+credentials|src/credentials.rs|--lib --test it -- credentials:: send::
+inbox|src/inbox/classify.rs,src/inbox/evidence.rs,src/inbox/matching.rs|--lib --test it -- inbox::
 EOF
 }
 

@@ -5,7 +5,7 @@
 # run. Extra arguments go to scripts/test.sh (and so to `cargo test`).
 #
 #   scripts/under-load.sh            # 5 runs
-#   RUNS=2 scripts/under-load.sh --test send
+#   RUNS=2 scripts/under-load.sh --test it send::
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

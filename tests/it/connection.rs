@@ -1,0 +1,213 @@
+//! `send`'s own connections against the real SMTP server on loopback
+//! (tests/support): reused across letters, at most one per concurrency
+//! slot, reopened after an error, a 421 or the per-connection limit, with
+//! TLS and AUTH on every new connection, and never a letter lost or doubled.
+
+use crate::fixture;
+use crate::support;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use fixture::{rep_contacts, rep_emails, stderr, Campaign, FAST, TEXT};
+use repmail::ledger::{Ledger, State, Status};
+use repmail::send::connection::MAX_MESSAGES_PER_CONNECTION;
+use support::{Fault, FaultPlan, ServerOptions, Stage, TestPki, TestServer};
+
+const PASSWORD: &str = "c0nnection-Pa55word";
+
+fn email(i: usize) -> String {
+    fixture::rep_email(i)
+}
+
+fn campaign(server: &TestServer, smtp: &str, concurrency: u32, n: usize) -> Campaign {
+    let rest = FAST.replace(
+        "burst = 1000\n",
+        &format!("burst = 1000\nconcurrency = {concurrency}\n"),
+    );
+    let config = fixture::smtp_config("test-conn", server.port(), smtp, &rest);
+    Campaign::with(&config, TEXT, rep_contacts(&rep_emails(n)).as_bytes())
+}
+
+fn ledger(c: &Campaign) -> Ledger {
+    Ledger::read(&c.path("logs/test-conn.csv")).unwrap()
+}
+
+fn send(c: &Campaign) -> std::process::Output {
+    fixture::send_yes(c, PASSWORD, &[])
+}
+
+/// Every recipient stored once, `sent` once in the ledger.
+fn assert_all_once(server: &TestServer, c: &Campaign, n: usize) {
+    let l = ledger(c);
+    for i in 0..n {
+        let e = email(i);
+        assert_eq!(server.messages_to(&e).len(), 1, "{e} stored once");
+        assert_eq!(l.state(&e).map(|(s, _)| s), Some(State::Sent), "{e} sent");
+    }
+    assert_eq!(server.messages().len(), n, "nothing else stored");
+}
+
+/// How many rows with `status` the ledger holds.
+fn rows(c: &Campaign, status: Status) -> usize {
+    ledger(c)
+        .events()
+        .iter()
+        .filter(|e| e.status == status)
+        .count()
+}
+
+/// Messages stored per server connection.
+fn per_connection(server: &TestServer) -> BTreeMap<usize, usize> {
+    let mut m = BTreeMap::new();
+    for s in server.messages() {
+        *m.entry(s.connection).or_insert(0) += 1;
+    }
+    m
+}
+
+#[test]
+fn letters_share_one_connection_per_concurrency_slot() {
+    for concurrency in [1u32, 3] {
+        let n = 24;
+        let server = TestServer::start(ServerOptions::plain());
+        let c = campaign(&server, "security = \"none\"", concurrency, n);
+        let out = send(&c);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_all_once(&server, &c, n);
+        assert!(
+            server.connections() <= concurrency as usize,
+            "{} connections at concurrency {concurrency}",
+            server.connections()
+        );
+        assert_eq!(rows(&c, Status::Sending), n, "one transaction each");
+    }
+}
+
+#[test]
+fn a_server_that_takes_three_per_connection_gets_every_letter_once() {
+    let n = 10;
+    let server = TestServer::start(ServerOptions::plain().with_messages_per_connection(3));
+    let c = campaign(&server, "security = \"none\"", 2, n);
+    let out = send(&c);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_all_once(&server, &c, n);
+    // The 421 at MAIL proves the letter was not taken: it goes again at
+    // once on a new connection, without a deferred row or a second try.
+    assert_eq!(rows(&c, Status::Deferred), 0, "{:?}", ledger(&c).events());
+    assert_eq!(rows(&c, Status::Sending), n, "one transaction each");
+    let per = per_connection(&server);
+    assert!(per.values().all(|&k| k <= 3), "{per:?}");
+    assert!(per.len() >= 4, "at least ceil(10/3) connections: {per:?}");
+}
+
+#[test]
+fn starttls_and_auth_on_every_new_connection() {
+    let n = 7;
+    let pki = TestPki::generate();
+    let server = TestServer::start(
+        ServerOptions::starttls(pki.server_cert())
+            .with_auth("letters", PASSWORD)
+            .with_messages_per_connection(3),
+    );
+    let smtp = format!(
+        "security = \"starttls\"\nusername = \"letters\"\nca_file = \"{}\"",
+        pki.ca_file().display()
+    );
+    let c = campaign(&server, &smtp, 1, n);
+    let out = send(&c);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_all_once(&server, &c, n);
+    let per = per_connection(&server);
+    assert_eq!(per.len(), 3, "3 + 3 + 1 letters: {per:?}");
+    for m in server.messages() {
+        assert!(m.tls, "over TLS on connection {}", m.connection);
+        assert_eq!(m.auth_user.as_deref(), Some("letters"));
+    }
+    assert_eq!(server.auth_failures(), 0);
+}
+
+#[test]
+fn implicit_tls_and_auth_on_every_new_connection() {
+    let n = 7;
+    let pki = TestPki::generate();
+    let server = TestServer::start(
+        ServerOptions::implicit_tls(pki.server_cert())
+            .with_auth("letters", PASSWORD)
+            .with_messages_per_connection(3),
+    );
+    let smtp = format!(
+        "security = \"tls\"\nusername = \"letters\"\nca_file = \"{}\"",
+        pki.ca_file().display()
+    );
+    let c = campaign(&server, &smtp, 2, n);
+    let out = send(&c);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_all_once(&server, &c, n);
+    assert!(per_connection(&server).len() >= 3);
+    for m in server.messages() {
+        assert!(m.tls);
+        assert_eq!(m.auth_user.as_deref(), Some("letters"));
+    }
+}
+
+#[test]
+fn a_drop_mid_data_on_a_reused_connection_is_deferred_then_delivered_once() {
+    let n = 6;
+    // rep3 goes out on the connection that carried rep0..rep2.
+    let server = TestServer::start(
+        ServerOptions::plain()
+            .with_fault(&email(3), FaultPlan::first(1, Stage::DataEnd, Fault::Drop)),
+    );
+    let c = campaign(&server, "security = \"none\"", 1, n);
+    let out = send(&c);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_all_once(&server, &c, n);
+    let l = ledger(&c);
+    let statuses: Vec<Status> = l
+        .events()
+        .iter()
+        .filter(|e| e.email == email(3))
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            Status::Sending,
+            Status::Deferred,
+            Status::Sending,
+            Status::Sent
+        ],
+        "the body may have reached the server: never retried silently"
+    );
+    assert_eq!(server.connections(), 2, "reopened once, after the drop");
+}
+
+#[test]
+fn after_a_refused_recipient_the_next_letter_takes_a_new_connection() {
+    let n = 3;
+    let server = TestServer::start(
+        ServerOptions::plain()
+            .with_fault(&email(1), FaultPlan::always(Stage::Rcpt, Fault::Reply(550))),
+    );
+    let c = campaign(&server, "security = \"none\"", 1, n);
+    let out = send(&c);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let first = server.messages_to(&email(0))[0].connection;
+    let third = server.messages_to(&email(2))[0].connection;
+    assert_ne!(first, third, "a session after an error is not reused");
+    assert_eq!(ledger(&c).state(&email(1)).unwrap().0, State::Failed);
+}
+
+#[test]
+fn a_long_run_is_split_at_the_per_connection_limit() {
+    let limit = MAX_MESSAGES_PER_CONNECTION as usize;
+    let n = 2 * limit + 1;
+    let server = TestServer::start(ServerOptions::plain());
+    let c = campaign(&server, "security = \"none\"", 1, n);
+    let out = send(&c);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_all_once(&server, &c, n);
+    let per: BTreeSet<usize> = per_connection(&server).values().copied().collect();
+    assert_eq!(per, BTreeSet::from([limit, 1]), "{limit} + {limit} + 1");
+    assert_eq!(server.connections(), 3);
+}

@@ -1,0 +1,169 @@
+//! `repmail inbox` over IMAP against a real Dovecot on loopback
+//! (STARTTLS with the test CA, a password login): the same rows as from
+//! the same messages in files, nothing added by a second run, every
+//! message still there and unread, the password never printed.
+
+use crate::dovecot;
+use crate::fixture;
+
+use std::path::{Path, PathBuf};
+
+use repmail::ledger::{Ledger, Status};
+
+use dovecot::Dovecot;
+use fixture::{ledger_text, sent_rows, stderr, stdout, Campaign, CONFIG};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inbox")
+}
+
+fn messages() -> Vec<Vec<u8>> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    names.iter().map(|p| std::fs::read(p).unwrap()).collect()
+}
+
+fn campaign(inbox: &str) -> Campaign {
+    let c = Campaign::with(
+        &format!("{CONFIG}\n{inbox}"),
+        fixture::TEXT,
+        fixture::CONTACTS.as_bytes(),
+    );
+    c.write(
+        "logs/test-campaign.csv",
+        ledger_text(&sent_rows()).as_bytes(),
+    );
+    c
+}
+
+fn inbox_section(server: &Dovecot) -> String {
+    format!(
+        "[inbox]\nhost = \"localhost\"\nport = {}\nsecurity = \"starttls\"\n\
+         username = \"{}\"\nca_file = \"{}\"\n",
+        server.port(),
+        server.user,
+        server.ca_file().display()
+    )
+}
+
+fn inbox_rows(c: &Campaign) -> Vec<(String, String, String, String)> {
+    let ledger = Ledger::read(&c.path("logs/test-campaign.csv")).unwrap();
+    let mut rows: Vec<_> = ledger
+        .events()
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.status,
+                Status::Bounced | Status::Replied | Status::AutoReplied
+            )
+        })
+        .map(|e| {
+            (
+                e.email.clone(),
+                e.status.to_string(),
+                e.message_id.clone(),
+                e.detail.clone(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn imap_records_what_files_do_and_touches_nothing() {
+    let originals = messages();
+    let server = Dovecot::start(&originals);
+
+    let from_files = campaign("");
+    from_files
+        .cmd(&["inbox", "--from", fixtures().to_str().unwrap()])
+        .assert()
+        .success();
+    let expected = inbox_rows(&from_files);
+    assert_eq!(expected.len(), 15);
+
+    let c = campaign(&inbox_section(&server));
+    let out = c
+        .cmd(&["-vv", "inbox"])
+        .env("REPMAIL_SMTP_PASSWORD", &server.password)
+        .output()
+        .unwrap();
+    let (so, se) = (stdout(&out), stderr(&out));
+    assert!(out.status.success(), "{so}\n{se}\n{}", server.log());
+    assert!(!so.contains(&server.password) && !se.contains(&server.password));
+    assert!(!so.contains("s3cret") && !se.contains("s3cret"), "{so}{se}");
+    assert!(so.contains("UIDVALIDITY"), "-vv names each message: {so}");
+    assert_eq!(inbox_rows(&c), expected, "the same rows as from the files");
+
+    let out = c
+        .cmd(&["inbox"])
+        .env("REPMAIL_SMTP_PASSWORD", &server.password)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("already recorded   15"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(inbox_rows(&c), expected, "a second run adds nothing");
+
+    // Every message still there, byte for byte, and none marked read.
+    let files = server.files();
+    let mut bodies: Vec<Vec<u8>> = files.iter().map(|(b, _)| b.clone()).collect();
+    bodies.sort();
+    let mut want = originals.clone();
+    want.sort();
+    assert_eq!(bodies, want, "every message is still in the INBOX");
+    for (_, flags) in &files {
+        assert!(
+            !flags.as_deref().unwrap_or("").contains('S'),
+            "a message was marked read: {flags:?}"
+        );
+    }
+}
+
+#[test]
+fn a_refused_login_is_clear_and_never_shows_the_password() {
+    let server = Dovecot::start(&messages());
+    let c = campaign(&inbox_section(&server));
+    let wrong = "wrong-Pa55word";
+    let out = c
+        .cmd(&["-vv", "inbox"])
+        .env("REPMAIL_SMTP_PASSWORD", wrong)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let (so, se) = (stdout(&out), stderr(&out));
+    assert!(se.contains("refused the login"), "{se}");
+    assert!(!so.contains(wrong) && !se.contains(wrong), "{so}{se}");
+    assert!(inbox_rows(&c).is_empty());
+
+    let out = c.cmd(&["inbox"]).output().unwrap();
+    assert!(
+        stderr(&out).contains("REPMAIL_SMTP_PASSWORD"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_server_certificate_not_trusted_is_refused() {
+    let server = Dovecot::start(&[]);
+    let section = inbox_section(&server).replace(
+        &format!("ca_file = \"{}\"\n", server.ca_file().display()),
+        "",
+    );
+    let c = campaign(&section);
+    let out = c
+        .cmd(&["inbox"])
+        .env("REPMAIL_SMTP_PASSWORD", &server.password)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("TLS"), "{}", stderr(&out));
+}
