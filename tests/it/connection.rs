@@ -8,7 +8,7 @@ use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use fixture::{rep_contacts, rep_emails, stderr, Campaign, FAST, TEXT};
+use fixture::{rep_contacts, rep_emails, stderr, Campaign, CampaignFile, FAST, TEXT};
 use repmail::ledger::{Ledger, State, Status};
 use repmail::send::connection::MAX_MESSAGES_PER_CONNECTION;
 use support::{Fault, FaultPlan, ServerOptions, Stage, TestPki, TestServer};
@@ -24,8 +24,10 @@ fn campaign(server: &TestServer, smtp: &str, concurrency: u32, n: usize) -> Camp
         "burst = 1000\n",
         &format!("burst = 1000\nconcurrency = {concurrency}\n"),
     );
-    let config = fixture::smtp_config("test-conn", server.port(), smtp, &rest);
-    Campaign::with(&config, TEXT, rep_contacts(&rep_emails(n)).as_bytes())
+    CampaignFile::new("test-conn")
+        .loopback(server.port(), smtp)
+        .sections(&rest)
+        .write(TEXT, rep_contacts(&rep_emails(n)).as_bytes())
 }
 
 fn ledger(c: &Campaign) -> Ledger {

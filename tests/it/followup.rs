@@ -9,7 +9,9 @@ use crate::support;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use fixture::{ledger_text, rep_contacts, rep_email, rep_emails, stderr, stdout, Campaign};
+use fixture::{
+    ledger_text, rep_contacts, rep_email, rep_emails, stderr, stdout, Campaign, CampaignFile,
+};
 use repmail::ledger::{Event, Ledger, State, Status};
 use support::{Fault, FaultPlan, ServerOptions, Stage, TestServer};
 
@@ -33,12 +35,10 @@ const STAGE1_LOG: &str = "logs/fu.followup-1.csv";
 
 fn campaign(server: &TestServer, rate: &str, n: usize) -> Campaign {
     let rest = format!("{rate}\n[retry]\nattempts = 2\nbackoff_secs = 0\n{STAGES}");
-    let config = fixture::smtp_config("fu", server.port(), "security = \"none\"", &rest);
-    let c = Campaign::with(
-        &config,
-        fixture::TEXT,
-        rep_contacts(&rep_emails(n)).as_bytes(),
-    );
+    let c = CampaignFile::new("fu")
+        .loopback(server.port(), "security = \"none\"")
+        .sections(&rest)
+        .write(fixture::TEXT, rep_contacts(&rep_emails(n)).as_bytes());
     c.write("followup1.txt.tera", FOLLOWUP1.as_bytes());
     c.write("followup2.txt.tera", FOLLOWUP2.as_bytes());
     c

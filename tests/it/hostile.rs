@@ -7,7 +7,7 @@ use crate::support;
 
 use std::time::{Duration, Instant};
 
-use fixture::{rep_contacts, stderr, stdout, Campaign, FAST, TEXT};
+use fixture::{rep_contacts, stderr, stdout, Campaign, CampaignFile, FAST, TEXT};
 use repmail::ledger::{Ledger, State, Status};
 use support::{Fault, FaultPlan, ServerOptions, Stage, TestPki, TestServer};
 
@@ -23,8 +23,10 @@ fn campaign_to(port: u16, smtp: &str, rest: &str, emails: &[String]) -> Campaign
     } else {
         format!("{smtp}\ntimeout_secs = 5")
     };
-    let config = fixture::smtp_config("hostile", port, &smtp, rest);
-    Campaign::with(&config, TEXT, rep_contacts(emails).as_bytes())
+    CampaignFile::new("hostile")
+        .loopback(port, &smtp)
+        .sections(rest)
+        .write(TEXT, rep_contacts(emails).as_bytes())
 }
 
 fn campaign(server: &TestServer, smtp: &str, rest: &str, n: usize) -> Campaign {

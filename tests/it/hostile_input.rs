@@ -8,7 +8,7 @@ use crate::support;
 
 use std::path::Path;
 
-use fixture::{stderr, stdout, Campaign};
+use fixture::{stderr, stdout, Campaign, CampaignFile};
 use support::{ServerOptions, TestServer};
 
 const PASSWORD: &str = "hostile-input-Pa55word";
@@ -24,11 +24,11 @@ fn both(out: &std::process::Output) -> String {
 /// A campaign sending to `port` with `[contacts] attachments_column =
 /// "brief"`; the second row's brief is `cell`, the first's a good file.
 fn attaching(port: u16, cell: &str) -> Campaign {
-    let config = fixture::smtp_config("attach", port, "security = \"none\"", fixture::FAST)
-        .replace(
-            "name = \"{{ first_name }} {{ last_name }}\"",
-            "name = \"{{ first_name }} {{ last_name }}\"\nattachments_column = \"brief\"",
-        );
+    let config = CampaignFile::new("attach")
+        .contacts_lines("attachments_column = \"brief\"")
+        .loopback(port, "security = \"none\"")
+        .sections(fixture::FAST)
+        .build();
     let contacts = format!(
         "title,first_name,last_name,state,email,brief\n\
          Senator,Ann,Smith,Ohio,ann@example.org,briefs/ok.txt\n\
@@ -111,7 +111,7 @@ fn the_campaigns_own_attachments_obey_the_same_rule() {
     ] {
         let c = Campaign::new();
         std::os::unix::fs::symlink(&secret, c.path("leak.txt")).unwrap();
-        let config = fixture::CONFIG.replace(
+        let config = fixture::config().replace(
             "text = \"letter.txt.tera\"",
             &format!("text = \"letter.txt.tera\"\nattachments = [\"{listed}\"]"),
         );
@@ -132,20 +132,12 @@ fn the_campaigns_own_attachments_obey_the_same_rule() {
 /// A Markdown letter campaign over `contacts` (columns `email`, `name`,
 /// `site`) with `letter` as its template.
 fn markdown(letter: &str, contacts: &str) -> Campaign {
-    let config = r#"
-[campaign]
-name = "html"
-subject = "A letter to {{ name }}"
-letter = "letter.md.tera"
-
-[sender]
-from = "Test Group <letters@example.org>"
-
-[contacts]
-path = "contacts.csv"
-name = "{{ name }}"
-"#;
-    let c = Campaign::with(config, "", contacts.as_bytes());
+    let c = CampaignFile::new("html")
+        .subject("A letter to {{ name }}")
+        .letter("letter.md.tera")
+        .contacts("path = \"contacts.csv\"\nname = \"{{ name }}\"")
+        .vars("")
+        .write("", contacts.as_bytes());
     c.write("letter.md.tera", letter.as_bytes());
     c
 }
@@ -295,7 +287,7 @@ fn a_value_in_a_raw_html_attribute_of_a_markdown_letter_is_a_working_link() {
 #[test]
 fn an_html_template_passes_the_same_sanitiser() {
     let c = Campaign::new();
-    let config = fixture::CONFIG.replace(
+    let config = fixture::config().replace(
         "text = \"letter.txt.tera\"",
         "text = \"letter.txt.tera\"\nhtml = \"letter.html.tera\"",
     );

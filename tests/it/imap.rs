@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use repmail::ledger::{Ledger, Status};
 
 use dovecot::Dovecot;
-use fixture::{ledger_text, sent_rows, stderr, stdout, Campaign, CONFIG};
+use fixture::{config, ledger_text, sent_rows, stderr, stdout, Campaign};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inbox")
@@ -28,7 +28,7 @@ fn messages() -> Vec<Vec<u8>> {
 
 fn campaign(inbox: &str) -> Campaign {
     let c = Campaign::with(
-        &format!("{CONFIG}\n{inbox}"),
+        &format!("{}\n{inbox}", config()),
         fixture::TEXT,
         fixture::CONTACTS.as_bytes(),
     );

@@ -10,13 +10,13 @@ use crate::fixture;
 
 use dovecot::introspect::Introspection;
 use dovecot::Dovecot;
-use fixture::{ledger_text, sent_rows, stderr, stdout, Campaign, CONFIG};
+use fixture::{config, ledger_text, sent_rows, stderr, stdout, Campaign};
 
 const TOKEN: &str = "ya29.good-token-7f3a";
 
 fn campaign(extra: &str) -> Campaign {
     let c = Campaign::with(
-        &format!("{CONFIG}\n{extra}"),
+        &format!("{}\n{extra}", config()),
         fixture::TEXT,
         fixture::CONTACTS.as_bytes(),
     );

@@ -6,31 +6,20 @@ use crate::fixture;
 
 use std::collections::HashMap;
 
-use fixture::{files_with_ext, stderr, stdout, Campaign};
+use fixture::{files_with_ext, stderr, stdout, Campaign, CampaignFile};
 use mailparse::{MailHeaderMap, ParsedMail};
 
-const CONFIG: &str = r#"
-[campaign]
-name = "letters"
-subject = "A letter to {{ title }} {{ last_name }}"
-letter = "letter.md.tera"
-variant_by = "language"
-
-[variant.fa]
-subject = "نامه‌ای به {{ last_name }}"
-letter = "letter.fa.md.tera"
-
-[sender]
-from = "Test Group <letters@example.org>"
-
-[contacts]
-path = "contacts.csv"
-name = "{{ first_name }} {{ last_name }}"
-attachments_column = "brief"
-
-[vars]
-organization = "Test Group"
-"#;
+/// Markdown letters, a Persian variant, an attachment per row.
+fn config() -> String {
+    CampaignFile::new("letters")
+        .letter("letter.md.tera")
+        .campaign_lines("variant_by = \"language\"")
+        .contacts_lines("attachments_column = \"brief\"")
+        .sections(
+            "[variant.fa]\nsubject = \"نامه‌ای به {{ last_name }}\"\nletter = \"letter.fa.md.tera\"",
+        )
+        .build()
+}
 
 const LETTER: &str = "Dear {{ title }} {{ last_name }},\n\n\
 We ask you to act **now**, with *care*:\n\n\
@@ -57,7 +46,7 @@ fn contacts() -> String {
 }
 
 fn campaign() -> Campaign {
-    let c = Campaign::with(CONFIG, "", contacts().as_bytes());
+    let c = Campaign::with(&config(), "", contacts().as_bytes());
     c.write("letter.md.tera", LETTER.as_bytes());
     c.write("letter.fa.md.tera", LETTER_FA.as_bytes());
     c.write("briefs/vt.txt", b"Vermont brief");
@@ -242,7 +231,7 @@ fn each_recipient_gets_their_own_attachment_and_no_other() {
     // Beside the campaign-wide attachment, not instead of it.
     let c = campaign();
     c.write("all.txt", b"for everyone");
-    let config = CONFIG.replace("variant_by", "attachments = [\"all.txt\"]\nvariant_by");
+    let config = config().replace("variant_by", "attachments = [\"all.txt\"]\nvariant_by");
     c.write("repmail.toml", config.as_bytes());
     let all = letters(&c);
     let names: Vec<String> = attachments(&mailparse::parse_mail(&all["ann@example.org"]).unwrap())
@@ -293,7 +282,7 @@ fn bad_letter_keys_name_the_file_and_key() {
     let c = campaign();
     c.write(
         "repmail.toml",
-        CONFIG
+        config()
             .replace(
                 "letter = \"letter.md.tera\"",
                 "letter = \"letter.md.tera\"\ntext = \"t.txt\"",
@@ -304,7 +293,7 @@ fn bad_letter_keys_name_the_file_and_key() {
 
     c.write(
         "repmail.toml",
-        CONFIG
+        config()
             .replace("letter = \"letter.fa.md.tera\"\n", "lang = \"fa\"\n")
             .as_bytes(),
     );
@@ -312,7 +301,7 @@ fn bad_letter_keys_name_the_file_and_key() {
 
     c.write(
         "repmail.toml",
-        CONFIG
+        config()
             .replace(
                 "letter = \"letter.fa.md.tera\"",
                 "letter = \"nope.md.tera\"",
@@ -323,13 +312,15 @@ fn bad_letter_keys_name_the_file_and_key() {
 
     c.write(
         "repmail.toml",
-        CONFIG.replace("variant_by = \"language\"\n", "").as_bytes(),
+        config()
+            .replace("variant_by = \"language\"\n", "")
+            .as_bytes(),
     );
     check_fails(&c, &["campaign.variant_by"]);
 
     c.write(
         "repmail.toml",
-        CONFIG
+        config()
             .replace("variant_by = \"language\"", "variant_by = \"lang\"")
             .as_bytes(),
     );
@@ -339,7 +330,7 @@ fn bad_letter_keys_name_the_file_and_key() {
 #[test]
 fn the_text_and_html_form_still_works_in_a_variant() {
     let c = campaign();
-    let config = CONFIG.replace(
+    let config = config().replace(
         "letter = \"letter.fa.md.tera\"",
         "text = \"fa.txt.tera\"\nhtml = \"fa.html.tera\"\ndirection = \"rtl\"",
     );

@@ -8,7 +8,7 @@ use crate::fixture;
 use std::path::Path;
 use std::process::Command;
 
-use fixture::{files_with_ext, stderr, stdout, Campaign, CONFIG, CONTACTS};
+use fixture::{config, files_with_ext, stderr, stdout, Campaign, CONTACTS};
 
 /// Lines that an mbox must quote: a reader that does not would split the
 /// letter in two, or lose a `>`.
@@ -17,7 +17,7 @@ const HTML: &str =
     "<p>Dear {{ title }} {{ last_name }},</p>\n<p>From {{ state }}, with respect.</p>\n";
 
 fn campaign() -> Campaign {
-    let config = CONFIG.replace(
+    let config = config().replace(
         "text = \"letter.txt.tera\"",
         "text = \"letter.txt.tera\"\nhtml = \"letter.html.tera\"",
     );

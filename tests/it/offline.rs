@@ -4,7 +4,7 @@ use crate::fixture;
 
 use std::path::{Path, PathBuf};
 
-use fixture::{files_with_ext, repmail, stderr, stdout, Campaign, CONFIG, CONTACTS, TEXT};
+use fixture::{config, files_with_ext, repmail, stderr, stdout, Campaign, CONTACTS, TEXT};
 use mailparse::{addrparse_header, MailHeaderMap, ParsedMail};
 
 fn example_config() -> PathBuf {
@@ -194,7 +194,7 @@ fn preview_limit() {
 #[test]
 fn missing_email_column() {
     let c = Campaign::with(
-        CONFIG,
+        &config(),
         TEXT,
         b"title,first_name,last_name,state,mail\nSen.,A,B,C,a@example.org\n",
     );
@@ -204,7 +204,7 @@ fn missing_email_column() {
 #[test]
 fn invalid_address_names_line() {
     let data = format!("{CONTACTS}Senator,Bad,Address,Ohio,bad.address.example.org\n");
-    let c = Campaign::with(CONFIG, TEXT, data.as_bytes());
+    let c = Campaign::with(&config(), TEXT, data.as_bytes());
     assert_check_fails(
         &c,
         &[
@@ -218,7 +218,7 @@ fn invalid_address_names_line() {
 #[test]
 fn duplicate_address_is_sent_once_and_reported() {
     let data = format!("{CONTACTS}Senator,Ann,Again,Vermont,ANN.SMITH@example.org\n");
-    let c = Campaign::with(CONFIG, TEXT, data.as_bytes());
+    let c = Campaign::with(&config(), TEXT, data.as_bytes());
     // A warning per DESIGN.md: the campaign proceeds without the row…
     let (code, err) = check(&c);
     assert_eq!(code, 0, "{err}");
@@ -239,7 +239,7 @@ fn duplicate_address_is_sent_once_and_reported() {
 #[test]
 fn ragged_row_names_line() {
     let data = format!("{CONTACTS}Senator,Too,Many,Fields,x@example.org,extra\n");
-    let c = Campaign::with(CONFIG, TEXT, data.as_bytes());
+    let c = Campaign::with(&config(), TEXT, data.as_bytes());
     assert_check_fails(
         &c,
         &[
@@ -256,13 +256,13 @@ const WIN1252: &[u8] =
 
 #[test]
 fn windows_1252_without_encoding_suggests_the_key() {
-    let c = Campaign::with(CONFIG, TEXT, WIN1252);
+    let c = Campaign::with(&config(), TEXT, WIN1252);
     assert_check_fails(&c, &["contacts.csv:2", "encoding = \"windows-1252\""]);
 }
 
 #[test]
 fn windows_1252_with_encoding_works() {
-    let config = CONFIG.replace("[contacts]\n", "[contacts]\nencoding = \"windows-1252\"\n");
+    let config = config().replace("[contacts]\n", "[contacts]\nencoding = \"windows-1252\"\n");
     let c = Campaign::with(&config, TEXT, WIN1252);
     assert_eq!(check(&c).0, 0);
     let out = c.cmd(&["preview"]).output().unwrap();
@@ -275,7 +275,7 @@ fn windows_1252_with_encoding_works() {
 
 #[test]
 fn semicolon_separated_file_works() {
-    let c = Campaign::with(CONFIG, TEXT, CONTACTS.replace(',', ";").as_bytes());
+    let c = Campaign::with(&config(), TEXT, CONTACTS.replace(',', ";").as_bytes());
     let out = c.cmd(&["preview"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("Dear Senator Smith,"));
@@ -284,7 +284,7 @@ fn semicolon_separated_file_works() {
 
 #[test]
 fn unknown_config_key() {
-    let config = CONFIG.replace("[contacts]\n", "[contacts]\nemial_column = \"email\"\n");
+    let config = config().replace("[contacts]\n", "[contacts]\nemial_column = \"email\"\n");
     let c = Campaign::with(&config, TEXT, CONTACTS.as_bytes());
     assert_check_fails(
         &c,
@@ -297,7 +297,7 @@ fn unknown_config_key() {
 
 #[test]
 fn every_mistyped_key_and_bad_value_in_one_pass() {
-    let config = CONFIG
+    let config = config()
         .replace("[contacts]\n", "[contacts]\nemial_column = \"email\"\n")
         .replace("reply_to = ", "replyto = ")
         .replace("[vars]", "[rate]\nper_minute = \"fast\"\n\n[vars]");
@@ -317,7 +317,7 @@ fn every_mistyped_key_and_bad_value_in_one_pass() {
 
 #[test]
 fn missing_required_key() {
-    let config = CONFIG.replace(
+    let config = config().replace(
         "subject = \"A letter to {{ title }} {{ last_name }}\"\n",
         "",
     );
@@ -330,14 +330,14 @@ fn missing_required_key() {
 
 #[test]
 fn template_syntax_error() {
-    let c = Campaign::with(CONFIG, "Dear {{ title }\n", CONTACTS.as_bytes());
+    let c = Campaign::with(&config(), "Dear {{ title }\n", CONTACTS.as_bytes());
     assert_check_fails(&c, &["letter.txt.tera", "syntax error", "line 1"]);
 }
 
 #[test]
 fn undefined_variable_names_variable_template_and_line() {
     let c = Campaign::with(
-        CONFIG,
+        &config(),
         "Dear {{ title }},\n\n{{ district }}\n",
         CONTACTS.as_bytes(),
     );
@@ -348,7 +348,7 @@ fn undefined_variable_names_variable_template_and_line() {
 /// with its place and the closest column, not one per run.
 #[test]
 fn every_template_typo_comes_in_one_check_with_the_closest_column() {
-    let config = CONFIG.replace(
+    let config = config().replace(
         "{{ title }} {{ last_name }}\"",
         "{{ titel }} {{ last_name }}\"",
     );
@@ -380,7 +380,7 @@ fn every_template_typo_comes_in_one_check_with_the_closest_column() {
 fn line_breaks_in_a_name_cannot_inject_headers() {
     let data = "title,first_name,last_name,state,email\n\
                 Senator,\"Ann\r\nBcc: victim@example.net\r\nX-Evil: 1\",Smith,\"Vermont\nSubject: spam\",ann@example.org\n";
-    let config = CONFIG.replace(
+    let config = config().replace(
         "{{ title }} {{ last_name }}\"",
         "{{ first_name }} {{ state }}\"",
     );
@@ -408,7 +408,7 @@ fn line_breaks_in_a_name_cannot_inject_headers() {
 
 #[test]
 fn missing_attachment_file() {
-    let config = CONFIG.replace(
+    let config = config().replace(
         "text = \"letter.txt.tera\"\n",
         "text = \"letter.txt.tera\"\nattachments = [\"letter.pdf\"]\n",
     );
@@ -418,7 +418,7 @@ fn missing_attachment_file() {
 
 #[test]
 fn attachment_makes_multipart_mixed() {
-    let config = CONFIG.replace(
+    let config = config().replace(
         "text = \"letter.txt.tera\"\n",
         "text = \"letter.txt.tera\"\nattachments = [\"letter.pdf\"]\n",
     );
@@ -440,9 +440,9 @@ fn attachment_makes_multipart_mixed() {
 
 #[test]
 fn empty_contacts_file() {
-    let c = Campaign::with(CONFIG, TEXT, b"");
+    let c = Campaign::with(&config(), TEXT, b"");
     assert_check_fails(&c, &["contacts.csv", "empty"]);
-    let c = Campaign::with(CONFIG, TEXT, b"title,first_name,last_name,state,email\n");
+    let c = Campaign::with(&config(), TEXT, b"title,first_name,last_name,state,email\n");
     assert_check_fails(&c, &["contacts.csv", "no recipients"]);
 }
 
@@ -555,7 +555,7 @@ fn quiet_output_forms_said_once_and_preview_files_without_the_list() {
         Senator,Bo,Lee,Ohio,,https://a.example.org/contact\n\
         Senator,Cy,Ray,Iowa,,https://b.example.org/form\n\
         Senator,Di,Fox,Utah,,https://c.example.org/write\n";
-    let c = Campaign::with(CONFIG, TEXT, contacts.as_bytes());
+    let c = Campaign::with(&config(), TEXT, contacts.as_bytes());
     let out = c.cmd(&["check"]).output().unwrap();
     let err = stderr(&out);
     assert_eq!(
@@ -582,7 +582,7 @@ fn quiet_output_forms_said_once_and_preview_files_without_the_list() {
 /// definition.
 #[test]
 fn completions_and_man_page_are_printed() {
-    let c = Campaign::with(CONFIG, TEXT, CONTACTS.as_bytes());
+    let c = Campaign::with(&config(), TEXT, CONTACTS.as_bytes());
     let out = c.cmd(&["completions", "bash"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let script = stdout(&out);

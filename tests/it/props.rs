@@ -11,6 +11,7 @@
 //! --nocapture`), and docs/reliability.md records them.
 
 use crate::fixture;
+use crate::support::CampaignFile;
 
 use std::collections::BTreeSet;
 use std::io::Cursor;
@@ -149,20 +150,17 @@ impl Bench {
     ) -> Result<Campaign, repmail::config::ConfigError> {
         std::fs::write(self.path("letter.txt.tera"), text).unwrap();
         let q = |s: &str| toml::Value::String(s.to_string()).to_string();
-        let mut cfg = format!(
-            "[campaign]\nname = \"props\"\nsubject = {}\ntext = \"letter.txt.tera\"\n\n[sender]\nfrom = {}\n",
-            q(subject),
-            q(from)
-        );
+        let mut file = CampaignFile::new("props")
+            .subject(subject)
+            .from(from)
+            .contacts(&format!("path = \"{PLACE}\""));
         if let Some(r) = reply_to {
-            cfg.push_str(&format!("reply_to = {}\n", q(r)));
+            file = file.reply_to(r);
         }
-        cfg.push_str(&format!("\n[contacts]\npath = \"{PLACE}\"\n"));
         if let Some(n) = name {
-            cfg.push_str(&format!("name = {}\n", q(n)));
+            file = file.contacts_lines(&format!("name = {}", q(n)));
         }
-        cfg.push_str("\n[vars]\norganization = \"Test Group\"\n");
-        Campaign::parse(&self.path("repmail.toml"), &cfg)
+        Campaign::parse(&self.path("repmail.toml"), &file.build())
     }
 }
 
@@ -1111,7 +1109,7 @@ fn preview_out_never_writes_outside_its_folder() {
             }
             prop_assume!(!sendable.is_empty() || refused > 0);
             let campaign = fixture::Campaign::with(
-                &fixture::CONFIG.replace("name = \"{{ first_name }} {{ last_name }}\"\n", "").replace("A letter to {{ title }} {{ last_name }}", "Hello"),
+                &fixture::config().replace("name = \"{{ first_name }} {{ last_name }}\"\n", "").replace("A letter to {{ title }} {{ last_name }}", "Hello"),
                 "Dear representative,\n",
                 rows.as_bytes(),
             );

@@ -4,31 +4,14 @@
 
 use crate::fixture;
 
-use fixture::{repmail, stderr, stdout, Campaign, CONTACTS, TEXT};
+use fixture::{repmail, stderr, stdout, Campaign, CampaignFile, CONTACTS, TEXT};
 
 fn config(smtp: &str, rate: &str) -> String {
-    format!(
-        r#"
-[campaign]
-name = "presets"
-subject = "A letter to {{{{ title }}}} {{{{ last_name }}}}"
-text = "letter.txt.tera"
-
-[sender]
-from = "Test Group <letters@example.org>"
-
-[contacts]
-path = "contacts.csv"
-
-[smtp]
-{smtp}
-
-{rate}
-
-[vars]
-organization = "Test Group"
-"#
-    )
+    CampaignFile::new("presets")
+        .contacts("path = \"contacts.csv\"")
+        .smtp(smtp)
+        .sections(rate)
+        .build()
 }
 
 fn campaign(smtp: &str, rate: &str) -> Campaign {

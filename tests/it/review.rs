@@ -40,7 +40,10 @@ const SENT: [&str; 5] = [
 fn config(port: u16) -> String {
     let rest =
         "[rate]\nper_minute = 6000\nburst = 100\n\n[retry]\nattempts = 1\nbackoff_secs = 0\n";
-    fixture::smtp_config("review-test", port, "security = \"none\"", rest)
+    fixture::CampaignFile::new("review-test")
+        .loopback(port, "security = \"none\"")
+        .sections(rest)
+        .build()
 }
 
 /// Sends the campaign for real (550 for one recipient, 451 for another),

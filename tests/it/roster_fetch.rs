@@ -9,23 +9,18 @@ use crate::support::http;
 use std::path::Path;
 use std::time::Duration;
 
-use fixture::{repmail, stderr, stdout, Campaign};
+use fixture::{repmail, stderr, stdout, Campaign, CampaignFile};
 use http::{fixtures, publishers, Reply, Server};
 
 /// A campaign over a roster file with nothing in `[contacts]` but the
 /// path: the common columns are all a letter needs.
-const CONFIG: &str = r#"
-[campaign]
-name = "roster"
-subject = "A letter to {{ salutation }}"
-text = "letter.txt.tera"
-
-[sender]
-from = "Test Group <letters@example.org>"
-
-[contacts]
-path = "roster.csv"
-"#;
+fn config() -> String {
+    CampaignFile::new("roster")
+        .subject("A letter to {{ salutation }}")
+        .contacts("path = \"roster.csv\"")
+        .vars("")
+        .build()
+}
 
 const LETTER: &str = "Dear {{ salutation }},\n\nAs a member of the {{ chamber }} for {{ district }} ({{ party }}), {{ name }} ({{ title }} {{ given_name }} {{ family_name }}, {{ source }} {{ source_id }}) …\n";
 
@@ -42,7 +37,7 @@ fn fetch(base: &str, source: &str, out: &Path) -> std::process::Output {
 /// on it; returns the campaign, the check's stdout and the server.
 fn fetched_and_checked(source: &str) -> (Campaign, String, Server) {
     let server = Server::start(publishers);
-    let c = Campaign::with(CONFIG, LETTER, b"");
+    let c = Campaign::with(&config(), LETTER, b"");
     let out = fetch(&server.base, source, &c.path("roster.csv"));
     assert!(out.status.success(), "{}", stderr(&out));
     let check = c.cmd(&["check"]).output().unwrap();
@@ -187,7 +182,7 @@ fn canada_commons_follows_meta_next_at_its_rate() {
 /// A campaign folder with a previous roster file, for the faults.
 fn with_previous() -> (Campaign, Vec<u8>) {
     let c = Campaign::with(
-        CONFIG,
+        &config(),
         LETTER,
         b"title,name,email\nMP,Old,old@example.org\n",
     );
@@ -354,7 +349,7 @@ fn campaign_for_update() -> (Campaign, Server) {
             publishers(target, n)
         }
     });
-    let config = CONFIG.replace(
+    let config = config().replace(
         "path = \"roster.csv\"",
         "path = \"roster.csv\"\nroster = \"openstates/il\"",
     );
@@ -565,7 +560,7 @@ fn a_failed_init_leaves_no_campaign_and_a_used_folder_is_refused_first() {
 
 #[test]
 fn update_needs_the_roster_key() {
-    let c = Campaign::with(CONFIG, LETTER, b"title,name,email\n");
+    let c = Campaign::with(&config(), LETTER, b"title,name,email\n");
     let out = c.cmd(&["roster", "update"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -577,7 +572,7 @@ fn update_needs_the_roster_key() {
 
 #[test]
 fn an_unknown_roster_key_is_a_config_error() {
-    let config = CONFIG.replace(
+    let config = config().replace(
         "path = \"roster.csv\"",
         "path = \"roster.csv\"\nroster = \"openstates/illinois\"",
     );

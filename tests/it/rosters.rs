@@ -5,7 +5,7 @@
 
 use crate::fixture;
 
-use fixture::{stderr, stdout, Campaign, TEXT};
+use fixture::{stderr, stdout, Campaign, CampaignFile, TEXT};
 
 /// The UK MP lookup (dfe-analytical-services/mp-lookup, from the UK
 /// Parliament Members API): R's `write.csv` style, every field quoted,
@@ -42,26 +42,21 @@ fn uk_file() -> String {
         + "\r\n"
 }
 
-const UK_CONFIG: &str = r#"
-[campaign]
-name = "uk"
-subject = "A letter to {{ display_as }}"
-text = "letter.txt.tera"
-
-[sender]
-from = "Test Group <letters@example.org>"
-
-[contacts]
-path = "contacts.csv"
-email_column = "member_email"
-name = "{{ display_as }}"
-"#;
+fn uk_config() -> String {
+    CampaignFile::new("uk")
+        .subject("A letter to {{ display_as }}")
+        .contacts(
+            "path = \"contacts.csv\"\nemail_column = \"member_email\"\nname = \"{{ display_as }}\"",
+        )
+        .vars("")
+        .build()
+}
 
 const UK_TEXT: &str = "Dear {{ full_title }},\n\nWrite to you about {{ pcon_name }}.\n";
 
 #[test]
 fn uk_no_email_found_is_an_office_without_address_not_an_error() {
-    let c = Campaign::with(UK_CONFIG, UK_TEXT, uk_file().as_bytes());
+    let c = Campaign::with(&uk_config(), UK_TEXT, uk_file().as_bytes());
     let out = c.cmd(&["check"]).output().unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
@@ -94,7 +89,7 @@ fn an_address_with_an_at_sign_that_does_not_parse_stays_an_error() {
         "orla.begley.mp@parliament.example",
         "orla.begley.mp@@parliament.example",
     );
-    let c = Campaign::with(UK_CONFIG, UK_TEXT, file.as_bytes());
+    let c = Campaign::with(&uk_config(), UK_TEXT, file.as_bytes());
     let out = c.cmd(&["check"]).output().unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
@@ -121,25 +116,23 @@ pub fn congress_file() -> String {
         + "\r\n"
 }
 
-pub const CONGRESS_CONFIG: &str = r#"
-[campaign]
-name = "congress"
-subject = "A letter to {{ full_name }}"
-text = "letter.txt.tera"
-
-[sender]
-from = "Test Group <letters@example.org>"
-
-[contacts]
-path = "contacts.csv"
-name = "{{ full_name }}"
-"#;
+fn congress_config() -> String {
+    CampaignFile::new("congress")
+        .subject("A letter to {{ full_name }}")
+        .contacts("path = \"contacts.csv\"\nname = \"{{ full_name }}\"")
+        .vars("")
+        .build()
+}
 
 pub const CONGRESS_TEXT: &str = "Dear {{ full_name }} ({{ state }}),\n\nHuman rights first.\n";
 
 #[test]
 fn congress_without_an_email_column_is_a_campaign_of_form_only_offices() {
-    let c = Campaign::with(CONGRESS_CONFIG, CONGRESS_TEXT, congress_file().as_bytes());
+    let c = Campaign::with(
+        &congress_config(),
+        CONGRESS_TEXT,
+        congress_file().as_bytes(),
+    );
     let out = c.cmd(&["check"]).output().unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
@@ -174,7 +167,7 @@ fn without_an_address_column_or_a_form_column_the_file_is_refused() {
     let file = congress_file()
         .replace("contact_form", "contact_page")
         .replace(",url,", ",homepage,");
-    let c = Campaign::with(CONGRESS_CONFIG, CONGRESS_TEXT, file.as_bytes());
+    let c = Campaign::with(&congress_config(), CONGRESS_TEXT, file.as_bytes());
     let out = c.cmd(&["check"]).output().unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
@@ -184,7 +177,7 @@ fn without_an_address_column_or_a_form_column_the_file_is_refused() {
 
 #[test]
 fn utf8_read_as_windows_1252_is_warned_with_its_line_and_the_fix() {
-    let config = UK_CONFIG.replace("[contacts]\n", "[contacts]\nencoding = \"windows-1252\"\n");
+    let config = uk_config().replace("[contacts]\n", "[contacts]\nencoding = \"windows-1252\"\n");
     let c = Campaign::with(&config, UK_TEXT, uk_file().as_bytes());
     let out = c.cmd(&["check"]).output().unwrap();
     let err = stderr(&out);
@@ -213,7 +206,7 @@ fn too_few_fields_are_explained_as_a_missing_value_or_a_line_break() {
         Senator,Bob,\"Jones\n\",Ohio,bob@example.org\n\
         Senator,Cy,Ohio\n\
         Kent,cy@example.org\n";
-    let c = Campaign::with(fixture::CONFIG, TEXT, data.as_bytes());
+    let c = Campaign::with(&fixture::config(), TEXT, data.as_bytes());
     let out = c.cmd(&["check"]).output().unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
@@ -252,14 +245,14 @@ fn publisher_campaign(name: &str, file: &[u8]) -> Campaign {
         .expect("a path")
         .trim_matches('"')
         .to_string();
-    let config = format!(
-        "[campaign]\nname = \"{name}\"\nsubject = \"A letter to {{{{ to_name }}}}\"\ntext = \"letter.txt.tera\"\n\n[sender]\nfrom = \"Test Group <letters@example.org>\"\n\n{contacts}\n[vars]\nto_name = \"you\"\n"
-    );
-    let c = Campaign::with(
-        &config,
-        "Dear representative,\n\nHuman rights first.\n",
-        b"",
-    );
+    let body = contacts
+        .strip_prefix("[contacts]\n")
+        .expect("the snippet is a [contacts] section");
+    let c = CampaignFile::new(name)
+        .subject("A letter to {{ to_name }}")
+        .contacts(body)
+        .vars("to_name = \"you\"")
+        .write("Dear representative,\n\nHuman rights first.\n", b"");
     c.write(&path, file);
     c
 }
@@ -424,7 +417,11 @@ fn between<'a>(page: &'a str, from: &str, to: &str) -> &'a str {
 
 #[test]
 fn forms_kit_for_congress_links_each_form_with_its_letter() {
-    let c = Campaign::with(CONGRESS_CONFIG, CONGRESS_TEXT, congress_file().as_bytes());
+    let c = Campaign::with(
+        &congress_config(),
+        CONGRESS_TEXT,
+        congress_file().as_bytes(),
+    );
     let target = c.path("kit.html");
     let out = c
         .cmd(&["forms", "--html", target.to_str().unwrap()])
@@ -495,20 +492,11 @@ fn forms_kit_keeps_hostile_names_and_forms_inert() {
         \"</textarea><img src=x onerror=alert(1)>\",,javascript:alert(document.domain)\n\
         \"x\"\" onmouseover=\"\"alert(1)\",,https://c.example.org/?q=\"><b>\n\
         Mailed,mailed@example.org,\n";
-    let config = r#"
-[campaign]
-name = "hostile"
-subject = "For {{ name }}"
-text = "letter.txt.tera"
-
-[sender]
-from = "Test Group <letters@example.org>"
-
-[contacts]
-path = "contacts.csv"
-name = "{{ name }}"
-"#;
-    let c = Campaign::with(config, "Dear {{ name }},\n", file.as_bytes());
+    let c = CampaignFile::new("hostile")
+        .subject("For {{ name }}")
+        .contacts("path = \"contacts.csv\"\nname = \"{{ name }}\"")
+        .vars("")
+        .write("Dear {{ name }},\n", file.as_bytes());
     let target = c.path("kit.html");
     let out = c
         .cmd(&["forms", "--html", target.to_str().unwrap()])
@@ -541,7 +529,7 @@ fn forms_refuses_an_incomplete_kit_and_never_overwrites_the_contacts() {
     // no column fills is found before any row (issue 24, item 4), at its
     // template line.
     let c = Campaign::with(
-        CONGRESS_CONFIG,
+        &congress_config(),
         "Dear {{ full_name }} of {{ county }},\n",
         congress_file().as_bytes(),
     );
@@ -558,7 +546,11 @@ fn forms_refuses_an_incomplete_kit_and_never_overwrites_the_contacts() {
     );
     assert!(!target.exists(), "nothing half-written");
 
-    let c = Campaign::with(CONGRESS_CONFIG, CONGRESS_TEXT, congress_file().as_bytes());
+    let c = Campaign::with(
+        &congress_config(),
+        CONGRESS_TEXT,
+        congress_file().as_bytes(),
+    );
     let before = std::fs::read(c.path("contacts.csv")).unwrap();
     let out = c
         .cmd(&["forms", "--html", c.path("contacts.csv").to_str().unwrap()])

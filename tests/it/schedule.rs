@@ -13,7 +13,7 @@ use std::io::Read;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Timelike, Utc};
-use fixture::{stderr, stdout, Campaign, TEXT};
+use fixture::{stderr, stdout, Campaign, CampaignFile, TEXT};
 use repmail::ledger::{Ledger, State, Status};
 use support::{ServerOptions, TestServer};
 
@@ -30,8 +30,10 @@ const CLOCK_SLACK: Duration = Duration::from_millis(50);
 const PASSWORD: &str = "unused-here";
 
 fn campaign(server: &TestServer, rest: &str, contacts: &str) -> Campaign {
-    let config = fixture::smtp_config("sched", server.port(), "security = \"none\"", rest);
-    Campaign::with(&config, TEXT, contacts.as_bytes())
+    CampaignFile::new("sched")
+        .loopback(server.port(), "security = \"none\"")
+        .sections(rest)
+        .write(TEXT, contacts.as_bytes())
 }
 
 /// Contacts for `emails`, with a `tz` column from `zones`.
@@ -185,9 +187,11 @@ fn only_recipients_inside_their_hours_are_sent_the_others_reported_with_zone_and
         ("out1@example.com", "Etc/GMT-12"),
     ];
     let rest = format!("[rate]\nper_minute = 60000\nburst = 100\nwindow = \"{window}\"\n");
-    let config = fixture::smtp_config("sched", server.port(), "security = \"none\"", &rest)
-        .replace("[contacts]\n", "[contacts]\ntimezone_column = \"tz\"\n");
-    let c = Campaign::with(&config, TEXT, contacts(&rows).as_bytes());
+    let c = CampaignFile::new("sched")
+        .contacts_lines("timezone_column = \"tz\"")
+        .loopback(server.port(), "security = \"none\"")
+        .sections(&rest)
+        .write(TEXT, contacts(&rows).as_bytes());
     // The dry run shows when each batch would go: two now, two at the
     // opening in UTC+12.
     let opening = now + TimeDelta::hours(11);

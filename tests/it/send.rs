@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use fixture::{rep_contacts, rep_emails, stderr, stdout, Campaign, FAST, TEXT};
+use fixture::{rep_contacts, rep_emails, stderr, stdout, Campaign, CampaignFile, FAST, TEXT};
 use repmail::ledger::{Ledger, State, Status};
 use support::{Fault, FaultPlan, ServerOptions, Stage, TestPki, TestServer};
 
@@ -29,10 +29,26 @@ fn email(i: usize) -> String {
     fixture::rep_email(i)
 }
 
-/// A campaign sending to `server` with the given extra sections.
+/// A campaign of `n` recipients sending to `server`: `smtp` adds lines to
+/// `[smtp]`, `rest` whole sections.
 fn campaign(server: &TestServer, smtp: &str, rest: &str, n: usize) -> Campaign {
-    let config = fixture::smtp_config("test-send", server.port(), smtp, rest);
-    Campaign::with(&config, TEXT, rep_contacts(&rep_emails(n)).as_bytes())
+    CampaignFile::new("test-send")
+        .loopback(server.port(), smtp)
+        .sections(rest)
+        .write(TEXT, rep_contacts(&rep_emails(n)).as_bytes())
+}
+
+/// How most tests here begin: the test server with `opts`, and a
+/// [`campaign`] of `n` recipients sending to it.
+fn server_and_campaign(
+    opts: ServerOptions,
+    smtp: &str,
+    rest: &str,
+    n: usize,
+) -> (TestServer, Campaign) {
+    let server = TestServer::start(opts);
+    let c = campaign(&server, smtp, rest, n);
+    (server, c)
 }
 
 fn ledger(c: &Campaign) -> Ledger {
@@ -41,6 +57,13 @@ fn ledger(c: &Campaign) -> Ledger {
 
 fn send(c: &Campaign, args: &[&str]) -> std::process::Output {
     fixture::send_yes(c, PASSWORD, args)
+}
+
+/// [`send`], which must exit with `code` (its stderr shown if not).
+fn send_exits(c: &Campaign, args: &[&str], code: i32) -> std::process::Output {
+    let out = send(c, args);
+    assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+    out
 }
 
 /// Every recipient stored exactly once, and the ledger agrees.
@@ -75,8 +98,7 @@ fn starttls_with_auth_delivers_every_letter_once() {
         pki.ca_file().display()
     );
     let c = campaign(&server, &smtp, FAST, 6);
-    let out = send(&c, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = send_exits(&c, &[], 0);
     assert_all_once(&server, &c, 6);
     for m in server.messages() {
         assert!(m.tls, "over TLS");
@@ -109,8 +131,7 @@ fn implicit_tls_delivers() {
         pki.ca_file().display()
     );
     let c = campaign(&server, &smtp, FAST, 2);
-    let out = send(&c, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    send_exits(&c, &[], 0);
     assert_all_once(&server, &c, 2);
     assert!(server.messages().iter().all(|m| m.tls));
 }
@@ -127,8 +148,7 @@ fn untrusted_certificate_stops_the_run_and_marks_nothing_sent() {
         pki.ca_file().display()
     );
     let c = campaign(&server, &smtp, FAST, 4);
-    let out = send(&c, &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = send_exits(&c, &[], 1);
     let err = stderr(&out);
     assert!(err.contains("secure connection failed"), "{err}");
     assert!(err.contains("certificate"), "{err}");
@@ -150,13 +170,10 @@ fn untrusted_certificate_stops_the_run_and_marks_nothing_sent() {
 
 #[test]
 fn wrong_password_stops_after_the_first_attempt() {
-    let server = TestServer::start(
+    let (server, c) = server_and_campaign(
         ServerOptions::plain()
             .with_auth("letters", "the-right-one")
             .with_plaintext_auth(),
-    );
-    let c = campaign(
-        &server,
         "security = \"none\"\nusername = \"letters\"",
         FAST,
         5,
@@ -189,13 +206,10 @@ fn wrong_password_stops_after_the_first_attempt() {
 
 #[test]
 fn password_never_shown_on_success_with_verbose() {
-    let server = TestServer::start(
+    let (server, c) = server_and_campaign(
         ServerOptions::plain()
             .with_auth("letters", PASSWORD)
             .with_plaintext_auth(),
-    );
-    let c = campaign(
-        &server,
         "security = \"none\"\nusername = \"letters\"",
         FAST,
         3,
@@ -213,9 +227,8 @@ fn password_never_shown_on_success_with_verbose() {
 
 #[test]
 fn no_password_over_plaintext_to_another_host() {
-    let server = TestServer::start(ServerOptions::plain());
-    let c = campaign(
-        &server,
+    let (_server, c) = server_and_campaign(
+        ServerOptions::plain(),
         "security = \"none\"\nusername = \"letters\"",
         FAST,
         1,
@@ -224,8 +237,7 @@ fn no_password_over_plaintext_to_another_host() {
         .unwrap()
         .replace("127.0.0.1", "smtp.example.org");
     c.write("repmail.toml", config.as_bytes());
-    let out = send(&c, &["-vv"]);
-    assert_eq!(out.status.code(), Some(1));
+    let out = send_exits(&c, &["-vv"], 1);
     let err = stderr(&out);
     assert!(err.contains("unencrypted"), "{err}");
     assert!(
@@ -253,9 +265,8 @@ fn transient_451_is_retried_until_every_letter_is_delivered_once() {
             FaultPlan::first(1, Stage::DataEnd, Fault::Reply(451)),
         );
     }
-    let server = TestServer::start(opts);
-    let c = campaign(
-        &server,
+    let (server, c) = server_and_campaign(
+        opts,
         "security = \"none\"",
         &FAST.replace("[rate]\n", "[rate]\nconcurrency = 4\n"),
         n,
@@ -283,17 +294,18 @@ fn transient_451_is_retried_until_every_letter_is_delivered_once() {
 
 #[test]
 fn permanent_550_fails_without_retry() {
-    let server = TestServer::start(
+    let (server, c) = server_and_campaign(
         ServerOptions::plain()
             .with_fault(&email(1), FaultPlan::always(Stage::Rcpt, Fault::Reply(550)))
             .with_fault(
                 &email(2),
                 FaultPlan::always(Stage::DataEnd, Fault::Reply(554)),
             ),
+        "security = \"none\"",
+        FAST,
+        4,
     );
-    let c = campaign(&server, "security = \"none\"", FAST, 4);
-    let out = send(&c, &[]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    send_exits(&c, &[], 3);
     assert_eq!(server.attempts(&email(1)), 1, "not retried");
     assert_eq!(server.attempts(&email(2)), 1, "not retried");
     let l = ledger(&c);
@@ -329,8 +341,7 @@ fn dropped_and_stalled_transactions_are_deferred_then_delivered_next_run() {
     // The stall outlasts timeout_secs; a timeout of a few seconds keeps
     // the normal transactions far inside it on a loaded machine.
     let c = campaign(&server, "security = \"none\"\ntimeout_secs = 3", rest, 3);
-    let out = send(&c, &[]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    send_exits(&c, &[], 3);
     let l = ledger(&c);
     assert_eq!(l.state(&email(0)).unwrap().0, State::Deferred);
     let stalled = l.state(&email(1)).unwrap().1.clone();
@@ -345,8 +356,7 @@ fn dropped_and_stalled_transactions_are_deferred_then_delivered_next_run() {
         State::Sent,
         "a new connection after the stall"
     );
-    let out = send(&c, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    send_exits(&c, &[], 0);
     assert_all_once(&server, &c, 3);
 }
 
@@ -374,8 +384,7 @@ fn killed_run_resumes_and_nobody_gets_it_twice() {
     assert_eq!(ledger(&c).state(&email(5)).unwrap().0, State::Unknown);
 
     // Next run: the unknown one is reported and skipped, the rest go.
-    let out = send(&c, &[]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let out = send_exits(&c, &[], 3);
     assert!(stdout(&out).contains("1 unknown"), "{}", stdout(&out));
     // Issue 24, item 3: named, with what to do, in the plan and at the end.
     let named = format!("1 letter may or may not have gone ({})", email(5));
@@ -395,8 +404,7 @@ fn killed_run_resumes_and_nobody_gets_it_twice() {
         assert_eq!(server.messages_to(&email(i)).len(), want, "{}", email(i));
     }
     // Asked to, it resends the unknown one.
-    let out = send(&c, &["--resend-unknown"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    send_exits(&c, &["--resend-unknown"], 0);
     assert_all_once(&server, &c, n);
 }
 
@@ -414,8 +422,7 @@ fn pace_is_held_at_the_server() {
         "[rate]\nper_minute = 300\nburst = 3\nconcurrency = 2\n",
         9,
     );
-    let out = send(&c, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    send_exits(&c, &[], 0);
     let mut arrivals: Vec<Instant> = server.messages().iter().map(|m| m.arrived).collect();
     arrivals.sort();
     assert_eq!(arrivals.len(), 9);
@@ -449,8 +456,7 @@ fn per_domain_pace_holds() {
     let rest =
         "[rate]\nper_minute = 60000\nburst = 100\nper_domain_per_minute = 240\nconcurrency = 2\n";
     let c = campaign(&server, "security = \"none\"", rest, 9);
-    let out = send(&c, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    send_exits(&c, &[], 0);
     let mut by_domain: HashMap<String, Vec<Instant>> = HashMap::new();
     for m in server.messages() {
         let d = m.rcpts[0].rsplit('@').next().unwrap().to_string();
@@ -476,16 +482,14 @@ fn daily_cap_holds_across_runs() {
     let server = TestServer::start(ServerOptions::plain());
     let rest = "[rate]\nper_minute = 60000\nburst = 100\ndaily_cap = 3\n";
     let c = campaign(&server, "security = \"none\"", rest, 5);
-    let out = send(&c, &[]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let out = send_exits(&c, &[], 3);
     assert!(
         stderr(&out).contains("daily cap of 3 reached"),
         "{}",
         stderr(&out)
     );
     assert_eq!(server.messages().len(), 3);
-    let out = send(&c, &[]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let out = send_exits(&c, &[], 3);
     assert!(
         stderr(&out).contains("daily cap of 3 reached"),
         "{}",
@@ -501,8 +505,7 @@ fn daily_cap_holds_across_runs() {
 
 #[test]
 fn without_a_terminal_and_without_yes_it_refuses() {
-    let server = TestServer::start(ServerOptions::plain());
-    let c = campaign(&server, "security = \"none\"", FAST, 2);
+    let (server, c) = server_and_campaign(ServerOptions::plain(), "security = \"none\"", FAST, 2);
     let out = c.cmd(&["send"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
@@ -512,8 +515,7 @@ fn without_a_terminal_and_without_yes_it_refuses() {
 
 #[test]
 fn dry_run_opens_no_socket_and_writes_no_ledger() {
-    let server = TestServer::start(ServerOptions::plain());
-    let c = campaign(&server, "security = \"none\"", FAST, 3);
+    let (server, c) = server_and_campaign(ServerOptions::plain(), "security = \"none\"", FAST, 3);
     let out = c.cmd(&["send", "--dry-run"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let s = stdout(&out);
@@ -525,11 +527,13 @@ fn dry_run_opens_no_socket_and_writes_no_ledger() {
 
 #[test]
 fn a_second_send_of_the_same_campaign_refuses() {
-    let server = TestServer::start(
+    let (server, c) = server_and_campaign(
         ServerOptions::plain()
             .with_fault(&email(0), FaultPlan::first(1, Stage::Rcpt, Fault::Stall)),
+        "security = \"none\"\ntimeout_secs = 30",
+        FAST,
+        2,
     );
-    let c = campaign(&server, "security = \"none\"\ntimeout_secs = 30", FAST, 2);
     let mut first = fixture::spawn_send(&c, false);
     assert!(support::wait_for(
         || server.attempts(&email(0)) == 1,
@@ -548,10 +552,8 @@ fn a_second_send_of_the_same_campaign_refuses() {
 
 #[test]
 fn test_to_delivers_a_marked_copy_and_leaves_the_campaign_log_alone() {
-    let server = TestServer::start(ServerOptions::plain());
-    let c = campaign(&server, "security = \"none\"", FAST, 3);
-    let out = send(&c, &["--test-to", "tester@example.net"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (server, c) = server_and_campaign(ServerOptions::plain(), "security = \"none\"", FAST, 3);
+    let out = send_exits(&c, &["--test-to", "tester@example.net"], 0);
     // Issue 24, item 5: the plan says it is a test, to whom, whose letter;
     // no "beyond --limit" when no --limit was given.
     let plan = stdout(&out);
@@ -634,8 +636,7 @@ fn a_signal_stops_new_sends_saves_the_log_and_says_how_to_resume(signal: &str) {
     );
     assert_eq!(l.latest().count(), delivered);
     // And the next run finishes the job.
-    let out = send(&c, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    send_exits(&c, &[], 0);
     assert_all_once(&server, &c, 30);
 }
 
@@ -680,8 +681,7 @@ fn greylisting_every_recipient_once_sends_everyone_exactly_once() {
     let rest =
         "[rate]\nper_minute = 60000\nburst = 1000\n\n[retry]\nattempts = 3\nbackoff_secs = 3\n";
     let c = campaign(&server, "security = \"none\"", rest, n);
-    let out = send(&c, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    send_exits(&c, &[], 0);
     assert_all_once(&server, &c, n);
     let l = ledger(&c);
     for i in 0..n {
@@ -719,8 +719,7 @@ fn a_4xx_to_every_rcpt_still_stops_the_run_after_the_last_tries() {
     let rest =
         "[rate]\nper_minute = 60000\nburst = 1000\n\n[retry]\nattempts = 2\nbackoff_secs = 0\n";
     let c = campaign(&server, "security = \"none\"", rest, n);
-    let out = send(&c, &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = send_exits(&c, &[], 1);
     assert!(
         stderr(&out).contains("too many failures in a row"),
         "{}",
@@ -749,8 +748,7 @@ fn a_streak_of_failures_stops_the_run() {
     let rest =
         "[rate]\nper_minute = 60000\nburst = 1000\n\n[retry]\nattempts = 1\nbackoff_secs = 0\n";
     let c = campaign(&server, "security = \"none\"", rest, n);
-    let out = send(&c, &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = send_exits(&c, &[], 1);
     assert!(
         stderr(&out).contains("too many failures in a row"),
         "{}",
@@ -776,9 +774,8 @@ fn an_unreachable_server_stops_the_run_at_once() {
         .local_addr()
         .unwrap()
         .port();
-    let server = TestServer::start(ServerOptions::plain());
-    let c = campaign(
-        &server,
+    let (server, c) = server_and_campaign(
+        ServerOptions::plain(),
         "security = \"none\"\nusername = \"letters\"",
         FAST,
         3,
@@ -815,10 +812,8 @@ fn a_streak_of_permanent_refusals_blames_no_recipient() {
     for i in 0..n {
         opts = opts.with_fault(&email(i), FaultPlan::always(Stage::Rcpt, Fault::Reply(550)));
     }
-    let server = TestServer::start(opts);
-    let c = campaign(&server, "security = \"none\"", FAST, n);
-    let out = send(&c, &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let (server, c) = server_and_campaign(opts, "security = \"none\"", FAST, n);
+    let out = send_exits(&c, &[], 1);
     assert!(
         stderr(&out).contains("No recipient was marked failed"),
         "{}",
@@ -846,9 +841,8 @@ fn a_streak_of_permanent_refusals_blames_no_recipient() {
 
 #[test]
 fn a_closed_stdout_does_not_stop_a_send_half_way() {
-    let server = TestServer::start(ServerOptions::plain());
-    let c = campaign(
-        &server,
+    let (server, c) = server_and_campaign(
+        ServerOptions::plain(),
         "security = \"none\"",
         "[rate]\nper_minute = 1200\nconcurrency = 2\n",
         8,
@@ -862,8 +856,7 @@ fn a_closed_stdout_does_not_stop_a_send_half_way() {
 
 #[test]
 fn recipients_held_back_by_limit_are_not_unknown() {
-    let server = TestServer::start(ServerOptions::plain());
-    let c = campaign(&server, "security = \"none\"", FAST, 3);
+    let (_server, c) = server_and_campaign(ServerOptions::plain(), "security = \"none\"", FAST, 3);
     let out = send(
         &c,
         &[
@@ -882,8 +875,7 @@ fn recipients_held_back_by_limit_are_not_unknown() {
         "{}",
         stdout(&out)
     );
-    let out = send(&c, &["--dry-run", "--recipient", "nobody@example.org"]);
-    assert_eq!(out.status.code(), Some(1));
+    let out = send_exits(&c, &["--dry-run", "--recipient", "nobody@example.org"], 1);
     assert!(
         stderr(&out).contains("nobody@example.org is not an addressable recipient"),
         "{}",
@@ -893,22 +885,19 @@ fn recipients_held_back_by_limit_are_not_unknown() {
 
 #[test]
 fn a_test_run_stopped_by_the_cap_says_how_to_resume_the_test() {
-    let server = TestServer::start(ServerOptions::plain());
-    let c = campaign(
-        &server,
+    let (server, c) = server_and_campaign(
+        ServerOptions::plain(),
         "security = \"none\"",
         "[rate]\nper_minute = 60000\nburst = 100\ndaily_cap = 1\n",
         3,
     );
-    let out = send(&c, &["--test-to", "tester@example.net", "--limit", "2"]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let out = send_exits(&c, &["--test-to", "tester@example.net", "--limit", "2"], 3);
     let err = stderr(&out);
     assert!(err.contains("daily cap of 1 reached"), "{err}");
     assert!(err.contains("send --test-to tester@example.net`"), "{err}");
     assert_eq!(server.messages().len(), 1);
     // The test letter counts against the campaign's cap too.
-    let out = send(&c, &[]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    send_exits(&c, &[], 3);
     assert_eq!(server.messages().len(), 1);
 }
 
@@ -918,18 +907,17 @@ fn a_test_run_stopped_by_the_cap_says_how_to_resume_the_test() {
 #[test]
 fn cc_and_bcc_reach_the_envelope_and_bcc_never_a_header() {
     let server = TestServer::start(ServerOptions::plain());
-    let config = fixture::smtp_config("test-send", server.port(), "security = \"none\"", FAST)
-        .replace(
-            "from = \"Test Group <letters@example.org>\"\n",
-            "from = \"Test Group <letters@example.org>\"\ncc = [\"Archive <archive@example.org>\"]\nbcc = [\"hidden@example.net\"]\n",
-        )
-        .replace("[contacts]\n", "[contacts]\ncc_column = \"staff\"\n");
+    let config = CampaignFile::new("test-send")
+        .sender_lines("cc = [\"Archive <archive@example.org>\"]\nbcc = [\"hidden@example.net\"]")
+        .contacts_lines("cc_column = \"staff\"")
+        .loopback(server.port(), "security = \"none\"")
+        .sections(FAST)
+        .build();
     let contacts = "title,first_name,last_name,state,email,staff\n\
         Senator,Ann,Smith,Ohio,rep0@example.org,aide@example.org; chief@example.com\n\
         Senator,Bo,Lee,Iowa,rep1@example.com,\n";
     let c = Campaign::with(&config, TEXT, contacts.as_bytes());
-    let out = send(&c, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    send_exits(&c, &[], 0);
     let stored = server.messages();
     assert_eq!(stored.len(), 2, "one transaction per office");
     let first = &server.messages_to("rep0@example.org")[0];

@@ -14,7 +14,7 @@ use std::time::Duration;
 use repmail::ledger::{Ledger, Status};
 
 use dovecot::Dovecot;
-use fixture::{rep_contacts, rep_emails, spawn_send, stderr, stdout, Campaign, TEXT};
+use fixture::{rep_contacts, rep_emails, spawn_send, stderr, stdout, Campaign, CampaignFile, TEXT};
 use support::{wait_for, ServerOptions, TestServer};
 
 const N: usize = 20;
@@ -29,8 +29,10 @@ fn campaign(smtp: &TestServer, imap: &Dovecot, per_minute: u32) -> Campaign {
         imap.user,
         imap.ca_file().display()
     );
-    let config = fixture::smtp_config("test-sent", smtp.port(), "security = \"none\"", &rest);
-    let c = Campaign::with(&config, TEXT, rep_contacts(&rep_emails(N)).as_bytes());
+    let c = CampaignFile::new("test-sent")
+        .loopback(smtp.port(), "security = \"none\"")
+        .sections(&rest)
+        .write(TEXT, rep_contacts(&rep_emails(N)).as_bytes());
     c.write("secret.txt", imap.password.as_bytes());
     c
 }

@@ -9,7 +9,7 @@ use crate::support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use fixture::{rep_contacts, rep_emails, stderr, stdout, Campaign, FAST, TEXT};
+use fixture::{rep_contacts, rep_emails, stderr, stdout, Campaign, CampaignFile, FAST, TEXT};
 use repmail::ledger::{Ledger, State, Status};
 use support::{Fault, FaultPlan, Refusal, ServerOptions, Stage, TestPki, TestServer, TokenPolicy};
 
@@ -32,8 +32,14 @@ fn campaign(server: &TestServer, pki: &TestPki, smtp: &str, n: usize, rest: &str
         "security = \"starttls\"\nca_file = \"{}\"\n{smtp}",
         pki.ca_file().display()
     );
-    let config = fixture::smtp_config("signin", server.port(), &smtp, rest);
-    Campaign::with(&config, TEXT, rep_contacts(&rep_emails(n)).as_bytes())
+    file(server, &smtp, rest).write(TEXT, rep_contacts(&rep_emails(n)).as_bytes())
+}
+
+/// The campaign file of this module's campaigns.
+fn file(server: &TestServer, smtp: &str, rest: &str) -> CampaignFile {
+    CampaignFile::new("signin")
+        .loopback(server.port(), smtp)
+        .sections(rest)
 }
 
 /// A token helper in the campaign folder: prints `ya29.T0KEN-<n>`, n
@@ -66,10 +72,7 @@ fn oauth_campaign(server: &TestServer, pki: &TestPki, n: usize, rest: &str) -> C
         pki.ca_file().display(),
         oauth_smtp(&command)
     );
-    c.write(
-        "repmail.toml",
-        fixture::smtp_config("signin", server.port(), &smtp, rest).as_bytes(),
-    );
+    c.write("repmail.toml", file(server, &smtp, rest).build().as_bytes());
     c
 }
 

@@ -6,7 +6,7 @@
 use crate::fixture;
 use crate::support;
 
-use fixture::{ledger_text, letter_id, sent_rows, smtp_config, Campaign, CONFIG, FAST, TEXT};
+use fixture::{config, ledger_text, letter_id, sent_rows, Campaign, CampaignFile, FAST, TEXT};
 use support::{Fault, FaultPlan, ServerOptions, Stage, TestServer};
 
 /// A window title, a screen clear and a carriage return that would let
@@ -41,7 +41,7 @@ fn contacts_cells_with_terminal_controls_are_shown_escaped() {
          Senator,Bo,\"Lee{HOSTILE}\",Ohio,bo.lee@example.org,\n\
          Senator,Cy,Doe,Maine,,\"https://forms.example.org/{HOSTILE}\"\n"
     );
-    let c = Campaign::with(CONFIG, TEXT, contacts.as_bytes());
+    let c = Campaign::with(&config(), TEXT, contacts.as_bytes());
     c.write(
         "logs/test-campaign.csv",
         ledger_text(&[repmail::ledger::Event::new(
@@ -103,7 +103,10 @@ fn an_smtp_refusal_with_terminal_controls_is_shown_escaped() {
         "bo.lee@example.org",
         FaultPlan::always(Stage::Rcpt, Fault::Say(550, reply)),
     ));
-    let config = smtp_config("terminal", server.port(), "security = \"none\"", FAST);
+    let config = CampaignFile::new("terminal")
+        .loopback(server.port(), "security = \"none\"")
+        .sections(FAST)
+        .build();
     let contacts = "title,first_name,last_name,state,email\n\
                     Senator,Ann,Smith,Vermont,ann.smith@example.org\n\
                     Senator,Bo,Lee,Ohio,bo.lee@example.org\n";

@@ -87,7 +87,10 @@ fn config(port: u16, concurrency: u64, timeout_secs: u64) -> String {
          [retry]\nattempts = 3\nbackoff_secs = 0\n"
     );
     let smtp = format!("security = \"none\"\ntimeout_secs = {timeout_secs}");
-    fixture::smtp_config("torture", port, &smtp, &rest)
+    fixture::CampaignFile::new("torture")
+        .loopback(port, &smtp)
+        .sections(&rest)
+        .build()
 }
 
 fn spawn_send(c: &Campaign, stderr_to: &Path) -> Child {

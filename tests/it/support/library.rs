@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use super::CampaignFile;
 use repmail::config::Campaign;
 use repmail::contacts::Recipient;
 use repmail::ledger::{Ledger, LedgerWriter};
@@ -56,42 +57,22 @@ pub fn write_contacts(path: &Path, n: usize) {
 /// burst of 1.
 pub fn campaign(dir: &Path, port: u16, concurrency: u32, ledger: &Path) -> Campaign {
     let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/letter.txt.tera");
-    let toml = format!(
-        r#"[campaign]
-name = "bench"
-subject = "Human rights first: a letter to {{{{ title }}}} {{{{ last_name }}}}"
-text = {template:?}
-log = {ledger:?}
-
-[sender]
-from = "Society of Social Democracy for Iran <letters@example.org>"
-reply_to = "board@example.org"
-
-[contacts]
-path = "contacts.csv"
-name = "{{{{ first_name }}}} {{{{ last_name }}}}"
-
-[smtp]
-host = "127.0.0.1"
-port = {port}
-security = "none"
-timeout_secs = 30
-
-[rate]
-per_minute = 1000000
-concurrency = {concurrency}
-
-[retry]
-attempts = 1
-backoff_secs = 0
-
-[vars]
-organization = "Society of Social Democracy for Iran"
-letter_date = "December 20, 2020"
-"#,
-        template = template.display().to_string(),
-        ledger = ledger.display().to_string(),
-    );
+    let toml = CampaignFile::new("bench")
+        .subject("Human rights first: a letter to {{ title }} {{ last_name }}")
+        .text(&template.display().to_string())
+        .campaign_lines(&format!("log = {:?}", ledger.display().to_string()))
+        .from("Society of Social Democracy for Iran <letters@example.org>")
+        .reply_to("board@example.org")
+        .loopback(port, "security = \"none\"\ntimeout_secs = 30")
+        .vars(
+            "organization = \"Society of Social Democracy for Iran\"\n\
+             letter_date = \"December 20, 2020\"",
+        )
+        .sections(&format!(
+            "[rate]\nper_minute = 1000000\nconcurrency = {concurrency}\n\n\
+             [retry]\nattempts = 1\nbackoff_secs = 0\n"
+        ))
+        .build();
     Campaign::parse(&dir.join("repmail.toml"), &toml).expect("benchmark campaign is valid")
 }
 

@@ -38,9 +38,11 @@ use rcgen::{
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
+mod campaign_file;
 pub mod http;
 pub mod library;
 mod xoauth2;
+pub use campaign_file::CampaignFile;
 use xoauth2::{advertise_xoauth2, is_command};
 pub use xoauth2::{OAuth, Refusal, TokenPolicy};
 
