@@ -218,7 +218,9 @@ pub enum Step {
 /// Why the ledger's `state` keeps a recipient from a letter now, if it does.
 fn skip_for(state: Option<State>, resend: Resend) -> Option<Skip> {
     match state {
-        Some(State::Sent) => Some(Skip::Sent),
+        // A `form_sent` row is keyed by a form's address, never an email
+        // address; one edited by hand onto an address still stops letters.
+        Some(State::Sent | State::FormSent) => Some(Skip::Sent),
         Some(State::Failed) if !resend.failed => Some(Skip::Failed),
         Some(State::Bounced) if !resend.failed => Some(Skip::Bounced),
         Some(State::Unknown) if !resend.unknown => Some(Skip::Unknown),
