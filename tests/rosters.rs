@@ -739,6 +739,19 @@ fn forms_done_records_an_office_once_and_log_report_and_kit_count_it() {
         stdout(&out)
     );
     assert!(!stdout(&out).contains("ann.senate"), "{}", stdout(&out));
+
+    // The office gains an address after it was reached by its form: it
+    // is not written to a second time.
+    let file = DONE_FILE.replace("Ann Office,,", "Ann Office,ann@senate.example,");
+    c.write("contacts.csv", file.as_bytes());
+    let out = c.cmd(&["send", "--dry-run"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan = stdout(&out);
+    assert!(
+        plan.contains("skip        line     2  ann@senate.example: already sent"),
+        "{plan}"
+    );
+    assert!(!plan.contains("would send  line     2"), "{plan}");
 }
 
 #[test]
