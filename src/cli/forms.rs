@@ -58,6 +58,12 @@ pub fn run(config: &Path, args: &FormsArgs, out: Output) -> anyhow::Result<Exit>
         bail!("the kit would be incomplete: fix the errors above (`repmail check` lists them too), then run again");
     }
     let (forms, unreachable) = (kit.forms.len(), kit.unreachable.len());
+    // Said only once there is one: a kit before any is recorded is the
+    // usual case, and "0 recorded" would be noise there.
+    let done = match kit.done() {
+        0 => String::new(),
+        n => format!(" ({n} recorded as reached)"),
+    };
     match &args.html {
         Some(path) => {
             let own = [
@@ -79,7 +85,7 @@ pub fn run(config: &Path, args: &FormsArgs, out: Output) -> anyhow::Result<Exit>
                 .with_context(|| format!("cannot write {}", path.display()))?;
             if !out.quiet {
                 say!(
-                    "wrote the forms kit to {}: {forms} office{} to reach by contact form, {unreachable} unreachable",
+                    "wrote the forms kit to {}: {forms} office{} to reach by contact form{done}, {unreachable} unreachable",
                     path.display(),
                     plural(forms)
                 );
@@ -105,9 +111,8 @@ pub fn run(config: &Path, args: &FormsArgs, out: Output) -> anyhow::Result<Exit>
                 );
             }
             say!(
-                "{forms} office{} to reach by contact form ({} recorded as reached), {unreachable} unreachable; `repmail forms --html FILE` writes their letters, `repmail forms --done LINE` records one as reached",
-                plural(forms),
-                kit.done()
+                "{forms} office{} to reach by contact form{done}, {unreachable} unreachable; `repmail forms --html FILE` writes their letters, `repmail forms --done LINE` records one as reached",
+                plural(forms)
             );
         }
         None => {}
