@@ -1053,6 +1053,36 @@ mod tests {
     }
 
     #[test]
+    fn a_form_sent_row_is_reached_never_sent_and_costs_no_try() {
+        // `repmail forms --done` (issue 24, item 7): keyed by the form.
+        let dir = tempfile::tempdir().unwrap();
+        let path = log_path(&dir);
+        let form = "https://senator.example.org/Contact";
+        let mut writer = LedgerWriter::open(&path, "hrf").unwrap();
+        writer
+            .append(&event("a@example.org", Status::Sent, 0))
+            .unwrap();
+        writer
+            .append(&Event::new("hrf", form, Status::FormSent, 0).with_detail("line 3"))
+            .unwrap();
+        drop(writer);
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains(",hrf,https://senator.example.org/Contact,form_sent,0,,,line 3\n"),
+            "{text}"
+        );
+        let ledger = Ledger::read(&path).unwrap();
+        let key = "https://senator.example.org/contact";
+        assert_eq!(ledger.state(key).unwrap().0, State::FormSent);
+        assert_eq!(ledger.attempts(key), 0);
+        // Only `sent` rows count towards the daily cap.
+        assert_eq!(ledger.sent_since(at(-1)), [at(0)]);
+        let digest = Digest::read(&path, at(-1)).unwrap();
+        assert_eq!(digest.state_of(key), Some(State::FormSent));
+        assert_eq!(digest.sent(), [at(0)]);
+    }
+
+    #[test]
     fn bounces_decide_and_answers_do_not() {
         let row = |email: &str, status: Status, detail: &str| {
             Event::new("hrf", email, status, 1).with_detail(detail)
