@@ -6,7 +6,11 @@
 //! Each letter is rendered by the same templates as an emailed one (the
 //! subject and the text part), so what is pasted is what would be sent.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
 
 use lettre::Address;
 use serde::Serialize;
@@ -14,8 +18,12 @@ use serde::Serialize;
 use crate::config::Campaign;
 use crate::contacts::{Office, Row};
 use crate::diag::{Diagnostic, Problems};
+use crate::ledger::{recipient_key, Status};
 use crate::pages::{self, Context, Page};
 use crate::render::Renderer;
+
+mod done;
+pub use done::{mark_done, DoneError, Reached};
 
 /// The To address an office's letter is rendered for. Never shown or
 /// used: the letter goes into a form. `.invalid` is reserved (RFC 2606).
@@ -38,6 +46,9 @@ pub struct FormLetter {
     pub subject: String,
     /// The personalised letter (the text part).
     pub text: String,
+    /// When the delivery log recorded it as reached by its form
+    /// (`repmail forms --done`), as people read it; `None`: not yet.
+    pub done: Option<String>,
 }
 
 /// An office with neither an address nor a form.
@@ -63,6 +74,9 @@ pub struct Kit {
     pub problems: Vec<Diagnostic>,
     /// Recipients with an address (they get the email, not the kit).
     pub emailed: usize,
+    /// The `form_sent` rows of the delivery log: when each form (by its
+    /// ledger key) was recorded as reached.
+    reached: HashMap<String, DateTime<Utc>>,
 }
 
 impl Kit {
@@ -72,6 +86,7 @@ impl Kit {
         let prepared = crate::plan::prepare(campaign)?;
         let mut kit = Kit {
             campaign: campaign.campaign.name.clone(),
+            reached: reached(&campaign.campaign.log)?,
             ..Kit::default()
         };
         for row in prepared.contacts {
@@ -107,6 +122,10 @@ impl Kit {
                 line: office.line,
                 name,
                 link: crate::text::web_link(&form),
+                done: self
+                    .reached
+                    .get(&recipient_key(&form))
+                    .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
                 form,
                 subject: letter.subject,
                 text: paste_ready(&letter.text),
@@ -122,6 +141,30 @@ impl Kit {
     pub fn has_errors(&self) -> bool {
         self.problems.iter().any(Diagnostic::is_error)
     }
+
+    /// How many offices the log records as reached by their form.
+    pub fn done(&self) -> usize {
+        self.forms.iter().filter(|f| f.done.is_some()).count()
+    }
+}
+
+/// The `form_sent` rows of the log at `path`, by form: the kit shows them
+/// done whichever browser or volunteer opens it. Read as a stream, so a
+/// large log of emailed letters costs no memory here.
+fn reached(path: &Path) -> Result<HashMap<String, DateTime<Utc>>, Problems> {
+    let mut reached = HashMap::new();
+    crate::ledger::for_each_row(path, |event, _| {
+        if event.status == Status::FormSent {
+            reached.insert(event.key(), event.time);
+        }
+    })
+    .map_err(|e| {
+        Problems(vec![Diagnostic::error(
+            path.display().to_string(),
+            e.to_string(),
+        )])
+    })?;
+    Ok(reached)
 }
 
 /// What the page shows of one office: its place in the kit, and whether
@@ -154,6 +197,7 @@ pub fn write_html(kit: &Kit, out: &mut dyn Write) -> io::Result<()> {
         .to_string();
     ctx.insert("generated", &now);
     ctx.insert("forms_count", &forms.len());
+    ctx.insert("done_count", &kit.done());
     ctx.insert("forms", &forms);
     ctx.insert("unreachable_count", &kit.unreachable.len());
     ctx.insert("unreachable", &kit.unreachable);

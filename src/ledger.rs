@@ -144,11 +144,16 @@ pub enum Status {
     /// After `sent`: a copy of the letter is in the account's Sent folder
     /// (`[sent]`, issue 20). No effect on the delivery state.
     Copied,
+    /// An office without an address was reached by its contact form
+    /// (`repmail forms --done`, issue 24). The row's `email` field holds
+    /// the form's address as the contacts give it: it can never be a
+    /// recipient's address, so no letter is sent because of it.
+    FormSent,
 }
 
 impl Status {
     /// All statuses, in the order of a message's life.
-    pub const ALL: [Status; 8] = [
+    pub const ALL: [Status; 9] = [
         Status::Sending,
         Status::Sent,
         Status::Deferred,
@@ -157,6 +162,7 @@ impl Status {
         Status::Replied,
         Status::AutoReplied,
         Status::Copied,
+        Status::FormSent,
     ];
 
     /// The word written in the log: `sending`, `sent`, `deferred`, `failed`.
@@ -170,6 +176,7 @@ impl Status {
             Status::Replied => "replied",
             Status::AutoReplied => "auto_replied",
             Status::Copied => "copied",
+            Status::FormSent => "form_sent",
         }
     }
 }
@@ -183,7 +190,7 @@ impl fmt::Display for Status {
 /// A word that is not a [`Status`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown status `{0}` (expected sending, sent, deferred, failed, bounced, replied, auto_replied or copied)"
+    "unknown status `{0}` (expected sending, sent, deferred, failed, bounced, replied, auto_replied, copied or form_sent)"
 )]
 pub struct ParseStatusError(pub String);
 
@@ -217,6 +224,9 @@ pub enum State {
     /// knows whether the server took the message. Resend only with
     /// `--resend-unknown`.
     Unknown,
+    /// An office without an address reached by its contact form: never
+    /// emailed, counted as reached.
+    FormSent,
 }
 
 impl State {
@@ -228,6 +238,7 @@ impl State {
             State::Failed => "failed",
             State::Bounced => "bounced",
             State::Unknown => "unknown",
+            State::FormSent => "form_sent",
         }
     }
 }
@@ -312,6 +323,7 @@ impl Event {
             Status::Bounced if is_by_address_only(&self.detail) => State::Sent,
             Status::Bounced if is_hard_bounce(&self.detail) => State::Bounced,
             Status::Bounced => State::Deferred,
+            Status::FormSent => State::FormSent,
             Status::Replied | Status::AutoReplied | Status::Copied => return None,
         })
     }
@@ -1038,6 +1050,36 @@ mod tests {
         }
         assert!(is_by_address_only(by_address));
         assert!(!is_by_address_only("5.1.1 user unknown: 550 no"));
+    }
+
+    #[test]
+    fn a_form_sent_row_is_reached_never_sent_and_costs_no_try() {
+        // `repmail forms --done` (issue 24, item 7): keyed by the form.
+        let dir = tempfile::tempdir().unwrap();
+        let path = log_path(&dir);
+        let form = "https://senator.example.org/Contact";
+        let mut writer = LedgerWriter::open(&path, "hrf").unwrap();
+        writer
+            .append(&event("a@example.org", Status::Sent, 0))
+            .unwrap();
+        writer
+            .append(&Event::new("hrf", form, Status::FormSent, 0).with_detail("line 3"))
+            .unwrap();
+        drop(writer);
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains(",hrf,https://senator.example.org/Contact,form_sent,0,,,line 3\n"),
+            "{text}"
+        );
+        let ledger = Ledger::read(&path).unwrap();
+        let key = "https://senator.example.org/contact";
+        assert_eq!(ledger.state(key).unwrap().0, State::FormSent);
+        assert_eq!(ledger.attempts(key), 0);
+        // Only `sent` rows count towards the daily cap.
+        assert_eq!(ledger.sent_since(at(-1)), [at(0)]);
+        let digest = Digest::read(&path, at(-1)).unwrap();
+        assert_eq!(digest.state_of(key), Some(State::FormSent));
+        assert_eq!(digest.sent(), [at(0)]);
     }
 
     #[test]

@@ -218,12 +218,29 @@ pub enum Step {
 /// Why the ledger's `state` keeps a recipient from a letter now, if it does.
 fn skip_for(state: Option<State>, resend: Resend) -> Option<Skip> {
     match state {
-        Some(State::Sent) => Some(Skip::Sent),
+        // A `form_sent` row is keyed by a form's address, never an email
+        // address; one edited by hand onto an address still stops letters.
+        Some(State::Sent | State::FormSent) => Some(Skip::Sent),
         Some(State::Failed) if !resend.failed => Some(Skip::Failed),
         Some(State::Bounced) if !resend.failed => Some(Skip::Bounced),
         Some(State::Unknown) if !resend.unknown => Some(Skip::Unknown),
         _ => None,
     }
+}
+
+/// The ledger's state of a recipient: its address's; else, when the
+/// row's contact form was recorded as reached (`form_sent`, written while
+/// the office had no address), that: an office that gains an address after
+/// a volunteer reached it by its form is not written to a second time.
+fn state_of(ledger: &impl StateOf, r: &Recipient) -> Option<State> {
+    ledger.state_of(r.email.as_ref()).or_else(|| {
+        let form = r.columns.contact_form.and_then(|i| r.values.get(i))?;
+        let form = form.trim();
+        (!form.is_empty())
+            .then(|| ledger.state_of(form))
+            .flatten()
+            .filter(|s| *s == State::FormSent)
+    })
 }
 
 /// Walks the contacts for a `send` run, one [`Step`] per row that says
@@ -251,7 +268,7 @@ pub fn walk_send<'a>(
         if !selection.wants(&r) {
             return None;
         }
-        if let Some(skip) = skip_for(ledger.state_of(r.email.as_ref()), resend) {
+        if let Some(skip) = skip_for(state_of(ledger, &r), resend) {
             return Some(Step::Skip(Box::new(r), skip));
         }
         // Render now so a broken letter stops the run before the first

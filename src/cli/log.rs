@@ -30,7 +30,8 @@ pub struct LogArgs {
     pub log: Option<PathBuf>,
     /// Only recipients in this state: sent, deferred, failed, unknown,
     /// never (attempted), bounced, form (an office with only a contact
-    /// form) or unreachable; or who answered: replied, auto_replied;
+    /// form), form_sent (an office reached by its form: `repmail forms
+    /// --done`) or unreachable; or who answered: replied, auto_replied;
     /// repeatable or comma-separated
     #[arg(long, value_name = "S", value_delimiter = ',', value_parser = parse_status)]
     pub status: Vec<StatusArg>,
@@ -182,6 +183,9 @@ pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
         if let Some(c) = campaign.as_ref().filter(|c| !c.followups.is_empty()) {
             about.stages = repmail::plan::followup::Chains::read(c)?.counts();
         }
+        if let (Some(c), Some(list)) = (&campaign, &contacts) {
+            about.subjects = list.subjects(c);
+        }
         let report = review::build(&ledger, contacts.as_ref(), &filter, view, about);
         write_file(path, &protected, |w| report.write(Format::Html, w))?;
         if !out.quiet {
@@ -215,6 +219,7 @@ fn about(log: &Path, first: Option<&str>, torn_tail: bool, campaign: Option<&Cam
         log: log.to_path_buf(),
         contacts: campaign.map(|c| c.contacts.path.clone()),
         subject: campaign.map(|c| c.campaign.subject.clone()),
+        subjects: None,
         sender: campaign.map(|c| c.sender.from.to_string()),
         torn_tail,
         stages: Vec::new(),
@@ -352,25 +357,32 @@ fn export(
     protected: &[PathBuf],
     out: Output,
 ) -> anyhow::Result<()> {
-    let keys: HashSet<String> = report
+    let mut keys: HashSet<String> = report
         .rows
         .iter()
         .filter(|r| !r.email.is_empty())
         .map(|r| recipient_key(&r.email))
         .collect();
+    let addressed = keys.len();
     // Offices without an address are in the report only when their status
-    // is selected (no other filter can match them).
-    let offices: Vec<Outcome> = [Outcome::Form, Outcome::Unreachable]
+    // is selected (no other filter can match them); one with a form by its
+    // form, as the report decided (still to reach, or reached).
+    let office_rows: Vec<_> = report.rows.iter().filter(|r| r.email.is_empty()).collect();
+    keys.extend(
+        office_rows
+            .iter()
+            .filter_map(|r| r.form.as_deref().map(recipient_key)),
+    );
+    let offices: Vec<Outcome> = [Outcome::Unreachable]
         .into_iter()
         .filter(|o| report.rows.iter().any(|r| r.status == o.as_str()))
         .collect();
-    let office_rows = report.rows.iter().filter(|r| r.email.is_empty()).count();
     let mut written = 0;
     write_file(path, protected, |w| {
         written = export_contacts(list, &keys, &offices, format, w)?;
         Ok(())
     })?;
-    let missing = (keys.len() + office_rows).saturating_sub(written);
+    let missing = (addressed + office_rows.len()).saturating_sub(written);
     let statuses: HashSet<&str> = report.rows.iter().map(|r| r.status).collect();
     let mut statuses: Vec<&str> = statuses.into_iter().collect();
     statuses.sort_unstable();

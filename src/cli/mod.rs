@@ -108,7 +108,8 @@ pub enum Command {
     Send(send::SendArgs),
     /// Review the delivery log: who was sent, deferred, failed, unknown
     Log(log::LogArgs),
-    /// The offices that take only a web form: their letters, ready to paste
+    /// The offices that take only a web form: their letters, ready to paste;
+    /// `--done KEY…` records those reached in the delivery log
     Forms(forms::FormsArgs),
     /// Record bounces, replies and auto-replies to the letters in the log
     Inbox(inbox::InboxArgs),

@@ -181,15 +181,38 @@ impl Renderer {
             .collect()
     }
 
-    /// Renders the letter for one recipient. A problem names the variable,
-    /// the template and the recipient's CSV line.
-    pub fn render(&self, r: &Recipient) -> Result<Rendered, Diagnostic> {
+    /// The campaign's values, then the row's.
+    fn context(&self, r: &Recipient) -> Context {
         let mut ctx = self.vars.clone();
         // A column beats a campaign-wide value of the same name: it is the
         // more specific one.
         for (name, value) in r.variables() {
             ctx.insert(name.to_string(), value);
         }
+        ctx
+    }
+
+    /// The subject of the recipient's first letter, as [`Renderer::render`]
+    /// makes it (its variant's, on one line), without the rest of the
+    /// letter: the delivery report shows it per recipient (issue 24, item
+    /// 9), where rendering every body would be waste.
+    pub fn subject(&self, r: &Recipient) -> Result<String, Diagnostic> {
+        let at = || format!("{}:{}", self.place, r.line);
+        let choice = self
+            .letters
+            .pick(r)
+            .map_err(|e| Diagnostic::error(at(), e))?;
+        self.letters
+            .plain
+            .render(self.letters.subject(choice.letter), &self.context(r))
+            .map(|s| one_line(&s))
+            .map_err(|e| Diagnostic::error(at(), describe(&e)))
+    }
+
+    /// Renders the letter for one recipient. A problem names the variable,
+    /// the template and the recipient's CSV line.
+    pub fn render(&self, r: &Recipient) -> Result<Rendered, Diagnostic> {
+        let mut ctx = self.context(r);
         let at = || format!("{}:{}", self.place, r.line);
         let thread = match &self.threads {
             None => None,

@@ -4,11 +4,13 @@
 //!
 //! Offices without an address are derived from the contacts, not written
 //! to the ledger: nothing is ever sent to them, and the contacts say best
-//! whether an office has a form today (see docs/design.md).
+//! whether an office has a form today (see docs/design.md). The one row
+//! the ledger holds about such an office is `form_sent`, keyed by its
+//! form's address ([`office_outcome`]): it was reached there.
 
 use std::collections::{HashMap, HashSet};
 
-use crate::ledger::{recipient_key, Event, Ledger, Status};
+use crate::ledger::{recipient_key, Event, Ledger, State, Status};
 
 use super::{About, ContactList, Counts, Filter, Outcome, Report, Row, Summary, View};
 
@@ -55,7 +57,7 @@ pub fn build(
     let mut domains: HashMap<String, Counts> = HashMap::new();
     for entry in &entries {
         summary.counts.add(entry.outcome);
-        if entry.office.is_some() {
+        if entry.office.is_some() || !entry.outcome.has_domain() {
             continue; // no address, no domain
         }
         domains
@@ -99,6 +101,8 @@ pub fn build(
                 Some((e.time, Outcome::Unknown))
             }
             Status::Sending => None,
+            // A form is not an email: the timeline is of transactions.
+            Status::FormSent => None,
             _ => e.state().map(|state| (e.time, Outcome::from(state))),
         })
         .collect();
@@ -134,7 +138,7 @@ fn entries<'a>(ledger: &'a Ledger, contacts: Option<&ContactList>) -> Vec<Entry<
         for (r, name) in list.recipients.iter().zip(&list.names) {
             // Offices without an address take their place in file order.
             while let Some((o, name)) = offices.next_if(|(o, _)| o.line < r.line) {
-                out.push(office_entry(o, name));
+                out.push(office_entry(ledger, o, name, &mut seen));
             }
             let key = r.key();
             let (outcome, last) = match ledger.state(&key) {
@@ -151,7 +155,9 @@ fn entries<'a>(ledger: &'a Ledger, contacts: Option<&ContactList>) -> Vec<Entry<
                 office: None,
             });
         }
-        out.extend(offices.map(|(o, name)| office_entry(o, name)));
+        for (o, name) in offices {
+            out.push(office_entry(ledger, o, name, &mut seen));
+        }
     }
     for event in ledger.latest() {
         let key = event.key();
@@ -170,24 +176,49 @@ fn entries<'a>(ledger: &'a Ledger, contacts: Option<&ContactList>) -> Vec<Entry<
     out
 }
 
-fn office_entry<'a>(o: &crate::contacts::Office, name: &str) -> Entry<'a> {
-    Entry {
+fn office_entry<'a>(
+    ledger: &'a Ledger,
+    o: &crate::contacts::Office,
+    name: &str,
+    seen: &mut HashSet<String>,
+) -> Entry<'a> {
+    let (key, outcome, last) = match office_outcome(o.form.as_deref(), |k| ledger.state(k)) {
+        (Some(key), Some((_, event))) => {
+            // Its `form_sent` row is this office's, not one only the log knows.
+            seen.insert(key.clone());
+            (key, Outcome::FormSent, Some(event))
+        }
         // No address: no key any `--recipient` can match.
-        key: String::new(),
+        (_, _) if o.form.is_some() => (String::new(), Outcome::Form, None),
+        (_, _) => (String::new(), Outcome::Unreachable, None),
+    };
+    Entry {
+        key,
         email: String::new(),
         name: if name.is_empty() {
             format!("contacts line {}", o.line)
         } else {
             name.to_string()
         },
-        outcome: if o.form.is_some() {
-            Outcome::Form
-        } else {
-            Outcome::Unreachable
-        },
-        last: None,
+        outcome,
+        last,
         office: Some((o.line, o.form.clone())),
     }
+}
+
+/// Whether the ledger records an office's form as reached: the ledger key
+/// of its form, and the `form_sent` state with what decided it, if so.
+/// One rule for the held review and the walk (`state` looks the key up).
+pub(super) fn office_outcome<T>(
+    form: Option<&str>,
+    state: impl FnOnce(&str) -> Option<(State, T)>,
+) -> (Option<String>, Option<(State, T)>) {
+    let Some(form) = form else {
+        return (None, None);
+    };
+    let key = recipient_key(form);
+    let found = state(&key).filter(|(s, _)| *s == State::FormSent);
+    (Some(key), found)
 }
 
 fn select<'a>(ledger: &Ledger, entries: Vec<Entry<'a>>, filter: &Filter) -> Vec<Entry<'a>> {
@@ -248,6 +279,7 @@ fn current_row(ledger: &Ledger, entry: &Entry, wanted: &[Status]) -> Row {
         Some(event) => {
             let mut row = event_row(ledger, event, entry.outcome.as_str(), &entry.name);
             row.email.clone_from(&entry.email);
+            row.form = entry.office.as_ref().and_then(|(_, f)| f.clone());
             row
         }
         None => Row {

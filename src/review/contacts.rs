@@ -3,6 +3,7 @@
 //! (the HTML page shows it), and the offices without an address, which
 //! the review lists as `form` or `unreachable`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::config::Campaign;
@@ -26,6 +27,24 @@ pub struct ContactList {
     /// Rows that are neither (an invalid or duplicate address, a broken
     /// row): `check` lists them; the review leaves them out.
     pub skipped: usize,
+}
+
+impl ContactList {
+    /// Each recipient's subject as the campaign renders it now, by ledger
+    /// key (see [`crate::ledger::recipient_key`]): the delivery log does
+    /// not record subjects, and the page should show what a recipient got,
+    /// not the template (docs/design.md, "The report's subject"). `None`
+    /// when the templates cannot be used at all (`check` says why); a row
+    /// whose subject does not render is left out.
+    pub fn subjects(&self, campaign: &Campaign) -> Option<HashMap<String, String>> {
+        let renderer = crate::render::Renderer::new(campaign).ok()?;
+        Some(
+            self.recipients
+                .iter()
+                .filter_map(|r| Some((r.key(), renderer.subject(r).ok()?)))
+                .collect(),
+        )
+    }
 }
 
 /// Reads the campaign's contacts. Only a file that cannot be opened at all
@@ -63,7 +82,7 @@ pub(super) fn collect(reader: ContactReader, namer: &Namer) -> ContactList {
 
 /// Renders `[contacts] name` for the review. Best effort: a name is a
 /// courtesy here, and `check` is where a broken template is reported.
-pub(super) struct Namer {
+pub(crate) struct Namer {
     tera: Option<tera::Tera>,
     vars: tera::Context,
 }
@@ -82,7 +101,7 @@ impl Namer {
         }
     }
 
-    pub(super) fn new(campaign: &Campaign) -> Namer {
+    pub(crate) fn new(campaign: &Campaign) -> Namer {
         let tera = campaign.contacts.name.as_ref().and_then(|source| {
             let mut tera = tera::Tera::new();
             tera.add_raw_template(NAME_TEMPLATE, source).ok()?;
@@ -95,7 +114,7 @@ impl Namer {
         Namer { tera, vars }
     }
 
-    pub(super) fn name<'a>(&self, variables: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    pub(crate) fn name<'a>(&self, variables: impl Iterator<Item = (&'a str, &'a str)>) -> String {
         let Some(tera) = &self.tera else {
             return String::new();
         };

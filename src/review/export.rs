@@ -34,10 +34,13 @@ impl ExportFormat {
 }
 
 /// Writes the header and the rows of the recipients whose key (see
-/// [`crate::ledger::recipient_key`]) is in `keys`, and of the offices
-/// without an address whose outcome ([`Outcome::Form`] or
-/// [`Outcome::Unreachable`]) is in `offices`, in contacts order, and
-/// returns how many rows were written. Values are as read (trimmed).
+/// [`crate::ledger::recipient_key`]) is in `keys`, of the offices whose
+/// contact form's key is in `keys` (a review row of an office carries its
+/// form: whether it is still to reach or reached, `form_sent`, is the
+/// review's to decide, not this file's), and of the offices with neither
+/// address nor form when `offices` holds [`Outcome::Unreachable`], in
+/// contacts order; returns how many rows were written. Values are as read
+/// (trimmed).
 pub fn export_contacts(
     list: &ContactList,
     keys: &HashSet<String>,
@@ -55,13 +58,9 @@ pub fn export_contacts(
     rows.extend(
         list.offices
             .iter()
-            .filter(|(o, _)| {
-                let outcome = if o.form.is_some() {
-                    Outcome::Form
-                } else {
-                    Outcome::Unreachable
-                };
-                offices.contains(&outcome)
+            .filter(|(o, _)| match &o.form {
+                Some(form) => keys.contains(&crate::ledger::recipient_key(form)),
+                None => offices.contains(&Outcome::Unreachable),
             })
             .map(|(o, _)| (o.line, o.values.as_slice())),
     );

@@ -34,13 +34,12 @@ fn color(outcome: Outcome) -> &'static str {
         Outcome::Never => "var(--never)",
         Outcome::Form => "var(--form)",
         Outcome::Unreachable => "var(--unreachable)",
+        Outcome::FormSent => "var(--sent)",
     }
 }
 
 fn outcomes(report: &Report) -> impl Iterator<Item = Outcome> + '_ {
-    Outcome::ALL
-        .into_iter()
-        .filter(|o| !o.needs_contacts() || report.with_contacts)
+    report.outcomes()
 }
 
 /// One outcome's card, share of the bar and legend entry.
@@ -79,6 +78,9 @@ struct RowView<'a> {
     /// The contact form of an office without an address, when it is a web
     /// address the page may link to.
     form: Option<String>,
+    /// The recipient's subject as rendered, when subjects differ between
+    /// recipients (else the page says it once, at the top).
+    subject: Option<&'a str>,
 }
 
 fn context(report: &Report) -> Context {
@@ -97,6 +99,20 @@ fn context(report: &Report) -> Context {
         ctx.insert("subject", subject);
         ctx.insert("sender", sender);
     }
+    // The subject as recipients got it, not the template (issue 24, item
+    // 9): one line when every recipient's is the same, else one per row.
+    let subjects = a.subjects.as_ref();
+    let mut distinct: Vec<&str> = subjects
+        .map(|s| s.values().map(String::as_str).collect())
+        .unwrap_or_default();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let per_row = distinct.len() > 1;
+    if let [one] = distinct[..] {
+        ctx.insert("rendered_subject", one);
+    }
+    ctx.insert("subjects_vary", &per_row);
+    ctx.insert("subjects_rendered", &subjects.is_some());
     ctx.insert("log", &a.log.display().to_string());
     if let Some(c) = &a.contacts {
         ctx.insert("contacts", &c.display().to_string());
@@ -116,8 +132,9 @@ fn context(report: &Report) -> Context {
                 } else {
                     String::new()
                 },
-                legend: !o.needs_contacts(),
-                by_domain: !o.is_office(),
+                // A form is not an email: no bar in the timeline.
+                legend: !o.needs_contacts() && o != Outcome::FormSent,
+                by_domain: o.has_domain(),
             }
         })
         .collect();
@@ -136,7 +153,7 @@ fn context(report: &Report) -> Context {
             domain,
             total: counts.total(),
             counts: outcomes(report)
-                .filter(|o| !o.is_office())
+                .filter(|o| o.has_domain())
                 .map(|o| counts.get(o))
                 .collect(),
         })
@@ -167,6 +184,10 @@ fn context(report: &Report) -> Context {
             code: r.smtp_code.map_or(String::new(), |c| c.to_string()),
             detail: &r.detail,
             form: r.form.as_deref().and_then(crate::text::web_link),
+            subject: subjects
+                .filter(|_| per_row && !r.email.is_empty())
+                .and_then(|s| s.get(&crate::ledger::recipient_key(&r.email)))
+                .map(String::as_str),
         })
         .collect();
     // What came back after the 250 (`repmail inbox`): the bounces with

@@ -95,6 +95,8 @@ struct CountsJson {
     never: Option<usize>,
     form: Option<usize>,
     unreachable: Option<usize>,
+    /// Offices reached by their contact form: known from the log alone.
+    form_sent: usize,
 }
 
 #[derive(Serialize)]
@@ -125,6 +127,7 @@ impl<'a> Document<'a> {
             never: report.with_contacts.then(|| c.get(Outcome::Never)),
             form: report.with_contacts.then(|| c.get(Outcome::Form)),
             unreachable: report.with_contacts.then(|| c.get(Outcome::Unreachable)),
+            form_sent: c.form_sent,
         };
         Document {
             version: VERSION,

@@ -26,6 +26,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::ledger::State;
 
 pub use build::build;
+pub(crate) use contacts::Namer;
 pub use contacts::{load_contacts, ContactList};
 pub use export::{export_contacts, ExportFormat, Records};
 pub use timeline::{Timeline, MAX_BUCKETS};
@@ -53,12 +54,16 @@ pub enum Outcome {
     Form,
     /// In the contacts with neither an address nor a contact form.
     Unreachable,
+    /// An office without an address that was reached by its contact form
+    /// (a `form_sent` row, `repmail forms --done`): counted as reached.
+    FormSent,
 }
 
 impl Outcome {
     /// Every outcome, in the order summaries list them.
-    pub const ALL: [Outcome; 8] = [
+    pub const ALL: [Outcome; 9] = [
         Outcome::Sent,
+        Outcome::FormSent,
         Outcome::Deferred,
         Outcome::Failed,
         Outcome::Unknown,
@@ -87,6 +92,12 @@ impl Outcome {
         matches!(self, Outcome::Form | Outcome::Unreachable)
     }
 
+    /// Whether a recipient at this outcome has an email domain (the
+    /// summary's table by domain): not an office without an address.
+    pub fn has_domain(self) -> bool {
+        !self.is_office() && self != Outcome::FormSent
+    }
+
     /// Whether knowing this outcome needs the contacts file.
     pub fn needs_contacts(self) -> bool {
         self == Outcome::Never || self.is_office()
@@ -103,6 +114,7 @@ impl Outcome {
             Outcome::Never => "never",
             Outcome::Form => "form",
             Outcome::Unreachable => "unreachable",
+            Outcome::FormSent => "form_sent",
         }
     }
 
@@ -111,6 +123,7 @@ impl Outcome {
         match self {
             Outcome::Never => "never attempted",
             Outcome::Form => "contact form only",
+            Outcome::FormSent => "reached by contact form",
             other => other.as_str(),
         }
     }
@@ -130,6 +143,7 @@ impl From<State> for Outcome {
             State::Failed => Outcome::Failed,
             State::Unknown => Outcome::Unknown,
             State::Bounced => Outcome::Bounced,
+            State::FormSent => Outcome::FormSent,
         }
     }
 }
@@ -147,11 +161,11 @@ impl FromStr for Outcome {
         };
         Outcome::ALL
             .into_iter()
-            .find(|o| o.as_str() == word)
+            .find(|o| o.as_str().replace('_', " ") == word)
             .ok_or_else(|| {
                 format!(
                     "unknown status `{s}` (expected sent, deferred, failed, unknown, \
-                     bounced, never, form, unreachable, replied or auto_replied)"
+                     bounced, never, form, form_sent, unreachable, replied or auto_replied)"
                 )
             })
     }
@@ -176,6 +190,8 @@ pub struct Counts {
     pub form: usize,
     /// In the contacts with neither an address nor a form.
     pub unreachable: usize,
+    /// Offices reached by their contact form (`form_sent` rows).
+    pub form_sent: usize,
 }
 
 impl Counts {
@@ -195,6 +211,7 @@ impl Counts {
             Outcome::Never => self.never,
             Outcome::Form => self.form,
             Outcome::Unreachable => self.unreachable,
+            Outcome::FormSent => self.form_sent,
         }
     }
 
@@ -213,6 +230,7 @@ impl Counts {
             Outcome::Never => &mut self.never,
             Outcome::Form => &mut self.form,
             Outcome::Unreachable => &mut self.unreachable,
+            Outcome::FormSent => &mut self.form_sent,
         }
     }
 }
@@ -314,6 +332,10 @@ pub struct About {
     pub contacts: Option<PathBuf>,
     /// The subject template, given a config.
     pub subject: Option<String>,
+    /// Each recipient's subject as rendered from the campaign, by ledger
+    /// key ([`ContactList::subjects`]); `None` when not rendered (no
+    /// campaign, or templates that cannot be used).
+    pub subjects: Option<std::collections::HashMap<String, String>>,
     /// The From mailbox, given a config.
     pub sender: Option<String>,
     /// Whether the log's last line was torn and ignored.
@@ -393,6 +415,19 @@ impl Format {
 }
 
 impl Report {
+    /// The outcomes its summary lists: `never` and the offices without an
+    /// address only when the contacts were read; `form_sent` when there is
+    /// one, or an office is still to reach by its form (then "0 reached by
+    /// form" is news; in a campaign of email only it is noise).
+    pub fn outcomes(&self) -> impl Iterator<Item = Outcome> + '_ {
+        let c = &self.summary.counts;
+        let forms = c.form_sent > 0 || c.form > 0;
+        Outcome::ALL.into_iter().filter(move |&o| match o {
+            Outcome::FormSent => forms,
+            o => !o.needs_contacts() || self.with_contacts,
+        })
+    }
+
     /// Writes the report in `format`.
     pub fn write(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
         format.exporter().write(self, out)
@@ -458,6 +493,11 @@ mod tests {
         let err = "sending".parse::<Outcome>().unwrap_err();
         assert!(err.contains("expected sent, deferred"), "{err}");
         assert_eq!("form".parse::<Outcome>(), Ok(Outcome::Form));
+        for word in ["form_sent", "FORM-SENT", "form sent"] {
+            assert_eq!(word.parse::<Outcome>(), Ok(Outcome::FormSent), "{word}");
+        }
+        assert!(!Outcome::FOLLOW_UP.contains(&Outcome::FormSent));
+        assert!(!Outcome::FormSent.needs_contacts() && !Outcome::FormSent.has_domain());
         assert!(Outcome::FOLLOW_UP.contains(&Outcome::Unreachable));
         assert_eq!(Outcome::from(State::Unknown), Outcome::Unknown);
     }

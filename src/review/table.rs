@@ -79,9 +79,7 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 /// The outcomes worth a line: `never` and the offices without an address
 /// only when the contacts were read.
 fn outcomes(report: &Report) -> impl Iterator<Item = Outcome> + '_ {
-    Outcome::ALL
-        .into_iter()
-        .filter(|o| !o.needs_contacts() || report.with_contacts)
+    report.outcomes()
 }
 
 fn domains(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -90,7 +88,7 @@ fn domains(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     let mut header = vec!["DOMAIN".to_string(), "RECIPIENTS".to_string()];
     // Offices without an address have no domain.
-    let by_domain = || outcomes(report).filter(|o| !o.is_office());
+    let by_domain = || outcomes(report).filter(|o| o.has_domain());
     header.extend(by_domain().map(|o| o.as_str().to_uppercase()));
     let body = report.summary.domains.iter().map(|(domain, counts)| {
         let mut cells = vec![domain.clone(), counts.total().to_string()];

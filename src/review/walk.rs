@@ -189,7 +189,7 @@ impl<'a> Walk<'a> {
             summary.replied += usize::from(book.answer(entry.hash, Status::Replied).is_some());
             summary.auto_replied +=
                 usize::from(book.answer(entry.hash, Status::AutoReplied).is_some());
-            if entry.office.is_none() {
+            if entry.office.is_none() && entry.outcome.has_domain() {
                 // No address, no domain.
                 domains
                     .entry(super::build::domain(&entry.key).to_string())
@@ -282,22 +282,33 @@ impl<'a> Walk<'a> {
                     }
                     ContactRow::Office(o) => {
                         let name = source.namer.name(o.variables());
-                        Entry {
+                        let recorded = super::build::office_outcome(o.form.as_deref(), |k| {
+                            let hash = book.hash(k);
+                            let slot = book.slots.get_mut(&hash)?;
+                            let found = (slot.state()?, slot.last());
+                            // Its `form_sent` row is this office's.
+                            if found.0 == crate::ledger::State::FormSent {
+                                slot.set_in_contacts();
+                            }
+                            Some(found)
+                        });
+                        let (key, outcome, last) = match recorded {
+                            (Some(key), Some((_, at))) => (key, Outcome::FormSent, Some(at)),
                             // No address: no key any `--recipient` can match.
-                            key: String::new(),
-                            hash: book.hash(""),
+                            _ if o.form.is_some() => (String::new(), Outcome::Form, None),
+                            _ => (String::new(), Outcome::Unreachable, None),
+                        };
+                        Entry {
+                            hash: book.hash(&key),
+                            key,
                             email: String::new(),
                             name: if name.is_empty() {
                                 format!("contacts line {}", o.line)
                             } else {
                                 name
                             },
-                            outcome: if o.form.is_some() {
-                                Outcome::Form
-                            } else {
-                                Outcome::Unreachable
-                            },
-                            last: None,
+                            outcome,
+                            last,
                             office: Some((o.line, o.form.clone())),
                             values: o.values,
                         }
@@ -437,7 +448,11 @@ impl<'a> Walk<'a> {
             }
         }
         Ok(match entry.last {
-            Some(at) => event_row(book.rows.read(at)?, entry.outcome.as_str(), entry, attempts),
+            Some(at) => {
+                let mut row = event_row(book.rows.read(at)?, entry.outcome.as_str(), entry, attempts);
+                row.form = entry.office.as_ref().and_then(|(_, f)| f.clone());
+                row
+            }
             None => Row {
                 time: None,
                 email: entry.email.clone(),

@@ -647,3 +647,56 @@ fn offices_without_an_address_stay_visible_in_every_review() {
     assert!(page.contains("<b>1</b><span>unreachable</span>"), "{page}");
     assert_eq!(page.matches("href=").count(), 1, "one link: the form");
 }
+
+/// What the page shows of a text: the template engine's HTML escaping.
+fn html_escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+        .replace('/', "&#x2F;")
+}
+
+#[test]
+fn the_html_report_shows_each_letters_subject_as_the_server_got_it() {
+    // Issue 24, item 9: the report showed the subject template
+    // (`A letter to {{ title }} {{ last_name }}`), not what anyone got.
+    let (server, c) = sent_campaign();
+    let target = path_arg(&c, "report.html");
+    log(&c, &["--html", &target]);
+    let page = std::fs::read_to_string(c.path("report.html")).unwrap();
+    assert!(
+        page.contains("one per recipient, shown in each row"),
+        "{page}"
+    );
+    let stored = server.messages();
+    assert_eq!(stored.len(), SENT.len());
+    for m in stored {
+        let rcpt = m.rcpts[0].to_lowercase();
+        let subject = m.header("Subject").expect("a Subject");
+        let row = page
+            .split("<tr>")
+            .find(|r| r.to_lowercase().contains(&rcpt))
+            .unwrap_or_else(|| panic!("no row for {rcpt}"));
+        let shown = format!("Subject: {}</span>", html_escaped(&subject));
+        assert!(row.contains(&shown), "{rcpt}: {shown}\n{row}");
+    }
+    // A subject every recipient shares is said once, at the top.
+    let same = CONFIG_SAME_SUBJECT;
+    let config = std::fs::read_to_string(c.config()).unwrap().replace(
+        "subject = \"A letter to {{ title }} {{ last_name }}\"",
+        same,
+    );
+    assert!(config.contains(same), "{config}");
+    c.write("repmail.toml", config.as_bytes());
+    log(&c, &["--html", &target]);
+    let page = std::fs::read_to_string(c.path("report.html")).unwrap();
+    assert!(
+        page.contains("<dt>Subject</dt><dd>Human rights first, in every state"),
+        "{page}"
+    );
+    assert!(!page.contains("Subject: Human"), "not repeated per row");
+}
+
+const CONFIG_SAME_SUBJECT: &str = "subject = \"Human rights first, in every state\"";

@@ -560,3 +560,230 @@ fn forms_refuses_an_incomplete_kit_and_never_overwrites_the_contacts() {
     assert!(stderr(&out).contains("choose another file name"));
     assert_eq!(std::fs::read(c.path("contacts.csv")).unwrap(), before);
 }
+
+/// Offices reached by their forms, beside one with an address and one
+/// with neither (issue 24, item 7: `forms --done`).
+const DONE_FILE: &str = "name,email,contact_form\n\
+    Ann Office,,https://ann.senate.example/contact\n\
+    Bob Office,,https://bob.senate.example/form\n\
+    Mailed Person,mailed@example.org,https://mailed.example.org/form\n\
+    Nobody,,\n";
+
+const DONE_CONFIG: &str = r#"
+[campaign]
+name = "forms"
+subject = "For {{ name }}"
+text = "letter.txt.tera"
+
+[sender]
+from = "Test Group <letters@example.org>"
+
+[contacts]
+path = "contacts.csv"
+name = "{{ name }}"
+"#;
+
+fn form_sent_rows(c: &Campaign) -> Vec<String> {
+    std::fs::read_to_string(c.path("logs/forms.csv"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(",form_sent,"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn forms_done_records_an_office_once_and_log_report_and_kit_count_it() {
+    let c = Campaign::with(DONE_CONFIG, "Dear {{ name }},\n", DONE_FILE.as_bytes());
+    let out = c.cmd(&["forms", "--done", "2"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("recorded line 2  Ann Office  https://ann.senate.example/contact"),
+        "{}",
+        stdout(&out)
+    );
+    let rows = form_sent_rows(&c);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(
+        rows[0].contains(",forms,https://ann.senate.example/contact,form_sent,0,,,"),
+        "{rows:?}"
+    );
+
+    // Twice, by its form this time (a trailing `/` and case ignored): a
+    // no-op that says so.
+    let out = c
+        .cmd(&["forms", "--done", "HTTPS://ann.senate.example/contact/"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("already recorded line 2  Ann Office"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("0 offices recorded"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(form_sent_rows(&c).len(), 1);
+
+    // `log` counts it as reached, and `--status form_sent` selects it.
+    let out = c.cmd(&["log"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let table = stdout(&out);
+    let count = |label: &str| {
+        table
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .and_then(|l| l.split_whitespace().last())
+            .map(str::to_string)
+    };
+    assert_eq!(
+        count("reached by contact form").as_deref(),
+        Some("1"),
+        "{table}"
+    );
+    assert_eq!(count("contact form only").as_deref(), Some("1"), "{table}");
+    let out = c
+        .cmd(&["log", "--status", "form_sent", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{json}");
+    assert_eq!(rows[0]["status"], "form_sent");
+    assert_eq!(rows[0]["name"], "Ann Office");
+    assert_eq!(rows[0]["form"], "https://ann.senate.example/contact");
+    assert_eq!(json["summary"]["form_sent"], 1, "{json}");
+    // Offices reached are no one's follow-up: the export leaves them out.
+    let export = c.path("again.csv");
+    let out = c
+        .cmd(&["log", "--export", export.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let again = std::fs::read_to_string(&export).unwrap();
+    assert!(!again.contains("Ann Office"), "{again}");
+    assert!(again.contains("Bob Office"), "{again}");
+    // The log alone (no contacts) still shows the form reached.
+    let out = fixture::repmail()
+        .args(["log", "--log", c.path("logs/forms.csv").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("form_sent") && stdout(&out).contains("ann.senate.example"),
+        "{}",
+        stdout(&out)
+    );
+
+    // The HTML report, held rather than walked, says the same.
+    let report = c.path("report.html");
+    let out = c
+        .cmd(&["log", "--html", report.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let page = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        page.contains("<b>1</b><span>reached by contact form</span>"),
+        "{page}"
+    );
+    assert!(page.contains("class=\"badge s-form_sent\""), "{page}");
+
+    // The kit marks it done from the log, for every browser; the other
+    // office keeps its tick and the command that records it.
+    let kit = c.path("kit.html");
+    let out = c
+        .cmd(&["forms", "--html", kit.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let page = std::fs::read_to_string(&kit).unwrap();
+    let ann = between(&page, "Ann Office", "</section>");
+    assert!(
+        ann.contains("checked disabled") && ann.contains("in the delivery log since"),
+        "{ann}"
+    );
+    let bob = between(&page, "Bob Office", "</section>");
+    assert!(
+        bob.contains("data-done=\"https://bob.senate.example/form\"")
+            && bob.contains("repmail forms --done 3")
+            && !bob.contains("checked"),
+        "{bob}"
+    );
+    assert!(page.contains("records 1 of them as reached"), "{page}");
+    let out = c.cmd(&["forms"]).output().unwrap();
+    assert!(
+        stdout(&out).contains("(done: recorded ") && stdout(&out).contains("1 recorded as reached"),
+        "{}",
+        stdout(&out)
+    );
+
+    // The emailed recipient is still planned; nobody is planned twice.
+    let out = c.cmd(&["send", "--dry-run"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("mailed@example.org"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("ann.senate"), "{}", stdout(&out));
+
+    // The office gains an address after it was reached by its form: it
+    // is not written to a second time.
+    let file = DONE_FILE.replace("Ann Office,,", "Ann Office,ann@senate.example,");
+    c.write("contacts.csv", file.as_bytes());
+    let out = c.cmd(&["send", "--dry-run"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan = stdout(&out);
+    assert!(
+        plan.contains("skip        line     2  ann@senate.example: already sent"),
+        "{plan}"
+    );
+    assert!(!plan.contains("would send  line     2"), "{plan}");
+}
+
+#[test]
+fn forms_done_refuses_keys_that_name_no_office_to_reach_and_writes_nothing() {
+    let c = Campaign::with(DONE_CONFIG, "Dear {{ name }},\n", DONE_FILE.as_bytes());
+    // One good KEY among bad ones: every bad one named, nothing written.
+    let out = c
+        .cmd(&[
+            "forms",
+            "--done",
+            "3",
+            "4",
+            "5",
+            "99",
+            "https://mailed.example.org/form",
+            "https://nowhere.example/form",
+        ])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for expected in [
+        "contacts.csv:4 (Mailed Person) has the address mailed@example.org: it gets the letter by email",
+        "contacts.csv:5 (Nobody) has no contact form",
+        "contacts.csv:99 is not a contact",
+        "contacts.csv has the contact form `https://nowhere.example/form` (2 offices have one)",
+        "`repmail forms` lists each office",
+        "nothing recorded: 5 KEYs name no office",
+    ] {
+        assert!(err.contains(expected), "{expected}\n{err}");
+    }
+    assert!(form_sent_rows(&c).is_empty(), "nothing written");
+    assert!(!c.path("logs/forms.csv").exists(), "no log made");
+
+    // Usage: no KEY, or --done with --html, exit 2.
+    let out = c.cmd(&["forms", "--done"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = c
+        .cmd(&["forms", "--done", "2", "--html", "kit.html"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

@@ -33,12 +33,13 @@ const SELECTED: u8 = 1 << 4;
 /// The parity of the walk that last listed it as known only to the log.
 const LISTED: u8 = 1 << 5;
 
-const STATES: [State; 5] = [
+const STATES: [State; 6] = [
     State::Sent,
     State::Deferred,
     State::Failed,
     State::Unknown,
     State::Bounced,
+    State::FormSent,
 ];
 
 impl Default for Slot {
@@ -195,7 +196,7 @@ mod tests {
         slot.select();
         assert!(slot.list(1) && !slot.list(1) && slot.list(2) && !slot.list(2));
         assert!(slot.in_contacts() && slot.selected());
-        assert_eq!(slot.state(), Some(State::Bounced));
+        assert_eq!(slot.state(), STATES.last().copied());
         slot.set_state(None);
         assert_eq!(slot.state(), None);
     }

@@ -25,6 +25,7 @@ Dee,d@example.net,
 Dup,A@example.org,
 Eve,e@example.org,
 Fay,f@example.org,
+Reached,,https://example.net/Reached
 ";
 
 /// One row of the log; the times are 2026-12-01 plus `secs`.
@@ -74,6 +75,25 @@ fn log_text() -> String {
         // Copies in the Sent folder, counted once per letter.
         row(25, "a@example.org", "copied", 1, "", "Sent"),
         row(26, "e@example.org", "copied", 1, "", "Sent"),
+        // Offices reached by their form (`forms --done`): one in the
+        // contacts (its key as the log writes it, case aside), one whose
+        // form the contacts no longer give.
+        row(
+            27,
+            "https://example.net/reached",
+            "form_sent",
+            0,
+            "",
+            "line 13",
+        ),
+        row(
+            28,
+            "https://example.net/old-form",
+            "form_sent",
+            0,
+            "",
+            "line 9",
+        ),
     ] {
         text.push_str(&line);
     }
@@ -174,22 +194,29 @@ fn exported(walk: &Walk) -> (String, Exported) {
 
 /// The same from the held report, as `repmail log --export` did.
 fn exported_held(held: &Report, list: &ContactList) -> (String, Exported) {
-    let keys: HashSet<String> = held
+    let mut keys: HashSet<String> = held
         .rows
         .iter()
         .filter(|r| !r.email.is_empty())
         .map(|r| recipient_key(&r.email))
         .collect();
-    let offices: Vec<Outcome> = [Outcome::Form, Outcome::Unreachable]
+    let addressed = keys.len();
+    let offices: Vec<Outcome> = [Outcome::Unreachable]
         .into_iter()
         .filter(|o| held.rows.iter().any(|r| r.status == o.as_str()))
         .collect();
     let office_rows = held.rows.iter().filter(|r| r.email.is_empty()).count();
+    keys.extend(
+        held.rows
+            .iter()
+            .filter(|r| r.email.is_empty())
+            .filter_map(|r| r.form.as_deref().map(recipient_key)),
+    );
     let mut out = Vec::new();
     let written = super::super::export_contacts(list, &keys, &offices, format(), &mut out).unwrap();
     let said = Exported {
         written,
-        missing: (keys.len() + office_rows) - written,
+        missing: (addressed + office_rows) - written,
         statuses: held.rows.iter().map(|r| r.status).collect(),
     };
     (String::from_utf8(out).unwrap(), said)
