@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use lettre::message::Mailbox;
-use serde::Deserialize;
+
+use crate::tls::Security;
 
 pub(crate) mod keys;
 
@@ -36,6 +37,7 @@ pub const DEFAULT_EMAIL_COLUMN: &str = "email";
 mod followup;
 mod letter;
 mod mailbox;
+mod provider;
 mod raw;
 mod validate;
 use raw::*;
@@ -181,39 +183,6 @@ pub struct Contacts {
     /// The roster source the file was fetched from (`repmail roster
     /// update`; `check` warns when it is old).
     pub roster: Option<crate::roster::Source>,
-}
-
-/// `[smtp] security`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Security {
-    /// Plain connection upgraded with STARTTLS (port 587); refused if the
-    /// server does not offer it.
-    Starttls,
-    /// Implicit TLS from the first byte (port 465).
-    Tls,
-    /// No encryption (port 25); credentials only to a loopback host.
-    None,
-}
-
-impl Security {
-    /// The usual port for this mode.
-    pub fn default_port(self) -> u16 {
-        match self {
-            Security::Starttls => 587,
-            Security::Tls => 465,
-            Security::None => 25,
-        }
-    }
-
-    /// The config spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Security::Starttls => "starttls",
-            Security::Tls => "tls",
-            Security::None => "none",
-        }
-    }
 }
 
 /// `[smtp]`.

@@ -397,7 +397,7 @@ mod tests {
         Smtp {
             host: "smtp.example.org".into(),
             port: 587,
-            security: crate::config::Security::Starttls,
+            security: crate::tls::Security::Starttls,
             username: Some("letters@example.org".into()),
             password_env: "REPMAIL_SMTP_PASSWORD".into(),
             ca_file: None,

@@ -25,7 +25,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-use crate::config::Security;
+use crate::tls::Security;
 
 /// Messages sent over one connection before repmail closes it and opens a
 /// new one, even if the server would take more. Servers cap this
