@@ -40,6 +40,7 @@ mod mailbox;
 mod provider;
 mod raw;
 mod validate;
+mod window;
 use raw::*;
 use validate::Validator;
 
@@ -49,6 +50,7 @@ use letter::RawVariant;
 pub use letter::{direction_of, Direction, Letter, Variant};
 pub use mailbox::{CopyMode, Inbox, SentCopy};
 use mailbox::{RawInbox, RawSent};
+pub use window::{parse_zone, Window, WindowError};
 
 /// Why the campaign file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -240,7 +242,7 @@ pub struct Rate {
     /// Messages in flight at once.
     pub concurrency: u32,
     /// Optional sending window (`window` and `days`).
-    pub window: Option<crate::schedule::Window>,
+    pub window: Option<Window>,
     /// The zone of the window for recipients without their own; UTC by
     /// default.
     pub timezone: chrono_tz::Tz,

@@ -11,11 +11,9 @@ use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::response::Response;
 use lettre::Message;
 
-use super::connection::{
-    Auth, Connection, Failure, NoAuth, Opener, Password, Step, MAX_MESSAGES_PER_CONNECTION,
-};
+use super::connection::{Connection, Failure, Opener, Step, MAX_MESSAGES_PER_CONNECTION};
 use crate::config::Smtp;
-use crate::credentials::AuthMethod;
+use crate::credentials::{Auth, AuthMethod, NoAuth, Password};
 use crate::tls::{Security, TlsError, Trust};
 
 pub use crate::credentials::Secret;
