@@ -64,7 +64,7 @@ def strip(code):
             i += 1
         elif c == "'":
             if code.startswith("'\\", i):
-                j = code.find("'", i + 2)
+                j = code.find("'", i + 3)
                 out.append("' '")
                 i = j + 1
             elif i + 2 < n and code[i + 2] == "'":
