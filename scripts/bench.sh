@@ -48,6 +48,9 @@ if [ ! -x /usr/bin/time ]; then
     echo "== memory figures: skipped (GNU time not found at /usr/bin/time; apt install time)"
     exit 0
 fi
+# The stripped release binary, as `cargo install` builds it (wall time and
+# peak memory do not depend on symbols; for perf or callgrind use
+# `cargo build --profile profiling`).
 cargo build --release --quiet
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use lettre::message::Mailbox;
-use serde::Deserialize;
+
+use crate::tls::Security;
 
 pub(crate) mod keys;
 
@@ -36,8 +37,10 @@ pub const DEFAULT_EMAIL_COLUMN: &str = "email";
 mod followup;
 mod letter;
 mod mailbox;
+mod provider;
 mod raw;
 mod validate;
+mod window;
 use raw::*;
 use validate::Validator;
 
@@ -47,6 +50,7 @@ use letter::RawVariant;
 pub use letter::{direction_of, Direction, Letter, Variant};
 pub use mailbox::{CopyMode, Inbox, SentCopy};
 use mailbox::{RawInbox, RawSent};
+pub use window::{parse_zone, Window, WindowError};
 
 /// Why the campaign file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -183,39 +187,6 @@ pub struct Contacts {
     pub roster: Option<crate::roster::Source>,
 }
 
-/// `[smtp] security`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Security {
-    /// Plain connection upgraded with STARTTLS (port 587); refused if the
-    /// server does not offer it.
-    Starttls,
-    /// Implicit TLS from the first byte (port 465).
-    Tls,
-    /// No encryption (port 25); credentials only to a loopback host.
-    None,
-}
-
-impl Security {
-    /// The usual port for this mode.
-    pub fn default_port(self) -> u16 {
-        match self {
-            Security::Starttls => 587,
-            Security::Tls => 465,
-            Security::None => 25,
-        }
-    }
-
-    /// The config spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Security::Starttls => "starttls",
-            Security::Tls => "tls",
-            Security::None => "none",
-        }
-    }
-}
-
 /// `[smtp]`.
 #[derive(Debug, Clone)]
 pub struct Smtp {
@@ -271,7 +242,7 @@ pub struct Rate {
     /// Messages in flight at once.
     pub concurrency: u32,
     /// Optional sending window (`window` and `days`).
-    pub window: Option<crate::schedule::Window>,
+    pub window: Option<Window>,
     /// The zone of the window for recipients without their own; UTC by
     /// default.
     pub timezone: chrono_tz::Tz,

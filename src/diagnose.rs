@@ -10,7 +10,45 @@
 
 use crate::config::Smtp;
 use crate::credentials::AuthMethod;
-use crate::send::Fault;
+
+/// Faults that stop the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The server refused the account (535/530/534/538).
+    Auth,
+    /// The TLS handshake or certificate check failed, or STARTTLS is not
+    /// offered when it is required.
+    Tls,
+    /// The server could not be reached.
+    Unreachable,
+    /// Too many failures in a row: the provider is throttling or blocking.
+    Streak,
+    /// The client refused something about the session (e.g. no usable
+    /// AUTH mechanism).
+    Session,
+    /// The provider's daily sending quota is used up: like the daily cap,
+    /// the run stops and the refused letter stays deferred.
+    Quota,
+    /// The server refused the sign-in with a reply the kinds above do not
+    /// name (an AUTH mechanism it does not take, a policy refusal, a line
+    /// too long, a 4xx), or did not answer it at all.
+    SignIn,
+}
+
+impl Fault {
+    /// What the coordinator should do about it.
+    pub fn advice(self) -> &'static str {
+        match self {
+            Fault::Auth => "the server refused the account: check `username` under [smtp] and the password (for many providers an app password)",
+            Fault::Tls => "the secure connection failed: check `host`, `port` and `security` under [smtp]; for a self-hosted server add its CA with `ca_file`",
+            Fault::Unreachable => "the server could not be reached: check `host` and `port` under [smtp] and your network connection",
+            Fault::Streak => "too many failures in a row: the provider may be throttling or blocking the account; wait, then run send again (it resumes)",
+            Fault::Session => "the server and repmail could not agree on how to talk: check `security` and `username` under [smtp]",
+            Fault::Quota => "the provider's daily sending quota is used up: run send again tomorrow (it resumes)",
+            Fault::SignIn => "the server refused or did not answer the sign-in: check `host`, `port`, `security`, `auth` and `username` under [smtp]; if the settings are right, try again later (it resumes)",
+        }
+    }
+}
 
 /// What a reply or error means for the account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -397,7 +435,7 @@ mod tests {
         Smtp {
             host: "smtp.example.org".into(),
             port: 587,
-            security: crate::config::Security::Starttls,
+            security: crate::tls::Security::Starttls,
             username: Some("letters@example.org".into()),
             password_env: "REPMAIL_SMTP_PASSWORD".into(),
             ca_file: None,

@@ -31,3 +31,4 @@ pub mod schedule;
 pub mod send;
 pub mod sent;
 pub mod text;
+pub mod tls;

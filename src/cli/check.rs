@@ -52,11 +52,11 @@ pub fn run(config: &Path, strict: bool, out: Output) -> anyhow::Result<Exit> {
     for d in repmail::plan::followup::check_stages(&campaign) {
         problems.add(d);
     }
+    for d in campaign.provider_warnings() {
+        problems.add(d);
+    }
     if let Some(smtp) = &campaign.smtp {
         let place = campaign.path.display().to_string();
-        for d in repmail::providers::warnings(smtp, &campaign.rate, &place) {
-            problems.add(d);
-        }
         match super::signin::describe(smtp) {
             Some(Readiness::Ready(how)) if !out.quiet => {
                 say!(

@@ -150,8 +150,7 @@ impl Validator<'_> {
             concurrency: self.positive("rate.concurrency", r.concurrency, DEFAULT_CONCURRENCY)?,
             window: self.window(r.window.as_deref(), r.days.as_deref())?,
             timezone: match r.timezone.as_deref() {
-                Some(z) => crate::schedule::parse_zone(z)
-                    .map_err(|e| self.invalid("rate.timezone", e.0))?,
+                Some(z) => parse_zone(z).map_err(|e| self.invalid("rate.timezone", e.0))?,
                 None => chrono_tz::Tz::UTC,
             },
         };
@@ -257,18 +256,16 @@ impl Validator<'_> {
         &self,
         window: Option<&str>,
         days: Option<&str>,
-    ) -> Result<Option<crate::schedule::Window>, ConfigError> {
+    ) -> Result<Option<Window>, ConfigError> {
         match (window, days) {
             (None, None) => Ok(None),
             (None, Some(_)) => Err(self.invalid(
                 "rate.days",
                 "days need a window of hours: add e.g. `window = \"09:00-17:00\"` to [rate]",
             )),
-            (Some(w), d) => crate::schedule::Window::parse(w, None)
+            (Some(w), d) => Window::parse(w, None)
                 .map_err(|e| self.invalid("rate.window", e.0))
-                .and_then(|_| {
-                    crate::schedule::Window::parse(w, d).map_err(|e| self.invalid("rate.days", e.0))
-                })
+                .and_then(|_| Window::parse(w, d).map_err(|e| self.invalid("rate.days", e.0)))
                 .map(Some),
         }
     }

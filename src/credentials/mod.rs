@@ -7,6 +7,7 @@
 //! never store or print it. Precedence for a password: `password_command`,
 //! then `password_env`, then the terminal prompt (asked by the CLI).
 
+mod auth;
 mod command;
 mod token;
 
@@ -14,6 +15,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
+pub use auth::{Auth, NoAuth, Password};
 pub use command::{run_secret, CredentialError, COMMAND_TIMEOUT};
 pub use token::{TokenAuth, TOKEN_REUSE};
 

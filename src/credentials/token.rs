@@ -80,7 +80,7 @@ impl TokenAuth {
     }
 }
 
-impl crate::send::Auth for TokenAuth {
+impl super::Auth for TokenAuth {
     fn credentials(&self) -> Result<Option<(Credentials, Vec<Mechanism>)>, String> {
         let token = self.current().map_err(|e| e.to_string())?;
         // lettre's XOAUTH2 takes the token as the credentials' secret and

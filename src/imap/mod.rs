@@ -3,22 +3,18 @@
 //! password (LOGIN) or an OAuth2 access token (SASL XOAUTH2), for both
 //! `repmail inbox` (reading) and the Sent copy (APPEND).
 //!
-//! The TLS client set-up is the IMAP side's own for now; the SMTP side
-//! keeps lettre's (one shared set-up is another issue's).
+//! The TLS client set-up is [`crate::tls`]'s, the same as SMTP's.
 
 mod signin;
 
-use std::sync::Arc;
-
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, ServerName};
+use rustls_pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
-use tokio_rustls::rustls;
 
-use crate::config::{Inbox, Security};
+use crate::config::Inbox;
 use crate::credentials::{CredentialError, Secret, TokenAuth};
+use crate::tls::{Security, TlsError, Trust};
 
 pub use signin::{explain_refusal, Xoauth2};
 
@@ -56,6 +52,9 @@ pub enum ImapError {
         #[source]
         source: std::io::Error,
     },
+    /// `ca_file` cannot be used: the same words as for SMTP.
+    #[error(transparent)]
+    Trust(#[from] TlsError),
     /// TLS could not be set up or failed.
     #[error(
         "TLS with the IMAP server {host} failed: {message}; check [inbox] security and ca_file"
@@ -107,6 +106,10 @@ pub struct Login {
 
 /// Connects to `[inbox]`'s server, verifies it, and signs in.
 pub async fn connect(inbox: &Inbox, login: &Login) -> Result<Session, ImapError> {
+    // Before the connection: a `ca_file` that cannot be used is a mistake
+    // in the campaign file whether or not the server is up.
+    let config = Trust::load(inbox.ca_file.as_deref())?.client_config()?;
+    let tls = tokio_rustls::TlsConnector::from(config);
     let tcp = TcpStream::connect((inbox.host.as_str(), inbox.port))
         .await
         .map_err(|source| ImapError::Connect {
@@ -115,7 +118,6 @@ pub async fn connect(inbox: &Inbox, login: &Login) -> Result<Session, ImapError>
             source,
         })?;
     let _ = tcp.set_nodelay(true);
-    let tls = connector(inbox)?;
     let name = ServerName::try_from(inbox.host.clone()).map_err(|e| tls_err(inbox, e))?;
     let client = match inbox.security {
         Security::Starttls => {
@@ -183,33 +185,6 @@ where
         Ok(None) => Err(protocol("greeting", "the server closed the connection")),
         Err(e) => Err(protocol("greeting", e)),
     }
-}
-
-fn connector(inbox: &Inbox) -> Result<tokio_rustls::TlsConnector, ImapError> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(path) = &inbox.ca_file {
-        let certs = CertificateDer::pem_file_iter(path)
-            .and_then(|i| i.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| {
-                tls_err(
-                    inbox,
-                    format!("cannot read ca_file {}: {e}", path.display()),
-                )
-            })?;
-        for cert in certs {
-            roots
-                .add(cert)
-                .map_err(|e| tls_err(inbox, format!("ca_file {}: {e}", path.display())))?;
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| tls_err(inbox, e))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
 }
 
 fn tls_err(inbox: &Inbox, e: impl std::fmt::Display) -> ImapError {

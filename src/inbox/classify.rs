@@ -3,7 +3,8 @@
 //! message, or mail for many.
 
 use super::autoreply;
-use super::decoders::{self, Action, Failure};
+use super::decoders;
+use super::failure::{Action, ReportedFailure};
 use super::mail::Mail;
 
 /// The kind of an incoming message.
@@ -15,7 +16,7 @@ pub enum Class {
         /// The report format, e.g. `rfc3464`, `exim`.
         format: &'static str,
         /// The failed recipients.
-        failures: Vec<Failure>,
+        failures: Vec<ReportedFailure>,
     },
     /// A delayed-delivery notice: the server is still trying. Not a bounce.
     Delayed,
@@ -55,7 +56,7 @@ pub fn classify(mail: &Mail) -> Class {
             decoders::decode(mail)
         };
         if let Some((format, failures)) = read {
-            let failed: Vec<Failure> = failures
+            let failed: Vec<ReportedFailure> = failures
                 .into_iter()
                 .filter(|f| f.action == Action::Failed)
                 .collect();
@@ -146,7 +147,7 @@ fn generic(mail: &Mail) -> Class {
     let text = decoders::report_text(mail);
     let blocks = decoders::blocks(text.lines());
     let failures = if blocks.is_empty() {
-        vec![Failure {
+        vec![ReportedFailure {
             recipient: None,
             original: None,
             status: None,
@@ -169,7 +170,7 @@ fn generic(mail: &Mail) -> Class {
 fn first_reply_line(text: &str) -> String {
     text.lines()
         .map(str::trim)
-        .find(|l| super::reason::enhanced_in(l).is_some() || super::reason::reply_code(l).is_some())
+        .find(|l| super::status::enhanced_in(l).is_some() || super::status::reply_code(l).is_some())
         .unwrap_or_default()
         .chars()
         .take(300)

@@ -27,7 +27,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::decoders::Failure;
+use super::failure::ReportedFailure;
 use super::mail::Mail;
 use crate::ledger::{recipient_key, Ledger, Status};
 
@@ -65,7 +65,7 @@ pub(super) enum Match {
 pub(super) enum Ruling {
     /// Bounces to record: (address as the log spells it, the failure, how
     /// it was matched).
-    Bounces(Vec<(String, Failure, Match)>),
+    Bounces(Vec<(String, ReportedFailure, Match)>),
     /// An answer from (or about) this recipient.
     Answer(String),
     /// Matches none of the letters.
@@ -144,7 +144,7 @@ impl Letters {
     }
 
     /// The ruling on a delivery report's failed recipients.
-    pub(super) fn bounce(&self, mail: &Mail, failures: &[Failure]) -> Ruling {
+    pub(super) fn bounce(&self, mail: &Mail, failures: &[ReportedFailure]) -> Ruling {
         let named: Vec<(&String, &String)> = mail
             .original_ids()
             .iter()
@@ -195,7 +195,7 @@ impl Letters {
     /// A report that returns the Message-IDs of our letters: each letter's
     /// failure is the one naming its recipient, or the only one when the
     /// report names nobody.
-    fn by_id(&self, named: &[(&String, &String)], failures: &[Failure]) -> Ruling {
+    fn by_id(&self, named: &[(&String, &String)], failures: &[ReportedFailure]) -> Ruling {
         let names_someone = failures
             .iter()
             .any(|f| f.recipient.is_some() || f.original.is_some());
@@ -274,7 +274,7 @@ impl Letters {
 /// Whether the failure is about this recipient: its Final-Recipient or its
 /// Original-Recipient (RFC 3464 section 2.3.1: the address as the sender
 /// gave it, which a forwarding server keeps) is theirs.
-fn agrees(f: &Failure, key: &str) -> bool {
+fn agrees(f: &ReportedFailure, key: &str) -> bool {
     [&f.recipient, &f.original]
         .into_iter()
         .flatten()
@@ -300,7 +300,7 @@ pub(super) fn bounce_detail(verdict_detail: &str, how: Match) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inbox::decoders::Action;
+    use crate::inbox::failure::Action;
     use crate::ledger::Event;
 
     const ANN: &str = "ann@example.org";
@@ -316,8 +316,8 @@ mod tests {
         Letters::new(&Ledger::from_events(rows))
     }
 
-    fn failure(recipient: Option<&str>, status: &str) -> Failure {
-        Failure {
+    fn failure(recipient: Option<&str>, status: &str) -> ReportedFailure {
+        ReportedFailure {
             recipient: recipient.map(str::to_string),
             original: None,
             status: Some(status.to_string()),

@@ -137,7 +137,12 @@ impl Matcher {
         }
     }
 
-    fn bounce_row(&self, email: &str, f: &super::decoders::Failure, how: Match) -> (String, Event) {
+    fn bounce_row(
+        &self,
+        email: &str,
+        f: &super::failure::ReportedFailure,
+        how: Match,
+    ) -> (String, Event) {
         let v = verdict(f);
         let event = self
             .event(email, Status::Bounced)

@@ -13,10 +13,12 @@ mod autoreply;
 mod classify;
 pub mod decoders;
 mod evidence;
+pub mod failure;
 mod mail;
 mod matching;
 pub mod reason;
 pub mod source;
+pub mod status;
 
 pub use classify::{classify, Class};
 pub use mail::Mail;

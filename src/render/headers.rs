@@ -8,8 +8,9 @@
 //! name or subject from a cell became one 2,000-octet line, which servers
 //! may refuse or cut (issue 23). Such text, and ASCII text shaped like an
 //! encoded word, is encoded here whole, as short encoded words, one per
-//! folded line.
+//! folded line (with lettre's own encoder, not ours).
 
+use email_encoding::headers::writer::EmailWriter;
 use lettre::address::Envelope;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MessageBuilder};
@@ -24,33 +25,20 @@ fn needs_encoding(text: &str) -> bool {
     text.contains("=?") || text.split_whitespace().any(|run| run.len() > LONGEST_RUN)
 }
 
-/// `text` as Q-encoded words of at most 45 encoded octets (a character is
-/// never split), one per folded line: every line stays under 78 octets.
-/// Only the characters RFC 2047 §5(3) allows in a phrase are left as they
-/// are, so the result is also a valid display name.
-fn encoded_words(text: &str) -> String {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    for ch in text.chars() {
-        let mut utf8 = [0u8; 4];
-        let mut enc = String::new();
-        for &b in ch.encode_utf8(&mut utf8).as_bytes() {
-            match b {
-                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'!' | b'*' | b'+' | b'-' | b'/' => {
-                    enc.push(char::from(b))
-                }
-                b' ' => enc.push('_'),
-                _ => enc.push_str(&format!("={b:02X}")),
-            }
-        }
-        if word.len() + enc.len() > 45 {
-            words.push(format!("=?utf-8?q?{word}?="));
-            word.clear();
-        }
-        word.push_str(&enc);
+/// `text` as RFC 2047 encoded words after `Name: ` (`name` is the
+/// header's), folded so that every line stays within 78 octets (the
+/// encoder's lines are at most 76, plus the folding space); a character is
+/// never split across two words. lettre's own encoder (the
+/// `email-encoding` crate) writes them: "B" words, which RFC 2047 §5(3)
+/// also allows in a display name.
+fn encoded_words(name: &str, text: &str) -> String {
+    let mut out = String::new();
+    {
+        let mut w = EmailWriter::new(&mut out, name.len() + ": ".len(), 0, false);
+        // Writing to a String cannot fail.
+        let _ = email_encoding::headers::rfc2047::encode(text, &mut w);
     }
-    words.push(format!("=?utf-8?q?{word}?="));
-    words.join("\r\n ")
+    out
 }
 
 /// The Subject header. lettre RFC 2047-encodes only words that are not
@@ -64,7 +52,11 @@ pub fn subject(subject: &str) -> HeaderValue {
     if !needs_encoding(subject) {
         return HeaderValue::new(name, subject.to_string());
     }
-    HeaderValue::dangerous_new_pre_encoded(name, subject.to_string(), encoded_words(subject))
+    HeaderValue::dangerous_new_pre_encoded(
+        name,
+        subject.to_string(),
+        encoded_words("Subject", subject),
+    )
 }
 
 /// Adds the To header for `to` (sent from `from`). A display name with a
@@ -77,7 +69,7 @@ pub fn to(builder: MessageBuilder, from: &Mailbox, to: &Mailbox) -> MessageBuild
     let header = HeaderValue::dangerous_new_pre_encoded(
         HeaderName::new_from_ascii_str("To"),
         to.to_string(),
-        format!("{}\r\n <{}>", encoded_words(name), to.email),
+        format!("{}\r\n <{}>", encoded_words("To", name), to.email),
     );
     let envelope = Envelope::new(Some(from.email.clone()), vec![to.email.clone()])
         .expect("one recipient is never an empty envelope");

@@ -15,7 +15,6 @@ pub mod cap;
 mod estimate;
 mod limiter;
 mod pacer;
-pub mod window;
 mod zones;
 
 use std::collections::{HashMap, VecDeque};
@@ -26,11 +25,11 @@ use governor::state::NotKeyed;
 
 use limiter::{Clock, Paced};
 
+pub use crate::config::{parse_zone, Window, WindowError};
 pub use cap::{DailyCap, DAILY_WINDOW};
 pub use estimate::{estimate, Batch, Estimate, BATCH_GAP};
 pub use limiter::Pace;
 pub use pacer::{Pacer, Wait, WAIT_STEP};
-pub use window::{parse_zone, Window, WindowError};
 pub use zones::Zones;
 
 /// The limits a schedule applies.

@@ -3,8 +3,7 @@
 
 use chrono_tz::Tz;
 
-use super::window::parse_zone;
-use crate::config::Campaign;
+use crate::config::{parse_zone, Campaign};
 use crate::contacts::{Columns, Recipient};
 use crate::diag::Diagnostic;
 

@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use lettre::address::Envelope;
-use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Mail, Quit, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
@@ -25,7 +24,8 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-use crate::config::Security;
+use crate::credentials::Auth;
+use crate::tls::Security;
 
 /// Messages sent over one connection before repmail closes it and opens a
 /// new one, even if the server would take more. Servers cap this
@@ -33,54 +33,6 @@ use crate::config::Security;
 /// Exim specification ch. 14, read 2026-12); a lower cap of our own keeps
 /// one long-lived session from carrying a whole campaign.
 pub const MAX_MESSAGES_PER_CONNECTION: u32 = 100;
-
-/// Where a new connection gets its AUTH credentials.
-///
-/// Asked once for every new connection (never cached by the connection),
-/// so credentials that expire — an OAuth2 access token — can be renewed
-/// between connections.
-pub trait Auth: Send + Sync {
-    /// The credentials and the mechanisms to offer, in order of preference;
-    /// `Ok(None)`: no AUTH. An `Err` (a token command that failed) stops
-    /// the run; its text must not contain the secret.
-    fn credentials(&self) -> Result<Option<(Credentials, Vec<Mechanism>)>, String>;
-
-    /// The server refused the credentials last returned. Returns whether
-    /// fresh ones are worth one more try on a new connection (a renewable
-    /// token); a password is not: the default is `false`.
-    fn refused(&self) -> bool {
-        false
-    }
-}
-
-/// No AUTH.
-pub struct NoAuth;
-
-impl Auth for NoAuth {
-    fn credentials(&self) -> Result<Option<(Credentials, Vec<Mechanism>)>, String> {
-        Ok(None)
-    }
-}
-
-/// A user name and password, offered as PLAIN or LOGIN.
-pub struct Password {
-    user: String,
-    password: super::Secret,
-}
-
-impl Password {
-    /// The account `user` with `password`.
-    pub fn new(user: String, password: super::Secret) -> Password {
-        Password { user, password }
-    }
-}
-
-impl Auth for Password {
-    fn credentials(&self) -> Result<Option<(Credentials, Vec<Mechanism>)>, String> {
-        let c = Credentials::new(self.user.clone(), self.password.expose().to_owned());
-        Ok(Some((c, vec![Mechanism::Plain, Mechanism::Login])))
-    }
-}
 
 /// Why a transaction did not end in a 2xx.
 #[derive(Debug)]

@@ -23,9 +23,10 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use crate::diagnose::Fault;
 pub use crate::schedule::{DailyCap, Pacer, DAILY_WINDOW, WAIT_STEP};
-pub use connection::{Auth, Failure, NoAuth, Password, Step};
-pub use outcome::{classify, counts_toward_streak, decide, Fault, Outcome};
+pub use connection::{Failure, Step};
+pub use outcome::{classify, counts_toward_streak, decide, Outcome};
 pub use smtp::{is_loopback, Secret, SetupError, Transport};
 
 use crate::config::Retry;

@@ -10,14 +10,11 @@ use lettre::transport::smtp::client::{Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::response::Response;
 use lettre::Message;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::CertificateDer;
 
-use super::connection::{
-    Auth, Connection, Failure, NoAuth, Opener, Password, Step, MAX_MESSAGES_PER_CONNECTION,
-};
-use crate::config::{Security, Smtp};
-use crate::credentials::AuthMethod;
+use super::connection::{Connection, Failure, Opener, Step, MAX_MESSAGES_PER_CONNECTION};
+use crate::config::Smtp;
+use crate::credentials::{Auth, AuthMethod, NoAuth, Password};
+use crate::tls::{Security, TlsError, Trust};
 
 pub use crate::credentials::Secret;
 
@@ -43,22 +40,10 @@ pub enum SetupError {
         /// The variable.
         var: String,
     },
-    /// `ca_file` could not be used.
-    #[error("cannot use ca_file {path}: {message}")]
-    CaFile {
-        /// The file.
-        path: String,
-        /// What went wrong.
-        message: String,
-    },
-    /// rustls refused the TLS settings.
-    #[error("cannot set up TLS for {host}: {message}")]
-    TlsConfig {
-        /// Server.
-        host: String,
-        /// rustls's error.
-        message: String,
-    },
+    /// `ca_file` could not be used, or rustls refused the settings: the
+    /// same words as for IMAP ([`crate::tls`]).
+    #[error(transparent)]
+    Trust(#[from] TlsError),
     /// lettre refused the TLS settings.
     #[error("cannot set up TLS for {host}: {source}")]
     Tls {
@@ -137,11 +122,11 @@ impl Transport {
                 });
             }
         }
-        let roots = roots(cfg)?;
+        let trust = Trust::load(cfg.ca_file.as_deref())?;
         let (starttls, implicit) = match cfg.security {
             Security::None => (None, None),
-            Security::Starttls => (Some(tls_parameters(cfg, &roots)?), None),
-            Security::Tls => (None, Some(client_config(cfg, roots)?)),
+            Security::Starttls => (Some(tls_parameters(cfg, &trust)?), None),
+            Security::Tls => (None, Some(trust.client_config()?)),
         };
         Ok(Transport {
             opener: Opener {
@@ -263,75 +248,18 @@ fn connection_gone(e: &lettre::transport::smtp::Error) -> bool {
     }
 }
 
-/// The trusted roots: the public ones, plus `ca_file`.
-fn roots(cfg: &Smtp) -> Result<Vec<CertificateDer<'static>>, SetupError> {
-    let Some(path) = &cfg.ca_file else {
-        return Ok(Vec::new());
-    };
-    let ca_err = |message: String| SetupError::CaFile {
-        path: path.display().to_string(),
-        message,
-    };
-    let pem = std::fs::read(path).map_err(|e| ca_err(e.to_string()))?;
-    let certs = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ca_err(format!("{e}; it must be a PEM certificate")))?;
-    if certs.is_empty() {
-        return Err(ca_err(
-            "no certificate in it; it must be a PEM certificate".into(),
-        ));
-    }
-    Ok(certs)
-}
-
-/// The rustls configuration for implicit TLS: the public roots plus
-/// `extra`, certificates always verified.
-fn client_config(
-    cfg: &Smtp,
-    extra: Vec<CertificateDer<'static>>,
-) -> Result<Arc<rustls::ClientConfig>, SetupError> {
-    let mut store = rustls::RootCertStore::empty();
-    store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    for cert in extra {
-        store.add(cert).map_err(|e| ca_file_error(cfg, e))?;
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| SetupError::TlsConfig {
-            host: cfg.host.clone(),
-            message: e.to_string(),
-        })?
-        .with_root_certificates(store)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
-}
-
-/// A certificate from `ca_file` that rustls or lettre would not take.
-fn ca_file_error(cfg: &Smtp, e: impl std::fmt::Display) -> SetupError {
-    SetupError::CaFile {
-        path: cfg
-            .ca_file
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default(),
-        message: e.to_string(),
-    }
-}
-
-/// lettre's TLS settings for STARTTLS: the same roots.
-fn tls_parameters(
-    cfg: &Smtp,
-    extra: &[CertificateDer<'static>],
-) -> Result<TlsParameters, SetupError> {
+/// lettre's TLS settings for STARTTLS: the same roots (lettre adds the
+/// public ones itself; it builds its own rustls configuration, so this is
+/// the one place the shared set-up is handed over piece by piece).
+fn tls_parameters(cfg: &Smtp, trust: &Trust) -> Result<TlsParameters, SetupError> {
     let mut b = TlsParameters::builder(
         cfg.host
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_string(),
     );
-    for cert in extra {
-        let cert = Certificate::from_der(cert.to_vec()).map_err(|e| ca_file_error(cfg, e))?;
+    for cert in trust.extra() {
+        let cert = Certificate::from_der(cert.to_vec()).map_err(|e| trust.refused(e))?;
         b = b.add_root_certificate(cert);
     }
     b.build_rustls().map_err(|source| SetupError::Tls {

@@ -213,3 +213,39 @@ fn a_long_run_is_split_at_the_per_connection_limit() {
     assert_eq!(per, BTreeSet::from([limit, 1]), "{limit} + {limit} + 1");
     assert_eq!(server.connections(), 3);
 }
+
+/// What `ca_file` pointing at a file without a certificate says, for SMTP
+/// as for IMAP (tests/imap.rs): the key, the file, and what to do.
+fn assert_empty_ca_file_error(stderr: &str, path: &std::path::Path) {
+    let want = format!(
+        "cannot use ca_file {}: it holds no certificate; ca_file must be a PEM file holding the CA certificate of your server",
+        path.display()
+    );
+    assert!(stderr.contains(&want), "{stderr}");
+}
+
+#[test]
+fn an_empty_ca_file_stops_the_run_before_any_connection() {
+    let pki = TestPki::generate();
+    let server = TestServer::start(
+        ServerOptions::starttls(pki.server_cert()).with_auth("letters", PASSWORD),
+    );
+    for security in ["starttls", "tls"] {
+        let smtp = format!(
+            "security = \"{security}\"\nusername = \"letters\"\nca_file = \"empty-ca.pem\""
+        );
+        let c = campaign(&server, &smtp, 1, 2);
+        let empty = c.path("empty-ca.pem");
+        std::fs::write(&empty, "").unwrap();
+        let out = send(&c);
+        assert_eq!(out.status.code(), Some(1), "{security}: {}", stderr(&out));
+        assert_empty_ca_file_error(&stderr(&out), &empty);
+        let log = c.path("logs/test-conn.csv");
+        assert!(
+            !log.exists() || rows(&c, Status::Sending) == 0,
+            "{security}: nothing tried"
+        );
+    }
+    assert!(server.messages().is_empty());
+    assert_eq!(server.connections(), 0, "no connection was opened");
+}

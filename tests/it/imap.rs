@@ -167,3 +167,32 @@ fn a_server_certificate_not_trusted_is_refused() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("TLS"), "{}", stderr(&out));
 }
+
+#[test]
+fn an_empty_ca_file_is_the_same_error_as_for_smtp_before_any_connection() {
+    // A port nothing listens on: the file is refused before connecting.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let c = campaign(&format!(
+        "[inbox]\nhost = \"localhost\"\nport = {port}\nsecurity = \"starttls\"\n\
+         username = \"letters\"\nca_file = \"empty-ca.pem\"\n"
+    ));
+    let empty = c.path("empty-ca.pem");
+    std::fs::write(&empty, "").unwrap();
+    let out = c
+        .cmd(&["inbox"])
+        .env("REPMAIL_SMTP_PASSWORD", "unused-Pa55")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // The words of tests/connection.rs's SMTP test.
+    let want = format!(
+        "cannot use ca_file {}: it holds no certificate; ca_file must be a PEM file holding the CA certificate of your server",
+        empty.display()
+    );
+    assert!(stderr(&out).contains(&want), "{}", stderr(&out));
+    assert!(inbox_rows(&c).is_empty());
+}

@@ -1,13 +1,13 @@
 //! The DragonFly Mail Agent (dma): "There was an error delivering your
 //! mail to <address>.", then the remote server's reply.
 
-use super::{address_in, failures, lines_after, report_text, Failure};
+use super::{address_in, failures, lines_after, report_text, ReportedFailure};
 use crate::inbox::mail::Mail;
 
 const MARKER: &str = "there was an error delivering your mail to";
 
 /// dma's failure reports.
-pub fn decode(mail: &Mail) -> Vec<Failure> {
+pub fn decode(mail: &Mail) -> Vec<ReportedFailure> {
     let text = report_text(mail);
     let lower = text.to_ascii_lowercase();
     let Some(at) = lower.find(MARKER) else {

@@ -4,7 +4,7 @@
 //! (2003), the addresses, then the remote reply ("Remote Server returned
 //! '550 5.1.1 …'") or an `#5.1.1` code.
 
-use super::{address_in, failures, lines_after, report_text, Failure};
+use super::{address_in, failures, lines_after, report_text, ReportedFailure};
 use crate::inbox::mail::Mail;
 
 const MARKERS: [&str; 4] = [
@@ -15,7 +15,7 @@ const MARKERS: [&str; 4] = [
 ];
 
 /// Exchange's and Office 365's plain reports.
-pub fn decode(mail: &Mail) -> Vec<Failure> {
+pub fn decode(mail: &Mail) -> Vec<ReportedFailure> {
     let text = report_text(mail);
     let Some(lines) = MARKERS.iter().find_map(|m| lines_after(text, m)) else {
         return Vec::new();

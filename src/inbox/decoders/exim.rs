@@ -2,11 +2,11 @@
 //! delivery software. … The following address(es) failed:", each address
 //! indented two spaces, the server's words indented further.
 
-use super::{blocks, failures, lines_after, report_text, Failure};
+use super::{blocks, failures, lines_after, report_text, ReportedFailure};
 use crate::inbox::mail::Mail;
 
 /// Exim's failure and delay reports.
-pub fn decode(mail: &Mail) -> Vec<Failure> {
+pub fn decode(mail: &Mail) -> Vec<ReportedFailure> {
     let text = report_text(mail);
     let Some(lines) = [
         "the following address(es) failed:",

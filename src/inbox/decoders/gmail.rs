@@ -2,7 +2,7 @@
 //! following recipient failed permanently:", the indented addresses, then
 //! "The error that the other server returned was:" and the reply.
 
-use super::{address_in, failures, lines_after, report_text, Failure};
+use super::{address_in, failures, lines_after, report_text, ReportedFailure};
 use crate::inbox::mail::Mail;
 
 const MARKERS: [&str; 4] = [
@@ -13,7 +13,7 @@ const MARKERS: [&str; 4] = [
 ];
 
 /// Gmail's failure and delay reports.
-pub fn decode(mail: &Mail) -> Vec<Failure> {
+pub fn decode(mail: &Mail) -> Vec<ReportedFailure> {
     let text = report_text(mail);
     let Some(lines) = MARKERS.iter().find_map(|m| lines_after(text, m)) else {
         return Vec::new();

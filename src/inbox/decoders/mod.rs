@@ -1,6 +1,6 @@
 //! Delivery reports, one decoder per format (after Sisimai's `lhost/`):
 //! each reads the same parsed [`Mail`] into the same per-recipient
-//! [`Failure`]s. Decoders extract only; [`super::reason`] judges. A new
+//! [`ReportedFailure`]s. Decoders extract only; [`super::reason`] judges. A new
 //! format is a new file and one line in [`REGISTRY`].
 
 mod dragonfly;
@@ -13,35 +13,8 @@ mod rfc3464;
 mod sendmail;
 mod yahoo;
 
+use super::failure::{Action, ReportedFailure};
 use super::mail::Mail;
-
-/// What the report says happened to one recipient.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// Given up: a bounce.
-    Failed,
-    /// Still trying: a delayed-delivery notice, not a bounce.
-    Delayed,
-}
-
-/// One recipient's failure, as the report states it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    /// The failed address (Final-Recipient, or as the report prints it),
-    /// lower-cased; `None` when the report does not say.
-    pub recipient: Option<String>,
-    /// The address as the sender gave it, when the report states it apart
-    /// (RFC 3464 `Original-Recipient`, kept by forwarding servers).
-    pub original: Option<String>,
-    /// The enhanced status the report states (`5.1.1`), if it states one.
-    pub status: Option<String>,
-    /// The remote reply code the report states, if it states one.
-    pub smtp_code: Option<u16>,
-    /// The remote server's words.
-    pub diagnostic: String,
-    /// Failed or delayed.
-    pub action: Action,
-}
 
 /// A decoder: its name (the format) and its function, which returns no
 /// failures when the message is not in its format.
@@ -49,7 +22,7 @@ pub struct Decoder {
     /// The report format, e.g. `exim`.
     pub name: &'static str,
     /// Reads the message; empty when it is not this format.
-    pub decode: fn(&Mail) -> Vec<Failure>,
+    pub decode: fn(&Mail) -> Vec<ReportedFailure>,
 }
 
 /// Every decoder, the standard first: most servers send RFC 3464 reports,
@@ -94,7 +67,7 @@ pub const REGISTRY: [Decoder; 9] = [
 ];
 
 /// The first decoder that reads the message: its name and failures.
-pub fn decode(mail: &Mail) -> Option<(&'static str, Vec<Failure>)> {
+pub fn decode(mail: &Mail) -> Option<(&'static str, Vec<ReportedFailure>)> {
     REGISTRY.iter().find_map(|d| {
         let failures = (d.decode)(mail);
         (!failures.is_empty()).then_some((d.name, failures))
@@ -103,7 +76,7 @@ pub fn decode(mail: &Mail) -> Option<(&'static str, Vec<Failure>)> {
 
 /// The standard decoder alone (RFC 3464), for a report whose
 /// delivery-status part names its recipients.
-pub fn decode_standard(mail: &Mail) -> Option<(&'static str, Vec<Failure>)> {
+pub fn decode_standard(mail: &Mail) -> Option<(&'static str, Vec<ReportedFailure>)> {
     let failures = rfc3464::decode(mail);
     (!failures.is_empty()).then_some(("rfc3464", failures))
 }
@@ -214,7 +187,7 @@ pub(crate) fn blocks<'a>(lines: impl Iterator<Item = &'a str>) -> Vec<(String, S
 }
 
 /// Failures from address blocks, delayed when the message says so.
-pub(crate) fn failures(mail: &Mail, blocks: Vec<(String, String)>) -> Vec<Failure> {
+pub(crate) fn failures(mail: &Mail, blocks: Vec<(String, String)>) -> Vec<ReportedFailure> {
     let action = if says_delayed(mail) {
         Action::Delayed
     } else {
@@ -222,7 +195,7 @@ pub(crate) fn failures(mail: &Mail, blocks: Vec<(String, String)>) -> Vec<Failur
     };
     blocks
         .into_iter()
-        .map(|(addr, words)| Failure {
+        .map(|(addr, words)| ReportedFailure {
             recipient: Some(addr),
             original: None,
             status: None,

@@ -3,18 +3,18 @@
 //! Postfix, Sendmail, Exchange / Office 365, Gmail, Amazon SES and most
 //! current servers send these.
 
-use super::{Action, Failure};
+use super::{Action, ReportedFailure};
 use crate::inbox::mail::Mail;
-use crate::inbox::reason;
+use crate::inbox::status;
 
 /// The per-recipient fields of every delivery-status part.
-pub fn decode(mail: &Mail) -> Vec<Failure> {
+pub fn decode(mail: &Mail) -> Vec<ReportedFailure> {
     mail.status_parts.iter().flat_map(|p| parse(p)).collect()
 }
 
 /// Fields are header-like lines (RFC 3464 section 2.1), in groups separated
 /// by blank lines: the first group is per message, the others per recipient.
-fn parse(part: &str) -> Vec<Failure> {
+fn parse(part: &str) -> Vec<ReportedFailure> {
     let mut out = Vec::new();
     for group in groups(part) {
         let field = |name: &str| {
@@ -51,11 +51,11 @@ fn parse(part: &str) -> Vec<Failure> {
             .split_once(';')
             .map_or(diagnostic, |(_, w)| w)
             .trim();
-        out.push(Failure {
+        out.push(ReportedFailure {
             recipient: address(recipient),
             original,
-            status: status.filter(|s| reason::is_enhanced(s)),
-            smtp_code: reason::reply_code(words),
+            status: status.filter(|s| status::is_enhanced(s)),
+            smtp_code: status::reply_code(words),
             diagnostic: words.to_string(),
             action,
         });

@@ -2,13 +2,13 @@
 //! permanent fatal errors -----", the addresses, then "(reason: …)" and a
 //! transcript of the session with the remote reply.
 
-use super::{address_in, failures, report_text, Failure};
+use super::{address_in, failures, report_text, ReportedFailure};
 use crate::inbox::mail::Mail;
 
 const FATAL: &str = "----- the following addresses had permanent fatal errors -----";
 
 /// Sendmail's plain-text reports.
-pub fn decode(mail: &Mail) -> Vec<Failure> {
+pub fn decode(mail: &Mail) -> Vec<ReportedFailure> {
     let text = report_text(mail);
     let lower = text.to_ascii_lowercase();
     let Some(at) = lower.find(FATAL) else {

@@ -1,4 +1,7 @@
-//! Sending windows: office hours on chosen weekdays, in a time zone.
+//! Sending windows: office hours on chosen weekdays, in a time zone, as
+//! `[rate] window` and `days` say (and the time zones of `[rate]
+//! timezone` and `timezone_column`). A value of the campaign file, so it
+//! lives in config; the schedule asks it when a letter may go.
 //!
 //! Hours are local wall-clock time, so a window follows daylight saving
 //! time: "09:00-17:00" in New York is 13:00-21:00 UTC in summer and
