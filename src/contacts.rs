@@ -27,7 +27,7 @@ use std::sync::Arc;
 use lettre::Address;
 
 use crate::config::Contacts;
-use crate::diag::Diagnostic;
+use crate::problem::Diagnostic;
 use crate::text::{sendable_address, snake_case};
 use explain::{csv_message, not_utf8};
 use lines::{LfLines, LineIndex};

@@ -13,8 +13,8 @@ use serde::Serialize;
 
 use crate::config::Campaign;
 use crate::contacts::{Office, Row};
-use crate::diag::{Diagnostic, Problems};
 use crate::pages::{self, Context, Page};
+use crate::problem::{Diagnostic, Problems};
 use crate::render::Renderer;
 
 /// The To address an office's letter is rendered for. Never shown or

@@ -12,7 +12,6 @@
 pub mod config;
 pub mod contacts;
 pub mod credentials;
-pub mod diag;
 pub mod diagnose;
 pub mod forms;
 pub mod imap;
@@ -22,6 +21,7 @@ pub mod mbox;
 pub mod outfile;
 pub mod pages;
 pub mod plan;
+pub mod problem;
 pub mod providers;
 pub mod render;
 pub mod review;

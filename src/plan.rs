@@ -6,8 +6,8 @@ pub mod stages;
 
 use crate::config::Campaign;
 use crate::contacts::{ContactReader, Office, Recipient, Row};
-use crate::diag::{Diagnostic, Problems};
 use crate::ledger::{State, StateOf};
+use crate::problem::{Diagnostic, Problems};
 use crate::render::{Rendered, Renderer};
 use crate::schedule::Zones;
 use crate::text::recipient_key;

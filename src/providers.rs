@@ -8,7 +8,7 @@
 
 use crate::config::{Rate, Security, Smtp};
 use crate::credentials::AuthMethod;
-use crate::diag::Diagnostic;
+use crate::problem::Diagnostic;
 
 /// Whether a provider takes the account's password over SMTP AUTH.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -111,7 +111,7 @@ fn contacts_cfg(delimiter: Option<u8>) -> Contacts {
 /// hold U+FFFD or look like mojibake, and that warning is an extra row
 /// (tested in `contacts::mojibake` and `tests/rosters.rs`), not a row lost
 /// or invented.
-fn read_rows(bytes: Vec<u8>, cfg: &Contacts) -> Result<Vec<Row>, repmail::diag::Diagnostic> {
+fn read_rows(bytes: Vec<u8>, cfg: &Contacts) -> Result<Vec<Row>, repmail::problem::Diagnostic> {
     Ok(
         ContactReader::from_reader(Box::new(Cursor::new(bytes)), PLACE, cfg)?
             .filter(|r| !matches!(r, Row::Problem(d) if repmail::contacts::mojibake::is_warning(d)))

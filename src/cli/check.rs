@@ -5,8 +5,8 @@ use std::path::Path;
 
 use repmail::config::Campaign;
 use repmail::credentials::Readiness;
-use repmail::diag::Diagnostic;
 use repmail::plan::{Item, Selection};
+use repmail::problem::Diagnostic;
 
 use super::report::{prepare, Problems};
 use super::{Exit, Output};

@@ -187,7 +187,7 @@ fn dry_run(campaign: &Campaign, args: &SendArgs, k: usize, out: Output) -> anyho
     Ok(Exit::Ok)
 }
 
-fn report_problems(p: repmail::diag::Problems, out: Output) -> anyhow::Error {
+fn report_problems(p: repmail::problem::Problems, out: Output) -> anyhow::Error {
     let mut problems = super::report::Problems::default();
     for d in p.0 {
         problems.add(d);

@@ -24,7 +24,7 @@ pub struct FormsArgs {
 
 pub fn run(config: &Path, args: &FormsArgs, out: Output) -> anyhow::Result<Exit> {
     let campaign = Campaign::load(config)?;
-    let kit = Kit::build(&campaign).or_else(|repmail::diag::Problems(found)| {
+    let kit = Kit::build(&campaign).or_else(|repmail::problem::Problems(found)| {
         let mut problems = Problems::default();
         for d in found {
             problems.add(d);

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use repmail::config::Campaign;
-use repmail::diag::Diagnostic;
 use repmail::plan::{self, Prepared};
+use repmail::problem::Diagnostic;
 
 use super::Output;
 
@@ -34,7 +34,7 @@ pub fn error(e: &anyhow::Error) {
 /// Opens the contacts and compiles the templates; if that fails, prints
 /// every problem (grouped) and says so once.
 pub fn prepare(campaign: &Campaign, out: Output) -> anyhow::Result<Prepared> {
-    plan::prepare(campaign).or_else(|repmail::diag::Problems(found)| {
+    plan::prepare(campaign).or_else(|repmail::problem::Problems(found)| {
         let mut problems = Problems::default();
         for d in found {
             problems.add(d);

@@ -7,9 +7,9 @@ use chrono::Utc;
 use clap::Args;
 use lettre::Address;
 use repmail::config::Campaign;
-use repmail::diag::Diagnostic;
 use repmail::ledger::{recipient_key, Ledger, LedgerWriter};
 use repmail::plan::{Resend, Selection, SendPlan, Skip};
+use repmail::problem::Diagnostic;
 use repmail::schedule::Zones;
 use repmail::send::{self, DailyCap, Dispatcher, Pacer, Report, Settings, Transport};
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use lettre::Address;
 
-use crate::diag::Diagnostic;
+use crate::problem::Diagnostic;
 use crate::text::snake_case;
 
 /// The header row: names as written and their snake_case variables.

@@ -15,8 +15,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::config::{stage_log, Campaign};
 use crate::contacts::{ContactReader, Recipient, Row};
-use crate::diag::{Diagnostic, Problems};
 use crate::ledger::{recipient_key, Ledger, LedgerError, State, StateOf, Status};
+use crate::problem::{Diagnostic, Problems};
 use crate::render::thread::placeholder;
 use crate::render::{Renderer, Thread, Threads};
 use crate::schedule::Zones;

@@ -15,7 +15,7 @@ use super::markdown::{self, Dir};
 use super::sanitise;
 use crate::config::{Campaign, Direction, Letter};
 use crate::contacts::Recipient;
-use crate::diag::Diagnostic;
+use crate::problem::Diagnostic;
 
 /// One letter, ready to render.
 pub(super) struct Compiled {

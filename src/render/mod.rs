@@ -31,7 +31,7 @@ use tera::Context;
 
 use crate::config::Campaign;
 use crate::contacts::Recipient;
-use crate::diag::{Diagnostic, Problems};
+use crate::problem::{Diagnostic, Problems};
 use crate::text::one_line;
 use attachments::File;
 use letters::Letters;

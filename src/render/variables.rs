@@ -16,7 +16,7 @@
 use std::path::Path;
 
 use crate::config::keys::closest;
-use crate::diag::Diagnostic;
+use crate::problem::Diagnostic;
 
 /// One template's source and where it came from.
 pub struct Source {

@@ -22,8 +22,8 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Campaign;
 use crate::contacts::{ContactReader, Row as ContactRow};
-use crate::diag::Diagnostic;
 use crate::ledger::{for_each_row, recipient_key, Event, LedgerError, RowReader, Status};
+use crate::problem::Diagnostic;
 
 use super::contacts::Namer;
 

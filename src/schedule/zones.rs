@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 use super::window::parse_zone;
 use crate::config::Campaign;
 use crate::contacts::{Columns, Recipient};
-use crate::diag::Diagnostic;
+use crate::problem::Diagnostic;
 
 /// Where recipients' zones come from.
 #[derive(Debug, Clone)]
