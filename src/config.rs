@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use lettre::message::Mailbox;
 use serde::Deserialize;
 
-pub(crate) mod keys;
+pub(crate) mod problems;
 
 /// Default steady pace: well below what consumer providers tolerate.
 pub const DEFAULT_PER_MINUTE: u32 = 20;
@@ -300,7 +300,7 @@ impl Campaign {
     /// example). Every unknown key and bad value is reported at once, each
     /// with its line.
     pub fn parse(path: &Path, text: &str) -> Result<Campaign, ConfigError> {
-        keys::parse_all(path, text, Campaign::parse_typed)
+        problems::parse_all(path, text, Campaign::parse_typed)
     }
 
     /// Reads `text` into the typed sections; stops at the first problem.
