@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use lettre::message::Mailbox;
 use serde::Deserialize;
 
+mod fields;
+mod place;
 pub(crate) mod problems;
 
 /// Default steady pace: well below what consumer providers tolerate.

@@ -52,7 +52,7 @@ impl Columns {
             .iter()
             .map(|(i, _)| self.snake[*i].as_str())
             .collect();
-        if let Some(s) = crate::config::problems::closest(&snake_case(wanted), &snakes) {
+        if let Some(s) = crate::problem::suggest::closest(&snake_case(wanted), &snakes) {
             let at = snakes.iter().position(|x| *x == s)?;
             return Some(candidates[at].1);
         }

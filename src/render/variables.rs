@@ -15,7 +15,7 @@
 
 use std::path::Path;
 
-use crate::config::problems::closest;
+use crate::problem::suggest::closest;
 use crate::problem::Diagnostic;
 
 /// One template's source and where it came from.
