@@ -26,9 +26,10 @@ use std::sync::Arc;
 
 use lettre::Address;
 
+use crate::address::sendable_address;
 use crate::config::Contacts;
 use crate::problem::Diagnostic;
-use crate::text::{sendable_address, snake_case};
+use crate::text::snake_case;
 use explain::{csv_message, not_utf8};
 use lines::{LfLines, LineIndex};
 pub use row::{Columns, Office, Recipient, Row};
@@ -329,7 +330,7 @@ impl ContactReader {
                 ));
             }
         };
-        let key = crate::text::recipient_key(email.as_ref());
+        let key = crate::address::recipient_key(email.as_ref());
         if !self.seen.insert(self.fingerprint.hash_one(&key)) {
             return Row::Problem(Diagnostic::warning(
                 at,

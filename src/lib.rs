@@ -9,6 +9,7 @@
 // The library never prints (clippy.toml lists the std printing macros).
 #![deny(clippy::disallowed_macros)]
 
+pub mod address;
 pub mod config;
 pub mod contacts;
 pub mod credentials;

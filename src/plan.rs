@@ -4,13 +4,13 @@
 pub mod followup;
 pub mod stages;
 
+use crate::address::recipient_key;
 use crate::config::Campaign;
 use crate::contacts::{ContactReader, Office, Recipient, Row};
 use crate::ledger::{State, StateOf};
 use crate::problem::{Diagnostic, Problems};
 use crate::render::{Rendered, Renderer};
 use crate::schedule::Zones;
-use crate::text::recipient_key;
 
 /// Everything a command needs to walk the campaign: the contacts stream and
 /// the compiled templates. Built once; problems in either are reported

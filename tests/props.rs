@@ -18,10 +18,11 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PropConfig, FileFailurePersistence};
+use repmail::address::sendable_address;
 use repmail::config::{Campaign, Contacts};
 use repmail::contacts::{ContactReader, Recipient, Row};
 use repmail::render::{Rendered, Renderer};
-use repmail::text::{one_line, sendable_address};
+use repmail::text::one_line;
 
 /// Cases per property (kept so that the whole file runs in well under a
 /// minute on two cores in a debug build).

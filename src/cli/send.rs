@@ -326,7 +326,7 @@ fn parse_test_to(a: &str) -> anyhow::Result<Address> {
         .trim()
         .parse()
         .with_context(|| format!("--test-to {a}: not a valid email address"))?;
-    repmail::text::sendable_address(&parsed)
+    repmail::address::sendable_address(&parsed)
         .map_err(|why| anyhow::anyhow!("--test-to {a}: {}", why.reason()))
 }
 

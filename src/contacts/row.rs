@@ -145,7 +145,7 @@ impl Recipient {
     /// The key the ledger and the duplicate check use: the address
     /// lower-cased (providers treat addresses case-insensitively).
     pub fn key(&self) -> String {
-        crate::text::recipient_key(self.email.as_ref())
+        crate::address::recipient_key(self.email.as_ref())
     }
 
     /// Pairs of (variable name, value): each column under its name as

@@ -57,7 +57,7 @@ impl Copies {
                 let address: Address = part.parse().map_err(|e| {
                     format!("`{part}` in column `{column}` is not a valid email address ({e}); write one address, or several separated by `;`")
                 })?;
-                let address = crate::text::sendable_address(&address)
+                let address = crate::address::sendable_address(&address)
                     .map_err(|why| format!("`{part}` in column `{column}`: {}", why.reason()))?;
                 cc.push(Mailbox::new(None, address));
             }

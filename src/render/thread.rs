@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use tera::Context;
 
+use crate::address::recipient_key;
 use crate::config::Campaign;
 use crate::problem::Problems;
-use crate::text::recipient_key;
 
 use super::Renderer;
 
