@@ -149,10 +149,7 @@ pub fn write_html(kit: &Kit, out: &mut dyn Write) -> io::Result<()> {
         .collect();
     let mut ctx = Context::new();
     ctx.insert("title", &format!("Contact forms: {}", kit.campaign));
-    let now = chrono::Utc::now()
-        .format("%Y-%m-%d %H:%M:%S UTC")
-        .to_string();
-    ctx.insert("generated", &now);
+    ctx.insert("generated", &crate::time::human_time(chrono::Utc::now()));
     ctx.insert("forms_count", &forms.len());
     ctx.insert("forms", &forms);
     ctx.insert("unreachable_count", &kit.unreachable.len());

@@ -32,3 +32,4 @@ pub mod schedule;
 pub mod send;
 pub mod sent;
 pub mod text;
+pub mod time;

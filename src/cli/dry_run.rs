@@ -23,10 +23,10 @@ use repmail::plan::{walk_send, Prepared, Resend, Selection, Step};
 use repmail::schedule::{DailyCap, Hold, Zones, DAILY_WINDOW};
 use repmail::send::Pacer;
 
-use super::progress::{humanize, local_and_utc, zone_and_utc};
 use super::report::prepare;
 use super::send::{check_plan, print_plan, Tally};
 use super::{Exit, Output};
+use repmail::time::{humanize, local_and_utc, zone_and_utc};
 
 /// What a dry run needs to know besides the contacts.
 pub struct DryRun<'a> {

@@ -14,11 +14,11 @@ use repmail::plan::{Resend, Selection, SendPlan};
 use repmail::schedule::Zones;
 use repmail::send::{self, DailyCap, Dispatcher, Pacer, Settings};
 
-use super::progress::local_and_utc;
 use super::send::{
     check_plan, confirm, dispatch, resume_command, run_first, summarize, test_log_path, SendArgs,
 };
 use super::{Exit, Output};
+use repmail::time::local_and_utc;
 
 /// Every stage `args` asks for, in order; stops at the first stage that
 /// does not finish (an error, an interrupt): a later stage waits for the

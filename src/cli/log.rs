@@ -92,7 +92,7 @@ fn parse_status(s: &str) -> Result<StatusArg, String> {
 }
 
 fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
-    review::parse_time(s)
+    repmail::time::parse_time(s)
 }
 
 pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {

@@ -4,7 +4,8 @@
 
 use std::io::{self, Write};
 
-use super::{machine_time, Exporter, Report, Rows};
+use super::{Exporter, Report, Rows};
+use crate::time::machine_time;
 
 /// The header, column by column. Append new columns at the end only, so
 /// scripts reading by position keep working.

@@ -10,8 +10,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{human_time, Exporter, Outcome, Report, View, MAX_BUCKETS};
+use super::{Exporter, Outcome, Report, View, MAX_BUCKETS};
 use crate::pages::{self, Context, Page};
+use crate::time::human_time;
 
 /// The page.
 pub struct Html;

@@ -6,7 +6,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{machine_time, Counts, Exporter, Outcome, Report, Row, Rows};
+use super::{Counts, Exporter, Outcome, Report, Row, Rows};
+use crate::time::machine_time;
 
 /// The schema's version.
 pub const VERSION: u32 = 1;

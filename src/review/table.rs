@@ -59,7 +59,7 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         lines.push(("copies in Sent".into(), s.copied.to_string()));
     }
     lines.push(("attempts".into(), s.attempts.to_string()));
-    let time = |t: Option<_>| t.map_or_else(|| "-".to_string(), super::human_time);
+    let time = |t: Option<_>| t.map_or_else(|| "-".to_string(), crate::time::human_time);
     lines.push(("first event".into(), time(s.first)));
     lines.push(("last event".into(), time(s.last)));
     let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
