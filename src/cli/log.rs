@@ -13,8 +13,8 @@ use repmail::config::Campaign;
 use repmail::ledger::{recipient_key, Ledger, Status};
 use repmail::outfile;
 use repmail::review::{
-    self, export_contacts, load_contacts, About, ContactList, ExportFormat, Format, Outcome,
-    Report, Rows, View,
+    self, export_contacts, load_contacts, About, ContactList, ExportFormat, Format, Report, Rows,
+    Standing, View,
 };
 
 use super::check::plural;
@@ -78,7 +78,7 @@ const DEFAULT_FORMAT: FormatArg = FormatArg::Table;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusArg {
     /// sent, deferred, failed, unknown, bounced, never, form, unreachable.
-    Outcome(Outcome),
+    Standing(Standing),
     /// replied, auto_replied.
     Answer(Status),
 }
@@ -87,7 +87,7 @@ fn parse_status(s: &str) -> Result<StatusArg, String> {
     match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
         "replied" => Ok(StatusArg::Answer(Status::Replied)),
         "auto_replied" => Ok(StatusArg::Answer(Status::AutoReplied)),
-        _ => s.parse().map(StatusArg::Outcome),
+        _ => s.parse().map(StatusArg::Standing),
     }
 }
 
@@ -100,7 +100,7 @@ pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
         || args
             .status
             .iter()
-            .any(|s| matches!(s, StatusArg::Outcome(o) if o.needs_contacts()));
+            .any(|s| matches!(s, StatusArg::Standing(o) if o.needs_contacts()));
     let campaign = load_campaign(config, args, needs_contacts, out)?;
     let log = match (&args.log, &campaign) {
         (Some(path), _) => path.clone(),
@@ -360,7 +360,7 @@ fn export(
         .collect();
     // Offices without an address are in the report only when their status
     // is selected (no other filter can match them).
-    let offices: Vec<Outcome> = [Outcome::Form, Outcome::Unreachable]
+    let offices: Vec<Standing> = [Standing::Form, Standing::Unreachable]
         .into_iter()
         .filter(|o| report.rows.iter().any(|r| r.status == o.as_str()))
         .collect();

@@ -10,14 +10,14 @@ use std::collections::{HashMap, HashSet};
 
 use crate::ledger::{recipient_key, Event, Ledger, Status};
 
-use super::{About, ContactList, Counts, Filter, Outcome, Report, Row, Summary, View};
+use super::{About, ContactList, Counts, Filter, Report, Row, Standing, Summary, View};
 
 /// One recipient's place in the review before filtering.
 struct Entry<'a> {
     key: String,
     email: String,
     name: String,
-    outcome: Outcome,
+    outcome: Standing,
     /// The row that decides the state; `None` when never attempted.
     last: Option<&'a Event>,
     /// An office without an address: its contacts line and form.
@@ -96,10 +96,10 @@ pub fn build(
         .iter()
         .filter_map(|(_, e)| match e.status {
             Status::Sending if deciding.contains(&std::ptr::from_ref(*e)) => {
-                Some((e.time, Outcome::Unknown))
+                Some((e.time, Standing::Unknown))
             }
             Status::Sending => None,
-            _ => e.state().map(|state| (e.time, Outcome::from(state))),
+            _ => e.state().map(|state| (e.time, Standing::from(state))),
         })
         .collect();
 
@@ -138,8 +138,8 @@ fn entries<'a>(ledger: &'a Ledger, contacts: Option<&ContactList>) -> Vec<Entry<
             }
             let key = r.key();
             let (outcome, last) = match ledger.state(&key) {
-                Some((state, event)) => (Outcome::from(state), Some(event)),
-                None => (Outcome::Never, None),
+                Some((state, event)) => (Standing::from(state), Some(event)),
+                None => (Standing::Never, None),
             };
             seen.insert(key.clone());
             out.push(Entry {
@@ -162,7 +162,7 @@ fn entries<'a>(ledger: &'a Ledger, contacts: Option<&ContactList>) -> Vec<Entry<
             key,
             email: event.email.trim().to_string(),
             name: String::new(),
-            outcome: event.state().map_or(Outcome::Unknown, Outcome::from),
+            outcome: event.state().map_or(Standing::Unknown, Standing::from),
             last: Some(event),
             office: None,
         });
@@ -181,9 +181,9 @@ fn office_entry<'a>(o: &crate::contacts::Office, name: &str) -> Entry<'a> {
             name.to_string()
         },
         outcome: if o.form.is_some() {
-            Outcome::Form
+            Standing::Form
         } else {
-            Outcome::Unreachable
+            Standing::Unreachable
         },
         last: None,
         office: Some((o.line, o.form.clone())),
@@ -207,7 +207,7 @@ fn select<'a>(ledger: &Ledger, entries: Vec<Entry<'a>>, filter: &Filter) -> Vec<
         .filter(|e| match (filter.unanswered_before, e.last) {
             (None, _) => true,
             (Some(before), Some(last)) => {
-                e.outcome == Outcome::Sent
+                e.outcome == Standing::Sent
                     && last.time < before
                     && ledger.answer(&e.key, Status::Replied).is_none()
             }
@@ -237,7 +237,7 @@ fn answer<'a>(ledger: &'a Ledger, entry: &Entry, wanted: &[Status]) -> Option<&'
 }
 
 fn current_row(ledger: &Ledger, entry: &Entry, wanted: &[Status]) -> Row {
-    if entry.outcome == Outcome::Sent || !wanted.is_empty() {
+    if entry.outcome == Standing::Sent || !wanted.is_empty() {
         if let Some(event) = answer(ledger, entry, wanted) {
             let mut row = event_row(ledger, event, event.status.as_str(), &entry.name);
             row.email.clone_from(&entry.email);
@@ -365,7 +365,7 @@ mod tests {
         );
         // Finished attempts plus the unknown ones at their `sending` row.
         let outcomes: Vec<_> = r.activity.iter().map(|(_, o)| *o).collect();
-        use Outcome::*;
+        use Standing::*;
         assert_eq!(outcomes, [Sent, Failed, Deferred, Unknown, Sent, Unknown]);
     }
 
@@ -373,7 +373,7 @@ mod tests {
     fn filters_narrow_rows_and_summary() {
         let r = review(
             Filter {
-                statuses: vec![Outcome::Failed, Outcome::Unknown],
+                statuses: vec![Standing::Failed, Standing::Unknown],
                 ..Filter::default()
             },
             View::Current,

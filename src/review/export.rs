@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use crate::config::Contacts;
 
-use super::{ContactList, Outcome};
+use super::{ContactList, Standing};
 
 /// How the exported file is written: the delimiter and encoding the
 /// campaign's `[contacts]` settings name, so a follow-up campaign can copy
@@ -35,13 +35,13 @@ impl ExportFormat {
 
 /// Writes the header and the rows of the recipients whose key (see
 /// [`crate::ledger::recipient_key`]) is in `keys`, and of the offices
-/// without an address whose outcome ([`Outcome::Form`] or
-/// [`Outcome::Unreachable`]) is in `offices`, in contacts order, and
+/// without an address whose outcome ([`Standing::Form`] or
+/// [`Standing::Unreachable`]) is in `offices`, in contacts order, and
 /// returns how many rows were written. Values are as read (trimmed).
 pub fn export_contacts(
     list: &ContactList,
     keys: &HashSet<String>,
-    offices: &[Outcome],
+    offices: &[Standing],
     format: ExportFormat,
     out: &mut dyn Write,
 ) -> io::Result<usize> {
@@ -57,9 +57,9 @@ pub fn export_contacts(
             .iter()
             .filter(|(o, _)| {
                 let outcome = if o.form.is_some() {
-                    Outcome::Form
+                    Standing::Form
                 } else {
-                    Outcome::Unreachable
+                    Standing::Unreachable
                 };
                 offices.contains(&outcome)
             })
@@ -208,7 +208,7 @@ mod tests {
         let n = export_contacts(
             &list,
             &keys,
-            &[Outcome::Unreachable],
+            &[Standing::Unreachable],
             ExportFormat::of(&cfg),
             &mut with_office,
         )

@@ -10,7 +10,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Exporter, Outcome, Report, View, MAX_BUCKETS};
+use super::{Exporter, Report, Standing, View, MAX_BUCKETS};
 use crate::pages::{self, Context, Page};
 use crate::time::human_time;
 
@@ -25,21 +25,21 @@ impl Exporter for Html {
     }
 }
 
-fn color(outcome: Outcome) -> &'static str {
+fn color(outcome: Standing) -> &'static str {
     match outcome {
-        Outcome::Sent => "var(--sent)",
-        Outcome::Deferred => "var(--deferred)",
-        Outcome::Failed => "var(--failed)",
-        Outcome::Unknown => "var(--unknown)",
-        Outcome::Bounced => "var(--failed)",
-        Outcome::Never => "var(--never)",
-        Outcome::Form => "var(--form)",
-        Outcome::Unreachable => "var(--unreachable)",
+        Standing::Sent => "var(--sent)",
+        Standing::Deferred => "var(--deferred)",
+        Standing::Failed => "var(--failed)",
+        Standing::Unknown => "var(--unknown)",
+        Standing::Bounced => "var(--failed)",
+        Standing::Never => "var(--never)",
+        Standing::Form => "var(--form)",
+        Standing::Unreachable => "var(--unreachable)",
     }
 }
 
-fn outcomes(report: &Report) -> impl Iterator<Item = Outcome> + '_ {
-    Outcome::ALL
+fn outcomes(report: &Report) -> impl Iterator<Item = Standing> + '_ {
+    Standing::ALL
         .into_iter()
         .filter(|o| !o.needs_contacts() || report.with_contacts)
 }
@@ -155,7 +155,10 @@ fn context(report: &Report) -> Context {
         .iter()
         .map(|r| RowView {
             status: r.status,
-            label: r.status.parse::<Outcome>().map_or(r.status, Outcome::label),
+            label: r
+                .status
+                .parse::<Standing>()
+                .map_or(r.status, Standing::label),
             name: &r.name,
             email: &r.email,
             time: r
@@ -309,10 +312,10 @@ fn chart(report: &Report) -> Option<Chart> {
         let mut tip: Vec<String> = Vec::new();
         let mut rects = Vec::new();
         for o in [
-            Outcome::Sent,
-            Outcome::Deferred,
-            Outcome::Failed,
-            Outcome::Unknown,
+            Standing::Sent,
+            Standing::Deferred,
+            Standing::Failed,
+            Standing::Unknown,
         ] {
             let n = bucket.get(o);
             if n == 0 {

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Counts, Exporter, Outcome, Report, Row, Rows};
+use super::{Counts, Exporter, Report, Row, Rows, Standing};
 use crate::time::machine_time;
 
 /// The schema's version.
@@ -123,9 +123,9 @@ impl<'a> Document<'a> {
             failed: c.failed,
             unknown: c.unknown,
             bounced: c.bounced,
-            never: report.with_contacts.then(|| c.get(Outcome::Never)),
-            form: report.with_contacts.then(|| c.get(Outcome::Form)),
-            unreachable: report.with_contacts.then(|| c.get(Outcome::Unreachable)),
+            never: report.with_contacts.then(|| c.get(Standing::Never)),
+            form: report.with_contacts.then(|| c.get(Standing::Form)),
+            unreachable: report.with_contacts.then(|| c.get(Standing::Unreachable)),
         };
         Document {
             version: VERSION,

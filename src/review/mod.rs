@@ -34,7 +34,7 @@ pub use walk::{ContactSource, Exported, Walk};
 /// A recipient's standing in the review: the ledger's [`State`], plus
 /// `Never` for a contact the ledger has no row for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Outcome {
+pub enum Standing {
     /// The server accepted the message.
     Sent,
     /// A transient failure; the next `send` retries it.
@@ -55,86 +55,86 @@ pub enum Outcome {
     Unreachable,
 }
 
-impl Outcome {
+impl Standing {
     /// Every outcome, in the order summaries list them.
-    pub const ALL: [Outcome; 8] = [
-        Outcome::Sent,
-        Outcome::Deferred,
-        Outcome::Failed,
-        Outcome::Unknown,
-        Outcome::Bounced,
-        Outcome::Never,
-        Outcome::Form,
-        Outcome::Unreachable,
+    pub const ALL: [Standing; 8] = [
+        Standing::Sent,
+        Standing::Deferred,
+        Standing::Failed,
+        Standing::Unknown,
+        Standing::Bounced,
+        Standing::Never,
+        Standing::Form,
+        Standing::Unreachable,
     ];
 
     /// Who a follow-up campaign is for: everyone the letter has not
     /// certainly reached, offices without an address included (they are
     /// the ones to reach another way). The default selection of an export.
-    pub const FOLLOW_UP: [Outcome; 7] = [
-        Outcome::Deferred,
-        Outcome::Failed,
-        Outcome::Unknown,
-        Outcome::Bounced,
-        Outcome::Never,
-        Outcome::Form,
-        Outcome::Unreachable,
+    pub const FOLLOW_UP: [Standing; 7] = [
+        Standing::Deferred,
+        Standing::Failed,
+        Standing::Unknown,
+        Standing::Bounced,
+        Standing::Never,
+        Standing::Form,
+        Standing::Unreachable,
     ];
 
     /// Whether this is an office without an address (known only from the
     /// contacts, never from the ledger).
     pub fn is_office(self) -> bool {
-        matches!(self, Outcome::Form | Outcome::Unreachable)
+        matches!(self, Standing::Form | Standing::Unreachable)
     }
 
     /// Whether knowing this outcome needs the contacts file.
     pub fn needs_contacts(self) -> bool {
-        self == Outcome::Never || self.is_office()
+        self == Standing::Never || self.is_office()
     }
 
     /// The word used in output and accepted by `--status`.
     pub fn as_str(self) -> &'static str {
         match self {
-            Outcome::Sent => "sent",
-            Outcome::Deferred => "deferred",
-            Outcome::Failed => "failed",
-            Outcome::Unknown => "unknown",
-            Outcome::Bounced => "bounced",
-            Outcome::Never => "never",
-            Outcome::Form => "form",
-            Outcome::Unreachable => "unreachable",
+            Standing::Sent => "sent",
+            Standing::Deferred => "deferred",
+            Standing::Failed => "failed",
+            Standing::Unknown => "unknown",
+            Standing::Bounced => "bounced",
+            Standing::Never => "never",
+            Standing::Form => "form",
+            Standing::Unreachable => "unreachable",
         }
     }
 
     /// The phrase for people ("never attempted").
     pub fn label(self) -> &'static str {
         match self {
-            Outcome::Never => "never attempted",
-            Outcome::Form => "contact form only",
+            Standing::Never => "never attempted",
+            Standing::Form => "contact form only",
             other => other.as_str(),
         }
     }
 }
 
-impl fmt::Display for Outcome {
+impl fmt::Display for Standing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl From<State> for Outcome {
+impl From<State> for Standing {
     fn from(state: State) -> Self {
         match state {
-            State::Sent => Outcome::Sent,
-            State::Deferred => Outcome::Deferred,
-            State::Failed => Outcome::Failed,
-            State::Unknown => Outcome::Unknown,
-            State::Bounced => Outcome::Bounced,
+            State::Sent => Standing::Sent,
+            State::Deferred => Standing::Deferred,
+            State::Failed => Standing::Failed,
+            State::Unknown => Standing::Unknown,
+            State::Bounced => Standing::Bounced,
         }
     }
 }
 
-impl FromStr for Outcome {
+impl FromStr for Standing {
     type Err = String;
 
     /// Case-insensitive; "never attempted" may be spelt out.
@@ -145,7 +145,7 @@ impl FromStr for Outcome {
         } else {
             &word
         };
-        Outcome::ALL
+        Standing::ALL
             .into_iter()
             .find(|o| o.as_str() == word)
             .ok_or_else(|| {
@@ -157,7 +157,7 @@ impl FromStr for Outcome {
     }
 }
 
-/// How many recipients stand at each [`Outcome`].
+/// How many recipients stand at each [`Standing`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     /// Accepted by the server.
@@ -166,7 +166,7 @@ pub struct Counts {
     pub deferred: usize,
     /// Permanent failure.
     pub failed: usize,
-    /// Outcome unknown (crash mid-transaction).
+    /// Standing unknown (crash mid-transaction).
     pub unknown: usize,
     /// Hard-bounced after being accepted.
     pub bounced: usize,
@@ -180,39 +180,39 @@ pub struct Counts {
 
 impl Counts {
     /// Counts one more recipient at `outcome`.
-    pub fn add(&mut self, outcome: Outcome) {
+    pub fn add(&mut self, outcome: Standing) {
         *self.slot(outcome) += 1;
     }
 
     /// The count for `outcome`.
-    pub fn get(&self, outcome: Outcome) -> usize {
+    pub fn get(&self, outcome: Standing) -> usize {
         match outcome {
-            Outcome::Sent => self.sent,
-            Outcome::Deferred => self.deferred,
-            Outcome::Failed => self.failed,
-            Outcome::Unknown => self.unknown,
-            Outcome::Bounced => self.bounced,
-            Outcome::Never => self.never,
-            Outcome::Form => self.form,
-            Outcome::Unreachable => self.unreachable,
+            Standing::Sent => self.sent,
+            Standing::Deferred => self.deferred,
+            Standing::Failed => self.failed,
+            Standing::Unknown => self.unknown,
+            Standing::Bounced => self.bounced,
+            Standing::Never => self.never,
+            Standing::Form => self.form,
+            Standing::Unreachable => self.unreachable,
         }
     }
 
     /// All recipients counted.
     pub fn total(&self) -> usize {
-        Outcome::ALL.into_iter().map(|o| self.get(o)).sum()
+        Standing::ALL.into_iter().map(|o| self.get(o)).sum()
     }
 
-    fn slot(&mut self, outcome: Outcome) -> &mut usize {
+    fn slot(&mut self, outcome: Standing) -> &mut usize {
         match outcome {
-            Outcome::Sent => &mut self.sent,
-            Outcome::Deferred => &mut self.deferred,
-            Outcome::Failed => &mut self.failed,
-            Outcome::Unknown => &mut self.unknown,
-            Outcome::Bounced => &mut self.bounced,
-            Outcome::Never => &mut self.never,
-            Outcome::Form => &mut self.form,
-            Outcome::Unreachable => &mut self.unreachable,
+            Standing::Sent => &mut self.sent,
+            Standing::Deferred => &mut self.deferred,
+            Standing::Failed => &mut self.failed,
+            Standing::Unknown => &mut self.unknown,
+            Standing::Bounced => &mut self.bounced,
+            Standing::Never => &mut self.never,
+            Standing::Form => &mut self.form,
+            Standing::Unreachable => &mut self.unreachable,
         }
     }
 }
@@ -247,7 +247,7 @@ pub struct Row {
     pub email: String,
     /// The To display name from the contacts, or empty.
     pub name: String,
-    /// Current view: an [`Outcome`] word; history view: the ledger's status
+    /// Current view: an [`Standing`] word; history view: the ledger's status
     /// word (`sending`, `sent`, `deferred`, `failed`).
     pub status: &'static str,
     /// The try (counted across runs); `None` for a recipient never attempted.
@@ -289,7 +289,7 @@ impl View {
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     /// Only recipients at one of these outcomes.
-    pub statuses: Vec<Outcome>,
+    pub statuses: Vec<Standing>,
     /// Only recipients with an answer of one of these kinds (`replied`,
     /// `auto_replied`); their rows show the answer.
     pub answers: Vec<crate::ledger::Status>,
@@ -338,7 +338,7 @@ pub struct Report {
     pub rows: Vec<Row>,
     /// When each finished attempt of the selected recipients ended, and
     /// how; an unknown one at its `sending` row. Feeds the timeline.
-    pub activity: Vec<(DateTime<Utc>, Outcome)>,
+    pub activity: Vec<(DateTime<Utc>, Standing)>,
 }
 
 /// The rows of a review, read once per call: held in a [`Report`], or
@@ -422,27 +422,27 @@ mod tests {
 
     #[test]
     fn outcome_words() {
-        for o in Outcome::ALL {
-            assert_eq!(o.as_str().parse::<Outcome>(), Ok(o));
+        for o in Standing::ALL {
+            assert_eq!(o.as_str().parse::<Standing>(), Ok(o));
         }
-        assert_eq!(" FAILED ".parse::<Outcome>(), Ok(Outcome::Failed));
-        assert_eq!("never-attempted".parse::<Outcome>(), Ok(Outcome::Never));
-        assert_eq!("Never attempted".parse::<Outcome>(), Ok(Outcome::Never));
-        let err = "sending".parse::<Outcome>().unwrap_err();
+        assert_eq!(" FAILED ".parse::<Standing>(), Ok(Standing::Failed));
+        assert_eq!("never-attempted".parse::<Standing>(), Ok(Standing::Never));
+        assert_eq!("Never attempted".parse::<Standing>(), Ok(Standing::Never));
+        let err = "sending".parse::<Standing>().unwrap_err();
         assert!(err.contains("expected sent, deferred"), "{err}");
-        assert_eq!("form".parse::<Outcome>(), Ok(Outcome::Form));
-        assert!(Outcome::FOLLOW_UP.contains(&Outcome::Unreachable));
-        assert_eq!(Outcome::from(State::Unknown), Outcome::Unknown);
+        assert_eq!("form".parse::<Standing>(), Ok(Standing::Form));
+        assert!(Standing::FOLLOW_UP.contains(&Standing::Unreachable));
+        assert_eq!(Standing::from(State::Unknown), Standing::Unknown);
     }
 
     #[test]
     fn counts_add_up() {
         let mut c = Counts::default();
         for o in [
-            Outcome::Sent,
-            Outcome::Sent,
-            Outcome::Never,
-            Outcome::Failed,
+            Standing::Sent,
+            Standing::Sent,
+            Standing::Never,
+            Standing::Failed,
         ] {
             c.add(o);
         }

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use super::{Counts, Exporter, Outcome, Report, Row, Rows, View};
+use super::{Counts, Exporter, Report, Row, Rows, Standing, View};
 
 /// Aligned text.
 pub struct Table;
@@ -78,8 +78,8 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 
 /// The outcomes worth a line: `never` and the offices without an address
 /// only when the contacts were read.
-fn outcomes(report: &Report) -> impl Iterator<Item = Outcome> + '_ {
-    Outcome::ALL
+fn outcomes(report: &Report) -> impl Iterator<Item = Standing> + '_ {
+    Standing::ALL
         .into_iter()
         .filter(|o| !o.needs_contacts() || report.with_contacts)
 }

@@ -29,7 +29,7 @@ use super::contacts::Namer;
 
 mod book;
 use super::{
-    About, Counts, ExportFormat, Filter, Outcome, Records, Report, Row, Rows, Summary, View,
+    About, Counts, ExportFormat, Filter, Records, Report, Row, Rows, Standing, Summary, View,
 };
 use book::{Book, NONE};
 
@@ -66,7 +66,7 @@ struct Entry {
     hash: u64,
     email: String,
     name: String,
-    outcome: Outcome,
+    outcome: Standing,
     last: Option<u64>,
     office: Option<(u64, Option<String>)>,
     /// Its row of the contacts, as read; empty for one only the log knows.
@@ -263,11 +263,11 @@ impl<'a> Walk<'a> {
                             Some(slot) => {
                                 slot.set_in_contacts();
                                 match (slot.last(), slot.state()) {
-                                    (NONE, _) | (_, None) => (Outcome::Never, None),
-                                    (at, Some(state)) => (Outcome::from(state), Some(at)),
+                                    (NONE, _) | (_, None) => (Standing::Never, None),
+                                    (at, Some(state)) => (Standing::from(state), Some(at)),
                                 }
                             }
-                            None => (Outcome::Never, None),
+                            None => (Standing::Never, None),
                         };
                         Entry {
                             key,
@@ -293,9 +293,9 @@ impl<'a> Walk<'a> {
                                 name
                             },
                             outcome: if o.form.is_some() {
-                                Outcome::Form
+                                Standing::Form
                             } else {
-                                Outcome::Unreachable
+                                Standing::Unreachable
                             },
                             last: None,
                             office: Some((o.line, o.form.clone())),
@@ -351,7 +351,7 @@ impl<'a> Walk<'a> {
                 hash,
                 email: event.email.trim().to_string(),
                 name: String::new(),
-                outcome: slot.state().map_or(Outcome::Unknown, Outcome::from),
+                outcome: slot.state().map_or(Standing::Unknown, Standing::from),
                 last: Some(slot.last()),
                 office: None,
                 values: Vec::new(),
@@ -385,7 +385,7 @@ impl<'a> Walk<'a> {
         };
         let time = book.rows.read(at)?.time;
         let unanswered = |before: DateTime<Utc>| {
-            e.outcome == Outcome::Sent
+            e.outcome == Standing::Sent
                 && time < before
                 && book.answer(e.hash, Status::Replied).is_none()
         };
@@ -424,7 +424,7 @@ impl<'a> Walk<'a> {
     fn row(&self, book: &mut Book, entry: &Entry) -> io::Result<Row> {
         let wanted = &self.filter.answers;
         let attempts = book.slots.get(&entry.hash).map_or(0, |s| s.attempts());
-        if entry.outcome == Outcome::Sent || !wanted.is_empty() {
+        if entry.outcome == Standing::Sent || !wanted.is_empty() {
             let kinds: &[Status] = if wanted.is_empty() {
                 &[Status::Replied, Status::AutoReplied]
             } else {

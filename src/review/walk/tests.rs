@@ -114,7 +114,7 @@ fn at(secs: u32) -> DateTime<Utc> {
 /// Every filter the CLI can build, one field at a time and a few together.
 fn filters() -> Vec<Filter> {
     let mut filters = vec![Filter::default()];
-    for o in Outcome::ALL {
+    for o in Standing::ALL {
         filters.push(Filter {
             statuses: vec![o],
             ..Filter::default()
@@ -126,7 +126,7 @@ fn filters() -> Vec<Filter> {
             ..Filter::default()
         });
         filters.push(Filter {
-            statuses: vec![Outcome::Sent, Outcome::Failed],
+            statuses: vec![Standing::Sent, Standing::Failed],
             answers: vec![kind],
             ..Filter::default()
         });
@@ -152,7 +152,7 @@ fn filters() -> Vec<Filter> {
         });
     }
     filters.push(Filter {
-        statuses: vec![Outcome::Never, Outcome::Form, Outcome::Unknown],
+        statuses: vec![Standing::Never, Standing::Form, Standing::Unknown],
         since: Some(at(3)),
         ..Filter::default()
     });
@@ -180,7 +180,7 @@ fn exported_held(held: &Report, list: &ContactList) -> (String, Exported) {
         .filter(|r| !r.email.is_empty())
         .map(|r| recipient_key(&r.email))
         .collect();
-    let offices: Vec<Outcome> = [Outcome::Form, Outcome::Unreachable]
+    let offices: Vec<Standing> = [Standing::Form, Standing::Unreachable]
         .into_iter()
         .filter(|o| held.rows.iter().any(|r| r.status == o.as_str()))
         .collect();
