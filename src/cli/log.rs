@@ -13,7 +13,7 @@ use repmail::config::Campaign;
 use repmail::ledger::{recipient_key, Ledger, Status};
 use repmail::outfile;
 use repmail::review::{
-    self, export_contacts, load_contacts, About, ContactList, ExportFormat, Format, Report, Rows,
+    self, export_contacts, load_contacts, About, ContactList, ExportFormat, Format, Review, Rows,
     Standing, View,
 };
 
@@ -319,7 +319,7 @@ fn notes(log: &Path, facts: Facts, campaign: Option<&Campaign>, out: Output) {
     }
 }
 
-fn print(report: &Report, rows: &dyn Rows, format: FormatArg) -> anyhow::Result<Exit> {
+fn print(report: &Review, rows: &dyn Rows, format: FormatArg) -> anyhow::Result<Exit> {
     let format = match format {
         FormatArg::Table => Format::Table,
         FormatArg::Csv => Format::Csv,
@@ -346,7 +346,7 @@ fn print(report: &Report, rows: &dyn Rows, format: FormatArg) -> anyhow::Result<
 
 fn export(
     path: &Path,
-    report: &Report,
+    report: &Review,
     list: &ContactList,
     format: ExportFormat,
     protected: &[PathBuf],

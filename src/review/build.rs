@@ -1,4 +1,4 @@
-//! Building a [`Report`]: the ledger's state per recipient, joined with the
+//! Building a [`Review`]: the ledger's state per recipient, joined with the
 //! contacts (which add names, the recipients never attempted and the
 //! offices without an address), narrowed by the [`Filter`].
 //!
@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::ledger::{recipient_key, Event, Ledger, Status};
 
-use super::{About, ContactList, Counts, Filter, Report, Row, Standing, Summary, View};
+use super::{About, ContactList, Counts, Filter, Review, Row, Standing, Summary, View};
 
 /// One recipient's place in the review before filtering.
 struct Entry<'a> {
@@ -34,7 +34,7 @@ pub fn build(
     filter: &Filter,
     view: View,
     about: About,
-) -> Report {
+) -> Review {
     let entries = select(ledger, entries(ledger, contacts), filter);
     let selected: HashSet<&str> = entries.iter().map(|e| e.key.as_str()).collect();
     let names: HashMap<&str, &str> = entries
@@ -116,7 +116,7 @@ pub fn build(
             })
             .collect(),
     };
-    Report {
+    Review {
         about,
         view,
         with_contacts: contacts.is_some(),
@@ -323,7 +323,7 @@ mod tests {
         ])
     }
 
-    fn review(filter: Filter, view: View) -> Report {
+    fn review(filter: Filter, view: View) -> Review {
         build(&ledger(), None, &filter, view, About::default())
     }
 

@@ -10,7 +10,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Exporter, Report, Standing, View, MAX_BUCKETS};
+use super::{Exporter, Review, Standing, View, MAX_BUCKETS};
 use crate::pages::{self, Context, Page};
 use crate::time::human_time;
 
@@ -18,7 +18,7 @@ use crate::time::human_time;
 pub struct Html;
 
 impl Exporter for Html {
-    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    fn write(&self, report: &Review, out: &mut dyn Write) -> io::Result<()> {
         let page = pages::render(Page::Report, &context(report))?;
         out.write_all(page.as_bytes())?;
         out.flush()
@@ -38,7 +38,7 @@ fn color(outcome: Standing) -> &'static str {
     }
 }
 
-fn outcomes(report: &Report) -> impl Iterator<Item = Standing> + '_ {
+fn outcomes(report: &Review) -> impl Iterator<Item = Standing> + '_ {
     Standing::ALL
         .into_iter()
         .filter(|o| !o.needs_contacts() || report.with_contacts)
@@ -82,7 +82,7 @@ struct RowView<'a> {
     form: Option<String>,
 }
 
-fn context(report: &Report) -> Context {
+fn context(report: &Review) -> Context {
     let a = &report.about;
     let s = &report.summary;
     let mut ctx = Context::new();
@@ -269,7 +269,7 @@ struct Tick {
     label: String,
 }
 
-fn chart(report: &Report) -> Option<Chart> {
+fn chart(report: &Review) -> Option<Chart> {
     let tl = report.timeline(MAX_BUCKETS)?;
     let unit = match tl.minutes {
         1 => "minute".to_string(),

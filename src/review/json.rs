@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Counts, Exporter, Report, Row, Rows, Standing};
+use super::{Counts, Exporter, Review, Row, Rows, Standing};
 use crate::time::machine_time;
 
 /// The schema's version.
@@ -16,13 +16,13 @@ pub const VERSION: u32 = 1;
 pub struct Json;
 
 impl Exporter for Json {
-    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    fn write(&self, report: &Review, out: &mut dyn Write) -> io::Result<()> {
         write(report, &report.rows, out)
     }
 }
 
 /// Writes the document: the report's summary, then `rows` as they come.
-pub(super) fn write(report: &Report, rows: &dyn Rows, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn write(report: &Review, rows: &dyn Rows, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &Document::of(report, rows))?;
     writeln!(out)
 }
@@ -113,7 +113,7 @@ struct RowJson<'a> {
 }
 
 impl<'a> Document<'a> {
-    fn of(report: &'a Report, rows: &'a dyn Rows) -> Document<'a> {
+    fn of(report: &'a Review, rows: &'a dyn Rows) -> Document<'a> {
         let a = &report.about;
         let s = &report.summary;
         let counts = |c: &Counts| CountsJson {

@@ -1,5 +1,5 @@
 //! Review: the delivery log (and, given a campaign, its contacts) read into
-//! a [`Report`] — a summary and one row per recipient or per event — that
+//! a [`Review`] — a summary and one row per recipient or per event — that
 //! `repmail log` prints as a table, CSV or JSON, renders as a shareable HTML
 //! page, or turns into the contacts file of a follow-up campaign.
 //!
@@ -325,7 +325,7 @@ pub struct About {
 
 /// A finished review: what every output format renders.
 #[derive(Debug, Clone)]
-pub struct Report {
+pub struct Review {
     /// Where the data came from.
     pub about: About,
     /// Whether rows are recipients or events.
@@ -341,7 +341,7 @@ pub struct Report {
     pub activity: Vec<(DateTime<Utc>, Standing)>,
 }
 
-/// The rows of a review, read once per call: held in a [`Report`], or
+/// The rows of a review, read once per call: held in a [`Review`], or
 /// walked from the files ([`Walk`]) so a million of them are never held.
 pub trait Rows {
     /// Hands each row to `f`, in order; stops at its first error.
@@ -361,10 +361,10 @@ impl Rows for Vec<Row> {
     }
 }
 
-/// An output format for a [`Report`] (hyperfine-style: one file each).
+/// An output format for a [`Review`] (hyperfine-style: one file each).
 pub trait Exporter {
     /// Writes the whole report.
-    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
+    fn write(&self, report: &Review, out: &mut dyn Write) -> io::Result<()>;
 }
 
 /// The formats `repmail log` can write.
@@ -392,7 +392,7 @@ impl Format {
     }
 }
 
-impl Report {
+impl Review {
     /// Writes the report in `format`.
     pub fn write(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
         format.exporter().write(self, out)

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Counts, Report};
+use super::{Counts, Review};
 
 /// Most bars a timeline draws before it widens its buckets.
 pub const MAX_BUCKETS: usize = 120;
@@ -36,7 +36,7 @@ impl Timeline {
     }
 }
 
-impl Report {
+impl Review {
     /// The report's activity in at most `max` buckets; `None` when nothing
     /// was attempted.
     pub fn timeline(&self, max: usize) -> Option<Timeline> {
@@ -74,8 +74,8 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn report(activity: Vec<(DateTime<Utc>, Standing)>) -> Report {
-        Report {
+    fn report(activity: Vec<(DateTime<Utc>, Standing)>) -> Review {
+        Review {
             about: About::default(),
             view: View::Current,
             with_contacts: false,

@@ -29,7 +29,7 @@ use super::contacts::Namer;
 
 mod book;
 use super::{
-    About, Counts, ExportFormat, Filter, Records, Report, Row, Rows, Standing, Summary, View,
+    About, Counts, ExportFormat, Filter, Records, Review, Row, Rows, Standing, Summary, View,
 };
 use book::{Book, NONE};
 
@@ -175,7 +175,7 @@ impl<'a> Walk<'a> {
 
     /// Selects the recipients `filter` names and sums them up: a report
     /// whose rows are left empty (read them through [`Rows`] on `self`).
-    pub fn review(&mut self, filter: &Filter, about: About) -> io::Result<Report> {
+    pub fn review(&mut self, filter: &Filter, about: About) -> io::Result<Review> {
         self.filter = filter.clone();
         self.wanted = filter.recipients.iter().map(|e| recipient_key(e)).collect();
         let mut summary = Summary::default();
@@ -231,7 +231,7 @@ impl<'a> Walk<'a> {
         })
         .map_err(io::Error::other)?;
         summary.copied = copied.len();
-        Ok(Report {
+        Ok(Review {
             about,
             view: View::Current,
             with_contacts: self.contacts.is_some(),

@@ -159,7 +159,7 @@ fn filters() -> Vec<Filter> {
     filters
 }
 
-fn written(report: &Report, rows: &dyn Rows, format: Format) -> String {
+fn written(report: &Review, rows: &dyn Rows, format: Format) -> String {
     let mut out = Vec::new();
     report.write_rows(format, rows, &mut out).unwrap();
     String::from_utf8(out).unwrap()
@@ -173,7 +173,7 @@ fn exported(walk: &Walk) -> (String, Exported) {
 }
 
 /// The same from the held report, as `repmail log --export` did.
-fn exported_held(held: &Report, list: &ContactList) -> (String, Exported) {
+fn exported_held(held: &Review, list: &ContactList) -> (String, Exported) {
     let keys: HashSet<String> = held
         .rows
         .iter()
