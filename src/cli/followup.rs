@@ -188,7 +188,7 @@ fn dry_run(campaign: &Campaign, args: &SendArgs, k: usize, out: Output) -> anyho
 }
 
 fn report_problems(p: repmail::problem::Problems, out: Output) -> anyhow::Error {
-    let mut problems = super::report::Problems::default();
+    let mut problems = super::report::ProblemGroups::default();
     for d in p.0 {
         problems.add(d);
     }

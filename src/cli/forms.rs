@@ -10,7 +10,7 @@ use repmail::forms::{write_html, Kit};
 use repmail::outfile;
 
 use super::check::plural;
-use super::report::Problems;
+use super::report::ProblemGroups;
 use super::{Exit, Output};
 
 #[derive(Debug, Args)]
@@ -25,7 +25,7 @@ pub struct FormsArgs {
 pub fn run(config: &Path, args: &FormsArgs, out: Output) -> anyhow::Result<Exit> {
     let campaign = Campaign::load(config)?;
     let kit = Kit::build(&campaign).or_else(|repmail::problem::Problems(found)| {
-        let mut problems = Problems::default();
+        let mut problems = ProblemGroups::default();
         for d in found {
             problems.add(d);
         }
@@ -33,7 +33,7 @@ pub fn run(config: &Path, args: &FormsArgs, out: Output) -> anyhow::Result<Exit>
         bail!("the campaign cannot be used: fix the problems above, then run again")
     })?;
     if kit.has_errors() {
-        let mut problems = Problems::default();
+        let mut problems = ProblemGroups::default();
         for d in kit.problems.iter().cloned() {
             problems.add(d);
         }

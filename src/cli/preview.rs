@@ -14,7 +14,7 @@ use repmail::plan::{Item, Selection};
 use repmail::render::Rendered;
 
 use super::check::plural;
-use super::report::{prepare, Problems};
+use super::report::{prepare, ProblemGroups};
 use super::{Exit, Output, PreviewArgs};
 
 pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exit> {
@@ -61,7 +61,7 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
         quiet: out.quiet || to_stdout,
         ..out
     };
-    let mut problems = Problems::default();
+    let mut problems = ProblemGroups::default();
     let mut names = HashSet::new();
     let mut shown = 0usize;
     let mut forms = 0usize;

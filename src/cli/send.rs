@@ -14,7 +14,7 @@ use repmail::schedule::Zones;
 use repmail::send::{self, DailyCap, Dispatcher, Pacer, Report, Settings, Transport};
 
 use super::progress::Display;
-use super::report::{prepare, Problems};
+use super::report::{prepare, ProblemGroups};
 use super::{Exit, Output};
 
 #[derive(Debug, Args)]
@@ -339,7 +339,7 @@ pub(super) fn check_plan(
     campaign: &Campaign,
     out: Output,
 ) -> anyhow::Result<()> {
-    let mut problems = Problems::default();
+    let mut problems = ProblemGroups::default();
     for d in found {
         problems.add(d.clone());
     }
