@@ -11,7 +11,7 @@ use std::path::Path;
 
 use tera::{Context, Tera};
 
-use super::markdown::{self, Dir};
+use super::markdown;
 use super::sanitise;
 use crate::config::{Campaign, Direction, Letter};
 use crate::contacts::Recipient;
@@ -22,7 +22,7 @@ pub(super) struct Compiled {
     subject: String,
     body: Body,
     lang: Option<String>,
-    dir: Dir,
+    dir: Direction,
 }
 
 enum Body {
@@ -78,7 +78,7 @@ impl Letters {
                            subject: &str,
                            letter: &Letter,
                            lang: Option<String>,
-                           dir: Dir,
+                           dir: Direction,
                            problems: &mut Vec<Diagnostic>| {
             add(&mut plain, &subject_name, subject, problems);
             sources.push(super::variables::Source::setting(
@@ -122,15 +122,12 @@ impl Letters {
             &c.subject,
             &c.letter,
             None,
-            Dir::Ltr,
+            Direction::Ltr,
             problems,
         );
         let mut variants = BTreeMap::new();
         for (value, v) in &campaign.variants {
-            let dir = match v.direction {
-                Direction::Ltr => Dir::Ltr,
-                Direction::Rtl => Dir::Rtl,
-            };
+            let dir = v.direction;
             let compiled = compile(
                 format!("variant.{value}.subject"),
                 &v.subject,
@@ -234,10 +231,10 @@ impl Letters {
 
 /// A right-to-left text part gets its left-to-right runs isolated (see
 /// [`super::bidi`]).
-fn text_part(text: String, dir: Dir) -> String {
+fn text_part(text: String, dir: Direction) -> String {
     match dir {
-        Dir::Rtl => super::bidi::isolate_ltr(&text),
-        Dir::Ltr => text,
+        Direction::Rtl => super::bidi::isolate_ltr(&text),
+        Direction::Ltr => text,
     }
 }
 
