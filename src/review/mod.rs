@@ -77,6 +77,37 @@ pub struct Row {
     pub form: Option<String>,
 }
 
+impl Row {
+    /// The row of a recipient never attempted: a contact with no row in
+    /// the ledger, or an office without an address (`office`: its contacts
+    /// line and contact form), which says how to reach it.
+    pub(crate) fn unattempted(
+        email: &str,
+        name: &str,
+        standing: Standing,
+        office: Option<&(u64, Option<String>)>,
+    ) -> Row {
+        Row {
+            time: None,
+            email: email.to_string(),
+            name: name.to_string(),
+            status: standing.as_str(),
+            attempt: None,
+            attempts: 0,
+            smtp_code: None,
+            message_id: String::new(),
+            detail: match office {
+                Some((_, Some(form))) => format!("reach by contact form: {form}"),
+                Some((line, None)) => format!(
+                    "no address and no contact form (contacts line {line}): find one to reach this office"
+                ),
+                None => String::new(),
+            },
+            form: office.and_then(|(_, f)| f.clone()),
+        }
+    }
+}
+
 /// Which rows a review holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum View {

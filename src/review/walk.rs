@@ -438,24 +438,12 @@ impl<'a> Walk<'a> {
         }
         Ok(match entry.last {
             Some(at) => event_row(book.rows.read(at)?, entry.outcome.as_str(), entry, attempts),
-            None => Row {
-                time: None,
-                email: entry.email.clone(),
-                name: entry.name.clone(),
-                status: entry.outcome.as_str(),
-                attempt: None,
-                attempts: 0,
-                smtp_code: None,
-                message_id: String::new(),
-                detail: match &entry.office {
-                    Some((_, Some(form))) => format!("reach by contact form: {form}"),
-                    Some((line, None)) => format!(
-                        "no address and no contact form (contacts line {line}): find one to reach this office"
-                    ),
-                    None => String::new(),
-                },
-                form: entry.office.as_ref().and_then(|(_, f)| f.clone()),
-            },
+            None => Row::unattempted(
+                &entry.email,
+                &entry.name,
+                entry.outcome,
+                entry.office.as_ref(),
+            ),
         })
     }
 }
