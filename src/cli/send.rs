@@ -10,6 +10,7 @@ use repmail::config::Campaign;
 use repmail::ledger::{recipient_key, Ledger, LedgerWriter};
 use repmail::plan::{Resend, Selection, SendPlan, Skip};
 use repmail::problem::Diagnostic;
+use repmail::render::Renderer;
 use repmail::schedule::Zones;
 use repmail::send::{self, DailyCap, Dispatcher, Pacer, Report, Settings, Transport};
 
@@ -215,51 +216,21 @@ pub(super) fn run_first(
         return Ok(final_exit(&plan, &Report::default()));
     }
 
-    let smtp = campaign.smtp.as_ref().ok_or(send::SetupError::NoSmtp)?;
-    // Before any connection: a failing password or token command stops the
-    // run here, with nothing sent.
-    let password = super::signin::secret(smtp)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    // The connections live on the runtime: the transport is built and
-    // dropped inside it. Built before the prompt so a setting it refuses
-    // is reported before the user confirms.
-    let _inside = runtime.enter();
-    let transport = Transport::new(smtp, password, campaign.sender.domain())?;
-    // Test letters get no copy: they are not the campaign's letters.
-    let copies = (!is_test)
-        .then(|| super::sent::start(&campaign, writer.ledger(), out))
-        .flatten();
-    let transport = match &copies {
-        Some(c) => transport.with_copies(c.sink()),
-        None => transport,
-    };
-    confirm(args, plan.to_send.len(), test_to.as_ref())?;
-
-    let dispatcher = Dispatcher {
+    let run = Run {
+        campaign: &campaign,
+        args,
         renderer: &renderer,
-        transport,
         pacer,
         cap,
-        settings: Settings {
-            retry: campaign.retry.clone(),
-        },
+        test_to: test_to.as_ref(),
     };
-    let report = dispatch(
-        &runtime,
-        dispatcher,
-        plan.to_send.clone(),
-        writer,
-        &campaign,
-        out,
-    );
-    let report = report?;
-    if let Some(copies) = copies {
-        super::sent::finish(copies, &runtime, writer, &campaign, out)?;
-    }
+    // Test letters get no copy: they are not the campaign's letters.
+    let copies = if is_test {
+        CopiesLog::Off
+    } else {
+        CopiesLog::Own
+    };
+    let report = deliver(run, plan.to_send.clone(), writer, copies, out)?;
     let exit = summarize(&report, &plan, &campaign, writer.path(), &resume, out);
     // After any stop, the letters whose fate nobody knows, by name: this
     // run's and those an earlier run left.
@@ -277,11 +248,87 @@ pub(super) fn run_first(
     Ok(exit)
 }
 
+/// A run with letters to send: the first letters, or one follow-up stage.
+pub(super) struct Run<'a> {
+    pub campaign: &'a Campaign,
+    pub args: &'a SendArgs,
+    pub renderer: &'a Renderer,
+    pub pacer: Pacer,
+    pub cap: Option<DailyCap>,
+    /// `--test-to`: the address every letter goes to instead.
+    pub test_to: Option<&'a Address>,
+}
+
+/// Where a run's Sent copies record their `copied` rows.
+pub(super) enum CopiesLog<'w> {
+    /// No copies: test letters are not the campaign's letters.
+    Off,
+    /// The run's own log (the first letters).
+    Own,
+    /// The first letter's log: a follow-up's copies share its spool (one
+    /// per campaign).
+    Main(&'w mut LedgerWriter),
+}
+
+/// What every run does once it has letters to send: the password before
+/// any connection (a failing command stops the run with nothing sent),
+/// the transport with its Sent copies, the prompt, the dispatch, then the
+/// copies' last step. `writer` is the log the letters' rows go to.
+pub(super) fn deliver(
+    run: Run<'_>,
+    to_send: Vec<repmail::contacts::Recipient>,
+    writer: &mut LedgerWriter,
+    mut copies_log: CopiesLog<'_>,
+    out: Output,
+) -> anyhow::Result<Report> {
+    let campaign = run.campaign;
+    let smtp = campaign.smtp.as_ref().ok_or(send::SetupError::NoSmtp)?;
+    let password = super::signin::secret(smtp)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    // The connections live on the runtime: the transport is built and
+    // dropped inside it. Built before the prompt so a setting it refuses
+    // is reported before the user confirms.
+    let _inside = runtime.enter();
+    let transport = Transport::new(smtp, password, campaign.sender.domain())?;
+    let copies = match &copies_log {
+        CopiesLog::Off => None,
+        CopiesLog::Own => super::sent::start(campaign, writer.ledger(), out),
+        CopiesLog::Main(main) => super::sent::start(campaign, main.ledger(), out),
+    };
+    let transport = match &copies {
+        Some(c) => transport.with_copies(c.sink()),
+        None => transport,
+    };
+    confirm(run.args, to_send.len(), run.test_to)?;
+    let dispatcher = Dispatcher {
+        renderer: run.renderer,
+        transport,
+        pacer: run.pacer,
+        cap: run.cap,
+        settings: Settings {
+            retry: campaign.retry.clone(),
+        },
+    };
+    let report = dispatch(&runtime, dispatcher, to_send, writer, campaign, out)?;
+    if let Some(copies) = copies {
+        let log = match &mut copies_log {
+            CopiesLog::Main(main) => &mut **main,
+            _ => writer,
+        };
+        super::sent::finish(copies, &runtime, log, campaign, out)?;
+    }
+    Ok(report)
+}
+
 /// Sends `to_send` through `dispatcher` on `runtime`, with the progress
 /// display and the stop signals (Ctrl-C, SIGTERM and SIGHUP: the same clean
 /// stop, heard from before the first letter). Every run goes this way: the
 /// first letters and each follow-up stage.
-pub(super) fn dispatch(
+fn dispatch(
     runtime: &tokio::runtime::Runtime,
     dispatcher: Dispatcher<'_>,
     to_send: Vec<repmail::contacts::Recipient>,
