@@ -22,6 +22,7 @@ pub mod mbox;
 pub mod outfile;
 pub mod pages;
 pub mod plan;
+pub mod preview;
 pub mod problem;
 pub mod providers;
 pub mod render;
