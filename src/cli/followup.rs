@@ -14,7 +14,7 @@ use repmail::schedule::Zones;
 use repmail::send::{DailyCap, Pacer};
 
 use super::send::{
-    check_plan, deliver, resume_command, run_first, summarize, test_log_path, CopiesLog, Run,
+    check_plan, deliver, resume_command, run_first, summarize, test_log_path, CopiesLog, Delivery,
     SendArgs,
 };
 use super::{Exit, Output};
@@ -221,7 +221,7 @@ fn send_stage(
     let pacer = Pacer::new(&campaign.rate)
         .with_zones(Zones::new(campaign))
         .with_wait(args.wait);
-    let run = Run {
+    let delivery = Delivery {
         campaign,
         args,
         renderer: &renderer,
@@ -233,7 +233,7 @@ fn send_stage(
     // copies and their `copied` rows are the first letter's log's (one
     // spool per campaign).
     let copies = CopiesLog::Main(&mut main);
-    let report = deliver(run, plan.to_send.clone(), &mut writer, copies, out)?;
+    let report = deliver(delivery, plan.to_send.clone(), &mut writer, copies, out)?;
     drop(main);
     let resume = format!("{} --stage {k}", resume_command(config, args));
     Ok(summarize(

@@ -216,7 +216,7 @@ pub(super) fn run_first(
         return Ok(final_exit(&plan, &Report::default()));
     }
 
-    let run = Run {
+    let delivery = Delivery {
         campaign: &campaign,
         args,
         renderer: &renderer,
@@ -230,7 +230,7 @@ pub(super) fn run_first(
     } else {
         CopiesLog::Own
     };
-    let report = deliver(run, plan.to_send.clone(), writer, copies, out)?;
+    let report = deliver(delivery, plan.to_send.clone(), writer, copies, out)?;
     let exit = summarize(&report, &plan, &campaign, writer.path(), &resume, out);
     // After any stop, the letters whose fate nobody knows, by name: this
     // run's and those an earlier run left.
@@ -249,7 +249,7 @@ pub(super) fn run_first(
 }
 
 /// A run with letters to send: the first letters, or one follow-up stage.
-pub(super) struct Run<'a> {
+pub(super) struct Delivery<'a> {
     pub campaign: &'a Campaign,
     pub args: &'a SendArgs,
     pub renderer: &'a Renderer,
@@ -275,13 +275,13 @@ pub(super) enum CopiesLog<'w> {
 /// the transport with its Sent copies, the prompt, the dispatch, then the
 /// copies' last step. `writer` is the log the letters' rows go to.
 pub(super) fn deliver(
-    run: Run<'_>,
+    delivery: Delivery<'_>,
     to_send: Vec<repmail::contacts::Recipient>,
     writer: &mut LedgerWriter,
     mut copies_log: CopiesLog<'_>,
     out: Output,
 ) -> anyhow::Result<Report> {
-    let campaign = run.campaign;
+    let campaign = delivery.campaign;
     let smtp = campaign.smtp.as_ref().ok_or(send::SetupError::NoSmtp)?;
     let password = super::signin::secret(smtp)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -303,12 +303,12 @@ pub(super) fn deliver(
         Some(c) => transport.with_copies(c.sink()),
         None => transport,
     };
-    confirm(run.args, to_send.len(), run.test_to)?;
+    confirm(delivery.args, to_send.len(), delivery.test_to)?;
     let dispatcher = Dispatcher {
-        renderer: run.renderer,
+        renderer: delivery.renderer,
         transport,
-        pacer: run.pacer,
-        cap: run.cap,
+        pacer: delivery.pacer,
+        cap: delivery.cap,
         settings: Settings {
             retry: campaign.retry.clone(),
         },
