@@ -28,7 +28,7 @@ use crate::problem::Diagnostic;
 use crate::text::snake_case;
 use explain::{csv_message, not_utf8};
 use lines::{LfLines, LineIndex};
-pub use row::{Columns, Office, Recipient, Row};
+pub use row::{Columns, ContactRow, Office, Recipient};
 use sorting::Sorter;
 
 /// Longest header line examined to guess the delimiter.
@@ -38,7 +38,7 @@ const SNIFF_LIMIT: u64 = 1 << 20;
 /// of these but no address is an office to reach another way.
 const CONTACT_FORM_COLUMNS: [&str; 5] = ["contact_form", "contact_url", "form", "website", "url"];
 
-/// Streams the contacts file, one [`Row`] per data row.
+/// Streams the contacts file, one [`ContactRow`] per data row.
 pub struct ContactReader {
     place: String,
     csv: csv::Reader<Box<dyn Read>>,
@@ -51,7 +51,7 @@ pub struct ContactReader {
     /// Where the line breaks are, to name rows by their line.
     lines: Rc<RefCell<LineIndex>>,
     /// A row held back while a warning about it goes first.
-    pending: Option<Row>,
+    pending: Option<ContactRow>,
     /// Garbled text is reported once per file, at its first row.
     garble_reported: bool,
 }
@@ -191,7 +191,7 @@ impl ContactReader {
         self.lines.borrow_mut().line_at(p.byte())
     }
 
-    fn row(&mut self) -> Option<Row> {
+    fn row(&mut self) -> Option<ContactRow> {
         match self.csv.read_byte_record(&mut self.record) {
             Ok(false) => return None,
             Ok(true) => {}
@@ -200,7 +200,7 @@ impl ContactReader {
                 // state to go on: report it and stop.
                 self.done = true;
                 let line = e.position().map(|p| self.line_at(p)).unwrap_or(0);
-                return Some(Row::Problem(Diagnostic::error(
+                return Some(ContactRow::Problem(Diagnostic::error(
                     format!("{}:{line}", self.place),
                     csv_message(&e),
                 )));
@@ -218,7 +218,7 @@ impl ContactReader {
             return self.row();
         }
         if self.record.len() != width {
-            return Some(Row::Problem(Diagnostic::error(
+            return Some(ContactRow::Problem(Diagnostic::error(
                 at,
                 explain::field_count(self.record.len(), width),
             )));
@@ -229,7 +229,7 @@ impl ContactReader {
                 Ok(s) => values.push(s.trim().to_string()),
                 Err(_) if self.utf8_only => {
                     self.done = true;
-                    return Some(Row::Problem(not_utf8(&self.place, line)));
+                    return Some(ContactRow::Problem(not_utf8(&self.place, line)));
                 }
                 // A decoder already produced UTF-8; keep going lossily.
                 Err(_) => values.push(String::from_utf8_lossy(field).trim().to_string()),
@@ -237,7 +237,7 @@ impl ContactReader {
         }
         if let Some(warning) = self.garbled(&values, &at) {
             self.pending = Some(self.sorter.sort(values, line, at));
-            return Some(Row::Problem(warning));
+            return Some(ContactRow::Problem(warning));
         }
         Some(self.sorter.sort(values, line, at))
     }
@@ -256,9 +256,9 @@ impl ContactReader {
 }
 
 impl Iterator for ContactReader {
-    type Item = Row;
+    type Item = ContactRow;
 
-    fn next(&mut self) -> Option<Row> {
+    fn next(&mut self) -> Option<ContactRow> {
         if let Some(row) = self.pending.take() {
             return Some(row);
         }
@@ -315,28 +315,28 @@ mod tests {
         }
     }
 
-    fn rows(data: &[u8], cfg: &Contacts) -> Result<Vec<Row>, Diagnostic> {
+    fn rows(data: &[u8], cfg: &Contacts) -> Result<Vec<ContactRow>, Diagnostic> {
         Ok(
             ContactReader::from_reader(Box::new(Cursor::new(data.to_vec())), "c.csv", cfg)?
                 .collect(),
         )
     }
 
-    fn emails(rows: &[Row]) -> Vec<String> {
+    fn emails(rows: &[ContactRow]) -> Vec<String> {
         rows.iter()
             .filter_map(|r| match r {
-                Row::Recipient(r) => Some(r.email.to_string()),
-                Row::Problem(_) | Row::Office(_) => None,
+                ContactRow::Recipient(r) => Some(r.email.to_string()),
+                ContactRow::Problem(_) | ContactRow::Office(_) => None,
             })
             .collect()
     }
 
-    fn problems(rows: &[Row]) -> Vec<String> {
+    fn problems(rows: &[ContactRow]) -> Vec<String> {
         rows.iter()
             .filter_map(|r| match r {
-                Row::Problem(d) => Some(d.to_string()),
-                Row::Office(o) => o.warning.as_ref().map(ToString::to_string),
-                Row::Recipient(_) => None,
+                ContactRow::Problem(d) => Some(d.to_string()),
+                ContactRow::Office(o) => o.warning.as_ref().map(ToString::to_string),
+                ContactRow::Recipient(_) => None,
             })
             .collect()
     }
@@ -349,7 +349,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(emails(&r), ["ann@example.org"]);
-        let Row::Recipient(rec) = &r[0] else { panic!() };
+        let ContactRow::Recipient(rec) = &r[0] else {
+            panic!()
+        };
         assert_eq!(rec.get("first_name"), Some("Ann"));
         let vars: Vec<_> = rec.variables().collect();
         assert!(vars.contains(&("First Name", "Ann")));
@@ -385,10 +387,10 @@ mod tests {
         assert_eq!(emails(&r), ["x@example.org"]);
     }
 
-    fn offices(rows: &[Row]) -> Vec<(u64, Option<&str>)> {
+    fn offices(rows: &[ContactRow]) -> Vec<(u64, Option<&str>)> {
         rows.iter()
             .filter_map(|r| match r {
-                Row::Office(o) => Some((o.line, o.form.as_deref())),
+                ContactRow::Office(o) => Some((o.line, o.form.as_deref())),
                 _ => None,
             })
             .collect()
@@ -461,7 +463,9 @@ mod tests {
                 && p[0].contains("no contact form in column `contact_form`"),
             "{p:?}"
         );
-        let Row::Office(o) = &r[0] else { panic!() };
+        let ContactRow::Office(o) = &r[0] else {
+            panic!()
+        };
         assert_eq!(o.get("name"), Some("A"));
         assert!(o.columns.email.is_none());
     }
@@ -557,7 +561,7 @@ mod tests {
         let mut c = cfg();
         c.encoding = Some(encoding_rs::WINDOWS_1252);
         let r = rows(data, &c).unwrap();
-        let Row::Recipient(rec) = &r[0] else {
+        let ContactRow::Recipient(rec) = &r[0] else {
             panic!("{r:?}")
         };
         assert_eq!(rec.get("name"), Some("José"));
@@ -584,7 +588,7 @@ mod tests {
             ),
         ] {
             let r = rows(data, &cfg()).unwrap();
-            let Row::Recipient(rec) = &r[0] else {
+            let ContactRow::Recipient(rec) = &r[0] else {
                 panic!("{r:?}")
             };
             assert_eq!(rec.line, 2);

@@ -12,7 +12,7 @@ use lettre::Address;
 use serde::Serialize;
 
 use crate::config::Campaign;
-use crate::contacts::{Office, Row};
+use crate::contacts::{ContactRow, Office};
 use crate::pages::{self, Context, Page};
 use crate::problem::{Diagnostic, Problems};
 use crate::render::Renderer;
@@ -76,12 +76,12 @@ impl Kit {
         };
         for row in prepared.contacts {
             match row {
-                Row::Recipient(_) => kit.emailed += 1,
-                Row::Office(o) => kit.add(&prepared.renderer, o),
+                ContactRow::Recipient(_) => kit.emailed += 1,
+                ContactRow::Office(o) => kit.add(&prepared.renderer, o),
                 // Warnings about other rows (duplicates, garbled names)
                 // are `check`'s to show; errors make the kit incomplete.
-                Row::Problem(d) if d.is_error() => kit.problems.push(d),
-                Row::Problem(_) => {}
+                ContactRow::Problem(d) if d.is_error() => kit.problems.push(d),
+                ContactRow::Problem(_) => {}
             }
         }
         Ok(kit)

@@ -6,7 +6,7 @@ pub mod stages;
 
 use crate::address::recipient_key;
 use crate::config::Campaign;
-use crate::contacts::{ContactReader, Office, Recipient, Row};
+use crate::contacts::{ContactReader, ContactRow, Office, Recipient};
 use crate::ledger::{State, StateOf};
 use crate::problem::{Diagnostic, Problems};
 use crate::render::{Rendered, Renderer};
@@ -99,9 +99,9 @@ impl Prepared {
         } = self;
         let mut taken = 0usize;
         contacts.filter_map(move |row| match row {
-            Row::Problem(d) => Some(Item::Problem(d)),
-            Row::Office(o) => Some(Item::Office(Box::new(o))),
-            Row::Recipient(r) => {
+            ContactRow::Problem(d) => Some(Item::Problem(d)),
+            ContactRow::Office(o) => Some(Item::Office(Box::new(o))),
+            ContactRow::Recipient(r) => {
                 if !selection.wants(&r) || selection.limit.is_some_and(|n| taken >= n) {
                     return None;
                 }
@@ -242,11 +242,11 @@ pub fn walk_send<'a>(
     let mut sending = 0usize;
     contacts.filter_map(move |row| {
         let r = match row {
-            Row::Problem(d) => return Some(Step::Problem(d)),
+            ContactRow::Problem(d) => return Some(Step::Problem(d)),
             // No email for an office without an address; its warning
             // says how to reach it.
-            Row::Office(o) => return o.warning.map(Step::Problem),
-            Row::Recipient(r) => r,
+            ContactRow::Office(o) => return o.warning.map(Step::Problem),
+            ContactRow::Recipient(r) => r,
         };
         if !selection.wants(&r) {
             return None;

@@ -201,7 +201,7 @@ impl Office {
 
 /// What one CSV row became.
 #[derive(Debug)]
-pub enum Row {
+pub enum ContactRow {
     /// A recipient to write to.
     Recipient(Recipient),
     /// A row without an address (see [`Office`]).

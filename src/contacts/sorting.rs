@@ -10,7 +10,7 @@ use std::sync::Arc;
 use lettre::Address;
 
 use super::explain;
-use super::row::{Columns, Office, Recipient, Row};
+use super::row::{Columns, ContactRow, Office, Recipient};
 use crate::address::sendable_address;
 use crate::problem::Diagnostic;
 
@@ -41,14 +41,14 @@ impl Sorter {
 
     /// The row as a recipient, an office without an address, or a problem
     /// with its address; `at` names its place (`file:line`).
-    pub(super) fn sort(&mut self, values: Vec<String>, line: u64, at: String) -> Row {
+    pub(super) fn sort(&mut self, values: Vec<String>, line: u64, at: String) -> ContactRow {
         let raw = self.columns.email.map_or("", |i| values[i].as_str());
         // A cell with no `@` at all is a placeholder (`No email found`,
         // `n/a`, `-`, a contact form's URL), not a mistyped address,
         // unless it reads like an address that lost its `@`.
         if !raw.contains('@') {
             if looks_like_a_host(raw) {
-                return Row::Problem(Diagnostic::error(
+                return ContactRow::Problem(Diagnostic::error(
                     at,
                     format!(
                         "`{}` is not a valid email address (it has no `@`, but looks like an address that lost it); correct it, or write e.g. `n/a` if the office has no address",
@@ -56,7 +56,7 @@ impl Sorter {
                     ),
                 ));
             }
-            return Row::Office(self.office(values, line, at));
+            return ContactRow::Office(self.office(values, line, at));
         }
         let email: Address = match raw.parse() {
             Ok(a) => a,
@@ -69,7 +69,7 @@ impl Sorter {
                     .count()
                     > 1 =>
             {
-                return Row::Problem(Diagnostic::error(
+                return ContactRow::Problem(Diagnostic::error(
                     at,
                     format!(
                         "`{}` holds more than one address: one address per row (the office's); put further addresses in a column named by `cc_column` under [contacts], separated by `;`, to copy them on the letter",
@@ -78,7 +78,7 @@ impl Sorter {
                 ));
             }
             Err(e) => {
-                return Row::Problem(Diagnostic::error(
+                return ContactRow::Problem(Diagnostic::error(
                     at,
                     format!(
                         "`{}` is not a valid email address ({e}); correct it or remove the row",
@@ -90,7 +90,7 @@ impl Sorter {
         let email = match sendable_address(&email) {
             Ok(a) => a,
             Err(why) => {
-                return Row::Problem(Diagnostic::error(
+                return ContactRow::Problem(Diagnostic::error(
                     at,
                     format!(
                         "repmail cannot send to `{}`: {}; correct it or remove the row",
@@ -102,12 +102,12 @@ impl Sorter {
         };
         let key = crate::address::recipient_key(email.as_ref());
         if !self.seen.insert(self.fingerprint.hash_one(&key)) {
-            return Row::Problem(Diagnostic::warning(
+            return ContactRow::Problem(Diagnostic::warning(
                 at,
                 format!("duplicate address {email}: it gets the letter once (from its first row)"),
             ));
         }
-        Row::Recipient(Recipient {
+        ContactRow::Recipient(Recipient {
             line,
             email,
             values,

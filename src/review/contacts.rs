@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::config::Campaign;
-use crate::contacts::{Columns, ContactReader, Office, Recipient, Row as ContactRow};
+use crate::contacts::{Columns, ContactReader, ContactRow, Office, Recipient};
 use crate::problem::Diagnostic;
 use crate::text::one_line;
 

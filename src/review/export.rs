@@ -143,7 +143,7 @@ impl<'a> Records<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contacts::{ContactReader, Row};
+    use crate::contacts::{ContactReader, ContactRow};
 
     fn contacts_cfg(delimiter: Option<u8>, encoding: Option<&'static str>) -> Contacts {
         Contacts {
@@ -169,9 +169,9 @@ mod tests {
         let mut skipped = 0;
         for row in reader {
             match row {
-                Row::Recipient(r) => recipients.push(r),
-                Row::Office(o) => offices.push((o, String::new())),
-                Row::Problem(_) => skipped += 1,
+                ContactRow::Recipient(r) => recipients.push(r),
+                ContactRow::Office(o) => offices.push((o, String::new())),
+                ContactRow::Problem(_) => skipped += 1,
             }
         }
         let names = vec![String::new(); recipients.len()];

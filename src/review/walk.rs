@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use crate::config::Campaign;
-use crate::contacts::{ContactReader, Row as ContactRow};
+use crate::contacts::{ContactReader, ContactRow};
 use crate::ledger::{for_each_row, recipient_key, Event, LedgerError, RowReader, Status};
 use crate::problem::Diagnostic;
 
