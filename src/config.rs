@@ -182,7 +182,7 @@ pub struct Contacts {
     pub cc_column: Option<String>,
     /// The roster source the file was fetched from (`repmail roster
     /// update`; `check` warns when it is old).
-    pub roster: Option<crate::roster::Source>,
+    pub roster: Option<crate::roster::Publisher>,
 }
 
 /// `[smtp] security`.

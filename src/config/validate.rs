@@ -236,7 +236,7 @@ impl Validator<'_> {
         let roster = c
             .roster
             .as_deref()
-            .map(crate::roster::Source::parse)
+            .map(crate::roster::Publisher::parse)
             .transpose()
             .map_err(|e| self.invalid("contacts.roster", e.to_string()))?;
         Ok(Contacts {

@@ -54,7 +54,7 @@ pub(super) struct Letters {
     markdown: Tera,
     /// Every template's source, for the variables check
     /// ([`super::variables`]).
-    pub sources: Vec<super::variables::Source>,
+    pub sources: Vec<super::variables::TemplateSource>,
     default: Compiled,
     /// Keyed by the value lower-cased: `FA` and `fa` pick the same letter.
     variants: BTreeMap<String, (String, Compiled)>,
@@ -81,7 +81,7 @@ impl Letters {
                            dir: Direction,
                            problems: &mut Vec<Diagnostic>| {
             add(&mut plain, &subject_name, subject, problems);
-            sources.push(super::variables::Source::setting(
+            sources.push(super::variables::TemplateSource::setting(
                 &campaign.path,
                 &subject_name,
                 subject,
@@ -251,11 +251,13 @@ fn load(
     path: &Path,
     problems: &mut Vec<Diagnostic>,
     markdown: bool,
-) -> Option<super::variables::Source> {
+) -> Option<super::variables::TemplateSource> {
     match std::fs::read_to_string(path) {
         Ok(source) => {
             add(tera, name, &source, problems);
-            Some(super::variables::Source::file(name, source, markdown))
+            Some(super::variables::TemplateSource::file(
+                name, source, markdown,
+            ))
         }
         Err(e) => {
             problems.push(Diagnostic::error(
@@ -272,7 +274,7 @@ fn load(
 impl Letters {
     /// The variables a template uses (Tera's own list: loop variables left
     /// out), or none if it did not compile (its error is reported).
-    pub fn variables_of(&self, source: &super::variables::Source) -> Vec<String> {
+    pub fn variables_of(&self, source: &super::variables::TemplateSource) -> Vec<String> {
         let tera = if source.markdown {
             &self.markdown
         } else {

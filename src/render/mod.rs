@@ -107,7 +107,7 @@ impl Renderer {
         let mut letters = Letters::new(campaign, &mut problems);
         if let Some(name) = &campaign.contacts.name {
             letters::add(&mut letters.plain, DISPLAY_NAME, name, &mut problems);
-            letters.sources.push(variables::Source::setting(
+            letters.sources.push(variables::TemplateSource::setting(
                 &campaign.path,
                 DISPLAY_NAME,
                 name,
