@@ -329,7 +329,7 @@ fn print(report: &Review, rows: &dyn Rows, format: FormatArg) -> anyhow::Result<
     // terminal. CSV and JSON are data and stay byte-true (JSON escapes
     // control characters itself).
     let sink: Box<dyn Write> = match format {
-        Format::Table => Box::new(terminal::Lines::new(io::stdout().lock())),
+        Format::Table => Box::new(terminal::CleanLines::new(io::stdout().lock())),
         Format::Csv | Format::Json | Format::Html => Box::new(io::stdout().lock()),
     };
     let mut stdout = BufWriter::new(sink);

@@ -49,7 +49,7 @@ pub(super) struct Bodies {
     pub removed: Option<(String, Vec<String>)>,
 }
 
-pub(super) struct Letters {
+pub(super) struct CompiledLetters {
     pub plain: Tera,
     markdown: Tera,
     /// Every template's source, for the variables check
@@ -63,10 +63,10 @@ pub(super) struct Letters {
 
 const SUBJECT: &str = "campaign.subject";
 
-impl Letters {
+impl CompiledLetters {
     /// Compiles every letter, pushing each problem (naming the file or
     /// config key) to `problems`.
-    pub fn new(campaign: &Campaign, problems: &mut Vec<Diagnostic>) -> Letters {
+    pub fn new(campaign: &Campaign, problems: &mut Vec<Diagnostic>) -> CompiledLetters {
         let mut plain = Tera::new();
         let mut markdown = Tera::new();
         markdown.set_escape_fn(markdown::escape);
@@ -142,7 +142,7 @@ impl Letters {
         // stay `&` in the plain text and the Subject.
         plain.autoescape_on(html_names);
         markdown.autoescape_on(md_names);
-        Letters {
+        CompiledLetters {
             plain,
             markdown,
             sources,
@@ -271,7 +271,7 @@ fn load(
     }
 }
 
-impl Letters {
+impl CompiledLetters {
     /// The variables a template uses (Tera's own list: loop variables left
     /// out), or none if it did not compile (its error is reported).
     pub fn variables_of(&self, source: &super::variables::TemplateSource) -> Vec<String> {
