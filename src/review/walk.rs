@@ -13,25 +13,25 @@
 //! (the table reads them twice, to measure its columns first).
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::hash::RandomState;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
 use crate::config::Campaign;
 use crate::contacts::{ContactReader, ContactRow};
-use crate::ledger::{for_each_row, recipient_key, Event, LedgerError, RowReader, Status};
+use crate::ledger::{for_each_row, recipient_key, LedgerError, RowReader, Status};
 use crate::problem::Diagnostic;
 
 use super::contacts::Namer;
 
 mod book;
-use super::{
-    About, Counts, ExportFormat, Filter, Records, Review, Row, Rows, Standing, Summary, View,
-};
+mod rows;
+use super::{About, Counts, Filter, Review, Standing, Summary, View};
 use book::{Book, NONE};
+pub use rows::Exported;
 
 /// Where the campaign's contacts are read from, as often as needed.
 pub struct ContactSource<'a> {
@@ -71,17 +71,6 @@ struct Entry {
     office: Option<(u64, Option<String>)>,
     /// Its row of the contacts, as read; empty for one only the log knows.
     values: Vec<String>,
-}
-
-/// What [`Walk::export`] wrote.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Exported {
-    /// Rows of the contacts written.
-    pub written: usize,
-    /// Selected recipients only the log knows (not in the contacts file).
-    pub missing: usize,
-    /// The statuses of the selected recipients, in order.
-    pub statuses: BTreeSet<&'static str>,
 }
 
 /// A review of the current view, walked from the files; rows are
@@ -391,91 +380,6 @@ impl<'a> Walk<'a> {
         };
         Ok(filter.unanswered_before.is_none_or(unanswered)
             && filter.since.is_none_or(|since| time >= since))
-    }
-
-    /// Writes the contacts rows of the recipients [`Walk::review`]
-    /// selected, in contacts order, after the contacts' header: the
-    /// follow-up list, one row held at a time. Without contacts, nothing.
-    pub fn export(&self, format: ExportFormat, out: &mut dyn Write) -> io::Result<Exported> {
-        let Some(source) = &self.contacts else {
-            return Ok(Exported::default());
-        };
-        let reader = (source.open)().map_err(|d| io::Error::other(d.to_string()))?;
-        let mut records = Records::new(format, &reader.columns().names, out)?;
-        drop(reader);
-        let mut exported = Exported::default();
-        self.entries(&mut |book, entry, selected| {
-            if !selected {
-                return Ok(());
-            }
-            exported.statuses.insert(self.row(book, entry)?.status);
-            if entry.values.is_empty() {
-                exported.missing += usize::from(!entry.email.is_empty());
-            } else {
-                records.write(&entry.values)?;
-                exported.written += 1;
-            }
-            Ok(())
-        })?;
-        Ok(exported)
-    }
-
-    /// The row `build`'s `current_row` makes for `entry`.
-    fn row(&self, book: &mut Book, entry: &Entry) -> io::Result<Row> {
-        let wanted = &self.filter.answers;
-        let attempts = book.slots.get(&entry.hash).map_or(0, |s| s.attempts());
-        if entry.outcome == Standing::Sent || !wanted.is_empty() {
-            let kinds: &[Status] = if wanted.is_empty() {
-                &[Status::Replied, Status::AutoReplied]
-            } else {
-                wanted
-            };
-            if let Some(at) = kinds.iter().find_map(|&k| book.answer(entry.hash, k)) {
-                let event = book.rows.read(at)?;
-                let status = event.status.as_str();
-                return Ok(event_row(event, status, entry, attempts));
-            }
-        }
-        Ok(match entry.last {
-            Some(at) => event_row(book.rows.read(at)?, entry.outcome.as_str(), entry, attempts),
-            None => Row::unattempted(
-                &entry.email,
-                &entry.name,
-                entry.outcome,
-                entry.office.as_ref(),
-            ),
-        })
-    }
-}
-
-fn event_row(event: Event, status: &'static str, entry: &Entry, attempts: u32) -> Row {
-    Row {
-        time: Some(event.time),
-        email: entry.email.clone(),
-        name: entry.name.clone(),
-        status,
-        attempt: Some(event.attempt),
-        attempts,
-        smtp_code: event.smtp_code,
-        message_id: event.message_id,
-        detail: event.detail,
-        form: None,
-    }
-}
-
-impl Rows for Walk<'_> {
-    fn each(&self, f: &mut dyn FnMut(&Row) -> io::Result<()>) -> io::Result<()> {
-        self.entries(&mut |book, entry, selected| {
-            if selected {
-                f(&self.row(book, entry)?)?;
-            }
-            Ok(())
-        })
-        .map(drop)
-    }
-
-    fn is_empty(&self) -> bool {
-        self.selected == 0
     }
 }
 

@@ -11,6 +11,7 @@ use super::super::{build, Format};
 use super::*;
 use crate::config::Contacts;
 use crate::ledger::{Ledger, HEADER};
+use crate::review::{ExportFormat, Rows};
 
 const CONTACTS: &str = "\
 name,email,contact_form
