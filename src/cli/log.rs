@@ -2,7 +2,6 @@
 //! terminal (or as CSV / JSON), a follow-up contacts file, or a shareable
 //! HTML page. Reads only: the ledger is never modified.
 
-use std::collections::HashSet;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -10,10 +9,10 @@ use anyhow::{bail, Context as _};
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use repmail::config::Campaign;
-use repmail::ledger::{recipient_key, Ledger, Status};
+use repmail::ledger::{Ledger, Status};
 use repmail::outfile;
 use repmail::review::{
-    self, export_contacts, load_contacts, About, ContactList, ExportFormat, Format, Review, Rows,
+    self, load_contacts, About, ContactList, ExportFormat, Exported, Format, Review, Rows,
     Standing, View,
 };
 
@@ -352,28 +351,13 @@ fn export(
     protected: &[PathBuf],
     out: Output,
 ) -> anyhow::Result<()> {
-    let keys: HashSet<String> = report
-        .rows
-        .iter()
-        .filter(|r| !r.email.is_empty())
-        .map(|r| recipient_key(&r.email))
-        .collect();
-    // Offices without an address are in the report only when their status
-    // is selected (no other filter can match them).
-    let offices: Vec<Standing> = [Standing::Form, Standing::Unreachable]
-        .into_iter()
-        .filter(|o| report.rows.iter().any(|r| r.status == o.as_str()))
-        .collect();
-    let office_rows = report.rows.iter().filter(|r| r.email.is_empty()).count();
-    let mut written = 0;
+    let mut exported = Exported::default();
     write_file(path, protected, |w| {
-        written = export_contacts(list, &keys, &offices, format, w)?;
+        exported = report.export(list, format, w)?;
         Ok(())
     })?;
-    let missing = (keys.len() + office_rows).saturating_sub(written);
-    let statuses: HashSet<&str> = report.rows.iter().map(|r| r.status).collect();
-    let mut statuses: Vec<&str> = statuses.into_iter().collect();
-    statuses.sort_unstable();
+    let statuses: Vec<&str> = exported.statuses.into_iter().collect();
+    let (written, missing) = (exported.written, exported.missing);
     said_export(path, written, missing, &statuses, out);
     Ok(())
 }

@@ -9,7 +9,8 @@ use std::rc::Rc;
 
 use crate::config::Contacts;
 
-use super::{ContactList, Standing};
+use super::{ContactList, Exported, Review, Standing};
+use crate::ledger::recipient_key;
 
 /// How the exported file is written: the delimiter and encoding the
 /// campaign's `[contacts]` settings name, so a follow-up campaign can copy
@@ -30,6 +31,38 @@ impl ExportFormat {
             delimiter: contacts.delimiter.unwrap_or(b','),
             encoding: contacts.encoding,
         }
+    }
+}
+
+impl Review {
+    /// Writes the contacts rows of the recipients this review holds (the
+    /// follow-up list), in contacts order, and says what it wrote, as
+    /// [`Walk::export`](super::Walk::export) does from the files. Offices
+    /// without an address are in the review only when their status is
+    /// selected (no other filter can match them).
+    pub fn export(
+        &self,
+        list: &ContactList,
+        format: ExportFormat,
+        out: &mut dyn Write,
+    ) -> io::Result<Exported> {
+        let keys: HashSet<String> = self
+            .rows
+            .iter()
+            .filter(|r| !r.email.is_empty())
+            .map(|r| recipient_key(&r.email))
+            .collect();
+        let offices: Vec<Standing> = [Standing::Form, Standing::Unreachable]
+            .into_iter()
+            .filter(|o| self.rows.iter().any(|r| r.status == o.as_str()))
+            .collect();
+        let office_rows = self.rows.iter().filter(|r| r.email.is_empty()).count();
+        let written = export_contacts(list, &keys, &offices, format, out)?;
+        Ok(Exported {
+            written,
+            missing: (keys.len() + office_rows).saturating_sub(written),
+            statuses: self.rows.iter().map(|r| r.status).collect(),
+        })
     }
 }
 

@@ -173,26 +173,10 @@ fn exported(walk: &Walk) -> (String, Exported) {
     (String::from_utf8(out).unwrap(), said)
 }
 
-/// The same from the held report, as `repmail log --export` did.
+/// The same from the held report, as `repmail log --export` does.
 fn exported_held(held: &Review, list: &ContactList) -> (String, Exported) {
-    let keys: HashSet<String> = held
-        .rows
-        .iter()
-        .filter(|r| !r.email.is_empty())
-        .map(|r| recipient_key(&r.email))
-        .collect();
-    let offices: Vec<Standing> = [Standing::Form, Standing::Unreachable]
-        .into_iter()
-        .filter(|o| held.rows.iter().any(|r| r.status == o.as_str()))
-        .collect();
-    let office_rows = held.rows.iter().filter(|r| r.email.is_empty()).count();
     let mut out = Vec::new();
-    let written = super::super::export_contacts(list, &keys, &offices, format(), &mut out).unwrap();
-    let said = Exported {
-        written,
-        missing: (keys.len() + office_rows) - written,
-        statuses: held.rows.iter().map(|r| r.status).collect(),
-    };
+    let said = held.export(list, format(), &mut out).unwrap();
     (String::from_utf8(out).unwrap(), said)
 }
 
