@@ -10,16 +10,16 @@ use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use repmail::config::Campaign;
 use repmail::ledger::{Ledger, Status};
-use repmail::outfile;
 use repmail::review::{
-    self, load_contacts, About, ContactList, ExportFormat, Exported, Format, Review, Rows,
-    Standing, View,
+    self, load_contacts, About, ExportFormat, Format, Review, Rows, Standing, View,
 };
 
 use super::check::plural;
 
+mod export;
 mod walked;
 use super::{terminal, Exit, Output};
+use export::{export, said_export, write_file};
 use walked::{filter, follow_up, walk};
 
 #[derive(Debug, Args)]
@@ -341,71 +341,4 @@ fn print(report: &Review, rows: &dyn Rows, format: FormatArg) -> anyhow::Result<
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(Exit::Ok),
         Err(e) => Err(e).context("cannot write the review to standard output"),
     }
-}
-
-fn export(
-    path: &Path,
-    report: &Review,
-    list: &ContactList,
-    format: ExportFormat,
-    protected: &[PathBuf],
-    out: Output,
-) -> anyhow::Result<()> {
-    let mut exported = Exported::default();
-    write_file(path, protected, |w| {
-        exported = report.export(list, format, w)?;
-        Ok(())
-    })?;
-    let statuses: Vec<&str> = exported.statuses.into_iter().collect();
-    let (written, missing) = (exported.written, exported.missing);
-    said_export(path, written, missing, &statuses, out);
-    Ok(())
-}
-
-/// What an export wrote, and who it could not.
-fn said_export(path: &Path, written: usize, missing: usize, statuses: &[&str], out: Output) {
-    if out.quiet {
-        return;
-    }
-    say!(
-        "wrote {written} recipient{} ({}) to {}",
-        plural(written),
-        if statuses.is_empty() {
-            "none matched".to_string()
-        } else {
-            statuses.join(", ")
-        },
-        path.display()
-    );
-    if missing > 0 {
-        say_err!(
-            "note: {missing} selected recipient{} {} in the log but no longer in the contacts \
-             file, so not in the export",
-            plural(missing),
-            if missing == 1 { "is" } else { "are" }
-        );
-    }
-}
-
-/// Creates `path` and fills it; refuses to overwrite the delivery log or
-/// the contacts file (a review must never destroy what it reads).
-fn write_file(
-    path: &Path,
-    protected: &[PathBuf],
-    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> anyhow::Result<()> {
-    // By device and inode: a hard link to the log is the log too.
-    if let Some(own) = outfile::is_one_of(path, protected) {
-        bail!(
-            "{} is the campaign's delivery log, contacts or campaign file ({}); choose another file name",
-            path.display(),
-            own.display()
-        );
-    }
-    let file =
-        outfile::create_fresh(path).with_context(|| format!("cannot create {}", path.display()))?;
-    let mut w = BufWriter::new(file);
-    fill(&mut w)
-        .and_then(|()| w.flush())
-        .with_context(|| format!("cannot write {}", path.display()))
 }
