@@ -12,7 +12,9 @@ use lettre::message::Mailbox;
 
 use crate::tls::Security;
 
-pub(crate) mod keys;
+mod fields;
+mod place;
+pub(crate) mod problems;
 
 /// Default steady pace: well below what consumer providers tolerate.
 pub const DEFAULT_PER_MINUTE: u32 = 20;
@@ -184,7 +186,7 @@ pub struct Contacts {
     pub cc_column: Option<String>,
     /// The roster source the file was fetched from (`repmail roster
     /// update`; `check` warns when it is old).
-    pub roster: Option<crate::roster::Source>,
+    pub roster: Option<crate::roster::Publisher>,
 }
 
 /// `[smtp]`.
@@ -218,8 +220,8 @@ pub struct Smtp {
 
 impl Smtp {
     /// What the sign-in needs, for [`crate::credentials`].
-    pub fn credentials(&self) -> crate::credentials::Settings {
-        crate::credentials::Settings {
+    pub fn credentials(&self) -> crate::credentials::SignInSettings {
+        crate::credentials::SignInSettings {
             auth: self.auth,
             password_command: self.password_command.clone(),
             token_command: self.token_command.clone(),
@@ -271,7 +273,7 @@ impl Campaign {
     /// example). Every unknown key and bad value is reported at once, each
     /// with its line.
     pub fn parse(path: &Path, text: &str) -> Result<Campaign, ConfigError> {
-        keys::parse_all(path, text, Campaign::parse_typed)
+        problems::parse_all(path, text, Campaign::parse_typed)
     }
 
     /// Reads `text` into the typed sections; stops at the first problem.

@@ -15,23 +15,21 @@ mod explain;
 mod lines;
 pub mod mojibake;
 mod row;
+mod sorting;
 
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::fs::File;
-use std::hash::{BuildHasher, RandomState};
 use std::io::{BufRead, BufReader, Cursor, Read};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use lettre::Address;
-
 use crate::config::Contacts;
-use crate::diag::Diagnostic;
-use crate::text::{sendable_address, snake_case};
+use crate::problem::Diagnostic;
+use crate::text::snake_case;
 use explain::{csv_message, not_utf8};
 use lines::{LfLines, LineIndex};
-pub use row::{Columns, Office, Recipient, Row};
+pub use row::{Columns, ContactRow, Office, Recipient};
+use sorting::Sorter;
 
 /// Longest header line examined to guess the delimiter.
 const SNIFF_LIMIT: u64 = 1 << 20;
@@ -40,29 +38,20 @@ const SNIFF_LIMIT: u64 = 1 << 20;
 /// of these but no address is an office to reach another way.
 const CONTACT_FORM_COLUMNS: [&str; 5] = ["contact_form", "contact_url", "form", "website", "url"];
 
-/// Streams the contacts file, one [`Row`] per data row.
+/// Streams the contacts file, one [`ContactRow`] per data row.
 pub struct ContactReader {
     place: String,
     csv: csv::Reader<Box<dyn Read>>,
-    columns: Arc<Columns>,
-    /// A 64-bit fingerprint of each address read so far, to find
-    /// duplicates: 8 bytes instead of the address (a million rows keep
-    /// ~20 MB, not ~100 MB; issue 23). Two addresses share one with odds of
-    /// about n²/2⁶⁵ (3 in 100 million for a million rows), and that would
-    /// report one row as a duplicate, by its line, never send a letter
-    /// twice. The keys are random per run, so a spreadsheet cannot be
-    /// built to collide on purpose.
-    seen: HashSet<u64>,
-    fingerprint: RandomState,
+    /// The header, and what each row's address cell makes of it.
+    sorter: Sorter,
     record: csv::ByteRecord,
     utf8_only: bool,
-    email_column: String,
     encoding: Option<&'static encoding_rs::Encoding>,
     done: bool,
     /// Where the line breaks are, to name rows by their line.
     lines: Rc<RefCell<LineIndex>>,
     /// A row held back while a warning about it goes first.
-    pending: Option<Row>,
+    pending: Option<ContactRow>,
     /// Garbled text is reported once per file, at its first row.
     garble_reported: bool,
 }
@@ -179,12 +168,9 @@ impl ContactReader {
         Ok(ContactReader {
             place: place.to_string(),
             csv,
-            columns: Arc::new(columns),
-            seen: HashSet::new(),
-            fingerprint: RandomState::new(),
+            sorter: Sorter::new(Arc::new(columns), cfg.email_column.clone()),
             record: csv::ByteRecord::new(),
             utf8_only: cfg.encoding.is_none(),
-            email_column: cfg.email_column.clone(),
             encoding: cfg.encoding,
             done: false,
             lines,
@@ -195,7 +181,7 @@ impl ContactReader {
 
     /// The header row.
     pub fn columns(&self) -> &Arc<Columns> {
-        &self.columns
+        &self.sorter.columns
     }
 
     /// The line a record starts on. csv's own line count leaves out blank
@@ -205,7 +191,7 @@ impl ContactReader {
         self.lines.borrow_mut().line_at(p.byte())
     }
 
-    fn row(&mut self) -> Option<Row> {
+    fn row(&mut self) -> Option<ContactRow> {
         match self.csv.read_byte_record(&mut self.record) {
             Ok(false) => return None,
             Ok(true) => {}
@@ -214,7 +200,7 @@ impl ContactReader {
                 // state to go on: report it and stop.
                 self.done = true;
                 let line = e.position().map(|p| self.line_at(p)).unwrap_or(0);
-                return Some(Row::Problem(Diagnostic::error(
+                return Some(ContactRow::Problem(Diagnostic::error(
                     format!("{}:{line}", self.place),
                     csv_message(&e),
                 )));
@@ -222,7 +208,7 @@ impl ContactReader {
         }
         let line = self.record.position().map(|p| self.line_at(p)).unwrap_or(0);
         let at = format!("{}:{line}", self.place);
-        let width = self.columns.names.len();
+        let width = self.sorter.columns.names.len();
         // A blank line between rows is noise, not a recipient.
         if self
             .record
@@ -232,7 +218,7 @@ impl ContactReader {
             return self.row();
         }
         if self.record.len() != width {
-            return Some(Row::Problem(Diagnostic::error(
+            return Some(ContactRow::Problem(Diagnostic::error(
                 at,
                 explain::field_count(self.record.len(), width),
             )));
@@ -243,17 +229,17 @@ impl ContactReader {
                 Ok(s) => values.push(s.trim().to_string()),
                 Err(_) if self.utf8_only => {
                     self.done = true;
-                    return Some(Row::Problem(not_utf8(&self.place, line)));
+                    return Some(ContactRow::Problem(not_utf8(&self.place, line)));
                 }
                 // A decoder already produced UTF-8; keep going lossily.
                 Err(_) => values.push(String::from_utf8_lossy(field).trim().to_string()),
             }
         }
         if let Some(warning) = self.garbled(&values, &at) {
-            self.pending = Some(self.addressed(values, line, at));
-            return Some(Row::Problem(warning));
+            self.pending = Some(self.sorter.sort(values, line, at));
+            return Some(ContactRow::Problem(warning));
         }
-        Some(self.addressed(values, line, at))
+        Some(self.sorter.sort(values, line, at))
     }
 
     /// The first garbled value of the file, once.
@@ -267,142 +253,12 @@ impl ContactReader {
         self.garble_reported = true;
         Some(mojibake::warning(at, value, &garble, self.encoding))
     }
-
-    /// The row as a recipient, an office without an address, or a problem
-    /// with its address.
-    fn addressed(&mut self, values: Vec<String>, line: u64, at: String) -> Row {
-        let raw = self.columns.email.map_or("", |i| values[i].as_str());
-        // A cell with no `@` at all is a placeholder (`No email found`,
-        // `n/a`, `-`, a contact form's URL), not a mistyped address,
-        // unless it reads like an address that lost its `@`.
-        if !raw.contains('@') {
-            if looks_like_a_host(raw) {
-                return Row::Problem(Diagnostic::error(
-                    at,
-                    format!(
-                        "`{}` is not a valid email address (it has no `@`, but looks like an address that lost it); correct it, or write e.g. `n/a` if the office has no address",
-                        raw.escape_debug()
-                    ),
-                ));
-            }
-            return Row::Office(self.office(values, line, at));
-        }
-        let email: Address = match raw.parse() {
-            Ok(a) => a,
-            // Several addresses in one cell: one letter goes to one office
-            // at one address (issue 24, item 10).
-            Err(_)
-                if raw
-                    .split([';', ',', ' '])
-                    .filter(|p| p.contains('@'))
-                    .count()
-                    > 1 =>
-            {
-                return Row::Problem(Diagnostic::error(
-                    at,
-                    format!(
-                        "`{}` holds more than one address: one address per row (the office's); put further addresses in a column named by `cc_column` under [contacts], separated by `;`, to copy them on the letter",
-                        raw.escape_debug()
-                    ),
-                ));
-            }
-            Err(e) => {
-                return Row::Problem(Diagnostic::error(
-                    at,
-                    format!(
-                        "`{}` is not a valid email address ({e}); correct it or remove the row",
-                        raw.escape_debug()
-                    ),
-                ));
-            }
-        };
-        let email = match sendable_address(&email) {
-            Ok(a) => a,
-            Err(why) => {
-                return Row::Problem(Diagnostic::error(
-                    at,
-                    format!(
-                        "repmail cannot send to `{}`: {}; correct it or remove the row",
-                        raw.escape_debug(),
-                        why.reason()
-                    ),
-                ));
-            }
-        };
-        let key = crate::text::recipient_key(email.as_ref());
-        if !self.seen.insert(self.fingerprint.hash_one(&key)) {
-            return Row::Problem(Diagnostic::warning(
-                at,
-                format!("duplicate address {email}: it gets the letter once (from its first row)"),
-            ));
-        }
-        Row::Recipient(Recipient {
-            line,
-            email,
-            values,
-            columns: Arc::clone(&self.columns),
-        })
-    }
-
-    /// A row without an address: its contact form (from the form column,
-    /// or a URL in the address column, as some publishers put there) and
-    /// the warning `check` shows.
-    fn office(&self, values: Vec<String>, line: u64, at: String) -> Office {
-        let cell = self.columns.email.map_or("", |i| values[i].as_str());
-        let form = self
-            .columns
-            .contact_form
-            .map(|i| values[i].as_str())
-            .filter(|v| !v.is_empty())
-            .or_else(|| is_url(cell).then_some(cell))
-            .map(str::to_string);
-        // In a file of form-only offices, an office with a form is the
-        // campaign working as intended, not something to warn about.
-        let warning = (self.columns.email.is_some() || form.is_none()).then(|| {
-            Diagnostic::warning(
-                at,
-                explain::no_address(&self.columns, &self.email_column, cell, form.as_deref()),
-            )
-        });
-        Office {
-            line,
-            values,
-            columns: Arc::clone(&self.columns),
-            form,
-            warning,
-        }
-    }
-}
-
-/// Whether a cell without `@` reads like an address or host name that lost
-/// its `@` (`jane.doe.example.org`): dotted labels of address characters
-/// ending in a top-level domain of letters. Placeholders (`n/a`, `N.A.`,
-/// `No email found`) and URLs do not.
-fn looks_like_a_host(cell: &str) -> bool {
-    let Some((head, tld)) = cell.rsplit_once('.') else {
-        return false;
-    };
-    !is_url(cell)
-        && tld.len() >= 2
-        && tld.chars().all(|c| c.is_ascii_alphabetic())
-        && !head.is_empty()
-        && head
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+' | '%'))
-        && head.split('.').all(|label| !label.is_empty())
-}
-
-/// Whether a cell is a web address (a contact form put in the address column).
-fn is_url(cell: &str) -> bool {
-    let lower = cell.to_ascii_lowercase();
-    (lower.starts_with("https://") || lower.starts_with("http://"))
-        && !cell.contains(char::is_whitespace)
 }
 
 impl Iterator for ContactReader {
-    type Item = Row;
+    type Item = ContactRow;
 
-    fn next(&mut self) -> Option<Row> {
+    fn next(&mut self) -> Option<ContactRow> {
         if let Some(row) = self.pending.take() {
             return Some(row);
         }
@@ -441,6 +297,7 @@ fn sniff_delimiter(line: &[u8]) -> u8 {
 
 #[cfg(test)]
 mod tests {
+    use super::sorting::looks_like_a_host;
     use super::*;
     use std::path::PathBuf;
 
@@ -458,28 +315,28 @@ mod tests {
         }
     }
 
-    fn rows(data: &[u8], cfg: &Contacts) -> Result<Vec<Row>, Diagnostic> {
+    fn rows(data: &[u8], cfg: &Contacts) -> Result<Vec<ContactRow>, Diagnostic> {
         Ok(
             ContactReader::from_reader(Box::new(Cursor::new(data.to_vec())), "c.csv", cfg)?
                 .collect(),
         )
     }
 
-    fn emails(rows: &[Row]) -> Vec<String> {
+    fn emails(rows: &[ContactRow]) -> Vec<String> {
         rows.iter()
             .filter_map(|r| match r {
-                Row::Recipient(r) => Some(r.email.to_string()),
-                Row::Problem(_) | Row::Office(_) => None,
+                ContactRow::Recipient(r) => Some(r.email.to_string()),
+                ContactRow::Problem(_) | ContactRow::Office(_) => None,
             })
             .collect()
     }
 
-    fn problems(rows: &[Row]) -> Vec<String> {
+    fn problems(rows: &[ContactRow]) -> Vec<String> {
         rows.iter()
             .filter_map(|r| match r {
-                Row::Problem(d) => Some(d.to_string()),
-                Row::Office(o) => o.warning.as_ref().map(ToString::to_string),
-                Row::Recipient(_) => None,
+                ContactRow::Problem(d) => Some(d.to_string()),
+                ContactRow::Office(o) => o.warning.as_ref().map(ToString::to_string),
+                ContactRow::Recipient(_) => None,
             })
             .collect()
     }
@@ -492,7 +349,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(emails(&r), ["ann@example.org"]);
-        let Row::Recipient(rec) = &r[0] else { panic!() };
+        let ContactRow::Recipient(rec) = &r[0] else {
+            panic!()
+        };
         assert_eq!(rec.get("first_name"), Some("Ann"));
         let vars: Vec<_> = rec.variables().collect();
         assert!(vars.contains(&("First Name", "Ann")));
@@ -528,10 +387,10 @@ mod tests {
         assert_eq!(emails(&r), ["x@example.org"]);
     }
 
-    fn offices(rows: &[Row]) -> Vec<(u64, Option<&str>)> {
+    fn offices(rows: &[ContactRow]) -> Vec<(u64, Option<&str>)> {
         rows.iter()
             .filter_map(|r| match r {
-                Row::Office(o) => Some((o.line, o.form.as_deref())),
+                ContactRow::Office(o) => Some((o.line, o.form.as_deref())),
                 _ => None,
             })
             .collect()
@@ -604,7 +463,9 @@ mod tests {
                 && p[0].contains("no contact form in column `contact_form`"),
             "{p:?}"
         );
-        let Row::Office(o) = &r[0] else { panic!() };
+        let ContactRow::Office(o) = &r[0] else {
+            panic!()
+        };
         assert_eq!(o.get("name"), Some("A"));
         assert!(o.columns.email.is_none());
     }
@@ -700,7 +561,7 @@ mod tests {
         let mut c = cfg();
         c.encoding = Some(encoding_rs::WINDOWS_1252);
         let r = rows(data, &c).unwrap();
-        let Row::Recipient(rec) = &r[0] else {
+        let ContactRow::Recipient(rec) = &r[0] else {
             panic!("{r:?}")
         };
         assert_eq!(rec.get("name"), Some("José"));
@@ -727,7 +588,7 @@ mod tests {
             ),
         ] {
             let r = rows(data, &cfg()).unwrap();
-            let Row::Recipient(rec) = &r[0] else {
+            let ContactRow::Recipient(rec) = &r[0] else {
                 panic!("{r:?}")
             };
             assert_eq!(rec.line, 2);

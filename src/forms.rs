@@ -16,10 +16,10 @@ use lettre::Address;
 use serde::Serialize;
 
 use crate::config::Campaign;
-use crate::contacts::{Office, Row};
-use crate::diag::{Diagnostic, Problems};
+use crate::contacts::{ContactRow, Office};
 use crate::ledger::{recipient_key, Status};
 use crate::pages::{self, Context, Page};
+use crate::problem::{Diagnostic, Problems};
 use crate::render::Renderer;
 
 mod done;
@@ -91,12 +91,12 @@ impl Kit {
         };
         for row in prepared.contacts {
             match row {
-                Row::Recipient(_) => kit.emailed += 1,
-                Row::Office(o) => kit.add(&prepared.renderer, o),
+                ContactRow::Recipient(_) => kit.emailed += 1,
+                ContactRow::Office(o) => kit.add(&prepared.renderer, o),
                 // Warnings about other rows (duplicates, garbled names)
                 // are `check`'s to show; errors make the kit incomplete.
-                Row::Problem(d) if d.is_error() => kit.problems.push(d),
-                Row::Problem(_) => {}
+                ContactRow::Problem(d) if d.is_error() => kit.problems.push(d),
+                ContactRow::Problem(_) => {}
             }
         }
         Ok(kit)
@@ -192,10 +192,7 @@ pub fn write_html(kit: &Kit, out: &mut dyn Write) -> io::Result<()> {
         .collect();
     let mut ctx = Context::new();
     ctx.insert("title", &format!("Contact forms: {}", kit.campaign));
-    let now = chrono::Utc::now()
-        .format("%Y-%m-%d %H:%M:%S UTC")
-        .to_string();
-    ctx.insert("generated", &now);
+    ctx.insert("generated", &crate::time::human_time(chrono::Utc::now()));
     ctx.insert("forms_count", &forms.len());
     ctx.insert("done_count", &kit.done());
     ctx.insert("forms", &forms);

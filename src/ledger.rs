@@ -350,7 +350,7 @@ impl Event {
     }
 }
 
-pub use crate::text::recipient_key;
+pub use crate::address::recipient_key;
 
 /// Whether a `bounced` row's detail names a permanent failure: it starts
 /// with an enhanced status of class 5 (RFC 3463), e.g. `5.1.1 user unknown`.

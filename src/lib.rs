@@ -9,10 +9,10 @@
 // The library never prints (clippy.toml lists the std printing macros).
 #![deny(clippy::disallowed_macros)]
 
+pub mod address;
 pub mod config;
 pub mod contacts;
 pub mod credentials;
-pub mod diag;
 pub mod diagnose;
 pub mod forms;
 pub mod imap;
@@ -22,6 +22,8 @@ pub mod mbox;
 pub mod outfile;
 pub mod pages;
 pub mod plan;
+pub mod preview;
+pub mod problem;
 pub mod providers;
 pub mod render;
 pub mod review;
@@ -31,4 +33,5 @@ pub mod schedule;
 pub mod send;
 pub mod sent;
 pub mod text;
+pub mod time;
 pub mod tls;

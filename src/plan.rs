@@ -4,13 +4,13 @@
 pub mod followup;
 pub mod stages;
 
+use crate::address::recipient_key;
 use crate::config::Campaign;
-use crate::contacts::{ContactReader, Office, Recipient, Row};
-use crate::diag::{Diagnostic, Problems};
+use crate::contacts::{ContactReader, ContactRow, Office, Recipient};
 use crate::ledger::{State, StateOf};
+use crate::problem::{Diagnostic, Problems};
 use crate::render::{Rendered, Renderer};
 use crate::schedule::Zones;
-use crate::text::recipient_key;
 
 /// Everything a command needs to walk the campaign: the contacts stream and
 /// the compiled templates. Built once; problems in either are reported
@@ -99,9 +99,9 @@ impl Prepared {
         } = self;
         let mut taken = 0usize;
         contacts.filter_map(move |row| match row {
-            Row::Problem(d) => Some(Item::Problem(d)),
-            Row::Office(o) => Some(Item::Office(Box::new(o))),
-            Row::Recipient(r) => {
+            ContactRow::Problem(d) => Some(Item::Problem(d)),
+            ContactRow::Office(o) => Some(Item::Office(Box::new(o))),
+            ContactRow::Recipient(r) => {
                 if !selection.wants(&r) || selection.limit.is_some_and(|n| taken >= n) {
                     return None;
                 }
@@ -204,7 +204,7 @@ impl SendPlan {
 /// One recipient's place in a `send` run, as [`Prepared::walk_send`]
 /// decides it.
 #[derive(Debug)]
-pub enum Step {
+pub enum SendStep {
     /// A letter to send now, rendered once to validate it.
     Send(Box<Recipient>, Box<Rendered>),
     /// The ledger says not to send now.
@@ -243,7 +243,7 @@ fn state_of(ledger: &impl StateOf, r: &Recipient) -> Option<State> {
     })
 }
 
-/// Walks the contacts for a `send` run, one [`Step`] per row that says
+/// Walks the contacts for a `send` run, one [`SendStep`] per row that says
 /// something, in file order. Streams: a command that must not hold the
 /// whole list (`send --dry-run` over a million rows) walks it again
 /// rather than keeping it; every walk of the same file and log decides
@@ -255,36 +255,36 @@ pub fn walk_send<'a>(
     ledger: &'a impl StateOf,
     selection: &'a Selection,
     resend: Resend,
-) -> impl Iterator<Item = Step> + 'a {
+) -> impl Iterator<Item = SendStep> + 'a {
     let mut sending = 0usize;
     contacts.filter_map(move |row| {
         let r = match row {
-            Row::Problem(d) => return Some(Step::Problem(d)),
+            ContactRow::Problem(d) => return Some(SendStep::Problem(d)),
             // No email for an office without an address; its warning
             // says how to reach it.
-            Row::Office(o) => return o.warning.map(Step::Problem),
-            Row::Recipient(r) => r,
+            ContactRow::Office(o) => return o.warning.map(SendStep::Problem),
+            ContactRow::Recipient(r) => r,
         };
         if !selection.wants(&r) {
             return None;
         }
         if let Some(skip) = skip_for(state_of(ledger, &r), resend) {
-            return Some(Step::Skip(Box::new(r), skip));
+            return Some(SendStep::Skip(Box::new(r), skip));
         }
         // Render now so a broken letter stops the run before the first
         // message leaves, not half way through.
         let letter = match renderer.render(&r) {
             Ok(letter) => letter,
-            Err(d) => return Some(Step::Problem(d)),
+            Err(d) => return Some(SendStep::Problem(d)),
         };
         if let Err(d) = zones.of(&r) {
-            return Some(Step::Problem(d));
+            return Some(SendStep::Problem(d));
         }
         if selection.limit.is_some_and(|n| sending >= n) {
-            return Some(Step::Later(Box::new(r)));
+            return Some(SendStep::Later(Box::new(r)));
         }
         sending += 1;
-        Some(Step::Send(Box::new(r), Box::new(letter)))
+        Some(SendStep::Send(Box::new(r), Box::new(letter)))
     })
 }
 
@@ -306,13 +306,13 @@ impl Prepared {
             match step {
                 // Its warnings (size, what the HTML sanitiser removed) are
                 // shown before sending.
-                Step::Send(r, letter) => {
+                SendStep::Send(r, letter) => {
                     plan.problems.extend(letter.warnings);
                     plan.to_send.push(*r)
                 }
-                Step::Skip(r, skip) => plan.skipped.push((Addressee::of(*r), skip)),
-                Step::Later(r) => plan.later.push(Addressee::of(*r)),
-                Step::Problem(d) => plan.problems.push(d),
+                SendStep::Skip(r, skip) => plan.skipped.push((Addressee::of(*r), skip)),
+                SendStep::Later(r) => plan.later.push(Addressee::of(*r)),
+                SendStep::Problem(d) => plan.problems.push(d),
             }
         }
         (plan, renderer)

@@ -5,17 +5,17 @@ use std::path::Path;
 
 use repmail::config::Campaign;
 use repmail::credentials::Readiness;
-use repmail::diag::Diagnostic;
 use repmail::plan::{Item, Selection};
+use repmail::problem::Diagnostic;
 
-use super::report::{prepare, Problems};
+use super::report::{prepare, ProblemGroups};
 use super::{Exit, Output};
 
 pub fn run(config: &Path, strict: bool, out: Output) -> anyhow::Result<Exit> {
     let campaign = Campaign::load(config)?;
     let prepared = prepare(&campaign, out)?;
     let form_only = prepared.contacts.columns().email.is_none();
-    let mut problems = Problems::default();
+    let mut problems = ProblemGroups::default();
     let (mut ready, mut forms, mut unreachable) = (0usize, 0usize, 0usize);
     // Letters per variant (`None`: the default) and unknown values with
     // their count, for a campaign with `variant_by`.

@@ -19,14 +19,14 @@ use chrono_tz::Tz;
 use lettre::Address;
 use repmail::config::Campaign;
 use repmail::ledger::{recipient_key, Digest, Ledger};
-use repmail::plan::{walk_send, Prepared, Resend, Selection, Step};
+use repmail::plan::{walk_send, Prepared, Resend, Selection, SendStep};
 use repmail::schedule::{DailyCap, Hold, Zones, DAILY_WINDOW};
 use repmail::send::Pacer;
 
-use super::progress::{humanize, local_and_utc, zone_and_utc};
 use super::report::prepare;
 use super::send::{check_plan, print_plan, Tally};
 use super::{Exit, Output};
+use repmail::time::{humanize, local_and_utc, zone_and_utc};
 
 /// What a dry run needs to know besides the contacts.
 pub struct DryRun<'a> {
@@ -76,12 +76,12 @@ impl DryRun<'_> {
             let r = match &step {
                 // Its warnings (size, what the HTML sanitiser removed) are
                 // shown as `send` shows them.
-                Step::Send(r, letter) => {
+                SendStep::Send(r, letter) => {
                     problems.extend(letter.warnings.iter().cloned());
                     r
                 }
-                Step::Skip(r, _) | Step::Later(r) => r,
-                Step::Problem(d) => {
+                SendStep::Skip(r, _) | SendStep::Later(r) => r,
+                SendStep::Problem(d) => {
                     problems.push(d.clone());
                     return;
                 }
@@ -90,7 +90,7 @@ impl DryRun<'_> {
                 found.insert(r.key());
             }
             match step {
-                Step::Send(r, _) => {
+                SendStep::Send(r, _) => {
                     tally.to_send += 1;
                     if first.is_none() {
                         first = Some((r.email.clone(), r.line));
@@ -105,9 +105,9 @@ impl DryRun<'_> {
                     };
                     letters.push((r.line, at as u32, pacer.zone_of(&r)));
                 }
-                Step::Skip(r, why) => tally.skip(&r.email, why),
-                Step::Later(_) => tally.later += 1,
-                Step::Problem(_) => {}
+                SendStep::Skip(r, why) => tally.skip(&r.email, why),
+                SendStep::Later(_) => tally.later += 1,
+                SendStep::Problem(_) => {}
             }
         });
         check_plan(
@@ -146,12 +146,12 @@ impl DryRun<'_> {
             print_batches(&estimate, out);
             // Walk 2: the letters; walk 3: who is skipped.
             self.walk(prepare(self.campaign, out)?, &digest, |step| {
-                if let Step::Send(r, l) = step {
+                if let SendStep::Send(r, l) = step {
                     tell!("would send  line {:>5}  {}  {}", r.line, l.to, l.subject);
                 }
             });
             self.walk(prepare(self.campaign, out)?, &digest, |step| {
-                if let Step::Skip(r, why) = step {
+                if let SendStep::Skip(r, why) = step {
                     tell!(
                         "skip        line {:>5}  {}: {}",
                         r.line,
@@ -166,7 +166,7 @@ impl DryRun<'_> {
     }
 
     /// One walk over the contacts, each step handed to `each`.
-    fn walk(&self, prepared: Prepared, digest: &Digest, mut each: impl FnMut(Step)) {
+    fn walk(&self, prepared: Prepared, digest: &Digest, mut each: impl FnMut(SendStep)) {
         let Prepared {
             contacts,
             mut renderer,

@@ -5,20 +5,20 @@
 
 use std::path::Path;
 
-use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use repmail::config::{stage_log, Campaign};
 use repmail::ledger::{Ledger, LedgerWriter};
 use repmail::plan::followup::{plan_stage, Chains, StagePlan, Stopped};
 use repmail::plan::{Resend, Selection, SendPlan};
 use repmail::schedule::Zones;
-use repmail::send::{self, DailyCap, Dispatcher, Pacer, Settings};
+use repmail::send::{DailyCap, Pacer};
 
-use super::progress::local_and_utc;
 use super::send::{
-    check_plan, confirm, dispatch, resume_command, run_first, summarize, test_log_path, SendArgs,
+    check_plan, deliver, resume_command, run_first, summarize, test_log_path, CopiesLog, Delivery,
+    SendArgs,
 };
 use super::{Exit, Output};
+use repmail::time::local_and_utc;
 
 /// Every stage `args` asks for, in order; stops at the first stage that
 /// does not finish (an error, an interrupt): a later stage waits for the
@@ -187,8 +187,8 @@ fn dry_run(campaign: &Campaign, args: &SendArgs, k: usize, out: Output) -> anyho
     Ok(Exit::Ok)
 }
 
-fn report_problems(p: repmail::diag::Problems, out: Output) -> anyhow::Error {
-    let mut problems = super::report::Problems::default();
+fn report_problems(p: repmail::problem::Problems, out: Output) -> anyhow::Error {
+    let mut problems = super::report::ProblemGroups::default();
     for d in p.0 {
         problems.add(d);
     }
@@ -218,48 +218,22 @@ fn send_stage(
     if plan.to_send.is_empty() {
         return Ok(Exit::Ok);
     }
-    let smtp = campaign.smtp.as_ref().ok_or(send::SetupError::NoSmtp)?;
-    let password = super::signin::secret(smtp)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let _inside = runtime.enter();
-    let transport = send::Transport::new(smtp, password, campaign.sender.domain())?;
-    // A follow-up gets its copy in Sent as the first letter does; the
-    // copies and their `copied` rows are the first letter's log's (one
-    // spool per campaign).
-    let copies = super::sent::start(campaign, main.ledger(), out);
-    let transport = match &copies {
-        Some(c) => transport.with_copies(c.sink()),
-        None => transport,
-    };
-    confirm(args, plan.to_send.len(), None)?;
     let pacer = Pacer::new(&campaign.rate)
         .with_zones(Zones::new(campaign))
         .with_wait(args.wait);
-    let dispatcher = Dispatcher {
+    let delivery = Delivery {
+        campaign,
+        args,
         renderer: &renderer,
-        transport,
         pacer,
         cap,
-        settings: Settings {
-            retry: campaign.retry.clone(),
-        },
+        test_to: None,
     };
-    let report = dispatch(
-        &runtime,
-        dispatcher,
-        plan.to_send.clone(),
-        &mut writer,
-        campaign,
-        out,
-    );
-    let report = report?;
-    if let Some(copies) = copies {
-        super::sent::finish(copies, &runtime, &mut main, campaign, out)?;
-    }
+    // A follow-up gets its copy in Sent as the first letter does; the
+    // copies and their `copied` rows are the first letter's log's (one
+    // spool per campaign).
+    let copies = CopiesLog::Main(&mut main);
+    let report = deliver(delivery, plan.to_send.clone(), &mut writer, copies, out)?;
     drop(main);
     let resume = format!("{} --stage {k}", resume_command(config, args));
     Ok(summarize(

@@ -11,7 +11,7 @@ use repmail::forms::{mark_done, write_html, DoneError, Kit};
 use repmail::outfile;
 
 use super::check::plural;
-use super::report::Problems;
+use super::report::ProblemGroups;
 use super::{Exit, Output};
 
 #[derive(Debug, Args)]
@@ -41,8 +41,8 @@ pub fn run(config: &Path, args: &FormsArgs, out: Output) -> anyhow::Result<Exit>
     if !args.done.is_empty() {
         return done(&campaign, &args.done, out);
     }
-    let kit = Kit::build(&campaign).or_else(|repmail::diag::Problems(found)| {
-        let mut problems = Problems::default();
+    let kit = Kit::build(&campaign).or_else(|repmail::problem::Problems(found)| {
+        let mut problems = ProblemGroups::default();
         for d in found {
             problems.add(d);
         }
@@ -50,7 +50,7 @@ pub fn run(config: &Path, args: &FormsArgs, out: Output) -> anyhow::Result<Exit>
         bail!("the campaign cannot be used: fix the problems above, then run again")
     })?;
     if kit.has_errors() {
-        let mut problems = Problems::default();
+        let mut problems = ProblemGroups::default();
         for d in kit.problems.iter().cloned() {
             problems.add(d);
         }

@@ -11,7 +11,6 @@ use repmail::config::Campaign;
 use repmail::inbox::source::{self, imap, RawMessage};
 use repmail::inbox::{Found, Matcher};
 use repmail::ledger::{LedgerWriter, Status};
-use repmail::review;
 
 use super::{Exit, Output};
 
@@ -27,7 +26,7 @@ pub struct InboxArgs {
 }
 
 fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
-    review::parse_time(s)
+    repmail::time::parse_time(s)
 }
 
 /// What one run found, for the closing summary.

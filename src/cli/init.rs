@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use repmail::roster::{file, Source};
+use repmail::roster::{file, Publisher};
 use repmail::scaffold;
 
 use super::{Exit, Output};
@@ -21,7 +21,7 @@ pub fn run(
     let written = match roster {
         None => scaffold::init_with(dir, preset)?,
         Some((name, url)) => {
-            let source = Source::parse(name)?;
+            let source = Publisher::parse(name)?;
             let file_name = source.file_name();
             let contacts = scaffold::roster_path(dir, &file_name);
             // Refuse before the network: a folder already in use would

@@ -2,7 +2,6 @@
 //! terminal (or as CSV / JSON), a follow-up contacts file, or a shareable
 //! HTML page. Reads only: the ledger is never modified.
 
-use std::collections::HashSet;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -10,17 +9,17 @@ use anyhow::{bail, Context as _};
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use repmail::config::Campaign;
-use repmail::ledger::{recipient_key, Ledger, Status};
-use repmail::outfile;
+use repmail::ledger::{Ledger, Status};
 use repmail::review::{
-    self, export_contacts, load_contacts, About, ContactList, ExportFormat, Format, Outcome,
-    Report, Rows, View,
+    self, load_contacts, About, ExportFormat, Format, Review, Rows, Standing, View,
 };
 
 use super::check::plural;
 
+mod export;
 mod walked;
 use super::{terminal, Exit, Output};
+use export::{export, said_export, write_file};
 use walked::{filter, follow_up, walk};
 
 #[derive(Debug, Args)]
@@ -79,7 +78,7 @@ const DEFAULT_FORMAT: FormatArg = FormatArg::Table;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusArg {
     /// sent, deferred, failed, unknown, bounced, never, form, unreachable.
-    Outcome(Outcome),
+    Standing(Standing),
     /// replied, auto_replied.
     Answer(Status),
 }
@@ -88,12 +87,12 @@ fn parse_status(s: &str) -> Result<StatusArg, String> {
     match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
         "replied" => Ok(StatusArg::Answer(Status::Replied)),
         "auto_replied" => Ok(StatusArg::Answer(Status::AutoReplied)),
-        _ => s.parse().map(StatusArg::Outcome),
+        _ => s.parse().map(StatusArg::Standing),
     }
 }
 
 fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
-    review::parse_time(s)
+    repmail::time::parse_time(s)
 }
 
 pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
@@ -101,7 +100,7 @@ pub fn run(config: &Path, args: &LogArgs, out: Output) -> anyhow::Result<Exit> {
         || args
             .status
             .iter()
-            .any(|s| matches!(s, StatusArg::Outcome(o) if o.needs_contacts()));
+            .any(|s| matches!(s, StatusArg::Standing(o) if o.needs_contacts()));
     let campaign = load_campaign(config, args, needs_contacts, out)?;
     let log = match (&args.log, &campaign) {
         (Some(path), _) => path.clone(),
@@ -324,7 +323,7 @@ fn notes(log: &Path, facts: Facts, campaign: Option<&Campaign>, out: Output) {
     }
 }
 
-fn print(report: &Report, rows: &dyn Rows, format: FormatArg) -> anyhow::Result<Exit> {
+fn print(report: &Review, rows: &dyn Rows, format: FormatArg) -> anyhow::Result<Exit> {
     let format = match format {
         FormatArg::Table => Format::Table,
         FormatArg::Csv => Format::Csv,
@@ -334,7 +333,7 @@ fn print(report: &Report, rows: &dyn Rows, format: FormatArg) -> anyhow::Result<
     // terminal. CSV and JSON are data and stay byte-true (JSON escapes
     // control characters itself).
     let sink: Box<dyn Write> = match format {
-        Format::Table => Box::new(terminal::Lines::new(io::stdout().lock())),
+        Format::Table => Box::new(terminal::CleanLines::new(io::stdout().lock())),
         Format::Csv | Format::Json | Format::Html => Box::new(io::stdout().lock()),
     };
     let mut stdout = BufWriter::new(sink);
@@ -347,93 +346,4 @@ fn print(report: &Report, rows: &dyn Rows, format: FormatArg) -> anyhow::Result<
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(Exit::Ok),
         Err(e) => Err(e).context("cannot write the review to standard output"),
     }
-}
-
-fn export(
-    path: &Path,
-    report: &Report,
-    list: &ContactList,
-    format: ExportFormat,
-    protected: &[PathBuf],
-    out: Output,
-) -> anyhow::Result<()> {
-    let mut keys: HashSet<String> = report
-        .rows
-        .iter()
-        .filter(|r| !r.email.is_empty())
-        .map(|r| recipient_key(&r.email))
-        .collect();
-    let addressed = keys.len();
-    // Offices without an address are in the report only when their status
-    // is selected (no other filter can match them); one with a form by its
-    // form, as the report decided (still to reach, or reached).
-    let office_rows: Vec<_> = report.rows.iter().filter(|r| r.email.is_empty()).collect();
-    keys.extend(
-        office_rows
-            .iter()
-            .filter_map(|r| r.form.as_deref().map(recipient_key)),
-    );
-    let offices: Vec<Outcome> = [Outcome::Unreachable]
-        .into_iter()
-        .filter(|o| report.rows.iter().any(|r| r.status == o.as_str()))
-        .collect();
-    let mut written = 0;
-    write_file(path, protected, |w| {
-        written = export_contacts(list, &keys, &offices, format, w)?;
-        Ok(())
-    })?;
-    let missing = (addressed + office_rows.len()).saturating_sub(written);
-    let statuses: HashSet<&str> = report.rows.iter().map(|r| r.status).collect();
-    let mut statuses: Vec<&str> = statuses.into_iter().collect();
-    statuses.sort_unstable();
-    said_export(path, written, missing, &statuses, out);
-    Ok(())
-}
-
-/// What an export wrote, and who it could not.
-fn said_export(path: &Path, written: usize, missing: usize, statuses: &[&str], out: Output) {
-    if out.quiet {
-        return;
-    }
-    say!(
-        "wrote {written} recipient{} ({}) to {}",
-        plural(written),
-        if statuses.is_empty() {
-            "none matched".to_string()
-        } else {
-            statuses.join(", ")
-        },
-        path.display()
-    );
-    if missing > 0 {
-        say_err!(
-            "note: {missing} selected recipient{} {} in the log but no longer in the contacts \
-             file, so not in the export",
-            plural(missing),
-            if missing == 1 { "is" } else { "are" }
-        );
-    }
-}
-
-/// Creates `path` and fills it; refuses to overwrite the delivery log or
-/// the contacts file (a review must never destroy what it reads).
-fn write_file(
-    path: &Path,
-    protected: &[PathBuf],
-    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> anyhow::Result<()> {
-    // By device and inode: a hard link to the log is the log too.
-    if let Some(own) = outfile::is_one_of(path, protected) {
-        bail!(
-            "{} is the campaign's delivery log, contacts or campaign file ({}); choose another file name",
-            path.display(),
-            own.display()
-        );
-    }
-    let file =
-        outfile::create_fresh(path).with_context(|| format!("cannot create {}", path.display()))?;
-    let mut w = BufWriter::new(file);
-    fill(&mut w)
-        .and_then(|()| w.flush())
-        .with_context(|| format!("cannot write {}", path.display()))
 }

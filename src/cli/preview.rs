@@ -1,20 +1,15 @@
 //! `repmail preview`: the letters exactly as `send` would hand them to SMTP.
 
-use std::collections::HashSet;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::Context as _;
-use chrono::Utc;
 use repmail::config::Campaign;
-use repmail::mbox::MboxWriter;
 use repmail::outfile;
-use repmail::pages::gallery::Gallery;
 use repmail::plan::{Item, Selection};
+use repmail::preview::{Destination, EmlFolder, Gallery, MboxFile, PreviewError, Written};
 use repmail::render::Rendered;
 
 use super::check::plural;
-use super::report::{prepare, Problems};
+use super::report::{prepare, ProblemGroups};
 use super::{Exit, Output, PreviewArgs};
 
 pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exit> {
@@ -25,17 +20,10 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
         // record, or to stand-ins where there are none yet.
         prepared.renderer = super::followup::preview_renderer(&campaign, k, out)?;
     }
-    if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
-    }
-    let mut gallery = match &args.html {
-        Some(dir) => Some(
-            Gallery::create(dir)
-                .with_context(|| format!("cannot create the gallery folder {}", dir.display()))?,
-        ),
-        None => None,
-    };
+    // Made in this order, so a folder that cannot be made is said first;
+    // letters go to the mbox first, then the files.
+    let eml = args.out.as_deref().map(EmlFolder::create).transpose()?;
+    let gallery = args.html.as_deref().map(Gallery::create).transpose()?;
     let selection = Selection {
         recipients: args.recipient.clone(),
         limit: args.limit,
@@ -53,7 +41,11 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
             );
         }
     }
-    let mut mbox = args.mbox.as_deref().map(open_mbox).transpose()?;
+    let mbox = args.mbox.as_deref().map(open_mbox).transpose()?;
+    let mut stream: Option<Box<dyn Destination>> = mbox.map(|m| Box::new(m) as _);
+    let mut files: Vec<Box<dyn Destination>> = Vec::new();
+    files.extend(eml.map(|e| Box::new(e) as _));
+    files.extend(gallery.map(|g| Box::new(g) as _));
     // With `--mbox -` standard output is the mbox: nothing else goes there.
     let to_stdout = args.mbox.as_deref() == Some(Path::new("-"));
     let warnings_quiet = out.quiet;
@@ -61,8 +53,7 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
         quiet: out.quiet || to_stdout,
         ..out
     };
-    let mut problems = Problems::default();
-    let mut names = HashSet::new();
+    let mut problems = ProblemGroups::default();
     let mut shown = 0usize;
     let mut forms = 0usize;
     for item in prepared.letters(selection) {
@@ -89,19 +80,8 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
             print_full(&letter);
         }
         shown += 1;
-        if let (Some(w), Some(file)) = (mbox.as_mut(), &args.mbox) {
-            write_mbox(w, &letter, file)?;
-        }
-        if let Some(dir) = &args.out {
-            let path = eml_path(dir, recipient.email.as_ref(), &mut names);
-            // Replaced, never written through: a link planted in DIR
-            // under a letter's name must not aim the letter elsewhere.
-            outfile::write_fresh(&path, &letter.message.formatted())
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        if let Some(g) = &mut gallery {
-            g.add(recipient.line, &letter)
-                .context("cannot write the gallery")?;
+        for d in stream.iter_mut().chain(files.iter_mut()) {
+            d.add(&recipient, &letter).map_err(failed)?;
         }
         if !out.quiet && on_terminal {
             say!(
@@ -112,19 +92,19 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
             );
         }
     }
-    if let (Some(w), Some(file)) = (mbox, &args.mbox) {
-        let written = w.written();
-        w.finish().map_err(|e| mbox_error(e, file))?;
-        if !out.quiet || to_stdout {
-            say_err!(
-                "wrote {written} letter{} to {}",
-                plural(written),
-                if to_stdout {
-                    "standard output".to_string()
-                } else {
-                    file.display().to_string()
-                }
-            );
+    if let Some(m) = stream {
+        if let Written::Mbox { letters, to } = m.finish().map_err(failed)? {
+            if !out.quiet || to_stdout {
+                say_err!(
+                    "wrote {letters} letter{} to {}",
+                    plural(letters),
+                    if to_stdout {
+                        "standard output".to_string()
+                    } else {
+                        to.display().to_string()
+                    }
+                );
+            }
         }
     }
     problems.print(warnings_quiet);
@@ -136,21 +116,25 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
             );
         }
     }
-    if let (Some(dir), false) = (&args.out, out.quiet) {
-        say!(
-            "wrote {shown} .eml file{} to {}",
-            plural(shown),
-            dir.display()
-        );
-    }
-    if let Some(g) = gallery {
-        let index = g.finish().context("cannot write the gallery")?;
-        if !out.quiet {
-            say!(
-                "wrote a gallery of {shown} letter{} to {}: open it in a browser",
-                plural(shown),
+    for d in files {
+        let written = d.finish().map_err(failed)?;
+        if out.quiet {
+            continue;
+        }
+        match written {
+            Written::Eml { files, dir } => {
+                say!(
+                    "wrote {files} .eml file{} to {}",
+                    plural(files),
+                    dir.display()
+                )
+            }
+            Written::Gallery { letters, index } => say!(
+                "wrote a gallery of {letters} letter{} to {}: open it in a browser",
+                plural(letters),
                 index.display()
-            );
+            ),
+            Written::Mbox { .. } => {}
         }
     }
     // A campaign of form-only offices has no email to preview: its
@@ -172,36 +156,19 @@ pub fn run(config: &Path, args: &PreviewArgs, out: Output) -> anyhow::Result<Exi
     })
 }
 
-type Mbox = MboxWriter<Box<dyn Write>>;
-
-fn open_mbox(file: &Path) -> anyhow::Result<Mbox> {
-    let w: Box<dyn Write> = if file == Path::new("-") {
-        Box::new(BufWriter::with_capacity(MBOX_BUFFER, std::io::stdout()))
-    } else {
-        let f = outfile::create_fresh(file)
-            .with_context(|| format!("cannot create the mbox file {}", file.display()))?;
-        Box::new(BufWriter::with_capacity(MBOX_BUFFER, f))
-    };
-    Ok(MboxWriter::new(w))
-}
-
-/// Enough for a few letters per write, whatever their number: the file
-/// grows as letters are rendered, memory does not.
-const MBOX_BUFFER: usize = 256 * 1024;
-
-fn write_mbox(w: &mut Mbox, letter: &Rendered, file: &Path) -> anyhow::Result<()> {
-    let envelope = letter.message.envelope();
-    let sender = envelope.from().map(|a| a.to_string()).unwrap_or_default();
-    w.append(&sender, Utc::now(), &letter.message.formatted())
-        .map_err(|e| mbox_error(e, file))
+fn open_mbox(file: &Path) -> anyhow::Result<MboxFile> {
+    if file == Path::new("-") {
+        return Ok(MboxFile::over(Box::new(std::io::stdout()), file));
+    }
+    Ok(MboxFile::create(file)?)
 }
 
 /// A closed pipe (`preview --mbox - | head`) is the reader being done.
-fn mbox_error(e: std::io::Error, file: &Path) -> anyhow::Error {
-    if e.kind() == std::io::ErrorKind::BrokenPipe {
+fn failed(e: PreviewError) -> anyhow::Error {
+    if e.is_broken_pipe() {
         std::process::exit(0);
     }
-    anyhow::Error::new(e).context(format!("cannot write the mbox file {}", file.display()))
+    e.into()
 }
 
 fn print_full(letter: &Rendered) {
@@ -221,62 +188,4 @@ fn print_full(letter: &Rendered) {
     }
     say!("");
     say!("---- one line per letter (write the exact messages with --out DIR) ----");
-}
-
-/// `Jane.Doe@Example.org` → `jane.doe@example.org.eml`: only characters
-/// that are safe in a file name on every system, never a path separator or
-/// a leading dot, so no address can write outside `dir`.
-fn eml_path(dir: &Path, email: &str, used: &mut HashSet<String>) -> PathBuf {
-    let mut stem: String = email
-        .to_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '@' | '.' | '-' | '_' | '+') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(150)
-        .collect();
-    stem = stem.trim_start_matches('.').to_string();
-    if stem.is_empty() {
-        stem = "recipient".into();
-    }
-    let mut name = format!("{stem}.eml");
-    let mut n = 2;
-    while !used.insert(name.clone()) {
-        name = format!("{stem}-{n}.eml");
-        n += 1;
-    }
-    dir.join(name)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn eml_names_stay_inside_dir() {
-        let mut used = HashSet::new();
-        let dir = Path::new("out");
-        for email in [
-            "../../etc/passwd@x.test",
-            "/abs@x.test",
-            "..@x.test",
-            "a\\b@x.test",
-            "ü@x.test",
-        ] {
-            let p = eml_path(dir, email, &mut used);
-            assert_eq!(p.parent(), Some(dir), "{email} → {}", p.display());
-            let name = p.file_name().unwrap().to_str().unwrap();
-            assert!(
-                !name.starts_with('.') && !name.contains('/') && !name.contains('\\'),
-                "{name}"
-            );
-        }
-        let a = eml_path(dir, "A@x.test", &mut used);
-        let b = eml_path(dir, "a@x.test", &mut used);
-        assert_ne!(a, b);
-    }
 }

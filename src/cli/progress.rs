@@ -4,12 +4,11 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use repmail::ledger::Status;
 use repmail::schedule::Hold;
 use repmail::send::{Observer, Progress};
+use repmail::time::{humanize, local_and_utc, zone_and_utc};
 
 use super::{terminal, Output};
 
@@ -137,49 +136,5 @@ impl Observer for Display {
                 self.update();
             }
         }
-    }
-}
-
-/// A time on this machine's clock and in UTC: "Wed 2026-12-02 09:00
-/// (14:00 UTC)".
-pub fn local_and_utc(t: DateTime<Utc>) -> String {
-    let local = t.with_timezone(&chrono::Local);
-    format!(
-        "{} ({} UTC)",
-        local.format("%a %Y-%m-%d %H:%M"),
-        t.format("%H:%M")
-    )
-}
-
-/// A time in the recipients' zone and in UTC: "Wed 2026-12-02 09:00
-/// America/New_York (14:00 UTC)".
-pub fn zone_and_utc(t: DateTime<Utc>, zone: Tz) -> String {
-    let local = t.with_timezone(&zone);
-    format!(
-        "{} {zone} ({} UTC)",
-        local.format("%a %Y-%m-%d %H:%M"),
-        t.format("%H:%M")
-    )
-}
-
-/// `3725 s` → `1h 2m`: the scale a coordinator plans by.
-pub fn humanize(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m {}s", s / 60, s % 60),
-        _ => format!("{}h {}m", s / 3600, (s % 3600) / 60),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn humanizes() {
-        assert_eq!(humanize(Duration::from_secs(5)), "5s");
-        assert_eq!(humanize(Duration::from_secs(125)), "2m 5s");
-        assert_eq!(humanize(Duration::from_secs(3725)), "1h 2m");
     }
 }

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use repmail::config::Campaign;
-use repmail::diag::Diagnostic;
 use repmail::plan::{self, Prepared};
+use repmail::problem::Diagnostic;
 
 use super::Output;
 
@@ -34,8 +34,8 @@ pub fn error(e: &anyhow::Error) {
 /// Opens the contacts and compiles the templates; if that fails, prints
 /// every problem (grouped) and says so once.
 pub fn prepare(campaign: &Campaign, out: Output) -> anyhow::Result<Prepared> {
-    plan::prepare(campaign).or_else(|repmail::diag::Problems(found)| {
-        let mut problems = Problems::default();
+    plan::prepare(campaign).or_else(|repmail::problem::Problems(found)| {
+        let mut problems = ProblemGroups::default();
         for d in found {
             problems.add(d);
         }
@@ -47,7 +47,7 @@ pub fn prepare(campaign: &Campaign, out: Output) -> anyhow::Result<Prepared> {
 /// Collects problems and prints them grouped: the same template error on
 /// 300 rows is one message with the list of lines, not 300 messages.
 #[derive(Default)]
-pub struct Problems {
+pub struct ProblemGroups {
     order: Vec<String>,
     /// Each message's first diagnostic, the next few places and how many
     /// more: a problem on a million rows keeps five places, not a million.
@@ -59,7 +59,7 @@ pub struct Problems {
 /// How many places to list before "and N more".
 const PLACES_SHOWN: usize = 5;
 
-impl Problems {
+impl ProblemGroups {
     pub fn add(&mut self, d: Diagnostic) {
         if d.is_error() {
             self.errors += 1;

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use repmail::config::Campaign;
 use repmail::roster::diff::{self, Change, Entry};
-use repmail::roster::{self, file, Progress, Roster, Source};
+use repmail::roster::{self, file, FetchProgress, Publisher, Roster};
 
 use super::{Exit, Output};
 
@@ -55,7 +55,7 @@ pub fn run(config: &Path, args: &RosterArgs, out: Output) -> anyhow::Result<Exit
             out: file,
             url,
         } => {
-            let source = Source::parse(source)?;
+            let source = Publisher::parse(source)?;
             let path = file.clone().unwrap_or_else(|| source.file_name().into());
             let roster = fetch(&source, url.as_deref(), out)?;
             file::write(&path, &roster, chrono::Utc::now())?;
@@ -81,7 +81,7 @@ fn list() {
 }
 
 /// Fetches `source`, showing progress on the terminal.
-pub fn fetch(source: &Source, url: Option<&str>, out: Output) -> anyhow::Result<Roster> {
+pub fn fetch(source: &Publisher, url: Option<&str>, out: Output) -> anyhow::Result<Roster> {
     let mut shown = Shown::new(out);
     let roster = roster::fetch(source, url, &mut shown);
     shown.finish();
@@ -204,7 +204,7 @@ impl Shown {
     }
 }
 
-impl Progress for Shown {
+impl FetchProgress for Shown {
     fn request(&mut self, url: &str) {
         if self.out.verbose > 0 {
             self.line(format!("GET {url}"));

@@ -7,14 +7,13 @@ use chrono::Utc;
 use clap::Args;
 use lettre::Address;
 use repmail::config::Campaign;
-use repmail::diag::Diagnostic;
 use repmail::ledger::{recipient_key, Ledger, LedgerWriter};
 use repmail::plan::{Resend, Selection, SendPlan, Skip};
+use repmail::problem::Diagnostic;
 use repmail::schedule::Zones;
-use repmail::send::{self, DailyCap, Dispatcher, Pacer, Report, Settings, Transport};
+use repmail::send::{DailyCap, Pacer, Report};
 
-use super::progress::Display;
-use super::report::{prepare, Problems};
+use super::report::{prepare, ProblemGroups};
 use super::{Exit, Output};
 
 #[derive(Debug, Args)]
@@ -215,51 +214,21 @@ pub(super) fn run_first(
         return Ok(final_exit(&plan, &Report::default()));
     }
 
-    let smtp = campaign.smtp.as_ref().ok_or(send::SetupError::NoSmtp)?;
-    // Before any connection: a failing password or token command stops the
-    // run here, with nothing sent.
-    let password = super::signin::secret(smtp)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    // The connections live on the runtime: the transport is built and
-    // dropped inside it. Built before the prompt so a setting it refuses
-    // is reported before the user confirms.
-    let _inside = runtime.enter();
-    let transport = Transport::new(smtp, password, campaign.sender.domain())?;
-    // Test letters get no copy: they are not the campaign's letters.
-    let copies = (!is_test)
-        .then(|| super::sent::start(&campaign, writer.ledger(), out))
-        .flatten();
-    let transport = match &copies {
-        Some(c) => transport.with_copies(c.sink()),
-        None => transport,
-    };
-    confirm(args, plan.to_send.len(), test_to.as_ref())?;
-
-    let dispatcher = Dispatcher {
+    let delivery = Delivery {
+        campaign: &campaign,
+        args,
         renderer: &renderer,
-        transport,
         pacer,
         cap,
-        settings: Settings {
-            retry: campaign.retry.clone(),
-        },
+        test_to: test_to.as_ref(),
     };
-    let report = dispatch(
-        &runtime,
-        dispatcher,
-        plan.to_send.clone(),
-        writer,
-        &campaign,
-        out,
-    );
-    let report = report?;
-    if let Some(copies) = copies {
-        super::sent::finish(copies, &runtime, writer, &campaign, out)?;
-    }
+    // Test letters get no copy: they are not the campaign's letters.
+    let copies = if is_test {
+        CopiesLog::Off
+    } else {
+        CopiesLog::Own
+    };
+    let report = deliver(delivery, plan.to_send.clone(), writer, copies, out)?;
     let exit = summarize(&report, &plan, &campaign, writer.path(), &resume, out);
     // After any stop, the letters whose fate nobody knows, by name: this
     // run's and those an earlier run left.
@@ -275,29 +244,6 @@ pub(super) fn run_first(
         say_err!("{line}");
     }
     Ok(exit)
-}
-
-/// Sends `to_send` through `dispatcher` on `runtime`, with the progress
-/// display and the stop signals (Ctrl-C, SIGTERM and SIGHUP: the same clean
-/// stop, heard from before the first letter). Every run goes this way: the
-/// first letters and each follow-up stage.
-pub(super) fn dispatch(
-    runtime: &tokio::runtime::Runtime,
-    dispatcher: Dispatcher<'_>,
-    to_send: Vec<repmail::contacts::Recipient>,
-    writer: &mut LedgerWriter,
-    campaign: &Campaign,
-    out: Output,
-) -> Result<Report, send::SendError> {
-    let mut display = Display::new(to_send.len(), campaign.rate.per_minute, out);
-    let stops = super::signals::Stops::listen();
-    let report = runtime.block_on(async {
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        tokio::spawn(super::signals::stop_on_signal(stops, stop_tx));
-        dispatcher.run(to_send, writer, stop_rx, &mut display).await
-    });
-    display.finish();
-    report
 }
 
 /// A run with nothing to send still makes the copies earlier runs could
@@ -326,7 +272,7 @@ fn parse_test_to(a: &str) -> anyhow::Result<Address> {
         .trim()
         .parse()
         .with_context(|| format!("--test-to {a}: not a valid email address"))?;
-    repmail::text::sendable_address(&parsed)
+    repmail::address::sendable_address(&parsed)
         .map_err(|why| anyhow::anyhow!("--test-to {a}: {}", why.reason()))
 }
 
@@ -339,7 +285,7 @@ pub(super) fn check_plan(
     campaign: &Campaign,
     out: Output,
 ) -> anyhow::Result<()> {
-    let mut problems = Problems::default();
+    let mut problems = ProblemGroups::default();
     for d in found {
         problems.add(d.clone());
     }
@@ -384,6 +330,8 @@ pub(super) fn test_log_path(log: &Path) -> PathBuf {
     log.with_file_name(format!("{stem}.test.{ext}"))
 }
 
+mod deliver;
 mod shown;
+pub(super) use deliver::{deliver, CopiesLog, Delivery};
 use shown::final_exit;
 pub(super) use shown::{confirm, print_plan, summarize};

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 
 use anyhow::Context as _;
 use repmail::config::{Inbox, Smtp};
-use repmail::credentials::{AuthMethod, Readiness, Secret, Settings, TokenAuth};
+use repmail::credentials::{AuthMethod, Readiness, Secret, SignInSettings, TokenAuth};
 use repmail::imap::{ImapError, Login, SignIn};
 
 /// One line for the plan and `check`: where the secret will come from and
@@ -35,7 +35,7 @@ pub fn secret(smtp: &Smtp) -> anyhow::Result<Option<Secret>> {
     fetch(&smtp.credentials(), user, &smtp.host)
 }
 
-fn fetch(creds: &Settings, user: &str, host: &str) -> anyhow::Result<Option<Secret>> {
+fn fetch(creds: &SignInSettings, user: &str, host: &str) -> anyhow::Result<Option<Secret>> {
     match creds.auth {
         AuthMethod::Oauth2 => Ok(creds.token().transpose()?),
         AuthMethod::Password => match creds.password()? {

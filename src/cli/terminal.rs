@@ -60,14 +60,14 @@ fn is_unsafe(c: char) -> bool {
 /// A writer for the human formats a library exporter writes (`log`'s
 /// table): each line is cleaned as [`line`] cleans it before it reaches
 /// the terminal. Machine formats (CSV, JSON) are written without it.
-pub struct Lines<W: Write> {
+pub struct CleanLines<W: Write> {
     inner: W,
     pending: Vec<u8>,
 }
 
-impl<W: Write> Lines<W> {
-    pub fn new(inner: W) -> Lines<W> {
-        Lines {
+impl<W: Write> CleanLines<W> {
+    pub fn new(inner: W) -> CleanLines<W> {
+        CleanLines {
             inner,
             pending: Vec::new(),
         }
@@ -81,7 +81,7 @@ impl<W: Write> Lines<W> {
     }
 }
 
-impl<W: Write> Write for Lines<W> {
+impl<W: Write> Write for CleanLines<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let mut rest = buf;
         while let Some(at) = rest.iter().position(|&b| b == b'\n') {
@@ -131,7 +131,7 @@ mod tests {
 
     #[test]
     fn lines_writer_cleans_each_line() {
-        let mut out = Lines::new(Vec::new());
+        let mut out = CleanLines::new(Vec::new());
         out.write_all(b"ok\x1b[2J\nsec").unwrap();
         out.write_all(b"ond\r\n\x07").unwrap();
         out.flush().unwrap();

@@ -23,13 +23,14 @@ pub enum Letter {
     },
 }
 
-/// Text direction of a letter.
+/// Text direction of a letter: `dir` of its HTML part, and whether its
+/// text part isolates left-to-right runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     /// Left to right.
     Ltr,
-    /// Right to left.
+    /// Right to left (Persian, Arabic, Hebrew, Urdu…).
     Rtl,
 }
 

@@ -38,8 +38,8 @@ pub struct Inbox {
 
 impl Inbox {
     /// What the sign-in needs, for [`crate::credentials`].
-    pub fn credentials(&self) -> crate::credentials::Settings {
-        crate::credentials::Settings {
+    pub fn credentials(&self) -> crate::credentials::SignInSettings {
+        crate::credentials::SignInSettings {
             auth: self.auth,
             password_command: self.password_command.clone(),
             token_command: self.token_command.clone(),

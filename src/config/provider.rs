@@ -5,7 +5,7 @@
 
 use super::Campaign;
 use crate::credentials::AuthMethod;
-use crate::diag::Diagnostic;
+use crate::problem::Diagnostic;
 use crate::providers::Passwords;
 
 impl Campaign {

@@ -49,7 +49,7 @@ impl Validator<'_> {
             .filter(|n| !n.is_empty());
         // Every message carries it in From or Reply-To (and the sender's
         // domain in each Message-ID): the same ASCII form as recipients.
-        mailbox.email = crate::text::sendable_address(&mailbox.email)
+        mailbox.email = crate::address::sendable_address(&mailbox.email)
             .map_err(|why| self.invalid(key, format!("`{value}`: {}", why.reason())))?;
         Ok(mailbox)
     }
@@ -235,7 +235,7 @@ impl Validator<'_> {
         let roster = c
             .roster
             .as_deref()
-            .map(crate::roster::Source::parse)
+            .map(crate::roster::Publisher::parse)
             .transpose()
             .map_err(|e| self.invalid("contacts.roster", e.to_string()))?;
         Ok(Contacts {

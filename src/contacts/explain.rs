@@ -1,7 +1,7 @@
 //! What the contacts' problems say: the case at hand and what to do.
 
 use super::Columns;
-use crate::diag::Diagnostic;
+use crate::problem::Diagnostic;
 
 /// A row whose field count differs from the header's. The two cases have
 /// different causes, so each gets its own explanation.

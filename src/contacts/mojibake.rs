@@ -6,7 +6,7 @@
 
 use encoding_rs::Encoding;
 
-use crate::diag::Diagnostic;
+use crate::problem::Diagnostic;
 
 /// Ends the warning: it is given once per file, at the first such row.
 const ONCE: &str = " (the first such row; others may follow)";

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use lettre::Address;
 
-use crate::diag::Diagnostic;
+use crate::problem::Diagnostic;
 use crate::text::snake_case;
 
 /// The header row: names as written and their snake_case variables.
@@ -52,7 +52,7 @@ impl Columns {
             .iter()
             .map(|(i, _)| self.snake[*i].as_str())
             .collect();
-        if let Some(s) = crate::config::keys::closest(&snake_case(wanted), &snakes) {
+        if let Some(s) = crate::problem::suggest::closest(&snake_case(wanted), &snakes) {
             let at = snakes.iter().position(|x| *x == s)?;
             return Some(candidates[at].1);
         }
@@ -145,7 +145,7 @@ impl Recipient {
     /// The key the ledger and the duplicate check use: the address
     /// lower-cased (providers treat addresses case-insensitively).
     pub fn key(&self) -> String {
-        crate::text::recipient_key(self.email.as_ref())
+        crate::address::recipient_key(self.email.as_ref())
     }
 
     /// Pairs of (variable name, value): each column under its name as
@@ -201,7 +201,7 @@ impl Office {
 
 /// What one CSV row became.
 #[derive(Debug)]
-pub enum Row {
+pub enum ContactRow {
     /// A recipient to write to.
     Recipient(Recipient),
     /// A row without an address (see [`Office`]).

@@ -99,7 +99,7 @@ pub enum Readiness {
 
 /// What the sign-in needs: the settings of `[smtp]` that concern it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
+pub struct SignInSettings {
     /// `auth`.
     pub auth: AuthMethod,
     /// `password_command`.
@@ -110,7 +110,7 @@ pub struct Settings {
     pub password_env: String,
 }
 
-impl Settings {
+impl SignInSettings {
     /// Where the password or token will come from.
     pub fn source(&self) -> Source {
         match (self.auth, &self.password_command, &self.token_command) {
@@ -190,8 +190,8 @@ fn env_value(var: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn settings(auth: AuthMethod, pc: Option<&str>, tc: Option<&str>) -> Settings {
-        Settings {
+    fn settings(auth: AuthMethod, pc: Option<&str>, tc: Option<&str>) -> SignInSettings {
+        SignInSettings {
             auth,
             password_command: pc.map(str::to_string),
             token_command: tc.map(str::to_string),
@@ -213,7 +213,7 @@ mod tests {
         assert_eq!(s.source(), Source::PasswordCommand("pass show x".into()));
         let s = settings(AuthMethod::Password, None, None);
         assert!(matches!(s.source(), Source::Prompt { .. }));
-        let s = Settings {
+        let s = SignInSettings {
             password_env: "PATH".into(), // set in any test environment
             ..s
         };

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 
-use super::{CredentialError, Secret, Settings};
+use super::{CredentialError, Secret, SignInSettings};
 
 /// How long an access token is used for new connections before
 /// `token_command` is asked again. OAuth2 helpers print a cached token
@@ -21,7 +21,7 @@ pub const TOKEN_REUSE: Duration = Duration::from_secs(30 * 60);
 /// when the server refused the last or it is older than [`TOKEN_REUSE`].
 pub struct TokenAuth {
     user: String,
-    settings: Settings,
+    settings: SignInSettings,
     state: Mutex<TokenState>,
 }
 
@@ -33,7 +33,7 @@ struct TokenState {
 
 impl TokenAuth {
     /// Signs in as `user`, first with `first` (already fetched).
-    pub fn new(user: String, settings: Settings, first: Secret) -> TokenAuth {
+    pub fn new(user: String, settings: SignInSettings, first: Secret) -> TokenAuth {
         TokenAuth {
             user,
             settings,

@@ -14,9 +14,9 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 
 use crate::config::Campaign;
-use crate::contacts::{ContactReader, Row};
-use crate::diag::Diagnostic;
+use crate::contacts::{ContactReader, ContactRow};
 use crate::ledger::{recipient_key, Event, LedgerError, LedgerWriter, State, Status};
+use crate::problem::Diagnostic;
 use crate::review::Namer;
 
 /// One office reached by its form.
@@ -81,14 +81,14 @@ pub fn mark_done(campaign: &Campaign, keys: &[String]) -> Result<Vec<Reached>, D
             }
         };
         match row {
-            Row::Office(o) => lines.push((
+            ContactRow::Office(o) => lines.push((
                 o.line,
                 Place::Office {
                     name: named(namer.name(o.variables()), o.line),
                     form: o.form.clone(),
                 },
             )),
-            Row::Recipient(r) => {
+            ContactRow::Recipient(r) => {
                 let form = r
                     .columns
                     .contact_form
@@ -104,7 +104,7 @@ pub fn mark_done(campaign: &Campaign, keys: &[String]) -> Result<Vec<Reached>, D
                     },
                 ));
             }
-            Row::Problem(_) => {}
+            ContactRow::Problem(_) => {}
         }
     }
 

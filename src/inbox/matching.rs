@@ -163,7 +163,7 @@ impl Matcher {
         // An unreadable Date is no date at all (issue 23): say when the
         // message arrived, or was read, and that its own date was unreadable.
         let when = match (mail.date, mail.header("date")) {
-            (Some(date), _) => crate::review::human_time(date),
+            (Some(date), _) => crate::time::human_time(date),
             (None, raw) => {
                 let (at, how) = match received {
                     Some(t) => (t, "received"),
@@ -173,7 +173,7 @@ impl Matcher {
                     Some(_) => "its Date unreadable",
                     None => "no Date",
                 };
-                format!("{how} {} ({said})", crate::review::human_time(at))
+                format!("{how} {} ({said})", crate::time::human_time(at))
             }
         };
         let detail = format!(

@@ -14,8 +14,6 @@
 //! it in [`TEMPLATES`], add a [`Page`] variant, and pass the values it uses
 //! in a [`Context`] to [`render`].
 
-pub mod gallery;
-
 use std::sync::LazyLock;
 
 pub use tera::Context;

@@ -14,9 +14,9 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::config::{stage_log, Campaign};
-use crate::contacts::{ContactReader, Recipient, Row};
-use crate::diag::{Diagnostic, Problems};
+use crate::contacts::{ContactReader, ContactRow, Recipient};
 use crate::ledger::{recipient_key, Ledger, LedgerError, State, StateOf, Status};
+use crate::problem::{Diagnostic, Problems};
 use crate::render::thread::placeholder;
 use crate::render::{Renderer, Thread, Threads};
 use crate::schedule::Zones;
@@ -254,7 +254,7 @@ pub fn check_stages(campaign: &Campaign) -> Vec<Diagnostic> {
             return found;
         };
         for row in contacts {
-            if let Row::Recipient(r) = row {
+            if let ContactRow::Recipient(r) = row {
                 if let Err(mut d) = renderer.render(&r) {
                     d.message = format!("follow-up stage {stage}: {}", d.message);
                     found.push(d);
@@ -326,12 +326,12 @@ pub fn plan_stage(
     let mut due = Vec::new();
     for row in contacts {
         let r = match row {
-            Row::Problem(d) => {
+            ContactRow::Problem(d) => {
                 plan.problems.push(d);
                 continue;
             }
-            Row::Office(_) => continue,
-            Row::Recipient(r) => r,
+            ContactRow::Office(_) => continue,
+            ContactRow::Recipient(r) => r,
         };
         if !selection.wants(&r) {
             continue;

@@ -1,4 +1,4 @@
-//! Copies of a letter (issue 24, item 10): `[sender] cc` and `bcc` (the
+//! CarbonCopies of a letter (issue 24, item 10): `[sender] cc` and `bcc` (the
 //! group's own archive, say) and `[contacts] cc_column` (a row's own, e.g.
 //! an office's staffer).
 //!
@@ -20,7 +20,7 @@ use crate::config::Campaign;
 use crate::contacts::Recipient;
 
 /// The campaign's copy settings.
-pub(super) struct Copies {
+pub(super) struct CarbonCopies {
     cc: Vec<Mailbox>,
     bcc: Vec<Mailbox>,
     column: Option<String>,
@@ -32,9 +32,9 @@ pub(super) struct Of {
     bcc: Vec<Address>,
 }
 
-impl Copies {
-    pub fn new(campaign: &Campaign) -> Copies {
-        Copies {
+impl CarbonCopies {
+    pub fn new(campaign: &Campaign) -> CarbonCopies {
+        CarbonCopies {
             cc: campaign.sender.cc.clone(),
             bcc: campaign.sender.bcc.clone(),
             column: campaign.contacts.cc_column.clone(),
@@ -57,7 +57,7 @@ impl Copies {
                 let address: Address = part.parse().map_err(|e| {
                     format!("`{part}` in column `{column}` is not a valid email address ({e}); write one address, or several separated by `;`")
                 })?;
-                let address = crate::text::sendable_address(&address)
+                let address = crate::address::sendable_address(&address)
                     .map_err(|why| format!("`{part}` in column `{column}`: {}", why.reason()))?;
                 cc.push(Mailbox::new(None, address));
             }

@@ -11,18 +11,18 @@ use std::path::Path;
 
 use tera::{Context, Tera};
 
-use super::markdown::{self, Dir};
+use super::markdown;
 use super::sanitise;
 use crate::config::{Campaign, Direction, Letter};
 use crate::contacts::Recipient;
-use crate::diag::Diagnostic;
+use crate::problem::Diagnostic;
 
 /// One letter, ready to render.
 pub(super) struct Compiled {
     subject: String,
     body: Body,
     lang: Option<String>,
-    dir: Dir,
+    dir: Direction,
 }
 
 enum Body {
@@ -49,12 +49,12 @@ pub(super) struct Bodies {
     pub removed: Option<(String, Vec<String>)>,
 }
 
-pub(super) struct Letters {
+pub(super) struct CompiledLetters {
     pub plain: Tera,
     markdown: Tera,
     /// Every template's source, for the variables check
     /// ([`super::variables`]).
-    pub sources: Vec<super::variables::Source>,
+    pub sources: Vec<super::variables::TemplateSource>,
     default: Compiled,
     /// Keyed by the value lower-cased: `FA` and `fa` pick the same letter.
     variants: BTreeMap<String, (String, Compiled)>,
@@ -63,10 +63,10 @@ pub(super) struct Letters {
 
 const SUBJECT: &str = "campaign.subject";
 
-impl Letters {
+impl CompiledLetters {
     /// Compiles every letter, pushing each problem (naming the file or
     /// config key) to `problems`.
-    pub fn new(campaign: &Campaign, problems: &mut Vec<Diagnostic>) -> Letters {
+    pub fn new(campaign: &Campaign, problems: &mut Vec<Diagnostic>) -> CompiledLetters {
         let mut plain = Tera::new();
         let mut markdown = Tera::new();
         markdown.set_escape_fn(markdown::escape);
@@ -78,10 +78,10 @@ impl Letters {
                            subject: &str,
                            letter: &Letter,
                            lang: Option<String>,
-                           dir: Dir,
+                           dir: Direction,
                            problems: &mut Vec<Diagnostic>| {
             add(&mut plain, &subject_name, subject, problems);
-            sources.push(super::variables::Source::setting(
+            sources.push(super::variables::TemplateSource::setting(
                 &campaign.path,
                 &subject_name,
                 subject,
@@ -122,15 +122,12 @@ impl Letters {
             &c.subject,
             &c.letter,
             None,
-            Dir::Ltr,
+            Direction::Ltr,
             problems,
         );
         let mut variants = BTreeMap::new();
         for (value, v) in &campaign.variants {
-            let dir = match v.direction {
-                Direction::Ltr => Dir::Ltr,
-                Direction::Rtl => Dir::Rtl,
-            };
+            let dir = v.direction;
             let compiled = compile(
                 format!("variant.{value}.subject"),
                 &v.subject,
@@ -145,7 +142,7 @@ impl Letters {
         // stay `&` in the plain text and the Subject.
         plain.autoescape_on(html_names);
         markdown.autoescape_on(md_names);
-        Letters {
+        CompiledLetters {
             plain,
             markdown,
             sources,
@@ -234,10 +231,10 @@ impl Letters {
 
 /// A right-to-left text part gets its left-to-right runs isolated (see
 /// [`super::bidi`]).
-fn text_part(text: String, dir: Dir) -> String {
+fn text_part(text: String, dir: Direction) -> String {
     match dir {
-        Dir::Rtl => super::bidi::isolate_ltr(&text),
-        Dir::Ltr => text,
+        Direction::Rtl => super::bidi::isolate_ltr(&text),
+        Direction::Ltr => text,
     }
 }
 
@@ -254,11 +251,13 @@ fn load(
     path: &Path,
     problems: &mut Vec<Diagnostic>,
     markdown: bool,
-) -> Option<super::variables::Source> {
+) -> Option<super::variables::TemplateSource> {
     match std::fs::read_to_string(path) {
         Ok(source) => {
             add(tera, name, &source, problems);
-            Some(super::variables::Source::file(name, source, markdown))
+            Some(super::variables::TemplateSource::file(
+                name, source, markdown,
+            ))
         }
         Err(e) => {
             problems.push(Diagnostic::error(
@@ -272,10 +271,10 @@ fn load(
     }
 }
 
-impl Letters {
+impl CompiledLetters {
     /// The variables a template uses (Tera's own list: loop variables left
     /// out), or none if it did not compile (its error is reported).
-    pub fn variables_of(&self, source: &super::variables::Source) -> Vec<String> {
+    pub fn variables_of(&self, source: &super::variables::TemplateSource) -> Vec<String> {
         let tera = if source.markdown {
             &self.markdown
         } else {

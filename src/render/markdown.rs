@@ -15,6 +15,7 @@
 
 use std::io::{self, Write};
 
+use crate::config::Direction;
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 pub use super::plain::{to_text, WIDTH};
@@ -46,15 +47,6 @@ pub fn escape(input: &str, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     out.write_all(buf.as_bytes())
-}
-
-/// Text direction of a letter's HTML part.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dir {
-    /// Left to right.
-    Ltr,
-    /// Right to left (Persian, Arabic, Hebrew, Urdu…).
-    Rtl,
 }
 
 pub(super) fn parser(source: &str) -> Parser<'_> {
@@ -120,18 +112,18 @@ const BODY: &str = "max-width:640px;margin:0 auto;padding:24px 16px;font-family:
 
 /// The HTML part, sanitised: see [`body_html`] and
 /// [`super::sanitise::html_part`].
-pub fn to_html(source: &str, lang: Option<&str>, dir: Dir, title: &str) -> String {
+pub fn to_html(source: &str, lang: Option<&str>, dir: Direction, title: &str) -> String {
     super::sanitise::html_part(&body_html(source, lang, dir), lang, dir, title).html
 }
 
 /// The letter's body as HTML, before the sanitiser: a container with
 /// `lang` and `dir` (some clients drop the `<html>` attributes) holding the
 /// Markdown and the author's raw HTML.
-pub fn body_html(source: &str, lang: Option<&str>, dir: Dir) -> String {
+pub fn body_html(source: &str, lang: Option<&str>, dir: Direction) -> String {
     let mut out = String::with_capacity(source.len() * 2 + 1024);
     let (dir_attr, side) = match dir {
-        Dir::Ltr => ("ltr", "left"),
-        Dir::Rtl => ("rtl", "right"),
+        Direction::Ltr => ("ltr", "left"),
+        Direction::Rtl => ("rtl", "right"),
     };
     let mut lang_attr = String::new();
     if let Some(l) = lang {
@@ -245,7 +237,7 @@ mod tests {
         let source = format!(
             "We would like to bring to your attention some important issues\nabout it.\n\n**{org}**\n5 December 2026\n\n1600 Main St.\nSpringfield, IL 62701\n"
         );
-        let html = body_html(&source, None, Dir::Ltr);
+        let html = body_html(&source, None, Direction::Ltr);
         assert!(html.contains("issues\nabout it."), "{html}");
         assert!(!html.contains("issues<br>"), "{html}");
         assert!(
@@ -267,7 +259,7 @@ mod tests {
         let html = to_html(
             "# T\n\n*a* **b** ![logo](https://example.org/l.png)\n",
             Some("en"),
-            Dir::Ltr,
+            Direction::Ltr,
             "t",
         );
         assert!(html.contains("<em>a</em> <strong>b</strong>"), "{html}");
@@ -294,7 +286,7 @@ mod tests {
             "\\*back\\slash",
         ] {
             let md = format!("Dear {},\n", escaped(evil));
-            let html = body_html(&md, None, Dir::Ltr);
+            let html = body_html(&md, None, Direction::Ltr);
             let text = to_text(&md);
             let flat = evil.split_whitespace().collect::<Vec<_>>().join(" ");
             assert_eq!(text, format!("Dear {flat},\n"), "{evil}: {md}");
@@ -312,12 +304,12 @@ mod tests {
         let name = escaped("<img src=x onerror=alert(1)> & \"Sons\"");
         let site = escaped("https://example.org/a?b=1&c=2");
         let md = format!("<p>Dear {name}</p>\n\nSee <a href=\"{site}\">this</a>.\n");
-        let html = body_html(&md, None, Dir::Ltr);
+        let html = body_html(&md, None, Direction::Ltr);
         assert!(
             html.contains("<p>Dear &#60;img src&#61;x onerror&#61;alert&#40;1&#41;&#62;"),
             "{html}"
         );
-        let part = to_html(&md, None, Dir::Ltr, "");
+        let part = to_html(&md, None, Direction::Ltr, "");
         assert!(!part.contains("<img"), "{part}");
         assert!(
             part.contains("Dear &lt;img src=x onerror=alert(1)&gt; &amp; \"Sons\""),
@@ -332,7 +324,7 @@ mod tests {
     #[test]
     fn rtl_letters_carry_dir_and_lang_and_keep_zwnj() {
         let md = "سلام می\u{200c}خواهیم، *دوست*.\n";
-        let html = to_html(md, Some("fa"), Dir::Rtl, "نامه");
+        let html = to_html(md, Some("fa"), Direction::Rtl, "نامه");
         assert!(html.contains("<html lang=\"fa\" dir=\"rtl\">"), "{html}");
         assert!(html.contains("padding-right") || html.contains("text-align:right"));
         assert!(html.contains("می\u{200c}خواهیم، <em>دوست</em>."));

@@ -31,10 +31,10 @@ use tera::Context;
 
 use crate::config::Campaign;
 use crate::contacts::Recipient;
-use crate::diag::{Diagnostic, Problems};
+use crate::problem::{Diagnostic, Problems};
 use crate::text::one_line;
 use attachments::File;
-use letters::Letters;
+use letters::CompiledLetters;
 pub use thread::{Thread, Threads};
 
 const DISPLAY_NAME: &str = "contacts.name";
@@ -43,12 +43,12 @@ pub const TEST_PREFIX: &str = "[TEST] ";
 
 /// Templates compiled once per run, plus the parts every message shares.
 pub struct Renderer {
-    letters: Letters,
+    letters: CompiledLetters,
     has_name: bool,
     from: Mailbox,
     reply_to: Option<Mailbox>,
     /// `[sender] cc` and `bcc`, and `[contacts] cc_column`.
-    copies: copies::Copies,
+    copies: copies::CarbonCopies,
     domain: String,
     attachments: Vec<File>,
     /// Rows' own attachments, when `[contacts] attachments_column` is set.
@@ -104,10 +104,10 @@ impl Renderer {
     pub fn new(campaign: &Campaign) -> Result<Renderer, Problems> {
         let mut problems = Vec::new();
         let c = &campaign.campaign;
-        let mut letters = Letters::new(campaign, &mut problems);
+        let mut letters = CompiledLetters::new(campaign, &mut problems);
         if let Some(name) = &campaign.contacts.name {
             letters::add(&mut letters.plain, DISPLAY_NAME, name, &mut problems);
-            letters.sources.push(variables::Source::setting(
+            letters.sources.push(variables::TemplateSource::setting(
                 &campaign.path,
                 DISPLAY_NAME,
                 name,
@@ -148,7 +148,7 @@ impl Renderer {
             has_name: campaign.contacts.name.is_some(),
             from: campaign.sender.from.clone(),
             reply_to: campaign.sender.reply_to.clone(),
-            copies: copies::Copies::new(campaign),
+            copies: copies::CarbonCopies::new(campaign),
             domain: campaign.sender.domain().to_string(),
             attachments,
             own,

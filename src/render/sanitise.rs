@@ -26,7 +26,7 @@ use std::sync::LazyLock;
 
 use ammonia::{Builder, UrlRelative};
 
-use super::markdown::Dir;
+use crate::config::Direction;
 
 /// Elements a letter may use.
 #[rustfmt::skip]
@@ -144,12 +144,12 @@ pub struct Cleaned {
 
 /// Cleans `fragment` (the letter's body HTML) and writes it into repmail's
 /// own document: `lang` and `dir` on `<html>`, the subject as its title.
-pub fn html_part(fragment: &str, lang: Option<&str>, dir: Dir, title: &str) -> Cleaned {
+pub fn html_part(fragment: &str, lang: Option<&str>, dir: Direction, title: &str) -> Cleaned {
     let clean = POLICY.clean(fragment).to_string();
     let removed = super::removed::describe(fragment, &clean);
     let dir = match dir {
-        Dir::Ltr => "ltr",
-        Dir::Rtl => "rtl",
+        Direction::Ltr => "ltr",
+        Direction::Rtl => "rtl",
     };
     let mut lang_attr = String::new();
     if let Some(l) = lang {
@@ -203,7 +203,7 @@ mod tests {
     use super::*;
 
     fn clean(html: &str) -> Cleaned {
-        html_part(html, None, Dir::Ltr, "t")
+        html_part(html, None, Direction::Ltr, "t")
     }
 
     fn body(c: &Cleaned) -> &str {
@@ -315,7 +315,7 @@ mod tests {
         let c = html_part(
             "<html dir=\"ltr\"><head><title>x</title></head><body>hi</body></html>",
             Some("fa"),
-            Dir::Rtl,
+            Direction::Rtl,
             "a \"subject\"",
         );
         assert!(c

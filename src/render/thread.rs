@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use tera::Context;
 
+use crate::address::recipient_key;
 use crate::config::Campaign;
-use crate::diag::Problems;
-use crate::text::recipient_key;
+use crate::problem::Problems;
 
 use super::Renderer;
 
@@ -91,7 +91,7 @@ impl Renderer {
     /// ([`Renderer::set_threads`]); without one it is not rendered.
     pub fn for_stage(campaign: &Campaign, stage: usize) -> Result<Renderer, Problems> {
         let Some(f) = stage.checked_sub(1).and_then(|i| campaign.followups.get(i)) else {
-            return Err(Problems(vec![crate::diag::Diagnostic::error(
+            return Err(Problems(vec![crate::problem::Diagnostic::error(
                 campaign.path.display().to_string(),
                 format!(
                     "there is no follow-up stage {stage}: the campaign has {} ([[followup]] tables)",

@@ -15,11 +15,11 @@
 
 use std::path::Path;
 
-use crate::config::keys::closest;
-use crate::diag::Diagnostic;
+use crate::problem::suggest::closest;
+use crate::problem::Diagnostic;
 
 /// One template's source and where it came from.
-pub struct Source {
+pub struct TemplateSource {
     /// The name the template has in its Tera instance.
     pub name: String,
     /// Whether it lives in the Markdown instance.
@@ -36,10 +36,10 @@ enum Place {
     Setting(String),
 }
 
-impl Source {
+impl TemplateSource {
     /// A template file.
-    pub fn file(name: &str, text: String, markdown: bool) -> Source {
-        Source {
+    pub fn file(name: &str, text: String, markdown: bool) -> TemplateSource {
+        TemplateSource {
             name: name.to_string(),
             markdown,
             place: Place::File,
@@ -48,8 +48,8 @@ impl Source {
     }
 
     /// A template held by a setting `key` of the campaign file at `path`.
-    pub fn setting(path: &Path, key: &str, text: &str, markdown: bool) -> Source {
-        Source {
+    pub fn setting(path: &Path, key: &str, text: &str, markdown: bool) -> TemplateSource {
+        TemplateSource {
             name: key.to_string(),
             markdown,
             place: Place::Setting(format!("{}: {key}", path.display())),
@@ -61,7 +61,7 @@ impl Source {
 /// The problems of `source`, whose variables are `used`, when a row
 /// provides `known`: one error per undefined variable, each with its
 /// place and the closest known name.
-pub fn undefined(source: &Source, used: &[String], known: &[&str]) -> Vec<Diagnostic> {
+pub fn undefined(source: &TemplateSource, used: &[String], known: &[&str]) -> Vec<Diagnostic> {
     let mut found: Vec<(usize, &str)> = used
         .iter()
         .filter(|v| !known.contains(&v.as_str()))
@@ -148,7 +148,7 @@ mod tests {
     #[test]
     fn every_unknown_output_is_named_with_its_line_and_the_closest_name() {
         let text = "Dear {{ Title }} {{ lastname }},\n\n{% if district %}{{ district }}{% endif %}\nof {{ organisation | upper }} and {{ x.lastname }}\n";
-        let src = Source::file("letter.md", text.into(), true);
+        let src = TemplateSource::file("letter.md", text.into(), true);
         let used = vars(&["Title", "lastname", "district", "organisation", "x"]);
         let known = ["title", "last_name", "organization", "x"];
         let found = undefined(&src, &used, &known);
@@ -165,7 +165,7 @@ mod tests {
 
     #[test]
     fn a_setting_is_named_by_its_key() {
-        let src = Source::setting(
+        let src = TemplateSource::setting(
             Path::new("c.toml"),
             "campaign.subject",
             "On {{ topc }}",

@@ -1,4 +1,4 @@
-//! Building a [`Report`]: the ledger's state per recipient, joined with the
+//! Building a [`Review`]: the ledger's state per recipient, joined with the
 //! contacts (which add names, the recipients never attempted and the
 //! offices without an address), narrowed by the [`Filter`].
 //!
@@ -12,14 +12,14 @@ use std::collections::{HashMap, HashSet};
 
 use crate::ledger::{recipient_key, Event, Ledger, State, Status};
 
-use super::{About, ContactList, Counts, Filter, Outcome, Report, Row, Summary, View};
+use super::{About, ContactList, Counts, Filter, Review, Row, Standing, Summary, View};
 
 /// One recipient's place in the review before filtering.
 struct Entry<'a> {
     key: String,
     email: String,
     name: String,
-    outcome: Outcome,
+    outcome: Standing,
     /// The row that decides the state; `None` when never attempted.
     last: Option<&'a Event>,
     /// An office without an address: its contacts line and form.
@@ -36,7 +36,7 @@ pub fn build(
     filter: &Filter,
     view: View,
     about: About,
-) -> Report {
+) -> Review {
     let entries = select(ledger, entries(ledger, contacts), filter);
     let selected: HashSet<&str> = entries.iter().map(|e| e.key.as_str()).collect();
     let names: HashMap<&str, &str> = entries
@@ -98,12 +98,12 @@ pub fn build(
         .iter()
         .filter_map(|(_, e)| match e.status {
             Status::Sending if deciding.contains(&std::ptr::from_ref(*e)) => {
-                Some((e.time, Outcome::Unknown))
+                Some((e.time, Standing::Unknown))
             }
             Status::Sending => None,
             // A form is not an email: the timeline is of transactions.
             Status::FormSent => None,
-            _ => e.state().map(|state| (e.time, Outcome::from(state))),
+            _ => e.state().map(|state| (e.time, Standing::from(state))),
         })
         .collect();
 
@@ -120,7 +120,7 @@ pub fn build(
             })
             .collect(),
     };
-    Report {
+    Review {
         about,
         view,
         with_contacts: contacts.is_some(),
@@ -142,8 +142,8 @@ fn entries<'a>(ledger: &'a Ledger, contacts: Option<&ContactList>) -> Vec<Entry<
             }
             let key = r.key();
             let (outcome, last) = match ledger.state(&key) {
-                Some((state, event)) => (Outcome::from(state), Some(event)),
-                None => (Outcome::Never, None),
+                Some((state, event)) => (Standing::from(state), Some(event)),
+                None => (Standing::Never, None),
             };
             seen.insert(key.clone());
             out.push(Entry {
@@ -168,7 +168,7 @@ fn entries<'a>(ledger: &'a Ledger, contacts: Option<&ContactList>) -> Vec<Entry<
             key,
             email: event.email.trim().to_string(),
             name: String::new(),
-            outcome: event.state().map_or(Outcome::Unknown, Outcome::from),
+            outcome: event.state().map_or(Standing::Unknown, Standing::from),
             last: Some(event),
             office: None,
         });
@@ -186,11 +186,11 @@ fn office_entry<'a>(
         (Some(key), Some((_, event))) => {
             // Its `form_sent` row is this office's, not one only the log knows.
             seen.insert(key.clone());
-            (key, Outcome::FormSent, Some(event))
+            (key, Standing::FormSent, Some(event))
         }
         // No address: no key any `--recipient` can match.
-        (_, _) if o.form.is_some() => (String::new(), Outcome::Form, None),
-        (_, _) => (String::new(), Outcome::Unreachable, None),
+        (_, _) if o.form.is_some() => (String::new(), Standing::Form, None),
+        (_, _) => (String::new(), Standing::Unreachable, None),
     };
     Entry {
         key,
@@ -238,7 +238,7 @@ fn select<'a>(ledger: &Ledger, entries: Vec<Entry<'a>>, filter: &Filter) -> Vec<
         .filter(|e| match (filter.unanswered_before, e.last) {
             (None, _) => true,
             (Some(before), Some(last)) => {
-                e.outcome == Outcome::Sent
+                e.outcome == Standing::Sent
                     && last.time < before
                     && ledger.answer(&e.key, Status::Replied).is_none()
             }
@@ -268,7 +268,7 @@ fn answer<'a>(ledger: &'a Ledger, entry: &Entry, wanted: &[Status]) -> Option<&'
 }
 
 fn current_row(ledger: &Ledger, entry: &Entry, wanted: &[Status]) -> Row {
-    if entry.outcome == Outcome::Sent || !wanted.is_empty() {
+    if entry.outcome == Standing::Sent || !wanted.is_empty() {
         if let Some(event) = answer(ledger, entry, wanted) {
             let mut row = event_row(ledger, event, event.status.as_str(), &entry.name);
             row.email.clone_from(&entry.email);
@@ -282,24 +282,12 @@ fn current_row(ledger: &Ledger, entry: &Entry, wanted: &[Status]) -> Row {
             row.form = entry.office.as_ref().and_then(|(_, f)| f.clone());
             row
         }
-        None => Row {
-            time: None,
-            email: entry.email.clone(),
-            name: entry.name.clone(),
-            status: entry.outcome.as_str(),
-            attempt: None,
-            attempts: 0,
-            smtp_code: None,
-            message_id: String::new(),
-            detail: match &entry.office {
-                Some((_, Some(form))) => format!("reach by contact form: {form}"),
-                Some((line, None)) => format!(
-                    "no address and no contact form (contacts line {line}): find one to reach this office"
-                ),
-                None => String::new(),
-            },
-            form: entry.office.as_ref().and_then(|(_, f)| f.clone()),
-        },
+        None => Row::unattempted(
+            &entry.email,
+            &entry.name,
+            entry.outcome,
+            entry.office.as_ref(),
+        ),
     }
 }
 
@@ -355,7 +343,7 @@ mod tests {
         ])
     }
 
-    fn review(filter: Filter, view: View) -> Report {
+    fn review(filter: Filter, view: View) -> Review {
         build(&ledger(), None, &filter, view, About::default())
     }
 
@@ -397,7 +385,7 @@ mod tests {
         );
         // Finished attempts plus the unknown ones at their `sending` row.
         let outcomes: Vec<_> = r.activity.iter().map(|(_, o)| *o).collect();
-        use Outcome::*;
+        use Standing::*;
         assert_eq!(outcomes, [Sent, Failed, Deferred, Unknown, Sent, Unknown]);
     }
 
@@ -405,7 +393,7 @@ mod tests {
     fn filters_narrow_rows_and_summary() {
         let r = review(
             Filter {
-                statuses: vec![Outcome::Failed, Outcome::Unknown],
+                statuses: vec![Standing::Failed, Standing::Unknown],
                 ..Filter::default()
             },
             View::Current,

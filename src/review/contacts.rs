@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::config::Campaign;
-use crate::contacts::{Columns, ContactReader, Office, Recipient, Row as ContactRow};
-use crate::diag::Diagnostic;
+use crate::contacts::{Columns, ContactReader, ContactRow, Office, Recipient};
+use crate::problem::Diagnostic;
 use crate::text::one_line;
 
 /// The campaign's addressable contacts, in file order.

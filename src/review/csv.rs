@@ -4,7 +4,8 @@
 
 use std::io::{self, Write};
 
-use super::{machine_time, Exporter, Report, Rows};
+use super::{Exporter, Review, Rows};
+use crate::time::machine_time;
 
 /// The header, column by column. Append new columns at the end only, so
 /// scripts reading by position keep working.
@@ -25,7 +26,7 @@ pub const COLUMNS: [&str; 10] = [
 pub struct Csv;
 
 impl Exporter for Csv {
-    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    fn write(&self, report: &Review, out: &mut dyn Write) -> io::Result<()> {
         write(&report.rows, out)
     }
 }

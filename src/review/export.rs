@@ -9,7 +9,8 @@ use std::rc::Rc;
 
 use crate::config::Contacts;
 
-use super::{ContactList, Outcome};
+use super::{ContactList, Exported, Review, Standing};
+use crate::ledger::recipient_key;
 
 /// How the exported file is written: the delimiter and encoding the
 /// campaign's `[contacts]` settings name, so a follow-up campaign can copy
@@ -33,18 +34,60 @@ impl ExportFormat {
     }
 }
 
+impl Review {
+    /// Writes the contacts rows of the recipients this review holds (the
+    /// follow-up list), in contacts order, and says what it wrote, as
+    /// [`Walk::export`](super::Walk::export) does from the files. Offices
+    /// without an address are in the review only when their status is
+    /// selected (no other filter can match them).
+    pub fn export(
+        &self,
+        list: &ContactList,
+        format: ExportFormat,
+        out: &mut dyn Write,
+    ) -> io::Result<Exported> {
+        let mut keys: HashSet<String> = self
+            .rows
+            .iter()
+            .filter(|r| !r.email.is_empty())
+            .map(|r| recipient_key(&r.email))
+            .collect();
+        let addressed = keys.len();
+        // Offices without an address are in the review only when their
+        // status is selected (no other filter can match them); one with a
+        // form by its form, as the review decided (still to reach, or
+        // reached).
+        let office_rows: Vec<_> = self.rows.iter().filter(|r| r.email.is_empty()).collect();
+        keys.extend(
+            office_rows
+                .iter()
+                .filter_map(|r| r.form.as_deref().map(recipient_key)),
+        );
+        let offices: Vec<Standing> = [Standing::Unreachable]
+            .into_iter()
+            .filter(|o| self.rows.iter().any(|r| r.status == o.as_str()))
+            .collect();
+        let written = export_contacts(list, &keys, &offices, format, out)?;
+        Ok(Exported {
+            written,
+            missing: (addressed + office_rows.len()).saturating_sub(written),
+            statuses: self.rows.iter().map(|r| r.status).collect(),
+        })
+    }
+}
+
 /// Writes the header and the rows of the recipients whose key (see
 /// [`crate::ledger::recipient_key`]) is in `keys`, of the offices whose
 /// contact form's key is in `keys` (a review row of an office carries its
 /// form: whether it is still to reach or reached, `form_sent`, is the
 /// review's to decide, not this file's), and of the offices with neither
-/// address nor form when `offices` holds [`Outcome::Unreachable`], in
+/// address nor form when `offices` holds [`Standing::Unreachable`], in
 /// contacts order; returns how many rows were written. Values are as read
 /// (trimmed).
 pub fn export_contacts(
     list: &ContactList,
     keys: &HashSet<String>,
-    offices: &[Outcome],
+    offices: &[Standing],
     format: ExportFormat,
     out: &mut dyn Write,
 ) -> io::Result<usize> {
@@ -60,7 +103,7 @@ pub fn export_contacts(
             .iter()
             .filter(|(o, _)| match &o.form {
                 Some(form) => keys.contains(&crate::ledger::recipient_key(form)),
-                None => offices.contains(&Outcome::Unreachable),
+                None => offices.contains(&Standing::Unreachable),
             })
             .map(|(o, _)| (o.line, o.values.as_slice())),
     );
@@ -142,7 +185,7 @@ impl<'a> Records<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contacts::{ContactReader, Row};
+    use crate::contacts::{ContactReader, ContactRow};
 
     fn contacts_cfg(delimiter: Option<u8>, encoding: Option<&'static str>) -> Contacts {
         Contacts {
@@ -168,9 +211,9 @@ mod tests {
         let mut skipped = 0;
         for row in reader {
             match row {
-                Row::Recipient(r) => recipients.push(r),
-                Row::Office(o) => offices.push((o, String::new())),
-                Row::Problem(_) => skipped += 1,
+                ContactRow::Recipient(r) => recipients.push(r),
+                ContactRow::Office(o) => offices.push((o, String::new())),
+                ContactRow::Problem(_) => skipped += 1,
             }
         }
         let names = vec![String::new(); recipients.len()];
@@ -207,7 +250,7 @@ mod tests {
         let n = export_contacts(
             &list,
             &keys,
-            &[Outcome::Unreachable],
+            &[Standing::Unreachable],
             ExportFormat::of(&cfg),
             &mut with_office,
         )

@@ -10,35 +10,36 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{human_time, Exporter, Outcome, Report, View, MAX_BUCKETS};
+use super::{Exporter, Review, Standing, View, MAX_BUCKETS};
 use crate::pages::{self, Context, Page};
+use crate::time::human_time;
 
 /// The page.
 pub struct Html;
 
 impl Exporter for Html {
-    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    fn write(&self, report: &Review, out: &mut dyn Write) -> io::Result<()> {
         let page = pages::render(Page::Report, &context(report))?;
         out.write_all(page.as_bytes())?;
         out.flush()
     }
 }
 
-fn color(outcome: Outcome) -> &'static str {
+fn color(outcome: Standing) -> &'static str {
     match outcome {
-        Outcome::Sent => "var(--sent)",
-        Outcome::Deferred => "var(--deferred)",
-        Outcome::Failed => "var(--failed)",
-        Outcome::Unknown => "var(--unknown)",
-        Outcome::Bounced => "var(--failed)",
-        Outcome::Never => "var(--never)",
-        Outcome::Form => "var(--form)",
-        Outcome::Unreachable => "var(--unreachable)",
-        Outcome::FormSent => "var(--sent)",
+        Standing::Sent => "var(--sent)",
+        Standing::Deferred => "var(--deferred)",
+        Standing::Failed => "var(--failed)",
+        Standing::Unknown => "var(--unknown)",
+        Standing::Bounced => "var(--failed)",
+        Standing::Never => "var(--never)",
+        Standing::Form => "var(--form)",
+        Standing::Unreachable => "var(--unreachable)",
+        Standing::FormSent => "var(--sent)",
     }
 }
 
-fn outcomes(report: &Report) -> impl Iterator<Item = Outcome> + '_ {
+fn outcomes(report: &Review) -> impl Iterator<Item = Standing> + '_ {
     report.outcomes()
 }
 
@@ -83,7 +84,7 @@ struct RowView<'a> {
     subject: Option<&'a str>,
 }
 
-fn context(report: &Report) -> Context {
+fn context(report: &Review) -> Context {
     let a = &report.about;
     let s = &report.summary;
     let mut ctx = Context::new();
@@ -133,7 +134,7 @@ fn context(report: &Report) -> Context {
                     String::new()
                 },
                 // A form is not an email: no bar in the timeline.
-                legend: !o.needs_contacts() && o != Outcome::FormSent,
+                legend: !o.needs_contacts() && o != Standing::FormSent,
                 by_domain: o.has_domain(),
             }
         })
@@ -171,7 +172,10 @@ fn context(report: &Report) -> Context {
         .iter()
         .map(|r| RowView {
             status: r.status,
-            label: r.status.parse::<Outcome>().map_or(r.status, Outcome::label),
+            label: r
+                .status
+                .parse::<Standing>()
+                .map_or(r.status, Standing::label),
             name: &r.name,
             email: &r.email,
             time: r
@@ -286,7 +290,7 @@ struct Tick {
     label: String,
 }
 
-fn chart(report: &Report) -> Option<Chart> {
+fn chart(report: &Review) -> Option<Chart> {
     let tl = report.timeline(MAX_BUCKETS)?;
     let unit = match tl.minutes {
         1 => "minute".to_string(),
@@ -329,10 +333,10 @@ fn chart(report: &Report) -> Option<Chart> {
         let mut tip: Vec<String> = Vec::new();
         let mut rects = Vec::new();
         for o in [
-            Outcome::Sent,
-            Outcome::Deferred,
-            Outcome::Failed,
-            Outcome::Unknown,
+            Standing::Sent,
+            Standing::Deferred,
+            Standing::Failed,
+            Standing::Unknown,
         ] {
             let n = bucket.get(o);
             if n == 0 {

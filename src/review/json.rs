@@ -6,7 +6,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{machine_time, Counts, Exporter, Outcome, Report, Row, Rows};
+use super::{Counts, Exporter, Review, Row, Rows, Standing};
+use crate::time::machine_time;
 
 /// The schema's version.
 pub const VERSION: u32 = 1;
@@ -15,13 +16,13 @@ pub const VERSION: u32 = 1;
 pub struct Json;
 
 impl Exporter for Json {
-    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    fn write(&self, report: &Review, out: &mut dyn Write) -> io::Result<()> {
         write(report, &report.rows, out)
     }
 }
 
 /// Writes the document: the report's summary, then `rows` as they come.
-pub(super) fn write(report: &Report, rows: &dyn Rows, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn write(report: &Review, rows: &dyn Rows, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &Document::of(report, rows))?;
     writeln!(out)
 }
@@ -114,7 +115,7 @@ struct RowJson<'a> {
 }
 
 impl<'a> Document<'a> {
-    fn of(report: &'a Report, rows: &'a dyn Rows) -> Document<'a> {
+    fn of(report: &'a Review, rows: &'a dyn Rows) -> Document<'a> {
         let a = &report.about;
         let s = &report.summary;
         let counts = |c: &Counts| CountsJson {
@@ -124,9 +125,9 @@ impl<'a> Document<'a> {
             failed: c.failed,
             unknown: c.unknown,
             bounced: c.bounced,
-            never: report.with_contacts.then(|| c.get(Outcome::Never)),
-            form: report.with_contacts.then(|| c.get(Outcome::Form)),
-            unreachable: report.with_contacts.then(|| c.get(Outcome::Unreachable)),
+            never: report.with_contacts.then(|| c.get(Standing::Never)),
+            form: report.with_contacts.then(|| c.get(Standing::Form)),
+            unreachable: report.with_contacts.then(|| c.get(Standing::Unreachable)),
             form_sent: c.form_sent,
         };
         Document {

@@ -1,5 +1,5 @@
 //! Review: the delivery log (and, given a campaign, its contacts) read into
-//! a [`Report`] — a summary and one row per recipient or per event — that
+//! a [`Review`] — a summary and one row per recipient or per event — that
 //! `repmail log` prints as a table, CSV or JSON, renders as a shareable HTML
 //! page, or turns into the contacts file of a follow-up campaign.
 //!
@@ -12,228 +12,23 @@ mod csv;
 mod export;
 mod html;
 mod json;
+mod standing;
 mod table;
 mod timeline;
 mod walk;
 
-use std::fmt;
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDate, Utc};
-
-use crate::ledger::State;
+use chrono::{DateTime, Utc};
 
 pub use build::build;
 pub(crate) use contacts::Namer;
 pub use contacts::{load_contacts, ContactList};
 pub use export::{export_contacts, ExportFormat, Records};
+pub use standing::{Counts, Standing};
 pub use timeline::{Timeline, MAX_BUCKETS};
 pub use walk::{ContactSource, Exported, Walk};
-
-/// A recipient's standing in the review: the ledger's [`State`], plus
-/// `Never` for a contact the ledger has no row for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Outcome {
-    /// The server accepted the message.
-    Sent,
-    /// A transient failure; the next `send` retries it.
-    Deferred,
-    /// A permanent failure; retried only with `--retry-failed`.
-    Failed,
-    /// A run stopped mid-transaction: nobody knows whether it arrived.
-    Unknown,
-    /// Accepted, then a hard bounce came back; retried only with
-    /// `--retry-failed`.
-    Bounced,
-    /// In the contacts, but no message was ever started.
-    Never,
-    /// In the contacts without an address, but with a contact form: to be
-    /// reached there (`repmail forms`), never by email.
-    Form,
-    /// In the contacts with neither an address nor a contact form.
-    Unreachable,
-    /// An office without an address that was reached by its contact form
-    /// (a `form_sent` row, `repmail forms --done`): counted as reached.
-    FormSent,
-}
-
-impl Outcome {
-    /// Every outcome, in the order summaries list them.
-    pub const ALL: [Outcome; 9] = [
-        Outcome::Sent,
-        Outcome::FormSent,
-        Outcome::Deferred,
-        Outcome::Failed,
-        Outcome::Unknown,
-        Outcome::Bounced,
-        Outcome::Never,
-        Outcome::Form,
-        Outcome::Unreachable,
-    ];
-
-    /// Who a follow-up campaign is for: everyone the letter has not
-    /// certainly reached, offices without an address included (they are
-    /// the ones to reach another way). The default selection of an export.
-    pub const FOLLOW_UP: [Outcome; 7] = [
-        Outcome::Deferred,
-        Outcome::Failed,
-        Outcome::Unknown,
-        Outcome::Bounced,
-        Outcome::Never,
-        Outcome::Form,
-        Outcome::Unreachable,
-    ];
-
-    /// Whether this is an office without an address (known only from the
-    /// contacts, never from the ledger).
-    pub fn is_office(self) -> bool {
-        matches!(self, Outcome::Form | Outcome::Unreachable)
-    }
-
-    /// Whether a recipient at this outcome has an email domain (the
-    /// summary's table by domain): not an office without an address.
-    pub fn has_domain(self) -> bool {
-        !self.is_office() && self != Outcome::FormSent
-    }
-
-    /// Whether knowing this outcome needs the contacts file.
-    pub fn needs_contacts(self) -> bool {
-        self == Outcome::Never || self.is_office()
-    }
-
-    /// The word used in output and accepted by `--status`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Sent => "sent",
-            Outcome::Deferred => "deferred",
-            Outcome::Failed => "failed",
-            Outcome::Unknown => "unknown",
-            Outcome::Bounced => "bounced",
-            Outcome::Never => "never",
-            Outcome::Form => "form",
-            Outcome::Unreachable => "unreachable",
-            Outcome::FormSent => "form_sent",
-        }
-    }
-
-    /// The phrase for people ("never attempted").
-    pub fn label(self) -> &'static str {
-        match self {
-            Outcome::Never => "never attempted",
-            Outcome::Form => "contact form only",
-            Outcome::FormSent => "reached by contact form",
-            other => other.as_str(),
-        }
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl From<State> for Outcome {
-    fn from(state: State) -> Self {
-        match state {
-            State::Sent => Outcome::Sent,
-            State::Deferred => Outcome::Deferred,
-            State::Failed => Outcome::Failed,
-            State::Unknown => Outcome::Unknown,
-            State::Bounced => Outcome::Bounced,
-            State::FormSent => Outcome::FormSent,
-        }
-    }
-}
-
-impl FromStr for Outcome {
-    type Err = String;
-
-    /// Case-insensitive; "never attempted" may be spelt out.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let word = s.trim().to_ascii_lowercase().replace(['-', '_'], " ");
-        let word = if word == "never attempted" {
-            "never"
-        } else {
-            &word
-        };
-        Outcome::ALL
-            .into_iter()
-            .find(|o| o.as_str().replace('_', " ") == word)
-            .ok_or_else(|| {
-                format!(
-                    "unknown status `{s}` (expected sent, deferred, failed, unknown, \
-                     bounced, never, form, form_sent, unreachable, replied or auto_replied)"
-                )
-            })
-    }
-}
-
-/// How many recipients stand at each [`Outcome`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    /// Accepted by the server.
-    pub sent: usize,
-    /// Transient failure.
-    pub deferred: usize,
-    /// Permanent failure.
-    pub failed: usize,
-    /// Outcome unknown (crash mid-transaction).
-    pub unknown: usize,
-    /// Hard-bounced after being accepted.
-    pub bounced: usize,
-    /// In the contacts, never attempted.
-    pub never: usize,
-    /// In the contacts without an address, with a contact form.
-    pub form: usize,
-    /// In the contacts with neither an address nor a form.
-    pub unreachable: usize,
-    /// Offices reached by their contact form (`form_sent` rows).
-    pub form_sent: usize,
-}
-
-impl Counts {
-    /// Counts one more recipient at `outcome`.
-    pub fn add(&mut self, outcome: Outcome) {
-        *self.slot(outcome) += 1;
-    }
-
-    /// The count for `outcome`.
-    pub fn get(&self, outcome: Outcome) -> usize {
-        match outcome {
-            Outcome::Sent => self.sent,
-            Outcome::Deferred => self.deferred,
-            Outcome::Failed => self.failed,
-            Outcome::Unknown => self.unknown,
-            Outcome::Bounced => self.bounced,
-            Outcome::Never => self.never,
-            Outcome::Form => self.form,
-            Outcome::Unreachable => self.unreachable,
-            Outcome::FormSent => self.form_sent,
-        }
-    }
-
-    /// All recipients counted.
-    pub fn total(&self) -> usize {
-        Outcome::ALL.into_iter().map(|o| self.get(o)).sum()
-    }
-
-    fn slot(&mut self, outcome: Outcome) -> &mut usize {
-        match outcome {
-            Outcome::Sent => &mut self.sent,
-            Outcome::Deferred => &mut self.deferred,
-            Outcome::Failed => &mut self.failed,
-            Outcome::Unknown => &mut self.unknown,
-            Outcome::Bounced => &mut self.bounced,
-            Outcome::Never => &mut self.never,
-            Outcome::Form => &mut self.form,
-            Outcome::Unreachable => &mut self.unreachable,
-            Outcome::FormSent => &mut self.form_sent,
-        }
-    }
-}
 
 /// The figures at the top of every review, over the selected recipients.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -265,7 +60,7 @@ pub struct Row {
     pub email: String,
     /// The To display name from the contacts, or empty.
     pub name: String,
-    /// Current view: an [`Outcome`] word; history view: the ledger's status
+    /// Current view: an [`Standing`] word; history view: the ledger's status
     /// word (`sending`, `sent`, `deferred`, `failed`).
     pub status: &'static str,
     /// The try (counted across runs); `None` for a recipient never attempted.
@@ -281,6 +76,37 @@ pub struct Row {
     pub detail: String,
     /// The contact form of an office without an address.
     pub form: Option<String>,
+}
+
+impl Row {
+    /// The row of a recipient never attempted: a contact with no row in
+    /// the ledger, or an office without an address (`office`: its contacts
+    /// line and contact form), which says how to reach it.
+    pub(crate) fn unattempted(
+        email: &str,
+        name: &str,
+        standing: Standing,
+        office: Option<&(u64, Option<String>)>,
+    ) -> Row {
+        Row {
+            time: None,
+            email: email.to_string(),
+            name: name.to_string(),
+            status: standing.as_str(),
+            attempt: None,
+            attempts: 0,
+            smtp_code: None,
+            message_id: String::new(),
+            detail: match office {
+                Some((_, Some(form))) => format!("reach by contact form: {form}"),
+                Some((line, None)) => format!(
+                    "no address and no contact form (contacts line {line}): find one to reach this office"
+                ),
+                None => String::new(),
+            },
+            form: office.and_then(|(_, f)| f.clone()),
+        }
+    }
 }
 
 /// Which rows a review holds.
@@ -307,7 +133,7 @@ impl View {
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     /// Only recipients at one of these outcomes.
-    pub statuses: Vec<Outcome>,
+    pub statuses: Vec<Standing>,
     /// Only recipients with an answer of one of these kinds (`replied`,
     /// `auto_replied`); their rows show the answer.
     pub answers: Vec<crate::ledger::Status>,
@@ -347,7 +173,7 @@ pub struct About {
 
 /// A finished review: what every output format renders.
 #[derive(Debug, Clone)]
-pub struct Report {
+pub struct Review {
     /// Where the data came from.
     pub about: About,
     /// Whether rows are recipients or events.
@@ -360,10 +186,10 @@ pub struct Report {
     pub rows: Vec<Row>,
     /// When each finished attempt of the selected recipients ended, and
     /// how; an unknown one at its `sending` row. Feeds the timeline.
-    pub activity: Vec<(DateTime<Utc>, Outcome)>,
+    pub activity: Vec<(DateTime<Utc>, Standing)>,
 }
 
-/// The rows of a review, read once per call: held in a [`Report`], or
+/// The rows of a review, read once per call: held in a [`Review`], or
 /// walked from the files ([`Walk`]) so a million of them are never held.
 pub trait Rows {
     /// Hands each row to `f`, in order; stops at its first error.
@@ -383,10 +209,10 @@ impl Rows for Vec<Row> {
     }
 }
 
-/// An output format for a [`Report`] (hyperfine-style: one file each).
+/// An output format for a [`Review`] (hyperfine-style: one file each).
 pub trait Exporter {
     /// Writes the whole report.
-    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
+    fn write(&self, report: &Review, out: &mut dyn Write) -> io::Result<()>;
 }
 
 /// The formats `repmail log` can write.
@@ -414,16 +240,16 @@ impl Format {
     }
 }
 
-impl Report {
+impl Review {
     /// The outcomes its summary lists: `never` and the offices without an
     /// address only when the contacts were read; `form_sent` when there is
     /// one, or an office is still to reach by its form (then "0 reached by
     /// form" is news; in a campaign of email only it is noise).
-    pub fn outcomes(&self) -> impl Iterator<Item = Outcome> + '_ {
+    pub fn outcomes(&self) -> impl Iterator<Item = Standing> + '_ {
         let c = &self.summary.counts;
         let forms = c.form_sent > 0 || c.form > 0;
-        Outcome::ALL.into_iter().filter(move |&o| match o {
-            Outcome::FormSent => forms,
+        Standing::ALL.into_iter().filter(move |&o| match o {
+            Standing::FormSent => forms,
             o => !o.needs_contacts() || self.with_contacts,
         })
     }
@@ -448,92 +274,5 @@ impl Report {
             Format::Json => json::write(self, rows, out),
             Format::Html => html::Html.write(self, out),
         }
-    }
-}
-
-/// Parses `--since`: an RFC 3339 time (`2024-05-01T14:00:00Z`, any offset)
-/// or a date (`2024-05-01`, meaning its start in UTC, as the log is in UTC).
-pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
-    let s = s.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    if let Ok(day) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
-    }
-    Err(format!(
-        "`{s}` is neither a date (2024-05-01) nor an RFC 3339 time (2024-05-01T14:00:00Z)"
-    ))
-}
-
-/// A time as the table and the HTML page show it: UTC to the second.
-pub fn human_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
-}
-
-/// A time as CSV and JSON carry it: RFC 3339, UTC, milliseconds, exactly
-/// as the ledger stores it.
-pub fn machine_time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn outcome_words() {
-        for o in Outcome::ALL {
-            assert_eq!(o.as_str().parse::<Outcome>(), Ok(o));
-        }
-        assert_eq!(" FAILED ".parse::<Outcome>(), Ok(Outcome::Failed));
-        assert_eq!("never-attempted".parse::<Outcome>(), Ok(Outcome::Never));
-        assert_eq!("Never attempted".parse::<Outcome>(), Ok(Outcome::Never));
-        let err = "sending".parse::<Outcome>().unwrap_err();
-        assert!(err.contains("expected sent, deferred"), "{err}");
-        assert_eq!("form".parse::<Outcome>(), Ok(Outcome::Form));
-        for word in ["form_sent", "FORM-SENT", "form sent"] {
-            assert_eq!(word.parse::<Outcome>(), Ok(Outcome::FormSent), "{word}");
-        }
-        assert!(!Outcome::FOLLOW_UP.contains(&Outcome::FormSent));
-        assert!(!Outcome::FormSent.needs_contacts() && !Outcome::FormSent.has_domain());
-        assert!(Outcome::FOLLOW_UP.contains(&Outcome::Unreachable));
-        assert_eq!(Outcome::from(State::Unknown), Outcome::Unknown);
-    }
-
-    #[test]
-    fn counts_add_up() {
-        let mut c = Counts::default();
-        for o in [
-            Outcome::Sent,
-            Outcome::Sent,
-            Outcome::Never,
-            Outcome::Failed,
-        ] {
-            c.add(o);
-        }
-        assert_eq!((c.sent, c.never, c.failed, c.total()), (2, 1, 1, 4));
-    }
-
-    #[test]
-    fn since_accepts_dates_and_rfc3339() {
-        let day = Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap();
-        assert_eq!(parse_time("2024-05-01"), Ok(day));
-        assert_eq!(parse_time("2024-05-01T00:00:00Z"), Ok(day));
-        assert_eq!(
-            parse_time("2024-05-01T02:30:00+02:30"),
-            Ok(day),
-            "offsets convert to UTC"
-        );
-        assert!(parse_time("yesterday").unwrap_err().contains("2024-05-01"));
-        assert!(parse_time("2024-13-01").is_err());
-    }
-
-    #[test]
-    fn time_formats() {
-        let t = Utc.timestamp_millis_opt(1_700_000_000_123).unwrap();
-        assert_eq!(human_time(t), "2023-11-14 22:13:20 UTC");
-        assert_eq!(machine_time(t), "2023-11-14T22:13:20.123Z");
     }
 }

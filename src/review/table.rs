@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use super::{Counts, Exporter, Outcome, Report, Row, Rows, View};
+use super::{Counts, Exporter, Review, Row, Rows, Standing, View};
 
 /// Aligned text.
 pub struct Table;
@@ -14,13 +14,13 @@ pub struct Table;
 const GAP: &str = "  ";
 
 impl Exporter for Table {
-    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    fn write(&self, report: &Review, out: &mut dyn Write) -> io::Result<()> {
         write(report, &report.rows, out)
     }
 }
 
 /// Writes the report's summary, then `rows`.
-pub(super) fn write(report: &Report, rows: &dyn Rows, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn write(report: &Review, rows: &dyn Rows, out: &mut dyn Write) -> io::Result<()> {
     about(report, out)?;
     summary(report, out)?;
     domains(report, out)?;
@@ -31,7 +31,7 @@ pub(super) fn write(report: &Report, rows: &dyn Rows, out: &mut dyn Write) -> io
 /// measure the columns and once to write them.
 type Lines<'a> = dyn Fn(&mut dyn FnMut(&[String]) -> io::Result<()>) -> io::Result<()> + 'a;
 
-fn about(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+fn about(report: &Review, out: &mut dyn Write) -> io::Result<()> {
     let a = &report.about;
     if let Some(name) = &a.campaign {
         writeln!(out, "campaign   {name}")?;
@@ -43,7 +43,7 @@ fn about(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)
 }
 
-fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+fn summary(report: &Review, out: &mut dyn Write) -> io::Result<()> {
     let s = &report.summary;
     let mut lines: Vec<(String, String)> =
         vec![("recipients".into(), s.counts.total().to_string())];
@@ -59,7 +59,7 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         lines.push(("copies in Sent".into(), s.copied.to_string()));
     }
     lines.push(("attempts".into(), s.attempts.to_string()));
-    let time = |t: Option<_>| t.map_or_else(|| "-".to_string(), super::human_time);
+    let time = |t: Option<_>| t.map_or_else(|| "-".to_string(), crate::time::human_time);
     lines.push(("first event".into(), time(s.first)));
     lines.push(("last event".into(), time(s.last)));
     let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
@@ -78,11 +78,11 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 
 /// The outcomes worth a line: `never` and the offices without an address
 /// only when the contacts were read.
-fn outcomes(report: &Report) -> impl Iterator<Item = Outcome> + '_ {
+fn outcomes(report: &Review) -> impl Iterator<Item = Standing> + '_ {
     report.outcomes()
 }
 
-fn domains(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+fn domains(report: &Review, out: &mut dyn Write) -> io::Result<()> {
     if report.summary.domains.is_empty() {
         return Ok(());
     }
@@ -102,7 +102,7 @@ fn domains(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     columns(&lines, &[false, true, true, true, true, true, true], out)
 }
 
-fn rows(report: &Report, rows: &dyn Rows, out: &mut dyn Write) -> io::Result<()> {
+fn rows(report: &Review, rows: &dyn Rows, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
     if rows.is_empty() {
         return writeln!(out, "(no rows match)");

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Counts, Report};
+use super::{Counts, Review};
 
 /// Most bars a timeline draws before it widens its buckets.
 pub const MAX_BUCKETS: usize = 120;
@@ -36,7 +36,7 @@ impl Timeline {
     }
 }
 
-impl Report {
+impl Review {
     /// The report's activity in at most `max` buckets; `None` when nothing
     /// was attempted.
     pub fn timeline(&self, max: usize) -> Option<Timeline> {
@@ -70,12 +70,12 @@ impl Report {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{About, Outcome, Summary, View};
+    use super::super::{About, Standing, Summary, View};
     use super::*;
     use chrono::TimeZone;
 
-    fn report(activity: Vec<(DateTime<Utc>, Outcome)>) -> Report {
-        Report {
+    fn report(activity: Vec<(DateTime<Utc>, Standing)>) -> Review {
+        Review {
             about: About::default(),
             view: View::Current,
             with_contacts: false,
@@ -92,9 +92,9 @@ mod tests {
     #[test]
     fn per_minute_with_empty_minutes_kept() {
         let r = report(vec![
-            (t(14, 0, 5), Outcome::Sent),
-            (t(14, 0, 59), Outcome::Failed),
-            (t(14, 3, 0), Outcome::Sent),
+            (t(14, 0, 5), Standing::Sent),
+            (t(14, 0, 59), Standing::Failed),
+            (t(14, 3, 0), Standing::Sent),
         ]);
         let tl = r.timeline(MAX_BUCKETS).unwrap();
         assert_eq!((tl.start, tl.minutes), (t(14, 0, 0), 1));
@@ -108,8 +108,8 @@ mod tests {
     #[test]
     fn long_spans_get_wider_buckets() {
         let r = report(vec![
-            (t(9, 0, 0), Outcome::Sent),
-            (t(17, 59, 0), Outcome::Sent),
+            (t(9, 0, 0), Standing::Sent),
+            (t(17, 59, 0), Standing::Sent),
         ]);
         let tl = r.timeline(MAX_BUCKETS).unwrap();
         assert_eq!(tl.minutes, 5);
@@ -117,8 +117,8 @@ mod tests {
         assert_eq!(tl.buckets.iter().map(Counts::total).sum::<usize>(), 2);
 
         let years = report(vec![
-            (t(0, 0, 0), Outcome::Sent),
-            (t(0, 0, 0) + Duration::days(800), Outcome::Deferred),
+            (t(0, 0, 0), Standing::Sent),
+            (t(0, 0, 0) + Duration::days(800), Standing::Deferred),
         ]);
         let tl = years.timeline(MAX_BUCKETS).unwrap();
         assert!(tl.buckets.len() <= MAX_BUCKETS, "{}", tl.buckets.len());

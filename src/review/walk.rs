@@ -13,25 +13,25 @@
 //! (the table reads them twice, to measure its columns first).
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::hash::RandomState;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
 use crate::config::Campaign;
-use crate::contacts::{ContactReader, Row as ContactRow};
-use crate::diag::Diagnostic;
-use crate::ledger::{for_each_row, recipient_key, Event, LedgerError, RowReader, Status};
+use crate::contacts::{ContactReader, ContactRow};
+use crate::ledger::{for_each_row, recipient_key, LedgerError, RowReader, Status};
+use crate::problem::Diagnostic;
 
 use super::contacts::Namer;
 
 mod book;
-use super::{
-    About, Counts, ExportFormat, Filter, Outcome, Records, Report, Row, Rows, Summary, View,
-};
+mod rows;
+use super::{About, Counts, Filter, Review, Standing, Summary, View};
 use book::{Book, NONE};
+pub use rows::Exported;
 
 /// Where the campaign's contacts are read from, as often as needed.
 pub struct ContactSource<'a> {
@@ -66,22 +66,11 @@ struct Entry {
     hash: u64,
     email: String,
     name: String,
-    outcome: Outcome,
+    outcome: Standing,
     last: Option<u64>,
     office: Option<(u64, Option<String>)>,
     /// Its row of the contacts, as read; empty for one only the log knows.
     values: Vec<String>,
-}
-
-/// What [`Walk::export`] wrote.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Exported {
-    /// Rows of the contacts written.
-    pub written: usize,
-    /// Selected recipients only the log knows (not in the contacts file).
-    pub missing: usize,
-    /// The statuses of the selected recipients, in order.
-    pub statuses: BTreeSet<&'static str>,
 }
 
 /// A review of the current view, walked from the files; rows are
@@ -175,7 +164,7 @@ impl<'a> Walk<'a> {
 
     /// Selects the recipients `filter` names and sums them up: a report
     /// whose rows are left empty (read them through [`Rows`] on `self`).
-    pub fn review(&mut self, filter: &Filter, about: About) -> io::Result<Report> {
+    pub fn review(&mut self, filter: &Filter, about: About) -> io::Result<Review> {
         self.filter = filter.clone();
         self.wanted = filter.recipients.iter().map(|e| recipient_key(e)).collect();
         let mut summary = Summary::default();
@@ -231,7 +220,7 @@ impl<'a> Walk<'a> {
         })
         .map_err(io::Error::other)?;
         summary.copied = copied.len();
-        Ok(Report {
+        Ok(Review {
             about,
             view: View::Current,
             with_contacts: self.contacts.is_some(),
@@ -263,11 +252,11 @@ impl<'a> Walk<'a> {
                             Some(slot) => {
                                 slot.set_in_contacts();
                                 match (slot.last(), slot.state()) {
-                                    (NONE, _) | (_, None) => (Outcome::Never, None),
-                                    (at, Some(state)) => (Outcome::from(state), Some(at)),
+                                    (NONE, _) | (_, None) => (Standing::Never, None),
+                                    (at, Some(state)) => (Standing::from(state), Some(at)),
                                 }
                             }
-                            None => (Outcome::Never, None),
+                            None => (Standing::Never, None),
                         };
                         Entry {
                             key,
@@ -293,10 +282,10 @@ impl<'a> Walk<'a> {
                             Some(found)
                         });
                         let (key, outcome, last) = match recorded {
-                            (Some(key), Some((_, at))) => (key, Outcome::FormSent, Some(at)),
+                            (Some(key), Some((_, at))) => (key, Standing::FormSent, Some(at)),
                             // No address: no key any `--recipient` can match.
-                            _ if o.form.is_some() => (String::new(), Outcome::Form, None),
-                            _ => (String::new(), Outcome::Unreachable, None),
+                            _ if o.form.is_some() => (String::new(), Standing::Form, None),
+                            _ => (String::new(), Standing::Unreachable, None),
                         };
                         Entry {
                             hash: book.hash(&key),
@@ -362,7 +351,7 @@ impl<'a> Walk<'a> {
                 hash,
                 email: event.email.trim().to_string(),
                 name: String::new(),
-                outcome: slot.state().map_or(Outcome::Unknown, Outcome::from),
+                outcome: slot.state().map_or(Standing::Unknown, Standing::from),
                 last: Some(slot.last()),
                 office: None,
                 values: Vec::new(),
@@ -396,113 +385,12 @@ impl<'a> Walk<'a> {
         };
         let time = book.rows.read(at)?.time;
         let unanswered = |before: DateTime<Utc>| {
-            e.outcome == Outcome::Sent
+            e.outcome == Standing::Sent
                 && time < before
                 && book.answer(e.hash, Status::Replied).is_none()
         };
         Ok(filter.unanswered_before.is_none_or(unanswered)
             && filter.since.is_none_or(|since| time >= since))
-    }
-
-    /// Writes the contacts rows of the recipients [`Walk::review`]
-    /// selected, in contacts order, after the contacts' header: the
-    /// follow-up list, one row held at a time. Without contacts, nothing.
-    pub fn export(&self, format: ExportFormat, out: &mut dyn Write) -> io::Result<Exported> {
-        let Some(source) = &self.contacts else {
-            return Ok(Exported::default());
-        };
-        let reader = (source.open)().map_err(|d| io::Error::other(d.to_string()))?;
-        let mut records = Records::new(format, &reader.columns().names, out)?;
-        drop(reader);
-        let mut exported = Exported::default();
-        self.entries(&mut |book, entry, selected| {
-            if !selected {
-                return Ok(());
-            }
-            exported.statuses.insert(self.row(book, entry)?.status);
-            if entry.values.is_empty() {
-                exported.missing += usize::from(!entry.email.is_empty());
-            } else {
-                records.write(&entry.values)?;
-                exported.written += 1;
-            }
-            Ok(())
-        })?;
-        Ok(exported)
-    }
-
-    /// The row `build`'s `current_row` makes for `entry`.
-    fn row(&self, book: &mut Book, entry: &Entry) -> io::Result<Row> {
-        let wanted = &self.filter.answers;
-        let attempts = book.slots.get(&entry.hash).map_or(0, |s| s.attempts());
-        if entry.outcome == Outcome::Sent || !wanted.is_empty() {
-            let kinds: &[Status] = if wanted.is_empty() {
-                &[Status::Replied, Status::AutoReplied]
-            } else {
-                wanted
-            };
-            if let Some(at) = kinds.iter().find_map(|&k| book.answer(entry.hash, k)) {
-                let event = book.rows.read(at)?;
-                let status = event.status.as_str();
-                return Ok(event_row(event, status, entry, attempts));
-            }
-        }
-        Ok(match entry.last {
-            Some(at) => {
-                let mut row = event_row(book.rows.read(at)?, entry.outcome.as_str(), entry, attempts);
-                row.form = entry.office.as_ref().and_then(|(_, f)| f.clone());
-                row
-            }
-            None => Row {
-                time: None,
-                email: entry.email.clone(),
-                name: entry.name.clone(),
-                status: entry.outcome.as_str(),
-                attempt: None,
-                attempts: 0,
-                smtp_code: None,
-                message_id: String::new(),
-                detail: match &entry.office {
-                    Some((_, Some(form))) => format!("reach by contact form: {form}"),
-                    Some((line, None)) => format!(
-                        "no address and no contact form (contacts line {line}): find one to reach this office"
-                    ),
-                    None => String::new(),
-                },
-                form: entry.office.as_ref().and_then(|(_, f)| f.clone()),
-            },
-        })
-    }
-}
-
-fn event_row(event: Event, status: &'static str, entry: &Entry, attempts: u32) -> Row {
-    Row {
-        time: Some(event.time),
-        email: entry.email.clone(),
-        name: entry.name.clone(),
-        status,
-        attempt: Some(event.attempt),
-        attempts,
-        smtp_code: event.smtp_code,
-        message_id: event.message_id,
-        detail: event.detail,
-        form: None,
-    }
-}
-
-impl Rows for Walk<'_> {
-    fn each(&self, f: &mut dyn FnMut(&Row) -> io::Result<()>) -> io::Result<()> {
-        self.entries(&mut |book, entry, selected| {
-            if selected {
-                f(&self.row(book, entry)?)?;
-            }
-            Ok(())
-        })
-        .map(drop)
-    }
-
-    fn is_empty(&self) -> bool {
-        self.selected == 0
     }
 }
 

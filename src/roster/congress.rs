@@ -9,7 +9,7 @@
 //! unreachable.
 
 use super::http::Http;
-use super::table::Table;
+use super::table::PublishedCsv;
 use super::{salutation, Member, RosterError};
 
 /// The publisher's origin (replaced by `--url`).
@@ -35,7 +35,7 @@ const EXTRA: [&str; 4] = ["state", "phone", "address", "website"];
 pub fn fetch(http: &mut Http<'_>) -> Result<(Vec<&'static str>, Vec<Member>), RosterError> {
     let url = http.url(ORIGIN, PATH);
     let text = http.get(&url)?;
-    let table = Table::read(http, &url, &text, &REQUIRED)?;
+    let table = PublishedCsv::read(http, &url, &text, &REQUIRED)?;
     let members: Vec<Member> = table
         .rows()
         .map(|get| {

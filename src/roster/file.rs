@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::diff::Entry;
 use super::{Roster, RosterError, COLUMNS};
-use crate::diag::Diagnostic;
+use crate::problem::Diagnostic;
 
 /// A roster older than this makes `check` warn.
 pub const STALE_AFTER_DAYS: i64 = 30;

@@ -15,7 +15,7 @@
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use super::{Progress, RosterError};
+use super::{FetchProgress, RosterError};
 
 /// Sent with every request: publishers ask to know who calls (the
 /// European Parliament's API asks for it in so many words).
@@ -46,7 +46,7 @@ pub struct Http<'a> {
     /// The publisher's rate as the gap between two request starts.
     interval: Duration,
     last: Option<Instant>,
-    progress: &'a mut dyn Progress,
+    progress: &'a mut dyn FetchProgress,
 }
 
 impl<'a> Http<'a> {
@@ -57,7 +57,7 @@ impl<'a> Http<'a> {
         source: &str,
         per_minute: u32,
         base: Option<&str>,
-        progress: &'a mut dyn Progress,
+        progress: &'a mut dyn FetchProgress,
     ) -> Http<'a> {
         let config = ureq::Agent::config_builder()
             .user_agent(USER_AGENT)

@@ -7,7 +7,7 @@
 //! client and its manners live in [`http`] alone; [`file`] writes the
 //! contacts file whole or not at all and remembers when; [`diff`] says who
 //! joined, left or changed address. The library never prints: progress
-//! goes through [`Progress`], which the CLI implements.
+//! goes through [`FetchProgress`], which the CLI implements.
 
 pub mod congress;
 pub mod diff;
@@ -85,7 +85,7 @@ pub struct Roster {
 
 /// A roster source.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub enum Publisher {
     /// Open States, one US state (two-letter abbreviation, lower case).
     OpenStates(String),
     /// unitedstates/congress-legislators.
@@ -126,15 +126,15 @@ pub const SOURCES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-impl Source {
+impl Publisher {
     /// Reads a source name as `roster list` shows them.
-    pub fn parse(name: &str) -> Result<Source, RosterError> {
+    pub fn parse(name: &str) -> Result<Publisher, RosterError> {
         let unknown = || RosterError::UnknownSource(name.to_string());
         let name = name.trim();
         if let Some(state) = name.strip_prefix("openstates/") {
             let state = state.to_ascii_lowercase();
             if state.len() == 2 && state.bytes().all(|b| b.is_ascii_lowercase()) {
-                return Ok(Source::OpenStates(state));
+                return Ok(Publisher::OpenStates(state));
             }
             return Err(unknown());
         }
@@ -144,14 +144,16 @@ impl Source {
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             {
-                return Ok(Source::Represent(set.to_string()));
+                return Ok(Publisher::Represent(set.to_string()));
             }
             return Err(unknown());
         }
         match name {
-            "us-congress" => Ok(Source::UsCongress),
-            "uk-commons" => Ok(Source::UkCommons),
-            "canada-commons" => Ok(Source::Represent(represent::HOUSE_OF_COMMONS.to_string())),
+            "us-congress" => Ok(Publisher::UsCongress),
+            "uk-commons" => Ok(Publisher::UkCommons),
+            "canada-commons" => Ok(Publisher::Represent(
+                represent::HOUSE_OF_COMMONS.to_string(),
+            )),
             _ => Err(unknown()),
         }
     }
@@ -160,13 +162,13 @@ impl Source {
     /// House of Commons).
     pub fn name(&self) -> String {
         match self {
-            Source::OpenStates(s) => format!("openstates/{s}"),
-            Source::UsCongress => "us-congress".to_string(),
-            Source::UkCommons => "uk-commons".to_string(),
-            Source::Represent(s) if s == represent::HOUSE_OF_COMMONS => {
+            Publisher::OpenStates(s) => format!("openstates/{s}"),
+            Publisher::UsCongress => "us-congress".to_string(),
+            Publisher::UkCommons => "uk-commons".to_string(),
+            Publisher::Represent(s) if s == represent::HOUSE_OF_COMMONS => {
                 "canada-commons".to_string()
             }
-            Source::Represent(s) => format!("represent/{s}"),
+            Publisher::Represent(s) => format!("represent/{s}"),
         }
     }
 
@@ -179,10 +181,10 @@ impl Source {
     fn per_minute(&self) -> u32 {
         match self {
             // One request each: the rate never binds.
-            Source::OpenStates(_) | Source::UsCongress => 60,
+            Publisher::OpenStates(_) | Publisher::UsCongress => 60,
             // No published limit; "a few a second" keeps it polite.
-            Source::UkCommons => uk::PER_MINUTE,
-            Source::Represent(_) => represent::PER_MINUTE,
+            Publisher::UkCommons => uk::PER_MINUTE,
+            Publisher::Represent(_) => represent::PER_MINUTE,
         }
     }
 }
@@ -190,18 +192,18 @@ impl Source {
 /// Fetches `source` (at `base` instead of the publisher's origin, if
 /// given), reporting to `progress`.
 pub fn fetch(
-    source: &Source,
+    source: &Publisher,
     base: Option<&str>,
-    progress: &mut dyn Progress,
+    progress: &mut dyn FetchProgress,
 ) -> Result<Roster, RosterError> {
     let base = base.map(http::check_base).transpose()?;
     let name = source.name();
     let mut http = Http::new(&name, source.per_minute(), base.as_deref(), progress);
     let (extra, members) = match source {
-        Source::OpenStates(state) => openstates::fetch(&mut http, state)?,
-        Source::UsCongress => congress::fetch(&mut http)?,
-        Source::UkCommons => uk::fetch(&mut http)?,
-        Source::Represent(set) => represent::fetch(&mut http, set)?,
+        Publisher::OpenStates(state) => openstates::fetch(&mut http, state)?,
+        Publisher::UsCongress => congress::fetch(&mut http)?,
+        Publisher::UkCommons => uk::fetch(&mut http)?,
+        Publisher::Represent(set) => represent::fetch(&mut http, set)?,
     };
     if members.is_empty() {
         return Err(RosterError::Empty(name));
@@ -214,7 +216,7 @@ pub fn fetch(
 }
 
 /// Where a fetch reports how it goes.
-pub trait Progress {
+pub trait FetchProgress {
     /// A request is about to go out.
     fn request(&mut self, _url: &str) {}
     /// `done` members of `total` (when known) are in.
@@ -223,10 +225,10 @@ pub trait Progress {
     fn retry(&mut self, _url: &str, _why: &str, _wait: Duration) {}
 }
 
-/// A [`Progress`] that shows nothing.
+/// A [`FetchProgress`] that shows nothing.
 pub struct Quiet;
 
-impl Progress for Quiet {}
+impl FetchProgress for Quiet {}
 
 /// `Senator Smith`, or the name when there is no title or family name.
 pub fn salutation(title: &str, family_name: &str, name: &str) -> String {
@@ -263,17 +265,17 @@ mod tests {
             "canada-commons",
             "represent/quebec-assemblee-nationale",
         ] {
-            assert_eq!(Source::parse(name).unwrap().name(), name);
+            assert_eq!(Publisher::parse(name).unwrap().name(), name);
         }
         assert_eq!(
-            Source::parse("openstates/IL").unwrap(),
-            Source::OpenStates("il".into())
+            Publisher::parse("openstates/IL").unwrap(),
+            Publisher::OpenStates("il".into())
         );
         for bad in ["openstates/illinois", "openstates/", "uk", "represent/../x"] {
-            assert!(Source::parse(bad).is_err(), "{bad}");
+            assert!(Publisher::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(
-            Source::parse("openstates/il").unwrap().file_name(),
+            Publisher::parse("openstates/il").unwrap().file_name(),
             "openstates-il.csv"
         );
     }

@@ -9,7 +9,7 @@
 //! upstream bug since 2021), so the district office is the one kept.
 
 use super::http::Http;
-use super::table::Table;
+use super::table::PublishedCsv;
 use super::{salutation, split_address, Member, RosterError};
 
 /// The publisher's origin (replaced by `--url`).
@@ -37,7 +37,7 @@ pub fn fetch(
 ) -> Result<(Vec<&'static str>, Vec<Member>), RosterError> {
     let url = http.url(ORIGIN, &format!("/people/current/{abbr}.csv"));
     let text = http.get(&url)?;
-    let table = Table::read(http, &url, &text, &REQUIRED)?;
+    let table = PublishedCsv::read(http, &url, &text, &REQUIRED)?;
     let members: Vec<Member> = table
         .rows()
         .map(|get| {

@@ -7,12 +7,12 @@ use super::http::Http;
 use super::RosterError;
 
 /// The rows of a CSV answer, each read by column name.
-pub struct Table {
+pub struct PublishedCsv {
     index: HashMap<String, usize>,
     rows: Vec<csv::StringRecord>,
 }
 
-impl Table {
+impl PublishedCsv {
     /// Reads `text` (the answer of `url`), refusing it if one of
     /// `required` is not in its header.
     pub fn read(
@@ -20,7 +20,7 @@ impl Table {
         url: &str,
         text: &str,
         required: &[&str],
-    ) -> Result<Table, RosterError> {
+    ) -> Result<PublishedCsv, RosterError> {
         let mut reader = csv::ReaderBuilder::new()
             .flexible(false)
             .from_reader(text.as_bytes());
@@ -42,7 +42,7 @@ impl Table {
             .records()
             .collect::<Result<Vec<_>, _>>()
             .map_err(unreadable)?;
-        Ok(Table { index, rows })
+        Ok(PublishedCsv { index, rows })
     }
 
     /// The rows, each with a getter by column (`""` when the column or

@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 
 use crate::config::{parse_zone, Campaign};
 use crate::contacts::{Columns, Recipient};
-use crate::diag::Diagnostic;
+use crate::problem::Diagnostic;
 
 /// Where recipients' zones come from.
 #[derive(Debug, Clone)]

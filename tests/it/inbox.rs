@@ -136,7 +136,7 @@ fn nothing_is_recorded_for_letters_that_were_not_sent() {
 #[test]
 fn since_skips_older_messages() {
     let ledger = Ledger::from_events(sent_rows());
-    let since = repmail::review::parse_time("2026-12-01").unwrap();
+    let since = repmail::time::parse_time("2026-12-01").unwrap();
     let mut matcher = Matcher::new(&ledger, "test-campaign").since(Some(since));
     assert_eq!(matcher.process(&read("exim.eml")), Found::Older);
     assert!(matches!(
@@ -583,7 +583,7 @@ fn a_reply_with_an_unreadable_date_is_dated_when_read() {
     let date_line = raw.lines().find(|l| l.starts_with("Date:")).unwrap();
     let raw = raw.replace(date_line, "Date: sometime on Tuesday");
     let ledger = Ledger::from_events(sent_rows());
-    let since = repmail::review::parse_time("2026-12-01").unwrap();
+    let since = repmail::time::parse_time("2026-12-01").unwrap();
     let mut matcher = Matcher::new(&ledger, "test-campaign").since(Some(since));
     let Found::Record(rows) = matcher.process(raw.as_bytes()) else {
         panic!("not recorded");
@@ -596,7 +596,7 @@ fn a_reply_with_an_unreadable_date_is_dated_when_read() {
         "{}",
         rows[0].detail
     );
-    let received = repmail::review::parse_time("2026-12-03T10:00:00Z").unwrap();
+    let received = repmail::time::parse_time("2026-12-03T10:00:00Z").unwrap();
     let mut matcher = Matcher::new(&ledger, "test-campaign").since(Some(since));
     let Found::Record(rows) = matcher.process_received(raw.as_bytes(), Some(received)) else {
         panic!("not recorded");

@@ -19,10 +19,11 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PropConfig, FileFailurePersistence};
+use repmail::address::sendable_address;
 use repmail::config::{Campaign, Contacts};
-use repmail::contacts::{ContactReader, Recipient, Row};
+use repmail::contacts::{ContactReader, ContactRow, Recipient};
 use repmail::render::{Rendered, Renderer};
-use repmail::text::{one_line, sendable_address};
+use repmail::text::one_line;
 
 /// Cases per property (kept so that the whole file runs in well under a
 /// minute on two cores in a debug build).
@@ -112,10 +113,13 @@ fn contacts_cfg(delimiter: Option<u8>) -> Contacts {
 /// hold U+FFFD or look like mojibake, and that warning is an extra row
 /// (tested in `contacts::mojibake` and `tests/rosters.rs`), not a row lost
 /// or invented.
-fn read_rows(bytes: Vec<u8>, cfg: &Contacts) -> Result<Vec<Row>, repmail::diag::Diagnostic> {
+fn read_rows(
+    bytes: Vec<u8>,
+    cfg: &Contacts,
+) -> Result<Vec<ContactRow>, repmail::problem::Diagnostic> {
     Ok(
         ContactReader::from_reader(Box::new(Cursor::new(bytes)), PLACE, cfg)?
-            .filter(|r| !matches!(r, Row::Problem(d) if repmail::contacts::mojibake::is_warning(d)))
+            .filter(|r| !matches!(r, ContactRow::Problem(d) if repmail::contacts::mojibake::is_warning(d)))
             .collect(),
     )
 }
@@ -176,10 +180,10 @@ fn csv_bytes(header: &[&str], rows: &[Vec<String>], delimiter: u8) -> Vec<u8> {
     w.into_inner().unwrap()
 }
 
-fn only_recipient(rows: Vec<Row>) -> Recipient {
+fn only_recipient(rows: Vec<ContactRow>) -> Recipient {
     let mut it = rows.into_iter();
     match (it.next(), it.next()) {
-        (Some(Row::Recipient(r)), None) => r,
+        (Some(ContactRow::Recipient(r)), None) => r,
         other => panic!("expected one recipient, got {other:?}"),
     }
 }
@@ -432,11 +436,11 @@ fn csv_soup() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![1 => soup, 1 => table]
 }
 
-fn parsed_recipients(rows: &[Row]) -> Vec<&Recipient> {
+fn parsed_recipients(rows: &[ContactRow]) -> Vec<&Recipient> {
     rows.iter()
         .filter_map(|r| match r {
-            Row::Recipient(r) => Some(r),
-            Row::Problem(_) | Row::Office(_) => None,
+            ContactRow::Recipient(r) => Some(r),
+            ContactRow::Problem(_) | ContactRow::Office(_) => None,
         })
         .collect()
 }
@@ -479,24 +483,24 @@ fn csv_bytes_never_panic_and_every_row_is_a_recipient_or_a_named_problem() {
                     prop_assert!(!d.message.trim().is_empty());
                 }
                 Ok(rows) => {
-                    if rows.iter().any(|r| matches!(r, Row::Recipient(_))) {
+                    if rows.iter().any(|r| matches!(r, ContactRow::Recipient(_))) {
                         with_recipients.hit();
                     }
                     let mut keys = BTreeSet::new();
                     for row in &rows {
                         match row {
-                            Row::Problem(d) => {
+                            ContactRow::Problem(d) => {
                                 prop_assert!(d.place.starts_with(&format!("{PLACE}:")), "{d}");
                                 prop_assert!(!d.message.trim().is_empty());
                             }
-                            Row::Office(o) => {
+                            ContactRow::Office(o) => {
                                 // No `@` in the cell, and the row says so.
                                 prop_assert!(!o.get("email").unwrap_or_default().contains('@'));
                                 let d = o.warning.as_ref().expect("an address column: warned");
                                 prop_assert!(!d.is_error());
                                 prop_assert_eq!(d.place.clone(), format!("{PLACE}:{}", o.line));
                             }
-                            Row::Recipient(r) => {
+                            ContactRow::Recipient(r) => {
                                 prop_assert!(r.line >= 2, "data rows start at line 2");
                                 prop_assert_eq!(r.values.len(), r.columns.names.len());
                                 let email = r.email.to_string();
@@ -577,18 +581,18 @@ fn duplicate_addresses_get_one_letter_from_their_first_row_and_each_repeat_is_re
                 let line = i + 2;
                 let first = first_line[&e.trim().to_lowercase()];
                 match row {
-                    Row::Recipient(r) => {
+                    ContactRow::Recipient(r) => {
                         prop_assert_eq!(r.line, line as u64);
                         prop_assert_eq!(line, first, "{} sent from a repeat row", e);
                         prop_assert_eq!(r.key(), e.trim().to_lowercase());
                     }
-                    Row::Problem(d) => {
+                    ContactRow::Problem(d) => {
                         prop_assert!(line != first, "first row of {} refused: {}", e, d);
                         prop_assert!(!d.is_error(), "a duplicate is a warning: {}", d);
                         prop_assert_eq!(&d.place, &format!("{PLACE}:{line}"));
                         prop_assert!(d.message.contains("duplicate"), "{}", d);
                     }
-                    Row::Office(o) => {
+                    ContactRow::Office(o) => {
                         prop_assert!(false, "{} (line {}) taken for an office without an address: {:?}", e, line, o);
                     }
                 }
@@ -652,7 +656,7 @@ fn table() -> impl Strategy<Value = (u8, usize, usize, Vec<Vec<String>>)> {
         })
 }
 
-/// Row ends as spreadsheets write them: LF, CRLF (Excel on Windows) and
+/// ContactRow ends as spreadsheets write them: LF, CRLF (Excel on Windows) and
 /// CR (old Excel for Mac).
 fn terminator() -> impl Strategy<Value = csv::Terminator> {
     prop::sample::select(vec![
@@ -717,7 +721,7 @@ fn csv_shapes_round_trip_with_their_line_numbers() {
                 let got = rows.next();
                 let email = &trimmed[email_at];
                 match got {
-                    Some(Row::Recipient(r)) => {
+                    Some(ContactRow::Recipient(r)) => {
                         prop_assert!(email.starts_with("Rep"), "accepted {email:?}");
                         prop_assert_eq!(r.line, line);
                         prop_assert_eq!(&r.values, &trimmed);
@@ -725,12 +729,12 @@ fn csv_shapes_round_trip_with_their_line_numbers() {
                         let names: Vec<String> = header.clone();
                         prop_assert_eq!(&r.columns.names, &names);
                     }
-                    Some(Row::Problem(d)) => {
+                    Some(ContactRow::Problem(d)) => {
                         prop_assert!(!email.starts_with("Rep"), "{d}");
                         prop_assert_eq!(d.place.clone(), format!("{PLACE}:{line}"));
                         prop_assert!(d.is_error() && email.contains('@'), "{}", d);
                     }
-                    Some(Row::Office(o)) => {
+                    Some(ContactRow::Office(o)) => {
                         prop_assert!(email.is_empty(), "{email:?} taken as no address");
                         prop_assert_eq!(o.line, line);
                         prop_assert!(o.warning.is_some_and(|d| !d.is_error()));
@@ -963,12 +967,12 @@ fn thousands_of_columns_are_read_and_rendered() {
     let rows = read_rows(csv, &contacts_cfg(None)).unwrap();
     assert_eq!(rows.len(), 2);
     let r = match &rows[0] {
-        Row::Recipient(r) => r,
+        ContactRow::Recipient(r) => r,
         other => panic!("{other:?}"),
     };
     assert_eq!(r.get("col_4999"), Some("v4999"));
     assert!(
-        matches!(&rows[1], Row::Problem(d) if !d.is_error() && d.message.contains("duplicate"))
+        matches!(&rows[1], ContactRow::Problem(d) if !d.is_error() && d.message.contains("duplicate"))
     );
     let bench = Bench::new();
     let campaign = bench
@@ -1010,7 +1014,7 @@ fn huge_fields_and_a_ragged_monster_row_are_handled() {
     let problems: Vec<String> = rows
         .iter()
         .filter_map(|r| match r {
-            Row::Problem(d) => Some(d.to_string()),
+            ContactRow::Problem(d) => Some(d.to_string()),
             _ => None,
         })
         .collect();

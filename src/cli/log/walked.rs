@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{bail, Context as _};
 use chrono::Utc;
 use repmail::config::Campaign;
-use repmail::review::{ContactSource, ExportFormat, Exported, Filter, Outcome, Walk};
+use repmail::review::{ContactSource, ExportFormat, Exported, Filter, Standing, Walk};
 
 use super::{
     about, notes, print, said_export, same_campaign, stages, write_file, Facts, LogArgs, StatusArg,
@@ -90,7 +90,7 @@ pub(super) fn follow_up(filter: &Filter) -> Filter {
             && filter.answers.is_empty()
             && filter.unanswered_before.is_none()
         {
-            Outcome::FOLLOW_UP.to_vec()
+            Standing::FOLLOW_UP.to_vec()
         } else {
             filter.statuses.clone()
         },
@@ -105,7 +105,7 @@ pub(super) fn filter(args: &LogArgs) -> Filter {
             .status
             .iter()
             .filter_map(|s| match s {
-                StatusArg::Outcome(o) => Some(*o),
+                StatusArg::Standing(o) => Some(*o),
                 StatusArg::Answer(_) => None,
             })
             .collect(),
@@ -114,7 +114,7 @@ pub(super) fn filter(args: &LogArgs) -> Filter {
             .iter()
             .filter_map(|s| match s {
                 StatusArg::Answer(a) => Some(*a),
-                StatusArg::Outcome(_) => None,
+                StatusArg::Standing(_) => None,
             })
             .collect(),
         recipients: args.recipient.clone(),

@@ -12,9 +12,9 @@ use repmail::credentials::Readiness;
 use repmail::plan::{SendPlan, Skip};
 use repmail::send::{DailyCap, Fault, Report, Stop};
 
-use super::super::progress::{humanize, local_and_utc, zone_and_utc};
 use super::super::{Exit, Output};
 use super::{SendArgs, Tally};
+use repmail::time::{humanize, local_and_utc, zone_and_utc};
 
 pub(in crate::cli) fn print_plan(
     campaign: &Campaign,

@@ -17,7 +17,7 @@ const FETCH_BATCH: usize = 100;
 /// Where a read stands, for a progress display: the folder, messages read
 /// in it, and its total. Called after each batch; the library never
 /// prints.
-pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
+pub type FolderProgress<'a> = &'a mut dyn FnMut(&str, usize, usize);
 
 /// Every message in the configured folders (at or after `since`, a date
 /// in IMAP's `SINCE` sense, when given), oldest first per folder.
@@ -25,7 +25,7 @@ pub async fn fetch_all(
     inbox: &Inbox,
     login: &Login,
     since: Option<chrono::NaiveDate>,
-    progress: Progress<'_>,
+    progress: FolderProgress<'_>,
 ) -> Result<Vec<RawMessage>, ImapError> {
     let mut session = connect(inbox, login).await?;
     let mut out = Vec::new();

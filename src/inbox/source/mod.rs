@@ -4,12 +4,13 @@
 
 mod files;
 pub mod imap;
-mod mbox;
 
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
+use crate::mbox::{is_mbox, MboxReader};
+
 pub use files::{maildir, message_folder, one_file};
-pub use mbox::Mbox;
 
 /// One message as it was stored, and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,9 +71,29 @@ pub fn open(path: &Path) -> Result<Messages, SourceError> {
             path: path.to_path_buf(),
         });
     }
-    if mbox::is_mbox(path).map_err(io)? {
+    if is_mbox(path).map_err(io)? {
         let file = std::fs::File::open(path).map_err(io)?;
-        return Ok(Box::new(Mbox::new(path, file)));
+        return Ok(mbox(path, file));
     }
     Ok(one_file(path))
+}
+
+/// The messages of an mbox file, each named `path#n`.
+fn mbox(path: &Path, file: std::fs::File) -> Messages {
+    let path = path.to_path_buf();
+    Box::new(
+        MboxReader::new(BufReader::new(file))
+            .enumerate()
+            .map(move |(i, read)| match read {
+                Ok(bytes) => Ok(RawMessage {
+                    origin: format!("{}#{}", path.display(), i + 1),
+                    bytes,
+                    received: None,
+                }),
+                Err(source) => Err(SourceError::Io {
+                    path: path.clone(),
+                    source,
+                }),
+            }),
+    )
 }

@@ -11,6 +11,7 @@ use super::super::{build, Format};
 use super::*;
 use crate::config::Contacts;
 use crate::ledger::{Ledger, HEADER};
+use crate::review::{ExportFormat, Rows};
 
 const CONTACTS: &str = "\
 name,email,contact_form
@@ -134,7 +135,7 @@ fn at(secs: u32) -> DateTime<Utc> {
 /// Every filter the CLI can build, one field at a time and a few together.
 fn filters() -> Vec<Filter> {
     let mut filters = vec![Filter::default()];
-    for o in Outcome::ALL {
+    for o in Standing::ALL {
         filters.push(Filter {
             statuses: vec![o],
             ..Filter::default()
@@ -146,7 +147,7 @@ fn filters() -> Vec<Filter> {
             ..Filter::default()
         });
         filters.push(Filter {
-            statuses: vec![Outcome::Sent, Outcome::Failed],
+            statuses: vec![Standing::Sent, Standing::Failed],
             answers: vec![kind],
             ..Filter::default()
         });
@@ -172,14 +173,14 @@ fn filters() -> Vec<Filter> {
         });
     }
     filters.push(Filter {
-        statuses: vec![Outcome::Never, Outcome::Form, Outcome::Unknown],
+        statuses: vec![Standing::Never, Standing::Form, Standing::Unknown],
         since: Some(at(3)),
         ..Filter::default()
     });
     filters
 }
 
-fn written(report: &Report, rows: &dyn Rows, format: Format) -> String {
+fn written(report: &Review, rows: &dyn Rows, format: Format) -> String {
     let mut out = Vec::new();
     report.write_rows(format, rows, &mut out).unwrap();
     String::from_utf8(out).unwrap()
@@ -192,33 +193,10 @@ fn exported(walk: &Walk) -> (String, Exported) {
     (String::from_utf8(out).unwrap(), said)
 }
 
-/// The same from the held report, as `repmail log --export` did.
-fn exported_held(held: &Report, list: &ContactList) -> (String, Exported) {
-    let mut keys: HashSet<String> = held
-        .rows
-        .iter()
-        .filter(|r| !r.email.is_empty())
-        .map(|r| recipient_key(&r.email))
-        .collect();
-    let addressed = keys.len();
-    let offices: Vec<Outcome> = [Outcome::Unreachable]
-        .into_iter()
-        .filter(|o| held.rows.iter().any(|r| r.status == o.as_str()))
-        .collect();
-    let office_rows = held.rows.iter().filter(|r| r.email.is_empty()).count();
-    keys.extend(
-        held.rows
-            .iter()
-            .filter(|r| r.email.is_empty())
-            .filter_map(|r| r.form.as_deref().map(recipient_key)),
-    );
+/// The same from the held report, as `repmail log --export` does.
+fn exported_held(held: &Review, list: &ContactList) -> (String, Exported) {
     let mut out = Vec::new();
-    let written = super::super::export_contacts(list, &keys, &offices, format(), &mut out).unwrap();
-    let said = Exported {
-        written,
-        missing: (addressed + office_rows) - written,
-        statuses: held.rows.iter().map(|r| r.status).collect(),
-    };
+    let said = held.export(list, format(), &mut out).unwrap();
     (String::from_utf8(out).unwrap(), said)
 }
 

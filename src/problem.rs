@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+pub mod suggest;
+
 /// How bad a problem is: an error stops `check` and `send`, a warning only
 /// drops the row it names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,13 +1,11 @@
-//! mbox files: messages one after the other, each starting with a
-//! `From ` line. Read as mboxrd (RFC 4155 and the mboxrd convention): a
+//! Reading mbox files as mboxrd: messages one after the other, each
+//! starting with a `From ` line after a blank line (or at the start). A
 //! body line `>From ` (any number of `>`) loses one `>`, so messages
 //! written by `preview --mbox` or most mail programs come back unchanged.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
-
-use super::{RawMessage, SourceError};
+use std::io::{self, BufRead, Read};
+use std::path::Path;
 
 /// Whether the file starts like an mbox (`From ` on its first line).
 pub fn is_mbox(path: &Path) -> io::Result<bool> {
@@ -23,24 +21,21 @@ pub fn is_mbox(path: &Path) -> io::Result<bool> {
     Ok(&head[..read] == b"From ")
 }
 
-/// The messages of one mbox file, read as a stream.
-pub struct Mbox {
-    path: PathBuf,
-    reader: BufReader<File>,
+/// The messages of one mbox, read as a stream: each item is one message's
+/// bytes; the stream ends after the first read error.
+pub struct MboxReader<R: BufRead> {
+    reader: R,
     /// The `From ` line that starts the next message, already read.
     started: bool,
-    index: usize,
     done: bool,
 }
 
-impl Mbox {
-    /// Reads `file` (at `path`, for messages) as an mbox.
-    pub fn new(path: &Path, file: File) -> Mbox {
-        Mbox {
-            path: path.to_path_buf(),
-            reader: BufReader::new(file),
+impl<R: BufRead> MboxReader<R> {
+    /// Reads `reader` as an mbox.
+    pub fn new(reader: R) -> MboxReader<R> {
+        MboxReader {
+            reader,
             started: false,
-            index: 0,
             done: false,
         }
     }
@@ -86,30 +81,50 @@ fn trim_separator_blank(message: &mut Vec<u8>) {
     }
 }
 
-impl Iterator for Mbox {
-    type Item = Result<RawMessage, SourceError>;
+impl<R: BufRead> Iterator for MboxReader<R> {
+    type Item = io::Result<Vec<u8>>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
         }
         match self.next_message() {
-            Ok(Some(bytes)) => {
-                self.index += 1;
-                Some(Ok(RawMessage {
-                    origin: format!("{}#{}", self.path.display(), self.index),
-                    bytes,
-                    received: None,
-                }))
-            }
+            Ok(Some(bytes)) => Some(Ok(bytes)),
             Ok(None) => None,
-            Err(source) => {
+            Err(e) => {
                 self.done = true;
-                Some(Err(SourceError::Io {
-                    path: self.path.clone(),
-                    source,
-                }))
+                Some(Err(e))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mbox::MboxWriter;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn what_the_writer_writes_reads_back_unchanged() {
+        let messages: [&[u8]; 2] = [
+            b"Subject: x\r\n\r\nFrom here\r\n>From there\r\nFromage\r\n",
+            b"Subject: y\r\n\r\n\r\ntwo\r\n",
+        ];
+        let when = Utc.with_ymd_and_hms(2026, 12, 1, 9, 5, 7).unwrap();
+        let mut w = MboxWriter::new(Vec::new());
+        for m in messages {
+            w.append("letters@example.org", when, m).unwrap();
+        }
+        let file = w.finish().unwrap();
+        let read: Vec<Vec<u8>> = MboxReader::new(&file[..]).map(Result::unwrap).collect();
+        let lf = |m: &[u8]| String::from_utf8(m.to_vec()).unwrap().replace("\r\n", "\n");
+        assert_eq!(read.len(), 2);
+        // The last message keeps the blank line that ends it in the file
+        // (the reader trims it only before a `From ` line): the same
+        // message to a mail parser.
+        for (got, sent) in read.iter().zip(messages) {
+            assert_eq!(lf(got).trim_end(), lf(sent).trim_end());
         }
     }
 }

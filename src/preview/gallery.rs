@@ -17,7 +17,9 @@ use lettre::message::header;
 use lettre::message::Mailboxes;
 use serde::Serialize;
 
-use super::{render, Context, Page};
+use super::{Destination, PreviewError, Written};
+use crate::contacts::Recipient;
+use crate::pages::{render, Context, Page};
 use crate::render::Rendered;
 
 /// Put first in a letter's HTML before it goes into the frame, in case a
@@ -51,8 +53,13 @@ struct Header {
 
 impl Gallery {
     /// Creates `dir` and its `letters/` folder.
-    pub fn create(dir: &Path) -> io::Result<Gallery> {
-        std::fs::create_dir_all(dir.join("letters"))?;
+    pub fn create(dir: &Path) -> Result<Gallery, PreviewError> {
+        std::fs::create_dir_all(dir.join("letters")).map_err(|e| {
+            PreviewError::new(
+                format!("cannot create the gallery folder {}", dir.display()),
+                e,
+            )
+        })?;
         Ok(Gallery {
             dir: dir.to_path_buf(),
             rows: Vec::new(),
@@ -158,5 +165,19 @@ impl Gallery {
         let path = self.dir.join("index.html");
         crate::outfile::write_fresh(&path, html.as_bytes())?;
         Ok(path)
+    }
+}
+
+impl Destination for Gallery {
+    fn add(&mut self, recipient: &Recipient, letter: &Rendered) -> Result<(), PreviewError> {
+        Gallery::add(self, recipient.line, letter)
+            .map_err(|e| PreviewError::new("cannot write the gallery", e))
+    }
+
+    fn finish(self: Box<Self>) -> Result<Written, PreviewError> {
+        let letters = self.rows.len();
+        let index =
+            Gallery::finish(*self).map_err(|e| PreviewError::new("cannot write the gallery", e))?;
+        Ok(Written::Gallery { letters, index })
     }
 }
