@@ -5,259 +5,37 @@
 //! resolved from the config file's folder so a campaign folder can be run
 //! from anywhere.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use lettre::message::Mailbox;
-
-use crate::tls::Security;
-
+mod campaign;
+mod check;
+mod error;
 mod fields;
-mod place;
-pub(crate) mod problems;
-
-/// Default steady pace: well below what consumer providers tolerate.
-pub const DEFAULT_PER_MINUTE: u32 = 20;
-/// Default burst: none, a steady pace.
-pub const DEFAULT_BURST: u32 = 1;
-/// Default number of messages in flight at once.
-pub const DEFAULT_CONCURRENCY: u32 = 1;
-/// Default total tries per recipient and run.
-pub const DEFAULT_ATTEMPTS: u32 = 3;
-/// Default first wait before a retry, doubling after each try.
-pub const DEFAULT_BACKOFF_SECS: u64 = 30;
-/// Longest first wait before a retry: it doubles, and a run that waits
-/// longer is better stopped and run again later.
-pub const MAX_BACKOFF_SECS: u64 = 3600;
-/// Default whole-transaction timeout per message.
-pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
-/// Default variable holding the SMTP password.
-pub const DEFAULT_PASSWORD_ENV: &str = "REPMAIL_SMTP_PASSWORD";
-/// Default contacts column holding the address.
-pub const DEFAULT_EMAIL_COLUMN: &str = "email";
-
 mod followup;
 mod letter;
 mod mailbox;
+mod place;
+pub(crate) mod problems;
 mod provider;
 mod raw;
+mod smtp;
 mod validate;
 mod window;
-use raw::*;
-use validate::Validator;
 
-use followup::RawFollowup;
+pub use campaign::{
+    Campaign, CampaignSection, Contacts, Rate, Retry, Sender, DEFAULT_ATTEMPTS,
+    DEFAULT_BACKOFF_SECS, DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_EMAIL_COLUMN,
+    DEFAULT_PER_MINUTE, MAX_BACKOFF_SECS,
+};
+pub use error::ConfigError;
 pub use followup::{reply_subject, stage_log, Followup, MAX_AFTER_DAYS};
-use letter::RawVariant;
 pub use letter::{direction_of, Direction, Letter, Variant};
 pub use mailbox::{CopyMode, Inbox, SentCopy};
-use mailbox::{RawInbox, RawSent};
+pub use smtp::{Smtp, DEFAULT_PASSWORD_ENV, DEFAULT_TIMEOUT_SECS};
 pub use window::{parse_zone, Window, WindowError};
 
-/// Why the campaign file could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The file could not be read.
-    #[error("cannot read campaign file {path}: {source}. Pass the right file with --config PATH, or create one with `repmail init`")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// TOML syntax, an unknown or missing key, or a wrong type.
-    #[error("{path}:{line}: {message}")]
-    Parse {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line of the problem.
-        line: usize,
-        /// What is wrong, naming the key.
-        message: String,
-    },
-    /// Several problems, each with its line, found in one pass.
-    #[error("{} problems in {}; fix them all, then run again:\n{}", .problems.len(), .path.display(), .problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
-    Many {
-        /// The file.
-        path: PathBuf,
-        /// Each problem, in file order (`Parse` errors).
-        problems: Vec<ConfigError>,
-    },
-    /// A value is present but not usable.
-    #[error("{path}: key `{key}`: {message}")]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// Dotted key, e.g. `sender.from`.
-        key: String,
-        /// What is wrong and what to write instead.
-        message: String,
-    },
-}
-
-/// The whole campaign, with defaults applied and paths resolved.
-#[derive(Debug, Clone)]
-pub struct Campaign {
-    /// The config file itself.
-    pub path: PathBuf,
-    /// `[campaign]`.
-    pub campaign: CampaignSection,
-    /// `[sender]`.
-    pub sender: Sender,
-    /// `[contacts]`.
-    pub contacts: Contacts,
-    /// `[smtp]`, needed only by `send`.
-    pub smtp: Option<Smtp>,
-    /// `[rate]`.
-    pub rate: Rate,
-    /// `[retry]`.
-    pub retry: Retry,
-    /// `[vars]`: campaign-wide template values.
-    pub vars: BTreeMap<String, toml::Value>,
-    /// `[variant.VALUE]` letters, by VALUE.
-    pub variants: BTreeMap<String, Variant>,
-    /// `[inbox]`, for `repmail inbox` over IMAP and the Sent copy; filled
-    /// from the `[smtp]` provider when it has a mailbox.
-    pub inbox: Option<Inbox>,
-    /// `[sent]`: a copy of each letter in the Sent folder.
-    pub sent: SentCopy,
-    /// `[[followup]]` stages, in order (issue 21).
-    pub followups: Vec<Followup>,
-}
-
-/// `[campaign]`.
-#[derive(Debug, Clone)]
-pub struct CampaignSection {
-    /// The ledger key.
-    pub name: String,
-    /// Tera template string for the Subject.
-    pub subject: String,
-    /// The default letter's template files.
-    pub letter: Letter,
-    /// `variant_by`: the contacts column whose value picks a
-    /// `[variant.VALUE]` letter.
-    pub variant_by: Option<String>,
-    /// Files attached to every message.
-    pub attachments: Vec<PathBuf>,
-    /// The delivery log.
-    pub log: PathBuf,
-}
-
-/// `[sender]`.
-#[derive(Debug, Clone)]
-pub struct Sender {
-    /// From.
-    pub from: Mailbox,
-    /// Optional Reply-To.
-    pub reply_to: Option<Mailbox>,
-    /// Copies of every letter, shown in its Cc header (`[sender] cc`).
-    pub cc: Vec<Mailbox>,
-    /// Hidden copies of every letter (`[sender] bcc`): envelope only,
-    /// never a header.
-    pub bcc: Vec<Mailbox>,
-}
-
-impl Sender {
-    /// The domain of the From address: the right side of every Message-ID.
-    pub fn domain(&self) -> &str {
-        self.from.email.domain()
-    }
-}
-
-/// `[contacts]`.
-#[derive(Debug, Clone)]
-pub struct Contacts {
-    /// The CSV file.
-    pub path: PathBuf,
-    /// Column holding the address.
-    pub email_column: String,
-    /// Optional Tera template for the To display name.
-    pub name: Option<String>,
-    /// Field delimiter; `None` means detect from the header line.
-    pub delimiter: Option<u8>,
-    /// Character encoding label; `None` means UTF-8 (BOM allowed).
-    pub encoding: Option<&'static encoding_rs::Encoding>,
-    /// Column naming each row's own attachments (`;`-separated, relative
-    /// to the campaign file).
-    pub attachments_column: Option<String>,
-    /// Column holding each recipient's IANA time zone (for `[rate] window`).
-    pub timezone_column: Option<String>,
-    /// Column with each row's own Cc addresses (`;`-separated).
-    pub cc_column: Option<String>,
-    /// The roster source the file was fetched from (`repmail roster
-    /// update`; `check` warns when it is old).
-    pub roster: Option<crate::roster::Publisher>,
-}
-
-/// `[smtp]`.
-#[derive(Debug, Clone)]
-pub struct Smtp {
-    /// Server host name or IP address.
-    pub host: String,
-    /// Port (default from `security`).
-    pub port: u16,
-    /// Encryption mode.
-    pub security: Security,
-    /// Account name for AUTH, if any.
-    pub username: Option<String>,
-    /// Name of the variable holding the password.
-    pub password_env: String,
-    /// Extra trusted root certificate (PEM).
-    pub ca_file: Option<PathBuf>,
-    /// Whole-transaction timeout per message.
-    pub timeout_secs: u64,
-    /// The preset named by `provider`, if any.
-    pub provider: Option<&'static crate::providers::Provider>,
-    /// How to sign in (default from the provider, else password).
-    pub auth: crate::credentials::AuthMethod,
-    /// Command whose output is the password.
-    pub password_command: Option<String>,
-    /// Command whose output is an OAuth2 access token.
-    pub token_command: Option<String>,
-    /// IMAP host of the provider (for `repmail inbox`).
-    pub imap_host: Option<String>,
-}
-
-impl Smtp {
-    /// What the sign-in needs, for [`crate::credentials`].
-    pub fn credentials(&self) -> crate::credentials::SignInSettings {
-        crate::credentials::SignInSettings {
-            auth: self.auth,
-            password_command: self.password_command.clone(),
-            token_command: self.token_command.clone(),
-            password_env: self.password_env.clone(),
-        }
-    }
-}
-
-/// `[rate]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rate {
-    /// Steady pace, messages per minute.
-    pub per_minute: u32,
-    /// Messages that may go at once before the pace applies.
-    pub burst: u32,
-    /// Optional pace per recipient domain.
-    pub per_domain_per_minute: Option<u32>,
-    /// Optional cap over a rolling 24 h, counted from the ledger.
-    pub daily_cap: Option<u32>,
-    /// Messages in flight at once.
-    pub concurrency: u32,
-    /// Optional sending window (`window` and `days`).
-    pub window: Option<Window>,
-    /// The zone of the window for recipients without their own; UTC by
-    /// default.
-    pub timezone: chrono_tz::Tz,
-}
-
-/// `[retry]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Retry {
-    /// Total tries per recipient and run.
-    pub attempts: u32,
-    /// First wait; doubles after each try.
-    pub backoff_secs: u64,
-}
+use check::Validator;
+use raw::RawFile;
 
 impl Campaign {
     /// Reads and validates the campaign file at `path`.
@@ -291,11 +69,6 @@ impl Campaign {
         })?;
         let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
         Validator { path, base }.campaign(raw)
-    }
-
-    /// The folder relative paths are resolved from.
-    pub fn base_dir(&self) -> &Path {
-        self.path.parent().unwrap_or(Path::new(""))
     }
 }
 

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{ConfigError, Letter, Validator};
+use super::check::Validator;
+use super::error::ConfigError;
+use super::letter::Letter;
 
 /// The longest wait a stage may name. A year is far past any follow-up a
 /// coordinator means; a larger number is a typo (a date, a count of hours).

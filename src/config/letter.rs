@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::{ConfigError, Validator};
+use super::check::Validator;
+use super::error::ConfigError;
 
 /// A letter's template files: one Markdown file making both parts, or a
 /// plain-text file with an optional HTML alternative.

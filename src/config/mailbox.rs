@@ -6,8 +6,11 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::{Security, Smtp, Validator, DEFAULT_PASSWORD_ENV};
+use super::check::Validator;
+use super::error::ConfigError;
+use super::smtp::{Smtp, DEFAULT_PASSWORD_ENV};
 use crate::credentials::AuthMethod;
+use crate::tls::Security;
 
 /// `[inbox]`: the campaign account's mailbox over IMAP. Host, port and
 /// security default to the `[smtp]` provider's mailbox; the account and
@@ -110,7 +113,7 @@ impl Validator<'_> {
         &self,
         raw: Option<RawInbox>,
         smtp: Option<&Smtp>,
-    ) -> Result<Option<Inbox>, super::ConfigError> {
+    ) -> Result<Option<Inbox>, ConfigError> {
         let preset = smtp.and_then(|s| s.provider).and_then(|p| p.imap);
         let i = match (raw, preset) {
             (Some(i), _) => i,
@@ -225,7 +228,7 @@ impl Validator<'_> {
         &self,
         i: &RawInbox,
         smtp: Option<&Smtp>,
-    ) -> Result<(AuthMethod, Option<String>, Option<String>, String), super::ConfigError> {
+    ) -> Result<(AuthMethod, Option<String>, Option<String>, String), ConfigError> {
         let auth = i
             .auth
             .or(smtp.map(|s| s.auth))
@@ -258,7 +261,7 @@ impl Validator<'_> {
         &self,
         raw: Option<RawSent>,
         inbox: Option<&Inbox>,
-    ) -> Result<SentCopy, super::ConfigError> {
+    ) -> Result<SentCopy, ConfigError> {
         let Some(raw) = raw else {
             return Ok(SentCopy::default());
         };

@@ -16,12 +16,14 @@ use std::path::Path;
 
 use crate::problem::suggest::did_you_mean;
 
+use super::campaign::Campaign;
+use super::error::ConfigError;
 use super::fields::{check_value, fields};
+use super::followup::RawFollowup;
+use super::letter::RawVariant;
+use super::mailbox::{RawInbox, RawSent};
 use super::place::{entry_span, key_span, line_at, line_of};
-use super::{
-    Campaign, ConfigError, RawCampaign, RawContacts, RawFollowup, RawInbox, RawRate, RawRetry,
-    RawSender, RawSent, RawSmtp, RawVariant,
-};
+use super::raw::{RawCampaign, RawContacts, RawRate, RawRetry, RawSender, RawSmtp};
 
 /// Most problems listed at once; beyond that the file needs another look.
 const MOST: usize = 50;

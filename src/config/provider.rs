@@ -3,7 +3,7 @@
 //! refuses passwords. The figures are the preset's ([`crate::providers`]);
 //! the judgement is about this campaign's settings, so it lives here.
 
-use super::Campaign;
+use super::campaign::Campaign;
 use crate::credentials::AuthMethod;
 use crate::problem::Diagnostic;
 use crate::providers::Passwords;

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::*;
+use super::followup::RawFollowup;
+use super::letter::RawVariant;
+use super::mailbox::{RawInbox, RawSent};
+use crate::tls::Security;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -2,70 +2,19 @@
 //! campaign: every value checked, every path resolved from the campaign
 //! file's folder, each problem naming its key.
 
-use std::path::{Path, PathBuf};
-
-use lettre::message::Mailbox;
-
-use super::*;
-
-pub(super) struct Validator<'a> {
-    pub(super) path: &'a Path,
-    pub(super) base: PathBuf,
-}
+use super::campaign::{
+    Campaign, CampaignSection, Contacts, Rate, Retry, Sender, DEFAULT_ATTEMPTS,
+    DEFAULT_BACKOFF_SECS, DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_EMAIL_COLUMN,
+    DEFAULT_PER_MINUTE, MAX_BACKOFF_SECS,
+};
+use super::check::Validator;
+use super::error::ConfigError;
+use super::raw::{RawContacts, RawFile, RawSmtp};
+use super::smtp::{Smtp, DEFAULT_PASSWORD_ENV, DEFAULT_TIMEOUT_SECS};
+use super::window::{parse_zone, Window};
+use crate::tls::Security;
 
 impl Validator<'_> {
-    pub(super) fn invalid(&self, key: &str, message: impl Into<String>) -> ConfigError {
-        ConfigError::Invalid {
-            path: self.path.to_path_buf(),
-            key: key.to_string(),
-            message: message.into(),
-        }
-    }
-
-    pub(super) fn resolve(&self, p: &Path) -> PathBuf {
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.base.join(p)
-        }
-    }
-
-    pub(super) fn mailbox(&self, key: &str, value: &str) -> Result<Mailbox, ConfigError> {
-        if value.chars().any(char::is_control) {
-            return Err(self.invalid(key, "contains a line break or control character"));
-        }
-        let mut mailbox = value.trim().parse::<Mailbox>().map_err(|e| {
-            self.invalid(
-                key,
-                format!("`{value}` is not an address ({e}); write it as \"Name <address@domain>\" or \"address@domain\""),
-            )
-        })?;
-        // A quoted name keeps the spaces inside its quotes (`" a" <…>`),
-        // which no mail program shows and which reads back trimmed: the
-        // name is what is left without them (a proptest case found it).
-        mailbox.name = mailbox
-            .name
-            .map(|n| n.trim().to_string())
-            .filter(|n| !n.is_empty());
-        // Every message carries it in From or Reply-To (and the sender's
-        // domain in each Message-ID): the same ASCII form as recipients.
-        mailbox.email = crate::address::sendable_address(&mailbox.email)
-            .map_err(|why| self.invalid(key, format!("`{value}`: {}", why.reason())))?;
-        Ok(mailbox)
-    }
-
-    pub(super) fn positive(
-        &self,
-        key: &str,
-        value: Option<u32>,
-        default: u32,
-    ) -> Result<u32, ConfigError> {
-        match value.unwrap_or(default) {
-            0 => Err(self.invalid(key, "must be at least 1")),
-            n => Ok(n),
-        }
-    }
-
     pub(super) fn campaign(&self, raw: RawFile) -> Result<Campaign, ConfigError> {
         let c = raw.campaign;
         let name = c.name.trim().to_string();
