@@ -471,6 +471,38 @@ fn per_domain_pace_holds() {
     }
 }
 
+/// Issue 24, item 2: a run held by one domain's pace says so, and its ETA
+/// is the schedule's (two more letters 3 s apart: about 6 s), not the
+/// account's average rate (600 a minute: no time at all).
+#[test]
+fn a_wait_for_a_domains_pace_is_named_with_the_schedules_eta() {
+    let server = TestServer::start(ServerOptions::plain());
+    let rest = "[rate]\nper_minute = 600\nburst = 10\nper_domain_per_minute = 20\n";
+    let emails: Vec<String> = (0..3)
+        .map(|i| format!("member{i}@council.example.org"))
+        .collect();
+    let config = fixture::smtp_config("test-send", server.port(), "security = \"none\"", rest);
+    let c = Campaign::with(&config, TEXT, rep_contacts(&emails).as_bytes());
+    let out = send(&c, &["-v"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(server.messages().len(), 3);
+    let said = stdout(&out);
+    let waits: Vec<&str> = said
+        .lines()
+        .filter(|l| l.starts_with("waiting: council.example.org, 20 a minute, next in "))
+        .collect();
+    assert_eq!(waits.len(), 2, "{said}");
+    // The ETA is estimated on a thread of its own: on a loaded machine
+    // the first wait may come before it (then the line has none).
+    let eta = |line: &str| -> Option<u64> {
+        let secs = line.split_once("; ETA ")?.1;
+        Some(secs.trim_end_matches('s').parse().unwrap())
+    };
+    let first = eta(waits[0]).or(eta(waits[1]).map(|s| s + 3));
+    assert!(first.is_some_and(|s| (4..=6).contains(&s)), "{said}");
+    assert!(eta(waits[1]).is_none_or(|s| s <= 3), "{said}");
+}
+
 #[test]
 fn daily_cap_holds_across_runs() {
     let server = TestServer::start(ServerOptions::plain());

@@ -32,7 +32,7 @@ use crate::config::Retry;
 use crate::contacts::Recipient;
 use crate::ledger::{Event, LedgerError, LedgerWriter, SyncDone};
 use crate::render::Renderer;
-use crate::schedule::{Held, Hold, Next};
+use crate::schedule::{Forecast, Held, Hold, Next};
 use run::{drain_finished, sleep_for, Run, Start};
 
 /// Consecutive failed transactions (of any recipients) that stop the run:
@@ -56,13 +56,26 @@ pub enum Progress<'a> {
         /// When a transient failure will be retried in this run.
         retry_in: Option<Duration>,
     },
-    /// `--wait`: nothing may go before `until` because of `hold` (a
-    /// closed window or the daily cap). Sent once per new wait.
+    /// Nothing may go before `until` because of `hold`: a pace (the
+    /// account's, or `domain`'s own) or a backoff, or with `--wait` a
+    /// closed window or the daily cap. Sent once per new wait.
     Waiting {
         /// What holds the letters back.
         hold: Hold,
+        /// The recipient domain whose own pace holds the next letter
+        /// (`None`: another limit).
+        domain: Option<&'a str>,
         /// When the next letter may go (`None`: not foreseeable).
         until: Option<DateTime<Utc>>,
+    },
+    /// The letters not yet started and the state of every limit, for the
+    /// observer to estimate when they would go (the plan's estimate, run
+    /// again from the present: [`Forecast::estimate`], best on a thread of
+    /// its own). Sent only to an observer that [wants
+    /// it](Observer::wants_outlook), at most every [`OUTLOOK_EVERY`].
+    Outlook {
+        /// The letters left and the limits' state.
+        forecast: Box<Forecast>,
     },
 }
 
@@ -70,7 +83,18 @@ pub enum Progress<'a> {
 pub trait Observer {
     /// Called from the dispatch loop; keep it quick.
     fn progress(&mut self, p: Progress<'_>);
+
+    /// Whether to send [`Progress::Outlook`] (it costs a copy of the
+    /// letters left: a display's ETA wants it, a log does not).
+    fn wants_outlook(&self) -> bool {
+        false
+    }
 }
+
+/// How often at most the run sends a [`Progress::Outlook`] (and never
+/// for more than a twentieth of its time: a long list costs a longer
+/// copy).
+pub const OUTLOOK_EVERY: Duration = Duration::from_secs(1);
 
 impl<F: FnMut(Progress<'_>)> Observer for F {
     fn progress(&mut self, p: Progress<'_>) {
@@ -206,6 +230,7 @@ impl Dispatcher<'_> {
         // The last wait told to the observer, so each is told once.
         let mut told: Option<(Hold, Option<DateTime<Utc>>)> = None;
         loop {
+            run.tell_outlook(observer);
             if run.report.stop.is_some() {
                 for start in ahead.drain(..) {
                     run.withdraw(start, observer)?;

@@ -4,7 +4,7 @@
 //! what a hold means. The loop decides when; this file decides what.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -14,7 +14,7 @@ use super::connection::Step;
 use super::outcome::counts_toward_streak;
 use super::{
     backoff, decide, Failure, Fault, Observer, Outcome, Pacer, Progress, Report, SendError,
-    Settings, Stop, Transport, FAILURE_STREAK_LIMIT,
+    Settings, Stop, Transport, FAILURE_STREAK_LIMIT, OUTLOOK_EVERY,
 };
 use crate::contacts::Recipient;
 use crate::ledger::{Event, LedgerWriter, Status};
@@ -67,6 +67,8 @@ pub(super) struct Run<'l> {
     streak_failed: Vec<String>,
     delivered_once: bool,
     settings: Settings,
+    /// When the last [`Progress::Outlook`] was made, and what it cost.
+    outlook: Option<(Instant, Duration)>,
 }
 
 impl<'l> Run<'l> {
@@ -103,6 +105,7 @@ impl<'l> Run<'l> {
             streak_failed: Vec::new(),
             delivered_once: false,
             settings,
+            outlook: None,
         }
     }
 
@@ -248,7 +251,14 @@ impl<'l> Run<'l> {
     ) -> Option<Duration> {
         let now = Utc::now();
         match self.pacer.on_hold(hold, until, now) {
-            Wait::Sleep(left) => left,
+            Wait::Sleep(left) => {
+                // A pace or a backoff: said, for a display to show what
+                // the run waits for (a slot: only the server's reply).
+                if hold != Hold::InFlight {
+                    self.tell_wait(hold, until, told, observer);
+                }
+                left
+            }
             Wait::Stop => {
                 self.report.stop = Some(match hold {
                     Hold::DailyCap => Stop::DailyCap {
@@ -262,13 +272,54 @@ impl<'l> Run<'l> {
                 None
             }
             Wait::Told(step) => {
-                if *told != Some((hold, until)) {
-                    *told = Some((hold, until));
-                    observer.progress(Progress::Waiting { hold, until });
-                }
+                self.tell_wait(hold, until, told, observer);
                 Some(step)
             }
         }
+    }
+
+    /// Tells the observer what the run waits for, once per new wait.
+    fn tell_wait(
+        &self,
+        hold: Hold,
+        until: Option<DateTime<Utc>>,
+        told: &mut Option<(Hold, Option<DateTime<Utc>>)>,
+        observer: &mut dyn Observer,
+    ) {
+        if *told == Some((hold, until)) {
+            return;
+        }
+        *told = Some((hold, until));
+        let domain = self
+            .schedule
+            .waiting()
+            .filter(|w| w.hold == hold && w.until == until)
+            .and_then(|w| w.domain.as_deref());
+        observer.progress(Progress::Waiting {
+            hold,
+            domain,
+            until,
+        });
+    }
+
+    /// Gives an observer that wants it the letters left, to estimate when
+    /// they would go ([`crate::schedule::Schedule::forecast`]), at most
+    /// every [`OUTLOOK_EVERY`] and at most a twentieth of the time.
+    pub(super) fn tell_outlook(&mut self, observer: &mut dyn Observer) {
+        if !observer.wants_outlook() {
+            return;
+        }
+        let started = Instant::now();
+        if let Some((at, cost)) = self.outlook {
+            if started - at < OUTLOOK_EVERY.max(cost * 20) {
+                return;
+            }
+        }
+        let forecast = self.schedule.forecast(Utc::now());
+        self.outlook = Some((started, started.elapsed()));
+        observer.progress(Progress::Outlook {
+            forecast: Box::new(forecast),
+        });
     }
 
     /// Writes the outcome row of a finished transaction and decides what
