@@ -24,7 +24,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use crate::schedule::{DailyCap, Pacer, DAILY_WINDOW, WAIT_STEP};
-pub use connection::{Auth, Failure, NoAuth, Password, Step};
+pub use connection::{Auth, Failure, NoAuth, Password, Reached, Step};
 pub use outcome::{classify, counts_toward_streak, decide, Fault, Outcome};
 pub use smtp::{is_loopback, Secret, SetupError, Transport};
 
@@ -191,6 +191,10 @@ impl Dispatcher<'_> {
     /// Sends to `recipients`, writing every event to `ledger`. Returns when
     /// all have an outcome, or on a stop (`stop` turning true, the daily
     /// cap, a run-level fault) after the transactions in flight finished.
+    /// `stop` set (to true) a second time quits at once: the transactions
+    /// in flight are not waited for; those whose letter's text had not
+    /// begun are recorded as not sent ([`Reached`]), the others stay
+    /// unknown.
     ///
     /// Drive it with `Runtime::block_on` of a multi-thread runtime (as the
     /// CLI does): transactions run as tasks on the workers, so the loop's
@@ -213,7 +217,9 @@ impl Dispatcher<'_> {
         let mut run = Run::new(ledger, pacer, cap, settings, recipients);
         let mut in_flight = FuturesUnordered::new();
         // Ctrl-C is a change to true; a closed channel (no handler) is not.
-        let mut stopping = *stop.borrow();
+        // A second change (true again) quits at once.
+        let mut stopping = *stop.borrow_and_update();
+        let mut quitting = false;
         if stopping {
             run.report.stop = Some(Stop::Interrupted);
         }
@@ -380,10 +386,18 @@ impl Dispatcher<'_> {
                     run.ledger.finish_sync(done)?;
                 }
                 _ = sleep_for(wake), if wake.is_some() => {}
-                Ok(()) = stop.changed(), if !stopping => {
+                Ok(()) = stop.changed(), if !quitting => {
+                    quitting = stopping;
                     stopping = true;
                     run.report.stop.get_or_insert(Stop::Interrupted);
                 }
+            }
+            if quitting {
+                // Outcomes already in are written as they are; then the
+                // rest, without waiting for the server.
+                drain_finished(&mut in_flight, &mut run, observer)?;
+                run.quit(ahead.drain(..), observer)?;
+                break;
             }
         }
         debug_assert!(
@@ -397,7 +411,9 @@ impl Dispatcher<'_> {
             run.ledger.finish_sync(done)?;
         }
         run.ledger.commit()?;
-        transport.close().await;
+        if !quitting {
+            transport.close().await;
+        }
         let mut report = run.report;
         report.not_attempted = run.schedule.fresh_len();
         // Retries still waiting when the run stopped end deferred: their

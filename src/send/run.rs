@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use futures::stream::{FuturesUnordered, StreamExt};
 use futures::FutureExt as _;
 
-use super::connection::Step;
+use super::connection::{Reached, Step};
 use super::outcome::counts_toward_streak;
 use super::{
     backoff, decide, Failure, Fault, Observer, Outcome, Pacer, Progress, Report, SendError,
@@ -69,6 +69,9 @@ pub(super) struct Run<'l> {
     settings: Settings,
     /// When the last [`Progress::Outlook`] was made, and what it cost.
     outlook: Option<(Instant, Duration)>,
+    /// The transactions under way: recipient, Message-ID, how far each
+    /// got (for [`Run::quit`]).
+    flying: Vec<(String, String, Arc<Reached>)>,
 }
 
 impl<'l> Run<'l> {
@@ -106,6 +109,7 @@ impl<'l> Run<'l> {
             delivered_once: false,
             settings,
             outlook: None,
+            flying: Vec::new(),
         }
     }
 
@@ -147,6 +151,42 @@ impl<'l> Run<'l> {
             event: &ev,
             retry_in: None,
         });
+        Ok(())
+    }
+
+    /// A run told to quit at once (a second Ctrl-C) does not wait for its
+    /// transactions: each one that has not begun its letter's text is
+    /// withdrawn and written `deferred` (certainly not sent: the next run
+    /// sends it, no `--resend-unknown` needed); one whose text began keeps
+    /// its `sending` row, since the server may have the letter: `unknown`.
+    /// The letters prepared ahead are withdrawn as on any stop.
+    pub(super) fn quit(
+        &mut self,
+        ahead: impl IntoIterator<Item = Start>,
+        observer: &mut dyn Observer,
+    ) -> Result<(), SendError> {
+        for start in ahead {
+            self.withdraw(start, observer)?;
+        }
+        for (email, message_id, reached) in std::mem::take(&mut self.flying) {
+            if !reached.withdraw() {
+                continue;
+            }
+            // Not a try: nothing about the letter reached the server that
+            // it could deliver (as for a refused sign-in).
+            let attempt = self.ledger.ledger().attempts(&email).saturating_sub(1);
+            let ev = Event::new(&self.campaign, &email, Status::Deferred, attempt)
+                .with_message_id(&message_id)
+                .with_detail(
+                    "not sent: the run was stopped at once before the letter's text went out",
+                );
+            self.ledger.append_uncommitted(&ev)?;
+            self.report.deferred += 1;
+            observer.progress(Progress::Done {
+                event: &ev,
+                retry_in: None,
+            });
+        }
         Ok(())
     }
 
@@ -220,8 +260,14 @@ impl<'l> Run<'l> {
         });
         self.report.transactions += 1;
         let transport = Arc::clone(transport);
+        let reached = Arc::new(Reached::default());
+        self.flying.push((
+            email.clone(),
+            letter.message_id.clone(),
+            Arc::clone(&reached),
+        ));
         let task = tokio::spawn(async move {
-            let result = transport.send(&letter.message).await;
+            let result = transport.send_watched(&letter.message, &reached).await;
             Finished {
                 job,
                 email,
@@ -335,6 +381,9 @@ impl<'l> Run<'l> {
             message_id,
             result,
         } = done;
+        if let Some(i) = self.flying.iter().position(|(e, ..)| *e == email) {
+            self.flying.swap_remove(i);
+        }
         let step = result.as_ref().err().map(|(step, _)| *step);
         let outcome = decide(result, self.delivered_once);
         // A try not counted (a sign-in fault) takes its `sending` row's
