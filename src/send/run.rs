@@ -3,6 +3,8 @@
 //! its `sending` row), launch its transaction, write its outcome, decide
 //! what a hold means. The loop decides when; this file decides what.
 
+mod tell;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,7 +16,7 @@ use super::connection::{Reached, Step};
 use super::outcome::counts_toward_streak;
 use super::{
     backoff, decide, Failure, Fault, Observer, Outcome, Pacer, Progress, Report, SendError,
-    Settings, Stop, Transport, FAILURE_STREAK_LIMIT, OUTLOOK_EVERY,
+    Settings, Stop, Transport, FAILURE_STREAK_LIMIT,
 };
 use crate::contacts::Recipient;
 use crate::ledger::{Event, LedgerWriter, Status};
@@ -322,50 +324,6 @@ impl<'l> Run<'l> {
                 Some(step)
             }
         }
-    }
-
-    /// Tells the observer what the run waits for, once per new wait.
-    fn tell_wait(
-        &self,
-        hold: Hold,
-        until: Option<DateTime<Utc>>,
-        told: &mut Option<(Hold, Option<DateTime<Utc>>)>,
-        observer: &mut dyn Observer,
-    ) {
-        if *told == Some((hold, until)) {
-            return;
-        }
-        *told = Some((hold, until));
-        let domain = self
-            .schedule
-            .waiting()
-            .filter(|w| w.hold == hold && w.until == until)
-            .and_then(|w| w.domain.as_deref());
-        observer.progress(Progress::Waiting {
-            hold,
-            domain,
-            until,
-        });
-    }
-
-    /// Gives an observer that wants it the letters left, to estimate when
-    /// they would go ([`crate::schedule::Schedule::forecast`]), at most
-    /// every [`OUTLOOK_EVERY`] and at most a twentieth of the time.
-    pub(super) fn tell_outlook(&mut self, observer: &mut dyn Observer) {
-        if !observer.wants_outlook() {
-            return;
-        }
-        let started = Instant::now();
-        if let Some((at, cost)) = self.outlook {
-            if started - at < OUTLOOK_EVERY.max(cost * 20) {
-                return;
-            }
-        }
-        let forecast = self.schedule.forecast(Utc::now());
-        self.outlook = Some((started, started.elapsed()));
-        observer.progress(Progress::Outlook {
-            forecast: Box::new(forecast),
-        });
     }
 
     /// Writes the outcome row of a finished transaction and decides what
