@@ -214,6 +214,14 @@ fn send_stage(
         .map_err(|p| report_problems(p, out))?;
     check_plan(&plan.problems, &[], |_| true, campaign, out)?;
     print_stage(&plan, after_days(campaign, k), out);
+    // As for the first letters: an earlier run's unknown letters, by name,
+    // with what to do.
+    let unknown = super::send::unknown_of(writer.ledger());
+    if !out.quiet {
+        for line in super::hint::unknown_in_stage(&unknown, config, k) {
+            tell!("           {line}");
+        }
+    }
     let cap = daily_cap(campaign, &chains)?;
     if plan.to_send.is_empty() {
         return Ok(Exit::Ok);
@@ -236,14 +244,20 @@ fn send_stage(
     let report = deliver(delivery, plan.to_send.clone(), &mut writer, copies, out)?;
     drop(main);
     let resume = format!("{} --stage {k}", resume_command(config, args));
-    Ok(summarize(
+    let exit = summarize(
         &report,
         &SendPlan::default(),
         campaign,
         writer.path(),
         &resume,
         out,
-    ))
+    );
+    // After any stop, the letters whose fate nobody knows, by name.
+    let unknown = super::send::unknown_in(writer.path());
+    for line in super::hint::unknown_in_stage(&unknown, config, k) {
+        say_err!("{line}");
+    }
+    Ok(exit)
 }
 
 /// The renderer of stage `k` for `preview --stage K`.

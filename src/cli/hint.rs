@@ -22,6 +22,15 @@ const NAMED: usize = 5;
 /// The lines that name the recipients left `unknown` (a run stopped while
 /// their letter was in flight) and what to do; empty when there are none.
 pub fn unknown(addresses: &[String], config: &Path) -> Vec<String> {
+    unknown_with(addresses, config, "send")
+}
+
+/// The same for the letters of follow-up stage `k` (its own log).
+pub fn unknown_in_stage(addresses: &[String], config: &Path, k: usize) -> Vec<String> {
+    unknown_with(addresses, config, &format!("send --stage {k}"))
+}
+
+fn unknown_with(addresses: &[String], config: &Path, send: &str) -> Vec<String> {
     let Some(first) = addresses.first() else {
         return Vec::new();
     };
@@ -44,7 +53,7 @@ pub fn unknown(addresses: &[String], config: &Path) -> Vec<String> {
         format!("{n} {letter} may or may not have gone ({named}): a run stopped while {} {was} in flight, so repmail skips {}", if n == 1 { "it" } else { "they" }, if n == 1 { "it" } else { "them" }),
         format!(
             "  check the Sent folder or the server's log; a letter that did not go: `{}`",
-            command(config, &format!("send --resend-unknown --recipient {first}"))
+            command(config, &format!("{send} --resend-unknown --recipient {first}"))
         ),
     ]
 }

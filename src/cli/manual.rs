@@ -1,15 +1,17 @@
-//! `repmail completions SHELL` and `repmail man`: generated from the same
-//! clap definition the commands are parsed with, so they never drift
-//! (issue 24, item 10). Completions come from clap's own `clap_complete`.
-//! The man page is written here: `clap_mangen` is not available to this
-//! build (no network), and a page of NAME, SYNOPSIS, OPTIONS and one
-//! section per command is a few lines of roff (man-pages(7), groff_man(7),
-//! read 2026-12-05).
+//! `repmail completions SHELL` and `repmail man [COMMAND]`: generated from
+//! the same clap definition the commands are parsed with, by clap's own
+//! crates (`clap_complete`, `clap_mangen`), so they never drift (issue 24,
+//! item 10).
+//!
+//! The man pages follow `clap_mangen`'s layout, one page per command as
+//! git has them: repmail(1) names every command, and its SUBCOMMANDS
+//! section points at repmail-send(1) and the others, which
+//! `repmail man send` prints.
 
 use std::io::Write;
 
-use anyhow::Context as _;
-use clap::{Arg, Command};
+use anyhow::{bail, Context as _};
+use clap::Command;
 
 use super::Exit;
 
@@ -21,102 +23,49 @@ pub fn completions(shell: clap_complete::Shell, mut cmd: Command) -> anyhow::Res
     Ok(Exit::Ok)
 }
 
-/// Writes the man page (section 1) to standard output.
-pub fn man(cmd: Command) -> anyhow::Result<Exit> {
-    let page = page(&cmd);
+/// Writes the man page (section 1) of `repmail`, or of the command named
+/// by `path` (`["roster", "fetch"]`), to standard output.
+pub fn man(cmd: Command, path: &[String]) -> anyhow::Result<Exit> {
+    let page = page(cmd, path)?;
     let mut out = std::io::stdout().lock();
-    out.write_all(page.as_bytes())
+    out.write_all(&page)
         .and_then(|()| out.flush())
         .context("cannot write to standard output")?;
     Ok(Exit::Ok)
 }
 
-/// The roff source of the page.
-pub fn page(cmd: &Command) -> String {
-    let name = cmd.get_name();
-    let version = cmd.get_version().unwrap_or_default();
-    let about = cmd.get_about().map(|a| a.to_string()).unwrap_or_default();
-    let mut s = format!(
-        ".TH {} 1 \"\" \"{name} {version}\" \"User Commands\"\n.SH NAME\n{name} \\- {}\n.SH SYNOPSIS\n\\fB{name}\\fR [\\fIOPTIONS\\fR] \\fICOMMAND\\fR\n",
-        name.to_uppercase(),
-        text(&about)
-    );
-    s.push_str(".SH OPTIONS\n");
-    options(cmd, &mut s);
-    s.push_str(".SH COMMANDS\n");
-    for sub in cmd.get_subcommands() {
-        section(&format!("{name} {}", sub.get_name()), sub, &mut s);
+/// The roff source of the page of the command at `path` under `cmd`.
+pub fn page(cmd: Command, path: &[String]) -> anyhow::Result<Vec<u8>> {
+    // As `clap_mangen::generate_to` does: built once from the top, so that
+    // each command's display name is `repmail-send`, the page it is.
+    let mut cmd = cmd.disable_help_subcommand(true);
+    cmd.build();
+    let mut at = &cmd;
+    for name in path {
+        let Some(sub) = at.find_subcommand(name).filter(|s| !s.is_hide_set()) else {
+            let names: Vec<&str> = at
+                .get_subcommands()
+                .filter(|s| !s.is_hide_set())
+                .map(Command::get_name)
+                .collect();
+            bail!(
+                "`{}` has no command `{name}`; its commands: {}",
+                at.get_display_name().unwrap_or(at.get_name()),
+                names.join(", ")
+            );
+        };
+        at = sub;
     }
-    s.push_str(".SH SEE ALSO\nThe README of the repmail repository, and the comments of the campaign file \\fBrepmail init\\fR writes.\n");
-    s
-}
-
-fn section(title: &str, cmd: &Command, s: &mut String) {
-    s.push_str(&format!(".SS \"{}\"\n", text(title)));
-    if let Some(about) = cmd.get_about() {
-        s.push_str(&line(&about.to_string()));
-    }
-    options(cmd, s);
-    for sub in cmd.get_subcommands() {
-        section(&format!("{title} {}", sub.get_name()), sub, s);
-    }
-}
-
-fn options(cmd: &Command, s: &mut String) {
-    for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
-        s.push_str(".TP\n");
-        // Already roff (each part escaped in `usage`).
-        s.push_str(&usage(arg));
-        s.push('\n');
-        if let Some(help) = arg.get_help() {
-            s.push_str(&line(&help.to_string()));
-        }
-    }
-}
-
-/// `-c, --config PATH` in bold and italics.
-fn usage(arg: &Arg) -> String {
-    let value = arg
-        .get_value_names()
-        .map(|v| {
-            v.iter()
-                .map(|n| format!(" \\fI{}\\fR", text(n)))
-                .collect::<String>()
-        })
-        .unwrap_or_default();
-    let mut names = Vec::new();
-    if let Some(c) = arg.get_short() {
-        names.push(format!("\\fB\\-{c}\\fR"));
-    }
-    if let Some(l) = arg.get_long() {
-        names.push(format!("\\fB\\-\\-{}\\fR", text(l)));
-    }
-    if names.is_empty() {
-        // A positional argument: its value name alone.
-        return value.trim_start().to_string();
-    }
-    let takes_value = arg.get_action().takes_values();
-    format!(
-        "{}{}",
-        names.join(", "),
-        if takes_value { value } else { String::new() }
-    )
-}
-
-/// A line of text, safe at the start of a roff line.
-fn line(t: &str) -> String {
-    format!("{}\n", text(t))
-}
-
-/// Text escaped for roff: backslashes, hyphens, and a leading `.` or `'`
-/// that would read as a request.
-fn text(t: &str) -> String {
-    let escaped = t.replace('\\', "\\e").replace('-', "\\-");
-    if escaped.starts_with(['.', '\'']) {
-        format!("\\&{escaped}")
-    } else {
-        escaped
-    }
+    // Every page says which repmail it documents (a command has no
+    // version of its own).
+    let source = format!("repmail {}", cmd.get_version().unwrap_or_default());
+    let mut page = Vec::new();
+    clap_mangen::Man::new(at.clone())
+        .source(source)
+        .manual("User Commands")
+        .render(&mut page)
+        .context("cannot write the man page")?;
+    Ok(page)
 }
 
 #[cfg(test)]
@@ -124,26 +73,42 @@ mod tests {
     use super::*;
     use clap::CommandFactory;
 
+    fn text(path: &[&str]) -> String {
+        let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        String::from_utf8(page(super::super::Cli::command(), &path).unwrap()).unwrap()
+    }
+
     #[test]
-    fn the_page_has_every_command_and_escaped_options() {
-        let page = page(&super::super::Cli::command());
-        assert!(page.starts_with(".TH REPMAIL 1 "));
-        for sub in [
-            "check", "preview", "send", "log", "forms", "inbox", "roster", "init", "man",
-        ] {
-            assert!(page.contains(&format!(".SS \"repmail {sub}\"")), "{sub}");
+    fn the_page_names_every_command_and_each_has_its_own() {
+        let top = text(&[]);
+        assert!(top.starts_with(".ie \\n(.g .ds Aq"), "{top}");
+        assert!(top.contains(".TH repmail 1 "), "{top}");
+        let cli = super::super::Cli::command();
+        let names: Vec<&str> = cli.get_subcommands().map(Command::get_name).collect();
+        assert!(names.len() >= 10, "{names:?}");
+        for sub in names {
+            // Named in repmail(1), with a page of its own.
+            assert!(top.contains(&format!("repmail\\-{sub}(1)")), "{sub}: {top}");
+            let own = text(&[sub]);
+            assert!(own.contains(&format!(".TH repmail-{sub} 1 ")), "{own}");
+            assert!(own.contains(&format!("\"repmail {}\"", env!("CARGO_PKG_VERSION"))));
         }
-        assert!(
-            page.contains("\\fB\\-c\\fR, \\fB\\-\\-config\\fR \\fIPATH\\fR\n"),
-            "{page}"
-        );
-        assert!(
-            page.contains("\\fB\\-\\-test\\-to\\fR \\fIADDR\\fR"),
-            "{page}"
-        );
+        // The options, escaped for roff.
+        assert!(top.contains("\\-\\-config"), "{top}");
+        assert!(text(&["send"]).contains("\\-\\-test\\-to"));
         // No line starts a request by accident.
-        for l in page.lines() {
+        for l in top.lines() {
             assert!(!l.starts_with('\''), "{l}");
         }
+    }
+
+    #[test]
+    fn an_unknown_command_is_named_with_the_ones_there_are() {
+        let err = page(super::super::Cli::command(), &["sned".to_string()]).unwrap_err();
+        let said = err.to_string();
+        assert!(
+            said.contains("`repmail` has no command `sned`") && said.contains("send"),
+            "{said}"
+        );
     }
 }

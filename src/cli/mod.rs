@@ -136,8 +136,12 @@ pub enum Command {
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff) to standard output
-    Man,
+    /// Print the manual page (roff) to standard output; with COMMAND, that command's page
+    Man {
+        /// The command (`send`, `roster fetch`): its page instead of repmail(1)
+        #[arg(value_name = "COMMAND")]
+        command: Vec<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -197,7 +201,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Completions { shell } => {
             manual::completions(*shell, <Cli as clap::CommandFactory>::command())
         }
-        Command::Man => manual::man(<Cli as clap::CommandFactory>::command()),
+        Command::Man { command } => manual::man(<Cli as clap::CommandFactory>::command(), command),
     };
     match result {
         Ok(code) => code.into(),

@@ -232,18 +232,26 @@ pub(super) fn run_first(
     let exit = summarize(&report, &plan, &campaign, writer.path(), &resume, out);
     // After any stop, the letters whose fate nobody knows, by name: this
     // run's and those an earlier run left.
-    let unknown: Vec<String> = Ledger::read(writer.path())
-        .map(|l| {
-            l.latest()
-                .filter(|e| e.state() == Some(repmail::ledger::State::Unknown))
-                .map(|e| e.email.clone())
-                .collect()
-        })
-        .unwrap_or_default();
-    for line in super::hint::unknown(&unknown, config) {
+    for line in super::hint::unknown(&unknown_in(writer.path()), config) {
         say_err!("{line}");
     }
     Ok(exit)
+}
+
+/// The recipients whose letter is `unknown` in the log at `path`.
+pub(super) fn unknown_in(path: &Path) -> Vec<String> {
+    Ledger::read(path)
+        .map(|l| unknown_of(&l))
+        .unwrap_or_default()
+}
+
+/// The recipients whose letter is `unknown` in `ledger`.
+pub(super) fn unknown_of(ledger: &Ledger) -> Vec<String> {
+    ledger
+        .latest()
+        .filter(|e| e.state() == Some(repmail::ledger::State::Unknown))
+        .map(|e| e.email.clone())
+        .collect()
 }
 
 /// A run with nothing to send still makes the copies earlier runs could

@@ -67,6 +67,13 @@ pub fn estimate<'a>(
     for (order, domain, zone) in letters {
         schedule.push(order, domain, zone, ());
     }
+    simulate(schedule, start)
+}
+
+/// Runs `schedule` (waiting for windows) on a simulated clock from
+/// `start`, transactions taking no time: the estimate of the plan, and of
+/// a run under way ([`Schedule::outlook`]).
+pub(super) fn simulate(mut schedule: Schedule<()>, start: DateTime<Utc>) -> Estimate {
     let mut clock = start;
     let mut batches: Vec<Batch> = Vec::new();
     let mut waited: Option<Hold> = None;

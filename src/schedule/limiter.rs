@@ -195,6 +195,16 @@ where
         self.cells.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// A pace with this one's state on `clock` (for [`super::Schedule::
+    /// outlook`]): the cells taken by letters that started, not those of
+    /// letters picked ahead, which have not gone yet.
+    pub(super) fn fork(&self, pace: Pace, clock: &Clock) -> Paced<K> {
+        let tats = self.cells().tats.clone();
+        let forked = Paced::new(pace, clock);
+        forked.cells().tats = tats;
+        forked
+    }
+
     /// Cells taken so far (each a letter that started).
     #[cfg(test)]
     pub(super) fn taken(&self) -> u64 {

@@ -14,6 +14,7 @@
 pub mod cap;
 mod estimate;
 mod limiter;
+mod outlook;
 mod pacer;
 mod zones;
 
@@ -29,6 +30,7 @@ pub use crate::config::{parse_zone, Window, WindowError};
 pub use cap::{DailyCap, DAILY_WINDOW};
 pub use estimate::{estimate, Batch, Estimate, BATCH_GAP};
 pub use limiter::Pace;
+pub use outlook::{Forecast, Waiting};
 pub use pacer::{Pacer, Wait, WAIT_STEP};
 pub use zones::Zones;
 
@@ -127,6 +129,8 @@ pub struct Schedule<T> {
     fresh_len: usize,
     /// Letters to try again, each after its backoff.
     retries: Vec<(Slot, Entry<T>)>,
+    /// What the last [`Next::Wait`] was for, to show it.
+    waiting: Option<Waiting>,
 }
 
 impl<T> Schedule<T> {
@@ -142,6 +146,7 @@ impl<T> Schedule<T> {
             fresh: HashMap::new(),
             fresh_len: 0,
             retries: Vec::new(),
+            waiting: None,
         }
     }
 
@@ -201,29 +206,31 @@ impl<T> Schedule<T> {
     /// way; or when the next may and why not before. A letter returned by
     /// [`Next::Go`] has its pace taken at `now`.
     pub fn next(&mut self, now: DateTime<Utc>, in_flight: usize) -> Next<T> {
+        self.waiting = None;
         if self.fresh_len == 0 && self.retries.is_empty() {
             return Next::Empty;
         }
         if let Some(c) = self.cap.as_mut() {
-            if !c.allows(now, 0) {
-                return Next::Wait {
-                    until: c.frees_at(),
-                    hold: Hold::DailyCap,
-                };
-            }
-            if !c.allows(now, in_flight) {
-                return Next::Wait {
-                    until: None,
-                    hold: Hold::InFlight,
-                };
+            let hold = if !c.allows(now, 0) {
+                Some((c.frees_at(), Hold::DailyCap))
+            } else if !c.allows(now, in_flight) {
+                Some((None, Hold::InFlight))
+            } else {
+                None
+            };
+            if let Some((until, hold)) = hold {
+                self.waiting = Some(Waiting::new(hold, None, until));
+                return Next::Wait { until, hold };
             }
         }
         self.clock.set(now);
         let global = self.global.as_ref().map_or(now, |g| g.ready_at(now));
         let mut opens: HashMap<Tz, DateTime<Utc>> = HashMap::new();
         let mut ready: Option<(u64, Pick)> = None;
-        let mut soonest: Option<(DateTime<Utc>, Hold)> = None;
-        let mut soonest_window: Option<(DateTime<Utc>, Hold)> = None;
+        // Each with the domain whose own pace decides it, if that is what
+        // does (to say so: "waiting: council.example.org, 6 a minute").
+        let mut soonest: Option<(DateTime<Utc>, Hold, Option<&Slot>)> = None;
+        let mut soonest_window: Option<(DateTime<Utc>, Hold, Option<&Slot>)> = None;
         let candidates = self
             .fresh
             .iter()
@@ -235,7 +242,7 @@ impl<T> Schedule<T> {
                     .map(|(i, (slot, e))| (slot, e, Pick::Retry(i))),
             );
         for (slot, entry, pick) in candidates {
-            let (at, hold) = self.earliest(slot, entry, global, now, &mut opens);
+            let (at, hold, by_domain) = self.earliest(slot, entry, global, now, &mut opens);
             let best = if at <= now {
                 if ready.as_ref().is_none_or(|(o, _)| entry.order < *o) {
                     ready = Some((entry.order, pick));
@@ -246,19 +253,21 @@ impl<T> Schedule<T> {
             } else {
                 &mut soonest
             };
-            if best.is_none_or(|(t, _)| at < t) {
-                *best = Some((at, hold));
+            if best.is_none_or(|(t, _, _)| at < t) {
+                *best = Some((at, hold, by_domain.then_some(slot)));
             }
         }
         if let Some((_, pick)) = ready {
             return Next::Go(self.take(pick));
         }
-        let (until, hold) = match (soonest, soonest_window) {
+        let (until, hold, domain) = match (soonest, soonest_window) {
             (Some(a), Some(w)) if self.rules.wait_for_window && w.0 < a.0 => w,
             (Some(a), _) => a,
             (None, Some(w)) => w,
             (None, None) => unreachable!("a non-empty schedule has a candidate"),
         };
+        let domain = domain.map(|slot| slot.0.clone());
+        self.waiting = Some(Waiting::new(hold, domain, Some(until)));
         Next::Wait {
             until: Some(until),
             hold,
@@ -266,7 +275,8 @@ impl<T> Schedule<T> {
     }
 
     /// When the letter `entry` in `slot` may go at the earliest (at or
-    /// after `now`), and the limit that decides it.
+    /// after `now`), the limit that decides it, and whether that is the
+    /// pace of the slot's domain.
     fn earliest(
         &self,
         slot: &Slot,
@@ -274,8 +284,8 @@ impl<T> Schedule<T> {
         global: DateTime<Utc>,
         now: DateTime<Utc>,
         opens: &mut HashMap<Tz, DateTime<Utc>>,
-    ) -> (DateTime<Utc>, Hold) {
-        let (mut at, mut hold) = (global, Hold::Pace);
+    ) -> (DateTime<Utc>, Hold, bool) {
+        let (mut at, mut hold, mut by_domain) = (global, Hold::Pace, false);
         if let Some(t) = entry.not_before.filter(|t| *t > at) {
             (at, hold) = (t, Hold::Backoff);
         }
@@ -285,16 +295,16 @@ impl<T> Schedule<T> {
             .map(|d| d.ready_at(&slot.0, now))
             .filter(|t| *t > at)
         {
-            (at, hold) = (t, Hold::Pace);
+            (at, hold, by_domain) = (t, Hold::Pace, true);
         }
         if let Some(w) = &self.rules.window {
             let zone = slot.1;
             let t = *opens.entry(zone).or_insert_with(|| w.opens_at(zone, now));
             if t > at {
-                (at, hold) = (t, Hold::Window { zone });
+                (at, hold, by_domain) = (t, Hold::Window { zone }, false);
             }
         }
-        (at, hold)
+        (at, hold, by_domain)
     }
 
     /// Removes the picked letter and takes its pace (at the clock's time).

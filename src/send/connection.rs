@@ -11,6 +11,7 @@
 use std::fmt;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -53,6 +54,9 @@ pub enum Failure {
     Unencrypted,
     /// No complete transaction within `timeout_secs`.
     Timeout(u64),
+    /// The run withdrew the transaction ([`Reached::withdraw`]) before
+    /// the letter's text went out.
+    Withdrawn,
 }
 
 impl fmt::Display for Failure {
@@ -71,6 +75,9 @@ impl fmt::Display for Failure {
             ),
             Failure::Timeout(secs) => {
                 write!(f, "no complete reply within {secs} s (timeout_secs)")
+            }
+            Failure::Withdrawn => {
+                f.write_str("not sent: the run stopped before the letter's text went out")
             }
         }
     }
@@ -95,17 +102,77 @@ impl From<lettre::transport::smtp::Error> for Failure {
 /// How far a transaction got before it failed: only a failure before DATA
 /// proves that the letter was not delivered, and only one after sign-in
 /// can be about the letter at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
 pub enum Step {
     /// Opening a connection: TCP connect, TLS, the greeting, EHLO,
     /// STARTTLS, AUTH. Nothing about a letter has been said yet.
-    SignIn,
+    SignIn = 0,
     /// The MAIL command (the first of a transaction).
-    Mail,
+    Mail = 1,
     /// RCPT or DATA: refused before the body went out.
-    Envelope,
+    Envelope = 2,
     /// The body or its final reply.
-    Body,
+    Body = 3,
+}
+
+impl Step {
+    fn of(bits: u8) -> Step {
+        match bits & !Reached::WITHDRAWN {
+            0 => Step::SignIn,
+            1 => Step::Mail,
+            2 => Step::Envelope,
+            _ => Step::Body,
+        }
+    }
+}
+
+/// How far a transaction got, shared between the transaction and the run
+/// (issue 24, item 3). A run told to quit at once (a second Ctrl-C) does
+/// not wait for its transactions: it withdraws each one that has not begun
+/// the letter's text, which then never will, so the server cannot have
+/// the letter and the run records it not sent rather than unknown. The
+/// text starts only once the server said 354 to DATA: up to then (and
+/// until a withdrawal, atomically) nothing the server could deliver was
+/// sent (RFC 5321 §3.3: the mail transaction ends with the end of the mail
+/// data, read 2026-12-05). Once the text began, the end of the message
+/// may have reached the server: that letter stays unknown.
+#[derive(Debug, Default)]
+pub struct Reached(AtomicU8);
+
+impl Reached {
+    /// The bit that marks a withdrawn transaction, over its step.
+    const WITHDRAWN: u8 = 0x80;
+
+    /// The step the transaction reached last.
+    pub fn step(&self) -> Step {
+        Step::of(self.0.load(Ordering::SeqCst))
+    }
+
+    /// Moves to `step`; `false` (and nothing moves) once withdrawn: the
+    /// transaction must go no further.
+    pub fn enter(&self, step: Step) -> bool {
+        let moved = self
+            .0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |bits| {
+                (bits & Self::WITHDRAWN == 0).then_some(step as u8)
+            });
+        moved.is_ok()
+    }
+
+    /// Withdraws the transaction unless its letter's text began; returns
+    /// whether it is withdrawn (then the text never goes out).
+    pub fn withdraw(&self) -> bool {
+        let withdrawn = self
+            .0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |bits| {
+                (bits < Step::Body as u8).then_some(bits | Self::WITHDRAWN)
+            });
+        match withdrawn {
+            Ok(_) => true,
+            Err(bits) => bits & Self::WITHDRAWN != 0,
+        }
+    }
 }
 
 /// Everything needed to open a connection, shared by all slots.
@@ -198,14 +265,22 @@ impl Connection {
     /// One transaction: MAIL, RCPT for each recipient, DATA, the body.
     /// On an error the connection must not be used again. `reached` follows
     /// the steps as they start, so that a caller who gives up waiting (a
-    /// timeout) knows where the server fell silent.
+    /// timeout) knows where the server fell silent, and a run that quits
+    /// can withdraw it before the body ([`Reached`]).
     pub async fn send(
         &mut self,
         envelope: &Envelope,
         body: &[u8],
-        reached: &mut Step,
+        reached: &Reached,
     ) -> Result<Response, (Step, Failure)> {
-        *reached = Step::Mail;
+        let enter = |step: Step| {
+            let at = reached.step();
+            reached
+                .enter(step)
+                .then_some(())
+                .ok_or((at, Failure::Withdrawn))
+        };
+        enter(Step::Mail)?;
         let info = self.inner.server_info();
         let mut options = Vec::new();
         let ascii = |a: &lettre::Address| AsRef::<str>::as_ref(a).is_ascii();
@@ -240,7 +315,7 @@ impl Connection {
             .command(Mail::new(envelope.from().cloned(), options))
             .await
             .map_err(fail(Step::Mail))?;
-        *reached = Step::Envelope;
+        enter(Step::Envelope)?;
         for to in envelope.to() {
             self.inner
                 .command(Rcpt::new(to.clone(), Vec::new()))
@@ -251,7 +326,9 @@ impl Connection {
             .command(Data)
             .await
             .map_err(fail(Step::Envelope))?;
-        *reached = Step::Body;
+        // The gate: past it the letter's text goes out, and a run that
+        // quits can no longer say it did not.
+        enter(Step::Body)?;
         let reply = self.inner.message(body).await.map_err(fail(Step::Body))?;
         self.sent += 1;
         Ok(reply)
@@ -298,5 +375,25 @@ impl AsyncWrite for Tls {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transaction_is_withdrawn_only_before_the_letters_text() {
+        let r = Reached::default();
+        assert!(r.enter(Step::Mail) && r.enter(Step::Envelope));
+        assert!(r.withdraw() && r.withdraw(), "withdrawn, and it stays so");
+        assert!(!r.enter(Step::Body), "the text never goes out");
+        assert!(!r.enter(Step::SignIn), "nor a new connection");
+        // The step is kept (a timeout reports where it was).
+        assert_eq!(r.step(), Step::Envelope);
+        let r = Reached::default();
+        assert!(r.enter(Step::Body));
+        assert!(!r.withdraw(), "the server may have the letter");
+        assert_eq!(r.step(), Step::Body);
     }
 }

@@ -25,7 +25,7 @@ use tokio::task::JoinHandle;
 
 pub use crate::diagnose::Fault;
 pub use crate::schedule::{DailyCap, Pacer, DAILY_WINDOW, WAIT_STEP};
-pub use connection::{Failure, Step};
+pub use connection::{Failure, Reached, Step};
 pub use outcome::{classify, counts_toward_streak, decide, Outcome};
 pub use smtp::{is_loopback, Secret, SetupError, Transport};
 
@@ -33,7 +33,7 @@ use crate::config::Retry;
 use crate::contacts::Recipient;
 use crate::ledger::{Event, LedgerError, LedgerWriter, SyncDone};
 use crate::render::Renderer;
-use crate::schedule::{Held, Hold, Next};
+use crate::schedule::{Forecast, Held, Hold, Next};
 use run::{drain_finished, sleep_for, Run, Start};
 
 /// Consecutive failed transactions (of any recipients) that stop the run:
@@ -57,13 +57,26 @@ pub enum Progress<'a> {
         /// When a transient failure will be retried in this run.
         retry_in: Option<Duration>,
     },
-    /// `--wait`: nothing may go before `until` because of `hold` (a
-    /// closed window or the daily cap). Sent once per new wait.
+    /// Nothing may go before `until` because of `hold`: a pace (the
+    /// account's, or `domain`'s own) or a backoff, or with `--wait` a
+    /// closed window or the daily cap. Sent once per new wait.
     Waiting {
         /// What holds the letters back.
         hold: Hold,
+        /// The recipient domain whose own pace holds the next letter
+        /// (`None`: another limit).
+        domain: Option<&'a str>,
         /// When the next letter may go (`None`: not foreseeable).
         until: Option<DateTime<Utc>>,
+    },
+    /// The letters not yet started and the state of every limit, for the
+    /// observer to estimate when they would go (the plan's estimate, run
+    /// again from the present: [`Forecast::estimate`], best on a thread of
+    /// its own). Sent only to an observer that [wants
+    /// it](Observer::wants_outlook), at most every [`OUTLOOK_EVERY`].
+    Outlook {
+        /// The letters left and the limits' state.
+        forecast: Box<Forecast>,
     },
 }
 
@@ -71,7 +84,18 @@ pub enum Progress<'a> {
 pub trait Observer {
     /// Called from the dispatch loop; keep it quick.
     fn progress(&mut self, p: Progress<'_>);
+
+    /// Whether to send [`Progress::Outlook`] (it costs a copy of the
+    /// letters left: a display's ETA wants it, a log does not).
+    fn wants_outlook(&self) -> bool {
+        false
+    }
 }
+
+/// How often at most the run sends a [`Progress::Outlook`] (and never
+/// for more than a twentieth of its time: a long list costs a longer
+/// copy).
+pub const OUTLOOK_EVERY: Duration = Duration::from_secs(1);
 
 impl<F: FnMut(Progress<'_>)> Observer for F {
     fn progress(&mut self, p: Progress<'_>) {
@@ -168,6 +192,10 @@ impl Dispatcher<'_> {
     /// Sends to `recipients`, writing every event to `ledger`. Returns when
     /// all have an outcome, or on a stop (`stop` turning true, the daily
     /// cap, a run-level fault) after the transactions in flight finished.
+    /// `stop` set (to true) a second time quits at once: the transactions
+    /// in flight are not waited for; those whose letter's text had not
+    /// begun are recorded as not sent ([`Reached`]), the others stay
+    /// unknown.
     ///
     /// Drive it with `Runtime::block_on` of a multi-thread runtime (as the
     /// CLI does): transactions run as tasks on the workers, so the loop's
@@ -190,7 +218,9 @@ impl Dispatcher<'_> {
         let mut run = Run::new(ledger, pacer, cap, settings, recipients);
         let mut in_flight = FuturesUnordered::new();
         // Ctrl-C is a change to true; a closed channel (no handler) is not.
-        let mut stopping = *stop.borrow();
+        // A second change (true again) quits at once.
+        let mut stopping = *stop.borrow_and_update();
+        let mut quitting = false;
         if stopping {
             run.report.stop = Some(Stop::Interrupted);
         }
@@ -207,6 +237,7 @@ impl Dispatcher<'_> {
         // The last wait told to the observer, so each is told once.
         let mut told: Option<(Hold, Option<DateTime<Utc>>)> = None;
         loop {
+            run.tell_outlook(observer);
             if run.report.stop.is_some() {
                 for start in ahead.drain(..) {
                     run.withdraw(start, observer)?;
@@ -356,10 +387,18 @@ impl Dispatcher<'_> {
                     run.ledger.finish_sync(done)?;
                 }
                 _ = sleep_for(wake), if wake.is_some() => {}
-                Ok(()) = stop.changed(), if !stopping => {
+                Ok(()) = stop.changed(), if !quitting => {
+                    quitting = stopping;
                     stopping = true;
                     run.report.stop.get_or_insert(Stop::Interrupted);
                 }
+            }
+            if quitting {
+                // Outcomes already in are written as they are; then the
+                // rest, without waiting for the server.
+                drain_finished(&mut in_flight, &mut run, observer)?;
+                run.quit(ahead.drain(..), observer)?;
+                break;
             }
         }
         debug_assert!(
@@ -373,7 +412,9 @@ impl Dispatcher<'_> {
             run.ledger.finish_sync(done)?;
         }
         run.ledger.commit()?;
-        transport.close().await;
+        if !quitting {
+            transport.close().await;
+        }
         let mut report = run.report;
         report.not_attempted = run.schedule.fresh_len();
         // Retries still waiting when the run stopped end deferred: their

@@ -374,7 +374,8 @@ fn classify_own(f: Failure, delivered_before: bool) -> Outcome {
     let detail = with_causes(f.to_string(), &f);
     match f {
         Failure::Smtp(_) => unreachable!("classified by `classify`"),
-        Failure::Timeout(_) => Outcome::Transient { code: None, detail },
+        // Withdrawn before its text: certainly not delivered.
+        Failure::Timeout(_) | Failure::Withdrawn => Outcome::Transient { code: None, detail },
         Failure::Connect(_) if delivered_before => Outcome::Transient { code: None, detail },
         Failure::Connect(_) => Outcome::RunLevel {
             counts_a_try: true,

@@ -3,14 +3,16 @@
 //! its `sending` row), launch its transaction, write its outcome, decide
 //! what a hold means. The loop decides when; this file decides what.
 
+mod tell;
+
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures::stream::{FuturesUnordered, StreamExt};
 use futures::FutureExt as _;
 
-use super::connection::Step;
+use super::connection::{Reached, Step};
 use super::outcome::counts_toward_streak;
 use super::{
     backoff, decide, Failure, Fault, Observer, Outcome, Pacer, Progress, Report, SendError,
@@ -67,6 +69,11 @@ pub(super) struct Run<'l> {
     streak_failed: Vec<String>,
     delivered_once: bool,
     settings: Settings,
+    /// When the last [`Progress::Outlook`] was made, and what it cost.
+    outlook: Option<(Instant, Duration)>,
+    /// The transactions under way: recipient, Message-ID, how far each
+    /// got (for [`Run::quit`]).
+    flying: Vec<(String, String, Arc<Reached>)>,
 }
 
 impl<'l> Run<'l> {
@@ -103,6 +110,8 @@ impl<'l> Run<'l> {
             streak_failed: Vec::new(),
             delivered_once: false,
             settings,
+            outlook: None,
+            flying: Vec::new(),
         }
     }
 
@@ -144,6 +153,42 @@ impl<'l> Run<'l> {
             event: &ev,
             retry_in: None,
         });
+        Ok(())
+    }
+
+    /// A run told to quit at once (a second Ctrl-C) does not wait for its
+    /// transactions: each one that has not begun its letter's text is
+    /// withdrawn and written `deferred` (certainly not sent: the next run
+    /// sends it, no `--resend-unknown` needed); one whose text began keeps
+    /// its `sending` row, since the server may have the letter: `unknown`.
+    /// The letters prepared ahead are withdrawn as on any stop.
+    pub(super) fn quit(
+        &mut self,
+        ahead: impl IntoIterator<Item = Start>,
+        observer: &mut dyn Observer,
+    ) -> Result<(), SendError> {
+        for start in ahead {
+            self.withdraw(start, observer)?;
+        }
+        for (email, message_id, reached) in std::mem::take(&mut self.flying) {
+            if !reached.withdraw() {
+                continue;
+            }
+            // Not a try: nothing about the letter reached the server that
+            // it could deliver (as for a refused sign-in).
+            let attempt = self.ledger.ledger().attempts(&email).saturating_sub(1);
+            let ev = Event::new(&self.campaign, &email, Status::Deferred, attempt)
+                .with_message_id(&message_id)
+                .with_detail(
+                    "not sent: the run was stopped at once before the letter's text went out",
+                );
+            self.ledger.append_uncommitted(&ev)?;
+            self.report.deferred += 1;
+            observer.progress(Progress::Done {
+                event: &ev,
+                retry_in: None,
+            });
+        }
         Ok(())
     }
 
@@ -217,8 +262,14 @@ impl<'l> Run<'l> {
         });
         self.report.transactions += 1;
         let transport = Arc::clone(transport);
+        let reached = Arc::new(Reached::default());
+        self.flying.push((
+            email.clone(),
+            letter.message_id.clone(),
+            Arc::clone(&reached),
+        ));
         let task = tokio::spawn(async move {
-            let result = transport.send(&letter.message).await;
+            let result = transport.send_watched(&letter.message, &reached).await;
             Finished {
                 job,
                 email,
@@ -248,7 +299,14 @@ impl<'l> Run<'l> {
     ) -> Option<Duration> {
         let now = Utc::now();
         match self.pacer.on_hold(hold, until, now) {
-            Wait::Sleep(left) => left,
+            Wait::Sleep(left) => {
+                // A pace or a backoff: said, for a display to show what
+                // the run waits for (a slot: only the server's reply).
+                if hold != Hold::InFlight {
+                    self.tell_wait(hold, until, told, observer);
+                }
+                left
+            }
             Wait::Stop => {
                 self.report.stop = Some(match hold {
                     Hold::DailyCap => Stop::DailyCap {
@@ -262,10 +320,7 @@ impl<'l> Run<'l> {
                 None
             }
             Wait::Told(step) => {
-                if *told != Some((hold, until)) {
-                    *told = Some((hold, until));
-                    observer.progress(Progress::Waiting { hold, until });
-                }
+                self.tell_wait(hold, until, told, observer);
                 Some(step)
             }
         }
@@ -284,6 +339,9 @@ impl<'l> Run<'l> {
             message_id,
             result,
         } = done;
+        if let Some(i) = self.flying.iter().position(|(e, ..)| *e == email) {
+            self.flying.swap_remove(i);
+        }
         let step = result.as_ref().err().map(|(step, _)| *step);
         let outcome = decide(result, self.delivered_once);
         // A try not counted (a sign-in fault) takes its `sending` row's

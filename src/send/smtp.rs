@@ -11,7 +11,7 @@ use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::response::Response;
 use lettre::Message;
 
-use super::connection::{Connection, Failure, Opener, Step, MAX_MESSAGES_PER_CONNECTION};
+use super::connection::{Connection, Failure, Opener, Reached, Step, MAX_MESSAGES_PER_CONNECTION};
 use crate::config::Smtp;
 use crate::credentials::{Auth, AuthMethod, NoAuth, Password};
 use crate::tls::{Security, TlsError, Trust};
@@ -157,13 +157,22 @@ impl Transport {
     /// [`Step::SignIn`] (a refusal, or silence until the timeout) is about
     /// the account or the server, never the letter.
     pub async fn send(&self, message: &Message) -> Result<Response, (Step, Failure)> {
+        self.send_watched(message, &Reached::default()).await
+    }
+
+    /// [`Transport::send`], its progress in `reached`, where the run can
+    /// withdraw it before the letter's text goes out.
+    pub async fn send_watched(
+        &self,
+        message: &Message,
+        reached: &Reached,
+    ) -> Result<Response, (Step, Failure)> {
         let body = message.formatted();
         let envelope = message.envelope();
         let limit = Duration::from_secs(self.timeout_secs);
-        let mut reached = Step::SignIn;
         // A timeout drops the future and with it the connection it held:
         // a session stuck mid-transaction is never reused.
-        match tokio::time::timeout(limit, self.transact(envelope, &body, &mut reached)).await {
+        match tokio::time::timeout(limit, self.transact(envelope, &body, reached)).await {
             Ok(Ok(reply)) => {
                 if let Some(sink) = &self.copies {
                     // The ledger knows the letter by its recipient (lettre
@@ -176,7 +185,7 @@ impl Transport {
                 Ok(reply)
             }
             Ok(result) => result,
-            Err(_) => Err((reached, Failure::Timeout(self.timeout_secs))),
+            Err(_) => Err((reached.step(), Failure::Timeout(self.timeout_secs))),
         }
     }
 
@@ -184,7 +193,7 @@ impl Transport {
         &self,
         envelope: &Envelope,
         body: &[u8],
-        reached: &mut Step,
+        reached: &Reached,
     ) -> Result<Response, (Step, Failure)> {
         let sign_in = |f| (Step::SignIn, f);
         let reused = self.take_idle();
@@ -198,7 +207,9 @@ impl Transport {
             // the server closed it while idle, or ended it with a 421 (its
             // per-connection limit). Once more on a new connection.
             Err((Step::Mail, Failure::Smtp(e))) if was_reused && connection_gone(&e) => {
-                *reached = Step::SignIn;
+                if !reached.enter(Step::SignIn) {
+                    return Err((Step::Mail, Failure::Withdrawn));
+                }
                 conn = self.opener.open().await.map_err(sign_in)?;
                 conn.send(envelope, body, reached).await
             }

@@ -262,12 +262,38 @@ fn a_follow_up_is_never_sent_twice_across_a_kill_and_a_resume() {
         stdout(&out),
         stderr(&out)
     );
+    // Issue 24, item 3: named at the start of the next run and after it,
+    // with the command for its stage.
+    let named = format!("1 letter may or may not have gone ({})", rep_email(4));
+    let todo = format!(
+        "send --stage 1 --resend-unknown --recipient {}`",
+        rep_email(4)
+    );
+    assert!(
+        stdout(&out).contains(&named) && stdout(&out).contains(&todo),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stderr(&out).contains(&named), "{}", stderr(&out));
     let out = send(&c, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     for i in 0..n {
         let want = usize::from(i != 4);
         assert_eq!(server.messages_to(&rep_email(i)).len(), want, "rep{i}");
     }
+    // The command the hint gives sends it.
+    let out = send(
+        &c,
+        &[
+            "--stage",
+            "1",
+            "--resend-unknown",
+            "--recipient",
+            &rep_email(4),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(server.messages_to(&rep_email(4)).len(), 1);
 }
 
 #[test]

@@ -594,7 +594,49 @@ fn completions_and_man_page_are_printed() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let page = stdout(&out);
     assert!(
-        page.starts_with(".TH REPMAIL 1") && page.contains(".SS \"repmail send\""),
+        page.contains(".TH repmail 1") && page.contains("repmail\\-send(1)"),
         "{page}"
     );
+    // A command's own page, with its options.
+    let out = c.cmd(&["man", "send"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let send = stdout(&out);
+    assert!(
+        send.contains(".TH repmail-send 1") && send.contains("\\-\\-resend\\-unknown"),
+        "{send}"
+    );
+    let out = c.cmd(&["man", "sned"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no command `sned`"),
+        "{}",
+        stderr(&out)
+    );
+    // Where man(1) is installed, it reads the page as the user would.
+    if let Some(shown) = rendered_by_man(&page) {
+        assert!(
+            shown.contains("NAME") && shown.contains("repmail-send(1)"),
+            "{shown}"
+        );
+    }
+}
+
+/// `page` as `man -l` shows it, or `None` where man(1) is not installed.
+fn rendered_by_man(page: &str) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("repmail.1");
+    std::fs::write(&file, page).unwrap();
+    let out = std::process::Command::new("man")
+        .arg("-l")
+        .arg(&file)
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "100")
+        .output()
+        .ok()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }

@@ -477,6 +477,41 @@ fn per_domain_pace_holds() {
     }
 }
 
+/// Issue 24, item 2: a run held by one domain's pace says so, and its ETA
+/// is the schedule's (two more letters 3 s apart: about 6 s), not the
+/// account's average rate (600 a minute: no time at all).
+#[test]
+fn a_wait_for_a_domains_pace_is_named_with_the_schedules_eta() {
+    let server = TestServer::start(ServerOptions::plain());
+    let rest = "[rate]\nper_minute = 600\nburst = 10\nper_domain_per_minute = 20\n";
+    let emails: Vec<String> = (0..3)
+        .map(|i| format!("member{i}@council.example.org"))
+        .collect();
+    let config = CampaignFile::new("test-send")
+        .loopback(server.port(), "security = \"none\"")
+        .sections(rest)
+        .build();
+    let c = Campaign::with(&config, TEXT, rep_contacts(&emails).as_bytes());
+    let out = send(&c, &["-v"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(server.messages().len(), 3);
+    let said = stdout(&out);
+    let waits: Vec<&str> = said
+        .lines()
+        .filter(|l| l.starts_with("waiting: council.example.org, 20 a minute, next in "))
+        .collect();
+    assert_eq!(waits.len(), 2, "{said}");
+    // The ETA is estimated on a thread of its own: on a loaded machine
+    // the first wait may come before it (then the line has none).
+    let eta = |line: &str| -> Option<u64> {
+        let secs = line.split_once("; ETA ")?.1;
+        Some(secs.trim_end_matches('s').parse().unwrap())
+    };
+    let first = eta(waits[0]).or(eta(waits[1]).map(|s| s + 3));
+    assert!(first.is_some_and(|s| (4..=6).contains(&s)), "{said}");
+    assert!(eta(waits[1]).is_none_or(|s| s <= 3), "{said}");
+}
+
 #[test]
 fn daily_cap_holds_across_runs() {
     let server = TestServer::start(ServerOptions::plain());
@@ -653,6 +688,92 @@ fn sigterm_stops_like_ctrl_c() {
 #[test]
 fn sighup_stops_like_ctrl_c() {
     a_signal_stops_new_sends_saves_the_log_and_says_how_to_resume("HUP");
+}
+
+/// A run stopped twice (Ctrl-C, then Ctrl-C again) while the server holds
+/// `email(2)`'s transaction at `stage`; returns the run's output.
+fn stopped_twice_while_held_at(
+    stage: Stage,
+    server: &TestServer,
+    c: &Campaign,
+) -> std::process::Output {
+    let child = fixture::spawn_send(c, true);
+    assert!(support::wait_for(
+        || server.attempts(&email(2)) >= 1,
+        Duration::from_secs(20)
+    ));
+    // Past RCPT: at `DataEnd`, the letter's text is sent by then.
+    std::thread::sleep(Duration::from_millis(300));
+    let kill = || {
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    kill();
+    std::thread::sleep(Duration::from_millis(300));
+    kill();
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{stage:?}: quit at once"
+    );
+    assert_eq!(out.status.code(), Some(130), "{stage:?}: {}", stderr(&out));
+    out
+}
+
+fn held_campaign(stage: Stage) -> (TestServer, Campaign) {
+    let server = TestServer::start(
+        ServerOptions::plain().with_fault(&email(2), FaultPlan::first(1, stage, Fault::Stall)),
+    );
+    let rest = "[rate]\nper_minute = 600\nburst = 1\n";
+    let c = campaign(&server, "security = \"none\"\ntimeout_secs = 30", rest, 5);
+    (server, c)
+}
+
+/// Issue 24, item 3: a letter whose text never went out is not `unknown`
+/// after a second Ctrl-C: the server cannot have it, so it is recorded
+/// not sent and the next run sends it without `--resend-unknown`.
+#[test]
+fn a_second_ctrl_c_before_the_letters_text_leaves_it_not_sent_not_unknown() {
+    let (server, c) = held_campaign(Stage::Rcpt);
+    let out = stopped_twice_while_held_at(Stage::Rcpt, &server, &c);
+    let l = ledger(&c);
+    let (state, last) = l.state(&email(2)).unwrap();
+    assert_eq!(state, State::Deferred, "{:?}", l.events());
+    assert!(
+        last.detail.contains("before the letter's text went out"),
+        "{last:?}"
+    );
+    assert!(server.messages_to(&email(2)).is_empty());
+    assert!(
+        !stderr(&out).contains("may or may not have gone"),
+        "{}",
+        stderr(&out)
+    );
+    // The next run sends it, and the others, once.
+    let out = send(&c, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_all_once(&server, &c, 5);
+}
+
+/// The other side: once the letter's text went out the server may have
+/// it, so it stays `unknown`, and the run that quit names it with what to
+/// do (issue 24, item 3: "after any stop").
+#[test]
+fn a_second_ctrl_c_after_the_letters_text_names_it_unknown_with_what_to_do() {
+    let (server, c) = held_campaign(Stage::DataEnd);
+    let out = stopped_twice_while_held_at(Stage::DataEnd, &server, &c);
+    assert_eq!(ledger(&c).state(&email(2)).unwrap().0, State::Unknown);
+    let named = format!("1 letter may or may not have gone ({})", email(2));
+    let todo = format!("send --resend-unknown --recipient {}`", email(2));
+    assert!(
+        stderr(&out).contains(&named) && stderr(&out).contains(&todo),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// Greylisting (a 451 4.7.1 to each recipient's first RCPT, then the

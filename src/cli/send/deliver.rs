@@ -100,7 +100,7 @@ fn dispatch(
     campaign: &Campaign,
     out: Output,
 ) -> Result<Report, send::SendError> {
-    let mut display = Display::new(to_send.len(), campaign.rate.per_minute, out);
+    let mut display = Display::new(to_send.len(), &campaign.rate, out);
     let stops = crate::cli::signals::Stops::listen();
     let report = runtime.block_on(async {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
