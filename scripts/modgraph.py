@@ -421,6 +421,45 @@ def report(title, found, quiet):
     return len(sccs)
 
 
+# The module map of docs/design.md, top to bottom and left to right: a
+# module may import only from the modules before it in this list (`cli`
+# and `lib` wire everything, so they may import anything). Keep the two in
+# step: a new module goes on the map and here.
+LAYERS = [
+    # foundations
+    "problem", "address", "text", "time", "mbox", "outfile", "pages", "tls",
+    # inputs
+    "roster", "credentials", "providers", "config", "contacts", "ledger",
+    # deciding
+    "schedule", "render", "plan",
+    # doing
+    "diagnose", "imap", "sent", "send", "inbox", "preview", "scaffold",
+    # reading back
+    "review", "forms",
+]
+
+
+def layering(top):
+    """Prints every import that runs against the map; returns how many."""
+    rank = {m: i for i, m in enumerate(LAYERS)}
+    bad = 0
+    print("== against the map (docs/design.md)")
+    for (a, b) in sorted(top):
+        if a in ("cli", "lib", "<bin>"):
+            continue
+        for m in (a, b):
+            if m not in rank:
+                print(f"not on the map: {m}")
+                bad += 1
+                rank[m] = -1
+        if rank[a] >= 0 and rank[b] >= 0 and rank[b] >= rank[a]:
+            print(f"upward: {a} -> {b}    ({', '.join(sorted(top[(a, b)]))})")
+            bad += 1
+    if not bad:
+        print(f"every import follows the map ({len(LAYERS)} modules)")
+    return bad
+
+
 def main(argv):
     src = "src"
     quiet = False
@@ -442,6 +481,7 @@ def main(argv):
             top[(a, b)] |= files
     circles = report("top-level modules", top, quiet)
     circles += report("second level under " + ", ".join(sorted(SECOND_LEVEL)) + "/", found, quiet)
+    circles += layering(top)
     return 1 if circles else 0
 
 
