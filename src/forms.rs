@@ -23,7 +23,7 @@ use crate::problem::{Diagnostic, Problems};
 use crate::render::Renderer;
 
 mod done;
-pub use done::{mark_done, DoneError, Reached};
+pub use done::{mark_done, DoneError, ReachedByForm};
 
 /// The To address an office's letter is rendered for. Never shown or
 /// used: the letter goes into a form. `.invalid` is reserved (RFC 2606).

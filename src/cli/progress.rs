@@ -22,7 +22,7 @@ const SHOWN_WAIT: Duration = Duration::from_secs(1);
 
 /// What the run waits for, as the library said it ([`Progress::Waiting`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Wait {
+pub struct ShownWait {
     pub hold: Hold,
     pub domain: Option<String>,
     pub until: Option<DateTime<Utc>>,
@@ -40,7 +40,7 @@ pub struct Shown {
     /// When the last letter would go, from the run's schedule
     /// ([`Progress::Outlook`]); `None` until the run said.
     pub finish: Option<DateTime<Utc>>,
-    pub waiting: Option<Wait>,
+    pub waiting: Option<ShownWait>,
     /// The paces and the cap, to name them: `[rate]`.
     pub per_minute: u32,
     pub per_domain_per_minute: Option<u32>,
@@ -265,7 +265,7 @@ impl Observer for Display {
                 domain,
                 until,
             } => {
-                self.shown().waiting = Some(Wait {
+                self.shown().waiting = Some(ShownWait {
                     hold,
                     domain: domain.map(str::to_owned),
                     until,
@@ -326,7 +326,7 @@ mod tests {
             total: 5,
             sent: 1,
             finish: Some(t0() + chrono::TimeDelta::seconds(40)),
-            waiting: Some(Wait {
+            waiting: Some(ShownWait {
                 hold: Hold::Pace,
                 domain: Some("council.example.org".into()),
                 until: Some(t0() + chrono::TimeDelta::seconds(10)),

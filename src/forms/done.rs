@@ -21,7 +21,7 @@ use crate::review::Namer;
 
 /// One office reached by its form.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reached {
+pub struct ReachedByForm {
     /// Its line in the contacts file.
     pub line: u64,
     /// Its name (`[contacts] name`), else "contacts line N".
@@ -66,7 +66,7 @@ enum Place {
 /// as it was. An office already recorded is reported, not written again.
 /// Offices sharing one form address share its record (the record is of
 /// the form).
-pub fn mark_done(campaign: &Campaign, keys: &[String]) -> Result<Vec<Reached>, DoneError> {
+pub fn mark_done(campaign: &Campaign, keys: &[String]) -> Result<Vec<ReachedByForm>, DoneError> {
     let contacts = &campaign.contacts;
     let file = contacts.path.display().to_string();
     let reader = ContactReader::open(contacts).map_err(DoneError::Contacts)?;
@@ -144,7 +144,7 @@ pub fn mark_done(campaign: &Campaign, keys: &[String]) -> Result<Vec<Reached>, D
             );
             writer.append(&event)?;
         }
-        out.push(Reached {
+        out.push(ReachedByForm {
             line,
             name: office,
             form,
