@@ -289,6 +289,29 @@ impl CompiledLetters {
 /// Adds a template, reporting a syntax error with its place.
 pub(super) fn add(tera: &mut Tera, name: &str, source: &str, problems: &mut Vec<Diagnostic>) {
     if let Err(e) = tera.add_raw_template(name, source) {
-        problems.push(Diagnostic::error(name, super::describe(&e)));
+        problems.push(Diagnostic::error(name, describe(&e)));
     }
+}
+
+/// Tera's `Display` is a multi-line report; keep the message and its
+/// template line, then the rest of the source chain, so nothing is lost.
+pub(crate) fn describe(e: &tera::Error) -> String {
+    let out = match e.kind() {
+        tera::ErrorKind::SyntaxError(r) | tera::ErrorKind::RenderingError(r) => {
+            let kind = if matches!(e.kind(), tera::ErrorKind::SyntaxError(_)) {
+                "template syntax error"
+            } else {
+                "template error"
+            };
+            format!(
+                "{kind} in {} line {}, column {}: {}",
+                r.filename(),
+                r.span().start_line,
+                r.span().start_col + 1,
+                r.message()
+            )
+        }
+        _ => e.to_string(),
+    };
+    crate::text::with_causes(out, e)
 }

@@ -15,6 +15,7 @@ mod copies;
 mod headers;
 mod letters;
 pub mod markdown;
+mod mime;
 mod plain;
 mod removed;
 pub mod sanitise;
@@ -22,10 +23,7 @@ pub mod size;
 pub mod thread;
 mod variables;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::message::Mailbox;
 use lettre::{Address, Message};
 use tera::Context;
 
@@ -34,6 +32,7 @@ use crate::contacts::Recipient;
 use crate::problem::{Diagnostic, Problems};
 use crate::text::one_line;
 use attachments::File;
+pub(crate) use letters::describe;
 use letters::CompiledLetters;
 pub use thread::{Thread, Threads};
 
@@ -284,7 +283,7 @@ impl Renderer {
         );
         let shown = text.clone();
         let shown_html = html.clone();
-        let message_id = self.message_id().map_err(|e| {
+        let message_id = headers::message_id(&self.domain).map_err(|e| {
             Diagnostic::error(
                 at(),
                 format!(
@@ -341,25 +340,7 @@ impl Renderer {
             let copies = self.copies.of(r).map_err(|e| Diagnostic::error(at(), e))?;
             builder = copies.apply(builder, &self.from, &to);
         }
-        let built = match (html, files.is_empty()) {
-            (None, true) => builder.singlepart(SinglePart::plain(text)),
-            (Some(html), true) => builder.multipart(MultiPart::alternative_plain_html(text, html)),
-            (body, false) => {
-                let mut mixed = match body {
-                    Some(html) => {
-                        MultiPart::mixed().multipart(MultiPart::alternative_plain_html(text, html))
-                    }
-                    None => MultiPart::mixed().singlepart(SinglePart::plain(text)),
-                };
-                for file in &files {
-                    mixed = mixed.singlepart(
-                        Attachment::new(file.name.clone())
-                            .body(file.bytes.as_ref().clone(), file.content_type.clone()),
-                    );
-                }
-                builder.multipart(mixed)
-            }
-        };
+        let built = mime::assemble(builder, text, html, &files);
         let message =
             built.map_err(|e| Diagnostic::error(at(), format!("cannot build the message: {e}")))?;
         Ok(Rendered {
@@ -375,50 +356,4 @@ impl Renderer {
             warnings,
         })
     }
-
-    /// A Message-ID on the sender's domain: spam filters score one on the
-    /// machine's host name (rspamd `MID_RHS_NOT_FQDN`). Unique per render so
-    /// that a retry is a distinct message to the server.
-    ///
-    /// Its left side is the time, a counter and 128 bits from the operating
-    /// system's CSPRNG (`getrandom`, already built for ring): the inbox
-    /// trusts a returned Message-ID as proof that a report is about this
-    /// letter (`inbox::evidence`), so nobody but the letter's recipient and
-    /// its servers may be able to know or guess it (issue 23; before, it was
-    /// the time, a counter and a hash of campaign, recipient and pid).
-    fn message_id(&self) -> Result<String, getrandom::Error> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let mut random = [0u8; 16];
-        getrandom::getrandom(&mut random)?;
-        let random: String = random.iter().map(|b| format!("{b:02x}")).collect();
-        Ok(format!("<{nanos:x}.{n:x}.{random}@{}>", self.domain))
-    }
-}
-
-/// Tera's `Display` is a multi-line report; keep the message and its
-/// template line, then the rest of the source chain, so nothing is lost.
-pub(crate) fn describe(e: &tera::Error) -> String {
-    let out = match e.kind() {
-        tera::ErrorKind::SyntaxError(r) | tera::ErrorKind::RenderingError(r) => {
-            let kind = if matches!(e.kind(), tera::ErrorKind::SyntaxError(_)) {
-                "template syntax error"
-            } else {
-                "template error"
-            };
-            format!(
-                "{kind} in {} line {}, column {}: {}",
-                r.filename(),
-                r.span().start_line,
-                r.span().start_col + 1,
-                r.message()
-            )
-        }
-        _ => e.to_string(),
-    };
-    crate::text::with_causes(out, e)
 }
