@@ -13,9 +13,11 @@
 
 pub mod cap;
 mod estimate;
+mod hold;
 mod limiter;
 mod outlook;
 mod pacer;
+mod rules;
 mod zones;
 
 use std::collections::{HashMap, VecDeque};
@@ -29,72 +31,12 @@ use limiter::{Clock, Paced};
 pub use crate::config::{parse_zone, Window, WindowError};
 pub use cap::{DailyCap, DAILY_WINDOW};
 pub use estimate::{estimate, Batch, Estimate, BATCH_GAP};
+pub use hold::{Held, Hold, Next};
 pub use limiter::Pace;
 pub use outlook::{Forecast, Waiting};
 pub use pacer::{Pacer, Wait, WAIT_STEP};
+pub use rules::Rules;
 pub use zones::Zones;
-
-/// The limits a schedule applies.
-#[derive(Debug, Clone, Default)]
-pub struct Rules {
-    /// The account's pace; `None`: none (`Pacer::new` always sets one).
-    pub global: Option<Pace>,
-    /// Each recipient domain's pace; `None`: only the global pace.
-    pub per_domain: Option<Pace>,
-    /// The sending window, in each letter's zone; `None`: any time.
-    pub window: Option<Window>,
-    /// Whether a letter held by its window is waited for (`send --wait`,
-    /// the estimate). Otherwise such letters are left while any other
-    /// letter can go, and then reported ([`Hold::Window`]).
-    pub wait_for_window: bool,
-}
-
-/// What holds the next letter back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hold {
-    /// The global pace or the domain's pace.
-    Pace,
-    /// A retry's backoff.
-    Backoff,
-    /// The sending window of recipients in `zone` is closed.
-    Window {
-        /// The recipients' time zone.
-        zone: Tz,
-    },
-    /// The daily cap is reached by messages the server accepted.
-    DailyCap,
-    /// The daily cap is full counting transactions in flight: their
-    /// outcome decides.
-    InFlight,
-}
-
-/// The schedule's answer.
-#[derive(Debug)]
-pub enum Next<T> {
-    /// This letter may go now (its pace is taken).
-    Go(T),
-    /// Nothing may go before `until` (`None`: until a transaction in
-    /// flight ends, or never for a daily cap of nothing sent).
-    Wait {
-        /// The earliest time something may go.
-        until: Option<DateTime<Utc>>,
-        /// Why.
-        hold: Hold,
-    },
-    /// No letter is waiting.
-    Empty,
-}
-
-/// Letters held back by a closed window, by time zone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Held {
-    /// The recipients' zone.
-    pub zone: Tz,
-    /// When their window opens.
-    pub opens: DateTime<Utc>,
-    /// How many letters.
-    pub letters: usize,
-}
 
 /// Where a letter queues: its recipient domain (lower case) and zone.
 type Slot = (String, Tz);
