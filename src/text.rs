@@ -88,7 +88,11 @@ pub fn web_link(form: &str) -> Option<String> {
 /// `head`, then the text of every error below `e` in its chain, each after
 /// `: `, leaving out any that `head` already says (lettre and tera often
 /// repeat their source's text in their own).
-pub fn with_causes(mut head: String, e: &dyn std::error::Error) -> String {
+pub fn with_causes(head: String, e: &dyn std::error::Error) -> String {
+    // lettre's own text may already say its kind twice (a connection error
+    // whose cause is a connection error: "Connection error: Connection
+    // error: invalid peer certificate", the STARTTLS path): said once.
+    let mut head = joined("", &head);
     let mut source = e.source();
     while let Some(cause) = source {
         let more = cause.to_string();
@@ -105,24 +109,24 @@ pub fn with_causes(mut head: String, e: &dyn std::error::Error) -> String {
 /// Connection error: …`, issue 24, item 9) says them once. The one place
 /// an error's parts are joined.
 pub fn joined(head: &str, more: &str) -> String {
-    let out = head.trim_end_matches(": ").to_string();
-    let mut rest = more;
-    loop {
-        let last = out.rsplit(": ").next().unwrap_or_default();
-        match rest.strip_prefix(last) {
-            Some(r) if !last.is_empty() && (r.is_empty() || r.starts_with(": ")) => {
-                rest = r.trim_start_matches(": ");
-            }
-            _ => break,
+    let head = head.trim_end_matches(": ");
+    match (head.is_empty(), more.is_empty()) {
+        (true, _) => said_once(more),
+        (false, true) => said_once(head),
+        (false, false) => said_once(&format!("{head}: {more}")),
+    }
+}
+
+/// `text` with every part (between `: `) that repeats the part before it
+/// left out.
+fn said_once(text: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in text.split(": ") {
+        if parts.last() != Some(&part) {
+            parts.push(part);
         }
     }
-    if rest.is_empty() {
-        out
-    } else if out.is_empty() {
-        rest.to_string()
-    } else {
-        format!("{out}: {rest}")
-    }
+    parts.join(": ")
 }
 
 #[cfg(test)]
@@ -143,6 +147,14 @@ mod tests {
             "cannot read: No such file"
         );
         assert_eq!(joined("a: b", "b: c"), "a: b: c");
+        // lettre's STARTTLS error says its kind twice in its own text.
+        assert_eq!(
+            joined(
+                "",
+                "Connection error: Connection error: invalid peer certificate"
+            ),
+            "Connection error: invalid peer certificate"
+        );
     }
 
     #[test]
