@@ -193,6 +193,28 @@ pub fn with_provider(example: &str, p: &Provider) -> String {
         if line.starts_with('[') {
             section = line;
         }
+        if section == "[inbox]" {
+            // A provider with a mailbox fills [inbox] itself: the example's
+            // own server would override it (the newcomer's walk found
+            // `init --provider gmail` reading imap.example.org).
+            match (p.imap, line) {
+                (Some(imap), "host = \"imap.example.org\"") => {
+                    out.push_str(&format!("# host = \"{}\"\n", imap.host))
+                }
+                (Some(imap), "port = 993") => out.push_str(&format!("# port = {}\n", imap.port)),
+                (Some(imap), "security = \"tls\"") => {
+                    out.push_str(&format!("# security = \"{}\"\n", imap.security.as_str()))
+                }
+                (Some(_), "username = \"letters@example.org\"") => {
+                    out.push_str("# username = \"letters@example.org\"\n")
+                }
+                _ => {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+            continue;
+        }
         if section != "[smtp]" && section != "[rate]" {
             out.push_str(line);
             out.push('\n');
@@ -257,6 +279,16 @@ mod tests {
             assert_eq!(smtp.auth, p.auth, "{}", p.name);
             assert_eq!(c.rate.per_minute, p.per_minute, "{}", p.name);
             assert_eq!(c.rate.daily_cap, p.daily_cap, "{}", p.name);
+            // The provider's mailbox, not the example's server.
+            if let Some(imap) = p.imap {
+                let inbox = c.inbox.as_ref().expect(p.name);
+                assert_eq!(
+                    (inbox.host.as_str(), inbox.port, inbox.security),
+                    (imap.host, imap.port, imap.security),
+                    "{}",
+                    p.name
+                );
+            }
         }
     }
 

@@ -9,6 +9,8 @@ const DEFAULT_CONFIG: &str = "repmail.toml";
 /// `repmail REST`, with `--config PATH` only when the campaign file is not
 /// the default one: a hint never adds a flag the user did not need.
 pub fn command(config: &Path, rest: &str) -> String {
+    // `init` in the current folder names it `./repmail.toml`: the default.
+    let config = config.strip_prefix(".").unwrap_or(config);
     if config == Path::new(DEFAULT_CONFIG) {
         format!("repmail {rest}")
     } else {
@@ -65,6 +67,10 @@ mod tests {
     #[test]
     fn the_default_campaign_file_is_not_added_to_a_hint() {
         assert_eq!(command(Path::new("repmail.toml"), "send"), "repmail send");
+        assert_eq!(
+            command(Path::new("./repmail.toml"), "check"),
+            "repmail check"
+        );
         assert_eq!(
             command(Path::new("c/repmail.toml"), "send"),
             "repmail --config c/repmail.toml send"

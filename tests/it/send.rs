@@ -157,9 +157,10 @@ fn untrusted_certificate_stops_the_run_and_marks_nothing_sent() {
     assert!(!err.contains("Connection error: Connection error"), "{err}");
     assert!(server.messages().is_empty());
     let l = ledger(&c);
-    assert!(l.events().iter().all(|e| !e
-        .detail
-        .contains("Connection error: Connection error")));
+    assert!(l
+        .events()
+        .iter()
+        .all(|e| !e.detail.contains("Connection error: Connection error")));
     assert!(l
         .events()
         .iter()
