@@ -315,6 +315,13 @@ pub fn plain_words(key: &str, written: &str, message: &str) -> String {
     .iter()
     .find(|(k, _)| found.trim_start_matches("a ").starts_with(k))
     .map_or("", |(_, w)| w);
+    // A whole number where a whole number is expected is out of range:
+    // "expected a whole number, not a whole number" says nothing.
+    let not = match (not, expected.starts_with("a whole number")) {
+        ("a whole number", true) if found.contains("`-") => "a negative number",
+        ("a whole number", true) => "a number that large",
+        (not, _) => not,
+    };
     if !not.is_empty() || message.starts_with("invalid value") {
         let not = if not.is_empty() { "that value" } else { not };
         format!("{shown}: expected {expected}, not {not}")
@@ -396,6 +403,18 @@ mod tests {
                 "invalid type: string \"one\", expected u32"
             ),
             "`burst = \"one\"`: expected a whole number (0 or more), not text"
+        );
+        assert_eq!(
+            plain_words("burst", "-1", "invalid value: integer `-1`, expected u32"),
+            "`burst = -1`: expected a whole number (0 or more), not a negative number"
+        );
+        assert_eq!(
+            plain_words(
+                "burst",
+                "5000000000",
+                "invalid value: integer `5000000000`, expected u32"
+            ),
+            "`burst = 5000000000`: expected a whole number (0 or more), not a number that large"
         );
         assert_eq!(
             plain_words(
