@@ -35,25 +35,39 @@ pub fn machine_time(t: DateTime<Utc>) -> String {
 }
 
 /// A time on this machine's clock and in UTC: "Wed 2026-12-02 09:00
-/// (14:00 UTC)".
+/// (14:00 UTC)"; once when the machine's clock is UTC.
 pub fn local_and_utc(t: DateTime<Utc>) -> String {
     let local = t.with_timezone(&chrono::Local);
-    format!(
-        "{} ({} UTC)",
-        local.format("%a %Y-%m-%d %H:%M"),
-        t.format("%H:%M")
-    )
+    let same = local.offset().local_minus_utc() == 0;
+    and_utc(local.format("%a %Y-%m-%d %H:%M").to_string(), same, t)
 }
 
 /// A time in the recipients' zone and in UTC: "Wed 2026-12-02 09:00
 /// America/New_York (14:00 UTC)".
 pub fn zone_and_utc(t: DateTime<Utc>, zone: Tz) -> String {
     let local = t.with_timezone(&zone);
-    format!(
-        "{} {zone} ({} UTC)",
-        local.format("%a %Y-%m-%d %H:%M"),
-        t.format("%H:%M")
+    let same = matches!(
+        zone,
+        Tz::UTC | Tz::Etc__UTC | Tz::Etc__UCT | Tz::UCT | Tz::Zulu
+    );
+    if same {
+        return and_utc(local.format("%a %Y-%m-%d %H:%M").to_string(), true, t);
+    }
+    and_utc(
+        format!("{} {zone}", local.format("%a %Y-%m-%d %H:%M")),
+        false,
+        t,
     )
+}
+
+/// `shown (HH:MM UTC)`; `shown UTC` when the time shown is UTC already
+/// (on a machine set to UTC, "10:40 (10:40 UTC)" says it twice).
+fn and_utc(shown: String, is_utc: bool, t: DateTime<Utc>) -> String {
+    if is_utc {
+        format!("{shown} UTC")
+    } else {
+        format!("{shown} ({} UTC)", t.format("%H:%M"))
+    }
 }
 
 /// `3725 s` → `1h 2m`: the scale a coordinator plans by.
@@ -70,6 +84,21 @@ pub fn humanize(d: Duration) -> String {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn a_time_already_in_utc_is_said_once() {
+        let t = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+        assert_eq!(zone_and_utc(t, Tz::UTC), "Tue 2026-12-01 12:00 UTC");
+        assert_eq!(
+            zone_and_utc(t, Tz::America__New_York),
+            "Tue 2026-12-01 07:00 America/New_York (12:00 UTC)"
+        );
+        assert_eq!(and_utc("Tue 12:00".into(), true, t), "Tue 12:00 UTC");
+        assert_eq!(
+            and_utc("Tue 13:00".into(), false, t),
+            "Tue 13:00 (12:00 UTC)"
+        );
+    }
 
     #[test]
     fn since_accepts_dates_and_rfc3339() {
