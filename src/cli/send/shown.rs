@@ -10,6 +10,7 @@ use lettre::Address;
 use repmail::config::Campaign;
 use repmail::credentials::Readiness;
 use repmail::plan::{SendPlan, Skip};
+use repmail::schedule::Hold;
 use repmail::send::{DailyCap, Fault, Report, Stop};
 
 use super::super::{Exit, Output};
@@ -130,9 +131,17 @@ pub(in crate::cli) fn print_plan(
     }
     let est = humanize(estimate.duration());
     if estimate.waits() {
-        // Name only what is set: a campaign without a window never waits
-        // for one.
-        let what = match (r.window.is_some(), cap.is_some()) {
+        // Name only what holds letters back in the estimate: a window or
+        // a cap that is set but never binds is not news.
+        let held = |f: fn(&Hold) -> bool| {
+            estimate
+                .batches
+                .iter()
+                .any(|b| b.after.as_ref().is_some_and(f))
+        };
+        let window = held(|h| matches!(h, Hold::Window { .. }));
+        let capped = held(|h| matches!(h, Hold::DailyCap | Hold::InFlight));
+        let what = match (window, capped) {
             (true, true) => "the sending window and the daily cap",
             (true, false) => "the sending window",
             (false, true) => "the daily cap",
@@ -142,6 +151,9 @@ pub(in crate::cli) fn print_plan(
             "duration   about {est} in all, held back by {what} (last letter {})",
             local_and_utc(estimate.finish)
         );
+    } else if estimate.duration() < std::time::Duration::from_secs(1) {
+        // "about 0s" reads like a fault.
+        tell!("duration   under a second at this pace");
     } else {
         tell!("duration   about {est} at this pace");
     }
@@ -187,8 +199,13 @@ pub(in crate::cli) fn summarize(
     out: Output,
 ) -> Exit {
     let line = format!(
-        "{} sent, {} failed, {} deferred, {} not attempted ({} transactions)",
-        report.sent, report.failed, report.deferred, report.not_attempted, report.transactions
+        "{} sent, {} failed, {} deferred, {} not attempted ({} transaction{})",
+        report.sent,
+        report.failed,
+        report.deferred,
+        report.not_attempted,
+        report.transactions,
+        super::super::check::plural(report.transactions)
     );
     match &report.stop {
         Some(Stop::Fault { fault, detail }) => {
