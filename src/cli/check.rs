@@ -8,12 +8,14 @@ use repmail::credentials::Readiness;
 use repmail::plan::{Item, Selection};
 use repmail::problem::Diagnostic;
 
-use super::report::{prepare, ProblemGroups};
+use super::report::{prepare_all, ProblemGroups};
 use super::{Exit, Output};
 
 pub fn run(config: &Path, strict: bool, out: Output) -> anyhow::Result<Exit> {
     let campaign = Campaign::load(config)?;
-    let prepared = prepare(&campaign, out)?;
+    // The follow-ups' undefined variables join the first letter's, so
+    // that one `check` lists them all.
+    let prepared = prepare_all(&campaign, out)?;
     let form_only = prepared.contacts.columns().email.is_none();
     let mut problems = ProblemGroups::default();
     let (mut ready, mut forms, mut unreachable) = (0usize, 0usize, 0usize);

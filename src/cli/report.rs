@@ -34,9 +34,28 @@ pub fn error(e: &anyhow::Error) {
 /// Opens the contacts and compiles the templates; if that fails, prints
 /// every problem (grouped) and says so once.
 pub fn prepare(campaign: &Campaign, out: Output) -> anyhow::Result<Prepared> {
+    prepared_or_said(campaign, Vec::new, out)
+}
+
+/// [`prepare`] for `check`: when the first letter cannot be used, the
+/// follow-ups' undefined variables are listed with its problems, so that
+/// one `check` names every typo of every template.
+pub fn prepare_all(campaign: &Campaign, out: Output) -> anyhow::Result<Prepared> {
+    prepared_or_said(
+        campaign,
+        || plan::followup::undefined_in_stages(campaign),
+        out,
+    )
+}
+
+fn prepared_or_said(
+    campaign: &Campaign,
+    more: impl FnOnce() -> Vec<repmail::problem::Diagnostic>,
+    out: Output,
+) -> anyhow::Result<Prepared> {
     plan::prepare(campaign).or_else(|repmail::problem::Problems(found)| {
         let mut problems = ProblemGroups::default();
-        for d in found {
+        for d in found.into_iter().chain(more()) {
             problems.add(d);
         }
         problems.print(out.quiet);

@@ -171,6 +171,10 @@ impl Renderer {
             .chain(&self.var_names)
             .map(String::as_str)
             .collect();
+        // A follow-up's letter also has its thread's dates.
+        if self.threads.is_some() {
+            known.extend(Thread::VARIABLES);
+        }
         known.sort_unstable();
         known.dedup();
         self.letters

@@ -37,6 +37,9 @@ impl Thread {
         self.message_ids.join(" ")
     }
 
+    /// The names of the values [`Thread::fill`] adds.
+    pub(super) const VARIABLES: [&'static str; 2] = ["first_sent_on", "previous_sent_on"];
+
     /// The template's extra values: `first_sent_on` and
     /// `previous_sent_on` as dates (YYYY-MM-DD, UTC).
     pub(super) fn fill(&self, ctx: &mut Context) {

@@ -578,3 +578,50 @@ fn the_report_shows_the_response_rate_of_each_stage() {
         assert!(html.contains(row), "{row} in {html}");
     }
 }
+
+/// Issue 24, item 4 (the newcomer's walk): a typo in a follow-up's letter
+/// is in the same `check` as the first letter's, once, with its place and
+/// the closest column, not once per row after the first letter is fixed.
+#[test]
+fn one_check_names_the_typos_of_the_letter_and_of_every_follow_up_once_each() {
+    let config = format!(
+        "{}\n[[followup]]\nafter_days = 7\ntext = \"followup.txt.tera\"\n",
+        fixture::config()
+    );
+    let c = Campaign::with(
+        &config,
+        "Dear {{ lastname }},\n",
+        fixture::CONTACTS.as_bytes(),
+    );
+    c.write(
+        "followup.txt.tera",
+        b"Dear {{ last_name }}, on {{ first_sent_on }}\n{{ organisation }} wrote.\n",
+    );
+    let out = c.cmd(&["check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("`lastname`") && err.contains("did you mean `last_name`"),
+        "{err}"
+    );
+    let stage: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("follow-up stage 1"))
+        .collect();
+    assert_eq!(stage.len(), 1, "{err}");
+    assert!(
+        stage[0].contains("followup.txt.tera:2")
+            && stage[0].contains("`organisation`")
+            && stage[0].contains("did you mean `organization`"),
+        "{err}"
+    );
+    // The thread's dates are the follow-up's own variables, not typos.
+    assert!(!err.contains("first_sent_on"), "{err}");
+
+    // With the letter fixed, the follow-up's typo is still said once.
+    c.write("letter.txt.tera", b"Dear {{ last_name }},\n");
+    let out = c.cmd(&["check"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.matches("`organisation`").count(), 1, "{err}");
+}
