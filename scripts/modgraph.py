@@ -335,7 +335,9 @@ def edges(modules):
             # A parent's `pub use child::Item` is its face, not a use.
             if is_pub and target[: len(path)] == path:
                 continue
-            if target in modules and alias not in ("self",):
+            # (only when the path names the module itself, not an item
+            # defined in it: `use a::b::Item` resolves to `a::b` too)
+            if target in modules and alias not in ("self",) and target[-1:] == tuple(p[-1:]):
                 # a module brought into scope: what is used through it
                 used = re.findall(r"\b" + re.escape(alias) + r"((?:::" + IDENT + ")+)", m.code)
                 found = False
@@ -350,6 +352,9 @@ def edges(modules):
         # paths written out in the code: crate::…, super::…, repmail::…, child::…
         first = r"crate|super|self|repmail|" + "|".join(map(re.escape, sorted(m.children))) if m.children else r"crate|super|self|repmail"
         for mt in re.finditer(r"(?<![A-Za-z0-9_:])((?:" + first + r")(?:::(?:" + IDENT + r"))+)", m.code):
+            # a visibility (`pub(in crate::send)`) names no item used
+            if m.code[max(0, mt.start() - 4) : mt.start()] == "(in ":
+                continue
             # skip the use statements, done above
             line_start = m.code.rfind("\n", 0, mt.start()) + 1
             if re.match(r"\s*(pub(\([^)]*\))?\s+)?use\b", m.code[line_start:]):

@@ -21,4 +21,12 @@ if [ ! -x /usr/sbin/dovecot ]; then
     $sudo apt-get install -y -qq dovecot-imapd
 fi
 
+# The module map of docs/design.md holds: no import circle, no import
+# against the map's direction (scripts/modgraph.py, python3 only).
+python3 scripts/modgraph.py --quiet >/dev/null || {
+    python3 scripts/modgraph.py --quiet
+    echo "scripts/test.sh: an import breaks the module map (above); see docs/design.md, Module map" >&2
+    exit 1
+}
+
 exec cargo test "$@"

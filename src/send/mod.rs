@@ -11,12 +11,14 @@
 
 pub mod connection;
 mod outcome;
+mod progress;
+mod report;
 mod run;
+mod settings;
 mod smtp;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -27,152 +29,16 @@ pub use crate::diagnose::Fault;
 pub use crate::schedule::{DailyCap, Pacer, DAILY_WINDOW, WAIT_STEP};
 pub use connection::{Failure, Reached, Step};
 pub use outcome::{classify, counts_toward_streak, decide, Outcome};
+pub use progress::{Observer, Progress, OUTLOOK_EVERY};
+pub use report::{Report, SendError, Stop};
+pub use settings::{backoff, Settings, AHEAD_HORIZON, AHEAD_PER_SLOT, FAILURE_STREAK_LIMIT};
 pub use smtp::{is_loopback, Secret, SetupError, Transport};
 
-use crate::config::Retry;
 use crate::contacts::Recipient;
-use crate::ledger::{Event, LedgerError, LedgerWriter, SyncDone};
+use crate::ledger::{LedgerWriter, SyncDone};
 use crate::render::Renderer;
-use crate::schedule::{Forecast, Held, Hold, Next};
+use crate::schedule::{Hold, Next};
 use run::{drain_finished, sleep_for, Run, Start};
-
-/// Consecutive failed transactions (of any recipients) that stop the run:
-/// a provider that throttles or blocks the account fails everything.
-pub const FAILURE_STREAK_LIMIT: u32 = 10;
-
-/// What the run tells its observer (the CLI's progress bar or log lines).
-#[derive(Debug)]
-pub enum Progress<'a> {
-    /// A transaction is starting.
-    Sending {
-        /// The recipient.
-        email: &'a str,
-        /// The try within this run (1-based).
-        try_in_run: u32,
-    },
-    /// A transaction ended and its row is in the ledger.
-    Done {
-        /// The outcome row.
-        event: &'a Event,
-        /// When a transient failure will be retried in this run.
-        retry_in: Option<Duration>,
-    },
-    /// Nothing may go before `until` because of `hold`: a pace (the
-    /// account's, or `domain`'s own) or a backoff, or with `--wait` a
-    /// closed window or the daily cap. Sent once per new wait.
-    Waiting {
-        /// What holds the letters back.
-        hold: Hold,
-        /// The recipient domain whose own pace holds the next letter
-        /// (`None`: another limit).
-        domain: Option<&'a str>,
-        /// When the next letter may go (`None`: not foreseeable).
-        until: Option<DateTime<Utc>>,
-    },
-    /// The letters not yet started and the state of every limit, for the
-    /// observer to estimate when they would go (the plan's estimate, run
-    /// again from the present: [`Forecast::estimate`], best on a thread of
-    /// its own). Sent only to an observer that [wants
-    /// it](Observer::wants_outlook), at most every [`OUTLOOK_EVERY`].
-    Outlook {
-        /// The letters left and the limits' state.
-        forecast: Box<Forecast>,
-    },
-}
-
-/// Receives [`Progress`]; the library never prints.
-pub trait Observer {
-    /// Called from the dispatch loop; keep it quick.
-    fn progress(&mut self, p: Progress<'_>);
-
-    /// Whether to send [`Progress::Outlook`] (it costs a copy of the
-    /// letters left: a display's ETA wants it, a log does not).
-    fn wants_outlook(&self) -> bool {
-        false
-    }
-}
-
-/// How often at most the run sends a [`Progress::Outlook`] (and never
-/// for more than a twentieth of its time: a long list costs a longer
-/// copy).
-pub const OUTLOOK_EVERY: Duration = Duration::from_secs(1);
-
-impl<F: FnMut(Progress<'_>)> Observer for F {
-    fn progress(&mut self, p: Progress<'_>) {
-        self(p)
-    }
-}
-
-/// Why a run ended before every recipient had an outcome.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Stop {
-    /// Ctrl-C.
-    Interrupted,
-    /// `daily_cap` reached; more may go at `frees_at`.
-    DailyCap {
-        /// The cap.
-        cap: u32,
-        /// When the oldest counted send leaves the 24 h window.
-        frees_at: Option<DateTime<Utc>>,
-    },
-    /// The sending window holds the remaining letters back (a run
-    /// without `--wait`).
-    Window {
-        /// The letters held, by zone, soonest opening first.
-        held: Vec<Held>,
-    },
-    /// A run-level fault.
-    Fault {
-        /// Which.
-        fault: Fault,
-        /// The server's reply or the error.
-        detail: String,
-    },
-}
-
-/// What a run did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Report {
-    /// Recipients the server accepted.
-    pub sent: usize,
-    /// Recipients with a permanent failure.
-    pub failed: usize,
-    /// Recipients whose last try was transient (retried next run).
-    pub deferred: usize,
-    /// Planned recipients never tried (stopped early).
-    pub not_attempted: usize,
-    /// Transactions in all (tries).
-    pub transactions: usize,
-    /// Why the run stopped early, if it did.
-    pub stop: Option<Stop>,
-}
-
-/// A failure that leaves the ledger untrustworthy: the run stops at once.
-#[derive(Debug, thiserror::Error)]
-pub enum SendError {
-    /// Writing the ledger failed.
-    #[error(transparent)]
-    Ledger(#[from] LedgerError),
-}
-
-/// Settings of one dispatch run.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Tries and backoff.
-    pub retry: Retry,
-}
-
-/// Letters prepared ahead per slot while every slot is busy: one being
-/// synced while one is ready. A crash may leave that many per slot
-/// `unknown` that never went out.
-pub const AHEAD_PER_SLOT: usize = 2;
-
-/// How far ahead of the wall clock a letter may be picked while every
-/// slot is busy ([`Schedule::pick`](crate::schedule::Schedule::pick)): at
-/// a relay's pace several letters fall due within a transaction's time.
-/// Its pace is taken when it starts; if that is sooner than foreseen, the
-/// letters prepared ahead wait at most about this long for it.
-pub const AHEAD_HORIZON: chrono::TimeDelta = chrono::TimeDelta::milliseconds(1);
 
 /// Runs the transactions of one `send`.
 pub struct Dispatcher<'a> {
@@ -436,14 +302,10 @@ async fn sync_end(syncing: &mut Option<JoinHandle<SyncDone>>) -> SyncDone {
     }
 }
 
-/// `base`, doubling after each try: 30 s, 60 s, 120 s…
-pub fn backoff(base_secs: u64, tries: u32) -> Duration {
-    Duration::from_secs(base_secs.saturating_mul(1u64 << tries.saturating_sub(1).min(16)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn backoff_doubles() {

@@ -12,15 +12,18 @@ use chrono::{DateTime, Utc};
 use futures::stream::{FuturesUnordered, StreamExt};
 use futures::FutureExt as _;
 
-use super::connection::{Reached, Step};
+use super::connection::{Failure, Reached, Step};
 use super::outcome::counts_toward_streak;
-use super::{
-    backoff, decide, Failure, Fault, Observer, Outcome, Pacer, Progress, Report, SendError,
-    Settings, Stop, Transport, FAILURE_STREAK_LIMIT,
-};
+use super::outcome::{decide, Outcome};
+use super::progress::{Observer, Progress};
+use super::report::{Report, SendError, Stop};
+use super::settings::{backoff, Settings, FAILURE_STREAK_LIMIT};
+use super::smtp::Transport;
 use crate::contacts::Recipient;
+use crate::diagnose::Fault;
 use crate::ledger::{Event, LedgerWriter, Status};
 use crate::render::Renderer;
+use crate::schedule::Pacer;
 use crate::schedule::{DailyCap, Hold, Schedule, Wait};
 
 /// A recipient in the schedule, with the tries it had in this run.

@@ -5,9 +5,9 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use super::super::{Observer, Progress, OUTLOOK_EVERY};
 use super::Run;
 use crate::schedule::Hold;
+use crate::send::progress::{Observer, Progress, OUTLOOK_EVERY};
 
 impl Run<'_> {
     /// Tells the observer what the run waits for, once per new wait.
