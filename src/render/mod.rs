@@ -11,11 +11,13 @@
 
 pub mod attachments;
 mod bidi;
+mod body;
 mod copies;
 mod headers;
 mod letters;
 pub mod markdown;
 mod plain;
+mod qp;
 mod removed;
 pub mod sanitise;
 pub mod size;
@@ -259,8 +261,9 @@ impl Renderer {
                 .into_iter()
                 .map(|w| Diagnostic::warning(at(), w)),
         );
-        let shown = text.clone();
-        let shown_html = html.clone();
+        // Encoded here, the text kept as written for `Rendered`.
+        let text_part = body::encoded(&text);
+        let html_part = html.as_deref().map(body::encoded);
         let message_id = self.message_id().map_err(|e| {
             Diagnostic::error(
                 at(),
@@ -318,15 +321,16 @@ impl Renderer {
             let copies = self.copies.of(r).map_err(|e| Diagnostic::error(at(), e))?;
             builder = copies.apply(builder, &self.from, &to);
         }
-        let built = match (html, files.is_empty()) {
-            (None, true) => builder.singlepart(SinglePart::plain(text)),
-            (Some(html), true) => builder.multipart(MultiPart::alternative_plain_html(text, html)),
-            (body, false) => {
-                let mut mixed = match body {
-                    Some(html) => {
-                        MultiPart::mixed().multipart(MultiPart::alternative_plain_html(text, html))
-                    }
-                    None => MultiPart::mixed().singlepart(SinglePart::plain(text)),
+        let built = match (html_part, files.is_empty()) {
+            (None, true) => builder.singlepart(SinglePart::plain(text_part)),
+            (Some(html), true) => {
+                builder.multipart(MultiPart::alternative_plain_html(text_part, html))
+            }
+            (part, false) => {
+                let mut mixed = match part {
+                    Some(html) => MultiPart::mixed()
+                        .multipart(MultiPart::alternative_plain_html(text_part, html)),
+                    None => MultiPart::mixed().singlepart(SinglePart::plain(text_part)),
                 };
                 for file in &files {
                     mixed = mixed.singlepart(
@@ -344,8 +348,8 @@ impl Renderer {
             to,
             subject,
             message_id,
-            text: shown,
-            html: shown_html,
+            text,
+            html,
             variant: choice.variant.map(str::to_string),
             unknown_variant: choice.unknown,
             attachments: files.iter().map(|f| f.name.clone()).collect(),
