@@ -176,6 +176,24 @@ fn a_retry_waits_for_its_backoff_but_not_the_others() {
     assert!(matches!(s.next(t0() + secs(30), 0), Next::Empty));
 }
 
+/// What the run reads at its end and when it stops (cargo-mutants found
+/// no test telling these from a constant): the letters still queued,
+/// fresh and retries apart, and the cap the stop names.
+#[test]
+fn the_queues_and_the_cap_are_told_as_they_stand() {
+    let cap = DailyCap::new(7, Vec::new());
+    let mut s = schedule(Rules::default(), Some(cap), &utc_letters(&["b"]));
+    assert_eq!(s.cap().map(DailyCap::cap), Some(7));
+    s.push_retry(1, "a.example.org", Tz::UTC, t0() + secs(30), "a0".into());
+    assert_eq!((s.fresh_len(), s.retry_len()), (1, 1));
+    assert!(matches!(s.next(t0(), 0), Next::Go(l) if l == "b0"));
+    assert_eq!((s.fresh_len(), s.retry_len()), (0, 1));
+    assert!(matches!(s.next(t0() + secs(30), 0), Next::Go(l) if l == "a0"));
+    assert_eq!((s.fresh_len(), s.retry_len()), (0, 0));
+    let uncapped = schedule(Rules::default(), None, &utc_letters(&["b"]));
+    assert!(uncapped.cap().is_none());
+}
+
 #[test]
 fn a_closed_window_holds_only_its_zone() {
     let ny: Tz = "America/New_York".parse().unwrap();
