@@ -612,6 +612,22 @@ mod tests {
     }
 
     #[test]
+    fn a_row_longer_than_the_first_buffer_is_written_whole() {
+        // A server's reply in `detail` can be long and quoted throughout.
+        let long = "say \"no\", again; ".repeat(60);
+        let fields = ["2026-12-05T10:00:00.000Z", "hrf", "a@example.org", &long];
+        let mut csv = csv::WriterBuilder::new()
+            .has_headers(false)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        csv.write_record(fields).unwrap();
+        assert_eq!(
+            String::from_utf8(csv_line(fields)).unwrap(),
+            String::from_utf8(csv.into_inner().unwrap()).unwrap()
+        );
+    }
+
+    #[test]
     fn debris_that_is_not_even_text_is_torn_only_at_the_end_after_the_header() {
         let dir = tempfile::tempdir().unwrap();
         let path = log_path(&dir);

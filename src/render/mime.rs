@@ -2,16 +2,17 @@
 //! alternatives; either of those with the attachments after it in a
 //! mixed part (RFC 2046 §5.1.3 and §5.1.4).
 
-use lettre::message::{Attachment, MessageBuilder, MultiPart, SinglePart};
+use lettre::message::{Attachment, Body, MessageBuilder, MultiPart, SinglePart};
 use lettre::Message;
 
 use super::attachments::File;
 
-/// Builds the message from its headers (`builder`) and its parts.
+/// Builds the message from its headers (`builder`) and its parts, each
+/// already encoded (`body::encoded`).
 pub(super) fn assemble(
     builder: MessageBuilder,
-    text: String,
-    html: Option<String>,
+    text: Body,
+    html: Option<Body>,
     files: &[&File],
 ) -> Result<Message, lettre::error::Error> {
     match (html, files.is_empty()) {

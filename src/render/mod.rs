@@ -11,12 +11,14 @@
 
 pub mod attachments;
 mod bidi;
+mod body;
 mod copies;
 mod headers;
 mod letters;
 pub mod markdown;
 mod mime;
 mod plain;
+mod qp;
 mod removed;
 pub mod sanitise;
 pub mod size;
@@ -285,8 +287,9 @@ impl Renderer {
                 .into_iter()
                 .map(|w| Diagnostic::warning(at(), w)),
         );
-        let shown = text.clone();
-        let shown_html = html.clone();
+        // Encoded here, the text kept as written for `Rendered`.
+        let text_part = body::encoded(&text);
+        let html_part = html.as_deref().map(body::encoded);
         let message_id = headers::message_id(&self.domain).map_err(|e| {
             Diagnostic::error(
                 at(),
@@ -344,7 +347,7 @@ impl Renderer {
             let copies = self.copies.of(r).map_err(|e| Diagnostic::error(at(), e))?;
             builder = copies.apply(builder, &self.from, &to);
         }
-        let built = mime::assemble(builder, text, html, &files);
+        let built = mime::assemble(builder, text_part, html_part, &files);
         let message =
             built.map_err(|e| Diagnostic::error(at(), format!("cannot build the message: {e}")))?;
         Ok(Rendered {
@@ -352,8 +355,8 @@ impl Renderer {
             to,
             subject,
             message_id,
-            text: shown,
-            html: shown_html,
+            text,
+            html,
             variant: choice.variant.map(str::to_string),
             unknown_variant: choice.unknown,
             attachments: files.iter().map(|f| f.name.clone()).collect(),

@@ -176,6 +176,67 @@ fn a_retry_waits_for_its_backoff_but_not_the_others() {
     assert!(matches!(s.next(t0() + secs(30), 0), Next::Empty));
 }
 
+/// What the run reads at its end and when it stops (cargo-mutants found
+/// no test telling these from a constant): the letters still queued,
+/// fresh and retries apart, and the cap the stop names.
+#[test]
+fn the_queues_and_the_cap_are_told_as_they_stand() {
+    let cap = DailyCap::new(7, Vec::new());
+    let mut s = schedule(Rules::default(), Some(cap), &utc_letters(&["b"]));
+    assert_eq!(s.cap().map(DailyCap::cap), Some(7));
+    s.push_retry(1, "a.example.org", Tz::UTC, t0() + secs(30), "a0".into());
+    assert_eq!((s.fresh_len(), s.retry_len()), (1, 1));
+    assert!(matches!(s.next(t0(), 0), Next::Go(l) if l == "b0"));
+    assert_eq!((s.fresh_len(), s.retry_len()), (0, 1));
+    assert!(matches!(s.next(t0() + secs(30), 0), Next::Go(l) if l == "a0"));
+    assert_eq!((s.fresh_len(), s.retry_len()), (0, 0));
+    let uncapped = schedule(Rules::default(), None, &utc_letters(&["b"]));
+    assert!(uncapped.cap().is_none());
+}
+
+/// When two limits free a letter at the same instant, the hold names the
+/// one checked first (pace, then backoff, then the domain's pace, then the
+/// window): a later one takes over only when strictly later. It matters
+/// for the window: at the instant it opens it is open, so a run without
+/// `--wait` waits for the pace or backoff instead of ending on it.
+#[test]
+fn a_tie_between_limits_is_named_by_the_first() {
+    let wait_of = |s: &mut Schedule<String>, now| match s.next(now, 0) {
+        Next::Wait { until, hold } => (until, hold),
+        other => panic!("{other:?}"),
+    };
+    // Backoff and the window's opening (13:00 UTC) at the same instant.
+    let rules = Rules {
+        window: Some(Window::parse("13:00-17:00", None).unwrap()),
+        ..Rules::default()
+    };
+    let mut s: Schedule<String> = Schedule::new(rules, None);
+    let one = t0() + TimeDelta::hours(1);
+    s.push_retry(2, "a.example.org", Tz::UTC, one, "a0".into());
+    assert_eq!(wait_of(&mut s, t0()), (Some(one), Hold::Backoff));
+    // The global pace and a backoff.
+    let rules = Rules {
+        global: pace(1, 1),
+        ..Rules::default()
+    };
+    let mut s = schedule(rules, None, &utc_letters(&["b"]));
+    assert!(matches!(s.next(t0(), 0), Next::Go(_)));
+    s.push_retry(2, "a.example.org", Tz::UTC, t0() + secs(60), "a0".into());
+    assert_eq!(wait_of(&mut s, t0()), (Some(t0() + secs(60)), Hold::Pace));
+    // A backoff and the domain's pace.
+    let rules = Rules {
+        per_domain: pace(1, 1),
+        ..Rules::default()
+    };
+    let mut s = schedule(rules, None, &utc_letters(&["a"]));
+    assert!(matches!(s.next(t0(), 0), Next::Go(_)));
+    s.push_retry(2, "a.example.org", Tz::UTC, t0() + secs(60), "a1".into());
+    assert_eq!(
+        wait_of(&mut s, t0()),
+        (Some(t0() + secs(60)), Hold::Backoff)
+    );
+}
+
 #[test]
 fn a_closed_window_holds_only_its_zone() {
     let ny: Tz = "America/New_York".parse().unwrap();
