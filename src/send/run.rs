@@ -3,7 +3,11 @@
 //! its `sending` row), launch its transaction, write its outcome, decide
 //! what a hold means. The loop decides when; this file decides what.
 
+mod finish;
+mod sleep;
 mod tell;
+
+pub(super) use sleep::sleep_for;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -332,116 +336,6 @@ impl<'l> Run<'l> {
             }
         }
     }
-
-    /// Writes the outcome row of a finished transaction and decides what
-    /// next.
-    pub(super) fn finish(
-        &mut self,
-        done: Finished,
-        observer: &mut dyn Observer,
-    ) -> Result<(), SendError> {
-        let Finished {
-            job,
-            email,
-            message_id,
-            result,
-        } = done;
-        if let Some(i) = self.flying.iter().position(|(e, ..)| *e == email) {
-            self.flying.swap_remove(i);
-        }
-        let step = result.as_ref().err().map(|(step, _)| *step);
-        let outcome = decide(result, self.delivered_once);
-        // A try not counted (a sign-in fault) takes its `sending` row's
-        // count back: the row's `attempt` is the tries before it.
-        let attempt = self
-            .ledger
-            .ledger()
-            .attempts(&email)
-            .saturating_sub(u32::from(!outcome.counts_a_try()));
-        let (status, detail) = outcome.row();
-        let ev = Event::new(&self.campaign, &email, status, attempt)
-            .with_smtp_code(outcome.code())
-            .with_message_id(message_id)
-            .with_detail(detail);
-        self.ledger.append_uncommitted(&ev)?;
-
-        let mut retry_in = None;
-        match outcome {
-            Outcome::Sent { .. } => {
-                self.streak = 0;
-                self.streak_failed.clear();
-                self.delivered_once = true;
-                self.report.sent += 1;
-                self.schedule.record_sent(ev.time);
-            }
-            Outcome::Permanent { .. } => {
-                self.streak += 1;
-                self.streak_failed.push(email.clone());
-                self.report.failed += 1;
-            }
-            Outcome::Transient { .. } => {
-                let wait = backoff(self.settings.retry.backoff_secs, job.tries);
-                let not_before = chrono::TimeDelta::from_std(wait)
-                    .ok()
-                    .and_then(|w| Utc::now().checked_add_signed(w));
-                let retried = not_before.is_some()
-                    && job.tries < self.settings.retry.attempts
-                    && self.report.stop.is_none();
-                if counts_toward_streak(step, &outcome, retried) {
-                    self.streak += 1;
-                }
-                match not_before {
-                    Some(not_before) if retried => {
-                        retry_in = Some(wait);
-                        let zone = self.pacer.zone_of(&job.recipient);
-                        let (line, domain) =
-                            (job.recipient.line, job.recipient.email.domain().to_string());
-                        self.schedule
-                            .push_retry(line, &domain, zone, not_before, job);
-                    }
-                    _ => self.report.deferred += 1,
-                }
-            }
-            Outcome::RunLevel { fault, detail, .. } => {
-                self.report.deferred += 1;
-                self.report
-                    .stop
-                    .get_or_insert(Stop::Fault { fault, detail });
-            }
-        }
-        observer.progress(Progress::Done {
-            event: &ev,
-            retry_in,
-        });
-        if self.streak >= FAILURE_STREAK_LIMIT && self.report.stop.is_none() {
-            self.report.stop = Some(Stop::Fault {
-                fault: Fault::Streak,
-                detail: format!(
-                    "{FAILURE_STREAK_LIMIT} failed transactions in a row; the last: {}",
-                    ev.detail
-                ),
-            });
-            self.unblame_streak()?;
-        }
-        Ok(())
-    }
-
-    /// A streak of failures is about the account or the provider (a 5xx
-    /// "daily sending limit exceeded" looks permanent per message), so the
-    /// recipients it marked `failed` are re-marked `deferred`: the next run
-    /// tries them again instead of skipping them for good.
-    fn unblame_streak(&mut self) -> Result<(), SendError> {
-        for email in std::mem::take(&mut self.streak_failed) {
-            let attempt = self.ledger.ledger().attempts(&email);
-            let ev = Event::new(&self.campaign, &email, Status::Deferred, attempt).with_detail(
-                "not counted as failed: the run stopped on a streak of failures (the provider may be refusing the account)",
-            );
-            self.ledger.append_uncommitted(&ev)?;
-            self.report.failed -= 1;
-            self.report.deferred += 1;
-        }
-        Ok(())
-    }
 }
 
 /// Writes the outcome rows of every transaction that has already ended,
@@ -455,55 +349,4 @@ pub(super) fn drain_finished<F: std::future::Future<Output = Finished>>(
         run.finish(done, observer)?;
     }
     Ok(())
-}
-
-/// Waits shorter than this are slept on the loop's thread: tokio's timer
-/// counts whole milliseconds, so at a relay's pace (a letter every 60 µs)
-/// each wait for the pace would last a millisecond and the pace would be
-/// the timer's. The loop's thread only runs the loop (its fsyncs block it
-/// too); transactions go on on the runtime's workers.
-const TIMER_RESOLUTION: Duration = Duration::from_millis(1);
-
-pub(super) async fn sleep_for(wait: Option<Duration>) {
-    match wait {
-        Some(d) if d < TIMER_RESOLUTION => sleep_precisely(d),
-        Some(d) => tokio::time::sleep(d).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Sleeps the loop's thread for `d` (under a millisecond) and no more than
-/// it must: Linux wakes a sleeping thread up to its timer slack late (50 µs
-/// by default, prctl(2)), which at a relay's pace (a letter every 60 µs)
-/// nearly doubled the time per letter; the slack is made 1 ns for this
-/// sleep and put back after it. Elsewhere a plain sleep.
-fn sleep_precisely(d: Duration) {
-    #[cfg(target_os = "linux")]
-    {
-        use rustix::thread::{current_timer_slack, set_current_timer_slack};
-        let before = current_timer_slack().ok();
-        let tight = set_current_timer_slack(std::num::NonZeroU64::new(1)).is_ok();
-        std::thread::sleep(d);
-        if tight {
-            let _ = set_current_timer_slack(before.and_then(std::num::NonZeroU64::new));
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    std::thread::sleep(d);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_precise_sleep_lasts_at_least_its_time_and_puts_the_slack_back() {
-        #[cfg(target_os = "linux")]
-        let slack = rustix::thread::current_timer_slack().unwrap();
-        let start = std::time::Instant::now();
-        sleep_precisely(Duration::from_micros(300));
-        assert!(start.elapsed() >= Duration::from_micros(300));
-        #[cfg(target_os = "linux")]
-        assert_eq!(rustix::thread::current_timer_slack().unwrap(), slack);
-    }
 }

@@ -1,0 +1,55 @@
+//! The loop's waits for the pace: a wait under a millisecond slept on its
+//! own thread, precisely; a longer one on tokio's timer.
+
+use std::time::Duration;
+
+/// Waits shorter than this are slept on the loop's thread: tokio's timer
+/// counts whole milliseconds, so at a relay's pace (a letter every 60 µs)
+/// each wait for the pace would last a millisecond and the pace would be
+/// the timer's. The loop's thread only runs the loop (its fsyncs block it
+/// too); transactions go on on the runtime's workers.
+const TIMER_RESOLUTION: Duration = Duration::from_millis(1);
+
+pub(in crate::send) async fn sleep_for(wait: Option<Duration>) {
+    match wait {
+        Some(d) if d < TIMER_RESOLUTION => sleep_precisely(d),
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sleeps the loop's thread for `d` (under a millisecond) and no more than
+/// it must: Linux wakes a sleeping thread up to its timer slack late (50 µs
+/// by default, prctl(2)), which at a relay's pace (a letter every 60 µs)
+/// nearly doubled the time per letter; the slack is made 1 ns for this
+/// sleep and put back after it. Elsewhere a plain sleep.
+fn sleep_precisely(d: Duration) {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::thread::{current_timer_slack, set_current_timer_slack};
+        let before = current_timer_slack().ok();
+        let tight = set_current_timer_slack(std::num::NonZeroU64::new(1)).is_ok();
+        std::thread::sleep(d);
+        if tight {
+            let _ = set_current_timer_slack(before.and_then(std::num::NonZeroU64::new));
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    std::thread::sleep(d);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_precise_sleep_lasts_at_least_its_time_and_puts_the_slack_back() {
+        #[cfg(target_os = "linux")]
+        let slack = rustix::thread::current_timer_slack().unwrap();
+        let start = std::time::Instant::now();
+        sleep_precisely(Duration::from_micros(300));
+        assert!(start.elapsed() >= Duration::from_micros(300));
+        #[cfg(target_os = "linux")]
+        assert_eq!(rustix::thread::current_timer_slack().unwrap(), slack);
+    }
+}
