@@ -140,7 +140,7 @@ fn print_stage(plan: &StagePlan, after_days: u32, out: Output) {
         plan.stage
     );
     tell!(
-        "           not sent: {} answered, {} bounced, {} letter before not sent, {} already had it",
+        "           not sent: {} answered, {} bounced, {} whose letter before was not sent, {} already had it",
         plan.stopped_by(Stopped::Replied),
         plan.stopped_by(Stopped::Bounced),
         plan.stopped_by(Stopped::NotSent),
