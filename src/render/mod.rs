@@ -267,13 +267,13 @@ impl Renderer {
             ),
             None => (Mailbox::new(name, r.email.clone()), subject),
         };
-        let body = self
+        let written = self
             .letters
             .body(choice.letter, &ctx, &subject)
             .map_err(|e| Diagnostic::error(at(), describe(&e)))?;
-        let (text, html) = (body.text, body.html);
+        let (text, html) = (written.text, written.html);
         let mut warnings = Vec::new();
-        if let Some((template, removed)) = body.removed {
+        if let Some((template, removed)) = written.removed {
             warnings.push(Diagnostic::warning(
                 at(),
                 format!(
