@@ -26,12 +26,12 @@ shift || true
 # each row also names the module's own unit tests (`schedule::`).
 table() {
     cat <<'EOF'
-ledger|src/ledger.rs,src/ledger/writer.rs|--lib
-outcome|src/send/outcome.rs,src/diagnose.rs|--lib
+ledger|src/ledger.rs,src/ledger/*.rs|--lib
+outcome|src/send/outcome.rs,src/send/outcome/*.rs,src/diagnose.rs|--lib
 pace|src/schedule/*.rs|--lib --test it -- schedule:: dispatch::
-plan|src/plan.rs|--lib --test it -- plan:: send:: offline::
+plan|src/plan.rs,src/plan/**/*.rs|--lib --test it -- plan:: send:: offline::
 contacts|src/contacts.rs,src/contacts/*.rs|--lib --test it -- contacts:: offline:: props::
-credentials|src/credentials.rs|--lib --test it -- credentials:: send::
+credentials|src/credentials/*.rs|--lib --test it -- credentials:: send::
 inbox|src/inbox/classify.rs,src/inbox/evidence.rs,src/inbox/matching.rs|--lib --test it -- inbox::
 EOF
 }

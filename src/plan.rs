@@ -228,21 +228,6 @@ fn skip_for(state: Option<State>, resend: Resend) -> Option<Skip> {
     }
 }
 
-/// The ledger's state of a recipient: its address's; else, when the
-/// row's contact form was recorded as reached (`form_sent`, written while
-/// the office had no address), that: an office that gains an address after
-/// a volunteer reached it by its form is not written to a second time.
-fn state_of(ledger: &impl StateOf, r: &Recipient) -> Option<State> {
-    ledger.state_of(r.email.as_ref()).or_else(|| {
-        let form = r.columns.contact_form.and_then(|i| r.values.get(i))?;
-        let form = form.trim();
-        (!form.is_empty())
-            .then(|| ledger.state_of(form))
-            .flatten()
-            .filter(|s| *s == State::FormSent)
-    })
-}
-
 /// Walks the contacts for a `send` run, one [`SendStep`] per row that says
 /// something, in file order. Streams: a command that must not hold the
 /// whole list (`send --dry-run` over a million rows) walks it again
@@ -268,7 +253,7 @@ pub fn walk_send<'a>(
         if !selection.wants(&r) {
             return None;
         }
-        if let Some(skip) = skip_for(state_of(ledger, &r), resend) {
+        if let Some(skip) = skip_for(ledger.state_of(r.email.as_ref()), resend) {
             return Some(SendStep::Skip(Box::new(r), skip));
         }
         // Render now so a broken letter stops the run before the first

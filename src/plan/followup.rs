@@ -59,7 +59,7 @@ impl Stopped {
         match self {
             Stopped::Replied => "answered",
             Stopped::Bounced => "bounced",
-            Stopped::NotSent => "letter before not sent",
+            Stopped::NotSent => "whose letter before was not sent",
             Stopped::Stage(s) => s.reason(),
         }
     }

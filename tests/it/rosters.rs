@@ -732,18 +732,23 @@ fn forms_done_records_an_office_once_and_log_report_and_kit_count_it() {
     );
     assert!(!stdout(&out).contains("ann.senate"), "{}", stdout(&out));
 
-    // The office gains an address after it was reached by its form: it
-    // is not written to a second time.
-    let file = DONE_FILE.replace("Ann Office,,", "Ann Office,ann@senate.example,");
+    // A form is the office's, not a person's: another row with an address
+    // and the same form (a shared, generic form) still gets its letter,
+    // and so does the office itself once it gains an address (the review
+    // reached showed it "never attempted" while `send` skipped it).
+    let file = DONE_FILE
+        .replace("Ann Office,,", "Ann Office,ann@senate.example,")
+        .replace(
+            "Nobody,,",
+            "Shared Form,shared@senate.example,https://ann.senate.example/contact",
+        );
     c.write("contacts.csv", file.as_bytes());
     let out = c.cmd(&["send", "--dry-run"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let plan = stdout(&out);
-    assert!(
-        plan.contains("skip        line     2  ann@senate.example: already sent"),
-        "{plan}"
-    );
-    assert!(!plan.contains("would send  line     2"), "{plan}");
+    assert!(plan.contains("would send  line     2"), "{plan}");
+    assert!(plan.contains("shared@senate.example"), "{plan}");
+    assert!(!plan.contains(": already sent"), "{plan}");
 }
 
 #[test]
