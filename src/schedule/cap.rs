@@ -88,4 +88,18 @@ mod tests {
         assert!(!cap.allows(now, 0));
         assert_eq!(cap.frees_at(), Some(recent + chrono::Duration::hours(24)));
     }
+
+    /// What the plan shows as "(N used)": the sends within the window.
+    #[test]
+    fn used_counts_the_sends_in_the_window() {
+        let now = Utc::now();
+        let old = now - chrono::Duration::hours(25);
+        let recent = now - chrono::Duration::hours(1);
+        let mut cap = DailyCap::new(5, vec![old, recent, recent]);
+        assert_eq!(cap.used(), 3);
+        assert!(cap.allows(now, 0));
+        assert_eq!(cap.used(), 2);
+        cap.record(now);
+        assert_eq!(cap.used(), 3);
+    }
 }

@@ -51,11 +51,6 @@ impl Forecast {
     pub fn estimate(self) -> Estimate {
         simulate(self.schedule, self.start)
     }
-
-    /// How many letters it holds.
-    pub fn letters(&self) -> usize {
-        self.schedule.fresh_len + self.schedule.retries.len()
-    }
 }
 
 impl<T> Schedule<T> {
@@ -207,5 +202,22 @@ mod tests {
         let outlook = s.outlook(at);
         assert!(outlook.waits(), "{outlook:?}");
         assert!(outlook.finish > t0() + TimeDelta::hours(24), "{outlook:?}");
+    }
+
+    /// A run without `--wait` leaves letters its window holds; their
+    /// forecast waits for the window all the same (when they would go).
+    #[test]
+    fn the_outlook_waits_for_a_closed_window_even_when_the_run_does_not() {
+        let rules = Rules {
+            window: Some(crate::config::Window::parse("13:00-17:00", None).unwrap()),
+            wait_for_window: false,
+            ..rules()
+        };
+        let mut s = Schedule::new(rules, None);
+        s.push(2, COUNCIL, Tz::UTC, 2);
+        // Noon: closed until 13:00.
+        let outlook = s.outlook(t0());
+        assert_eq!(outlook.batches.iter().map(|b| b.letters).sum::<usize>(), 1);
+        assert_eq!(outlook.finish, t0() + TimeDelta::hours(1), "{outlook:?}");
     }
 }

@@ -75,3 +75,37 @@ impl Zones {
         self.of(r).unwrap_or(self.default)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn columns(names: &[&str]) -> Columns {
+        Columns {
+            names: names.iter().map(|n| n.to_string()).collect(),
+            snake: names.iter().map(|n| n.to_lowercase()).collect(),
+            email: Some(0),
+            contact_form: None,
+        }
+    }
+
+    /// A `timezone_column` the header lacks is an error on the header line,
+    /// naming the column and the header; without one, any header will do.
+    #[test]
+    fn a_missing_timezone_column_is_named_on_the_header_line() {
+        let zones = Zones {
+            column: Some("tz".into()),
+            default: Tz::UTC,
+            place: "contacts.csv".into(),
+        };
+        let err = zones
+            .check_header(&columns(&["email", "name"]))
+            .unwrap_err();
+        assert_eq!(err.place, "contacts.csv:1");
+        assert!(err.message.contains("no column `tz`") && err.message.contains("email, name"));
+        assert!(zones.check_header(&columns(&["email", "TZ"])).is_ok());
+        assert!(Zones::fixed(Tz::UTC)
+            .check_header(&columns(&["email"]))
+            .is_ok());
+    }
+}
