@@ -204,6 +204,35 @@ mod tests {
         assert!(outlook.finish > t0() + TimeDelta::hours(24), "{outlook:?}");
     }
 
+    /// A window that opens before the next paced letter may go: the
+    /// outlook wakes at the opening (as the plan's estimate does), even for
+    /// a run without `--wait`, which would wake at the pace's time.
+    #[test]
+    fn the_outlook_wakes_when_a_window_opens_before_the_pace_frees() {
+        let t = DateTime::parse_from_rfc3339("2026-12-01T12:59:30Z")
+            .unwrap()
+            .to_utc();
+        let rules = Rules {
+            window: Some(crate::config::Window::parse("13:00-17:00", None).unwrap()),
+            wait_for_window: false,
+            global: None,
+            per_domain: Some(Pace {
+                per_minute: 1,
+                burst: 1,
+            }),
+        };
+        let open = Tz::Etc__GMTMinus2; // 14:59 there: open
+        let mut s = Schedule::new(rules, None);
+        s.push(2, "x.example.org", open, 2);
+        s.push(3, "x.example.org", open, 3);
+        s.push(4, "y.example.org", Tz::UTC, 4); // closed until 13:00
+        assert!(matches!(s.next(t, 0), Next::Go(2)));
+        let outlook = s.outlook(t);
+        let opening = t + TimeDelta::seconds(30);
+        assert_eq!(outlook.batches[0].start, opening, "{outlook:?}");
+        assert_eq!(outlook.finish, t + TimeDelta::seconds(60), "{outlook:?}");
+    }
+
     /// A run without `--wait` leaves letters its window holds; their
     /// forecast waits for the window all the same (when they would go).
     #[test]
