@@ -28,7 +28,7 @@ pub use campaign::{
     DEFAULT_PER_MINUTE, MAX_BACKOFF_SECS,
 };
 pub use error::ConfigError;
-pub use followup::{reply_subject, stage_log, Followup, MAX_AFTER_DAYS};
+pub use followup::{log_beside, reply_subject, stage_log, Followup, MAX_AFTER_DAYS};
 pub use letter::{direction_of, Direction, Letter, Variant};
 pub use mailbox::{CopyMode, Inbox, SentCopy};
 pub use smtp::{Smtp, DEFAULT_PASSWORD_ENV, DEFAULT_TIMEOUT_SECS};

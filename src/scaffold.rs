@@ -84,17 +84,7 @@ pub fn init_with(dir: &Path, provider: Option<&Provider>) -> Result<Vec<PathBuf>
     if let Some((p, _)) = targets.iter().find(|(p, _)| p.exists()) {
         return Err(InitError::Exists(p.clone()));
     }
-    for (path, contents) in &targets {
-        let io = |source| InitError::Io {
-            path: path.clone(),
-            source,
-        };
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
-        std::fs::write(path, contents).map_err(io)?;
-    }
-    Ok(targets.into_iter().map(|(p, _)| p).collect())
+    write_all(targets)
 }
 
 /// Writes a campaign for a fetched roster into `dir`: the example
@@ -130,17 +120,7 @@ pub fn init_for_roster(
     {
         return Err(InitError::Exists(p.clone()));
     }
-    for (path, contents) in &targets {
-        let io = |source| InitError::Io {
-            path: path.clone(),
-            source,
-        };
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
-        std::fs::write(path, contents).map_err(io)?;
-    }
-    Ok(targets.into_iter().map(|(p, _)| p).collect())
+    write_all(targets)
 }
 
 /// The roster's file in a campaign made by [`init_for_roster`].
@@ -256,6 +236,24 @@ pub fn with_provider(example: &str, p: &Provider) -> String {
         }
     }
     out
+}
+
+/// Writes each file with its folders; returns their paths.
+fn write_all<'a>(
+    targets: impl IntoIterator<Item = (PathBuf, &'a str)>,
+) -> Result<Vec<PathBuf>, InitError> {
+    let targets: Vec<_> = targets.into_iter().collect();
+    for (path, contents) in &targets {
+        let io = |source| InitError::Io {
+            path: path.clone(),
+            source,
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        std::fs::write(path, contents).map_err(io)?;
+    }
+    Ok(targets.into_iter().map(|(p, _)| p).collect())
 }
 
 #[cfg(test)]

@@ -327,15 +327,7 @@ pub(super) fn resume_command(config: &Path, args: &SendArgs) -> String {
 
 /// `logs/name.csv` → `logs/name.test.csv`.
 pub(super) fn test_log_path(log: &Path) -> PathBuf {
-    let stem = log
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let ext = log
-        .extension()
-        .map(|e| e.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "csv".into());
-    log.with_file_name(format!("{stem}.test.{ext}"))
+    repmail::config::log_beside(log, "test")
 }
 
 mod deliver;

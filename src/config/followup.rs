@@ -50,6 +50,12 @@ pub fn reply_subject(subject: &str) -> String {
 /// its own in the same eight-column format; see docs/design.md
 /// "Follow-ups (issue 21)" for why not a ninth column.
 pub fn stage_log(log: &Path, stage: usize) -> PathBuf {
+    log_beside(log, &format!("followup-{stage}"))
+}
+
+/// A log of its own beside the campaign's: `logs/name.csv` with `tag` →
+/// `logs/name.TAG.csv` (a follow-up stage's, the test letters').
+pub fn log_beside(log: &Path, tag: &str) -> PathBuf {
     let stem = log
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -58,7 +64,7 @@ pub fn stage_log(log: &Path, stage: usize) -> PathBuf {
         .extension()
         .map(|e| e.to_string_lossy().into_owned())
         .unwrap_or_else(|| "csv".into());
-    log.with_file_name(format!("{stem}.followup-{stage}.{ext}"))
+    log.with_file_name(format!("{stem}.{tag}.{ext}"))
 }
 
 impl Validator<'_> {

@@ -151,9 +151,28 @@ impl<'l> Run<'l> {
             .ledger()
             .attempts(&start.email)
             .saturating_sub(1);
-        let ev = Event::new(&self.campaign, &start.email, Status::Deferred, attempt)
-            .with_message_id(&start.letter.message_id)
-            .with_detail("not sent: the run stopped before this letter's transaction started");
+        self.write_untried(
+            &start.email,
+            &start.letter.message_id,
+            attempt,
+            "not sent: the run stopped before this letter's transaction started",
+            observer,
+        )
+    }
+
+    /// Writes a letter certainly not sent as `deferred` with `attempt` (the
+    /// try taken back: nothing reached the server it could deliver).
+    fn write_untried(
+        &mut self,
+        email: &str,
+        message_id: &str,
+        attempt: u32,
+        detail: &str,
+        observer: &mut dyn Observer,
+    ) -> Result<(), SendError> {
+        let ev = Event::new(&self.campaign, email, Status::Deferred, attempt)
+            .with_message_id(message_id)
+            .with_detail(detail);
         self.ledger.append_uncommitted(&ev)?;
         self.report.deferred += 1;
         observer.progress(Progress::Done {
@@ -184,17 +203,13 @@ impl<'l> Run<'l> {
             // Not a try: nothing about the letter reached the server that
             // it could deliver (as for a refused sign-in).
             let attempt = self.ledger.ledger().attempts(&email).saturating_sub(1);
-            let ev = Event::new(&self.campaign, &email, Status::Deferred, attempt)
-                .with_message_id(&message_id)
-                .with_detail(
-                    "not sent: the run was stopped at once before the letter's text went out",
-                );
-            self.ledger.append_uncommitted(&ev)?;
-            self.report.deferred += 1;
-            observer.progress(Progress::Done {
-                event: &ev,
-                retry_in: None,
-            });
+            self.write_untried(
+                &email,
+                &message_id,
+                attempt,
+                "not sent: the run was stopped at once before the letter's text went out",
+                observer,
+            )?;
         }
         Ok(())
     }
