@@ -94,6 +94,9 @@ pub(super) fn simulate(mut schedule: Schedule<()>, start: DateTime<Utc>) -> Esti
                     }),
                 }
             }
+            // `t > clock` always holds (the schedule waits only for a
+            // later time; the schedule's tests assert it on every wait):
+            // the guard keeps a bug there from looping the plan forever.
             Next::Wait {
                 until: Some(t),
                 hold,

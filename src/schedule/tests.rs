@@ -308,6 +308,61 @@ fn without_waiting_a_closed_window_is_the_last_reason_given() {
 }
 
 #[test]
+fn the_estimate_waits_for_windows_whatever_the_run_does() {
+    // The setting of the test above, with a global pace of one a second:
+    // the estimate of a run without `--wait` still sends the Tokyo letter
+    // when its window opens (10 s), before the second LA letter (30 s),
+    // and so ends at 30 s; a schedule that did not wait would send it
+    // after that one, at 31 s (cargo-mutants, 2026-12-05: the estimate's
+    // `wait_for_window` was not checked by any test).
+    let la: Tz = "America/Los_Angeles".parse().unwrap();
+    let tokyo: Tz = "Asia/Tokyo".parse().unwrap();
+    let opening = DateTime::parse_from_rfc3339("2026-12-02T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    let now = opening - secs(10);
+    let rules = Rules {
+        global: pace(60, 1),
+        per_domain: pace(2, 1),
+        window: Some(Window::parse("09:00-17:00", None).unwrap()),
+        wait_for_window: false,
+        ..Rules::default()
+    };
+    let letters = [
+        (0, "u.example.org", la),
+        (1, "u.example.org", la),
+        (2, "t.example.org", tokyo),
+    ];
+    let est = estimate(&rules, None, letters, now);
+    assert_eq!(est.finish, now + secs(30));
+    assert_eq!(est.batches.iter().map(|b| b.letters).sum::<usize>(), 3);
+}
+
+#[test]
+fn a_wait_of_exactly_the_batch_gap_starts_no_new_batch() {
+    // 08:50 UTC, the window opens at 09:00: a wait of BATCH_GAP itself,
+    // not longer than it, so the letters are one batch that waited for
+    // nothing worth telling (cargo-mutants, 2026-12-05: `>` made `>=`
+    // was missed).
+    let rules = Rules {
+        global: pace(60, 1),
+        window: Some(Window::parse("09:00-17:00", None).unwrap()),
+        ..Rules::default()
+    };
+    let start = t0() - TimeDelta::hours(3) - TimeDelta::minutes(10);
+    let letters = (0..2).map(|i| (i as u64, "a.example.org", Tz::UTC));
+    let est = estimate(&rules, None, letters, start);
+    assert_eq!(est.batches.len(), 1);
+    assert_eq!(est.batches[0].start, start + BATCH_GAP);
+    assert_eq!(est.batches[0].after, None);
+    assert!(!est.waits());
+    // A minute longer, and the batch is said to wait for the window.
+    let letters = (0..2).map(|i| (i as u64, "a.example.org", Tz::UTC));
+    let est = estimate(&rules, None, letters, start - TimeDelta::minutes(1));
+    assert_eq!(est.batches[0].after, Some(Hold::Window { zone: Tz::UTC }));
+}
+
+#[test]
 fn the_estimate_counts_the_daily_cap_and_the_window() {
     let rules = Rules {
         global: pace(60, 1),
