@@ -326,7 +326,6 @@ fn the_estimate_waits_for_windows_whatever_the_run_does() {
         per_domain: pace(2, 1),
         window: Some(Window::parse("09:00-17:00", None).unwrap()),
         wait_for_window: false,
-        ..Rules::default()
     };
     let letters = [
         (0, "u.example.org", la),
