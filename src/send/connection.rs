@@ -10,21 +10,18 @@
 
 use std::fmt;
 use std::io;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use lettre::address::Envelope;
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
-use lettre::transport::smtp::commands::{Data, Mail, Quit, Rcpt};
+use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Quit, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Response;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
+use super::wire::{Corked, Tls};
 use crate::credentials::Auth;
 use crate::tls::Security;
 
@@ -200,6 +197,9 @@ pub struct Connection {
     inner: AsyncSmtpConnection,
     /// Messages accepted on it.
     pub sent: u32,
+    /// Whether the server offers PIPELINING: the envelope then goes as one
+    /// group (see [`Connection::send`]).
+    pipelining: bool,
 }
 
 impl Opener {
@@ -234,6 +234,7 @@ impl Opener {
             }
             _ => Box::new(tcp),
         };
+        let stream = Box::new(Corked::new(stream));
         let mut inner = AsyncSmtpConnection::connect_with_transport(stream, &self.hello).await?;
         let mut encrypted = self.security == Security::Tls;
         if let (Security::Starttls, Some(params)) = (self.security, &self.starttls) {
@@ -242,6 +243,7 @@ impl Opener {
             inner.starttls(params.clone(), &self.hello).await?;
             encrypted = true;
         }
+        let pipelining = offers_pipelining(&mut inner, &self.hello).await?;
         if let Some((credentials, mechanisms)) =
             self.auth.credentials().map_err(Failure::Credentials)?
         {
@@ -250,7 +252,33 @@ impl Opener {
             }
             inner.auth(&mechanisms, &credentials).await?;
         }
-        Ok(Connection { inner, sent: 0 })
+        Ok(Connection {
+            inner,
+            sent: 0,
+            pipelining,
+        })
+    }
+}
+
+/// Whether the server offers PIPELINING (RFC 2920). lettre keeps only the
+/// EHLO keywords it acts on itself (its `ServerInfo`; PIPELINING is not one,
+/// lettre 0.11), so the session says EHLO once more and reads them: RFC 5321
+/// §4.1.4 allows a later EHLO, which resets only a transaction, and none
+/// has begun. Before AUTH, after STARTTLS (RFC 3207 §4.2: what was offered
+/// before TLS does not count). A server that refuses it is spoken to one
+/// command at a time, as before.
+async fn offers_pipelining(
+    inner: &mut AsyncSmtpConnection,
+    hello: &ClientId,
+) -> Result<bool, Failure> {
+    match inner.command(Ehlo::new(hello.clone())).await {
+        Ok(reply) => Ok(reply.message().skip(1).any(|line| {
+            line.split_whitespace()
+                .next()
+                .is_some_and(|keyword| keyword.eq_ignore_ascii_case("PIPELINING"))
+        })),
+        Err(e) if e.is_permanent() || e.is_transient() => Ok(false),
+        Err(e) => Err(Failure::Smtp(e)),
     }
 }
 
@@ -311,21 +339,44 @@ impl Connection {
             options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
         }
         let fail = |step| move |e| (step, Failure::Smtp(e));
-        self.inner
-            .command(Mail::new(envelope.from().cloned(), options))
-            .await
-            .map_err(fail(Step::Mail))?;
-        enter(Step::Envelope)?;
-        for to in envelope.to() {
+        let mail = Mail::new(envelope.from().cloned(), options);
+        let rcpts = envelope
+            .to()
+            .iter()
+            .map(|to| Rcpt::new(to.clone(), Vec::new()));
+        if self.pipelining {
+            // RFC 2920 §3.1: MAIL and RCPT may go anywhere in a group, DATA
+            // only last; every reply is read, in order, and the text goes
+            // only after DATA's 354. Half the round trips of a letter. On
+            // the first refusal the rest is left unread: a failed session
+            // is never used again (see [`super::smtp::Transport`]).
+            let group = EnvelopeGroup {
+                mail,
+                rcpts: rcpts.collect(),
+            };
+            self.inner.command(group).await.map_err(fail(Step::Mail))?;
+            enter(Step::Envelope)?;
+            // One reply for each RCPT, then DATA's.
+            for _ in 0..=envelope.to().len() {
+                self.inner
+                    .read_response()
+                    .await
+                    .map_err(fail(Step::Envelope))?;
+            }
+        } else {
+            self.inner.command(mail).await.map_err(fail(Step::Mail))?;
+            enter(Step::Envelope)?;
+            for rcpt in rcpts {
+                self.inner
+                    .command(rcpt)
+                    .await
+                    .map_err(fail(Step::Envelope))?;
+            }
             self.inner
-                .command(Rcpt::new(to.clone(), Vec::new()))
+                .command(Data)
                 .await
                 .map_err(fail(Step::Envelope))?;
         }
-        self.inner
-            .command(Data)
-            .await
-            .map_err(fail(Step::Envelope))?;
         // The gate: past it the letter's text goes out, and a run that
         // quits can no longer say it did not.
         enter(Step::Body)?;
@@ -340,41 +391,21 @@ impl Connection {
     }
 }
 
-/// A tokio-rustls client stream as lettre's stream type.
-#[derive(Debug)]
-struct Tls(TlsStream<TcpStream>);
-
-impl AsyncTokioStream for Tls {
-    fn peer_addr(&self) -> io::Result<std::net::SocketAddr> {
-        self.0.get_ref().0.peer_addr()
-    }
+/// A transaction's envelope as one pipelined group: MAIL, each RCPT,
+/// DATA, written at once through lettre's commands.
+struct EnvelopeGroup {
+    mail: Mail,
+    rcpts: Vec<Rcpt>,
 }
 
-impl AsyncRead for Tls {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Tls {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
+impl fmt::Display for EnvelopeGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Each command writes its own CRLF.
+        write!(f, "{}", self.mail)?;
+        for rcpt in &self.rcpts {
+            write!(f, "{rcpt}")?;
+        }
+        write!(f, "{Data}")
     }
 }
 

@@ -16,6 +16,7 @@ mod report;
 mod run;
 mod settings;
 mod smtp;
+mod wire;
 
 use std::collections::VecDeque;
 use std::sync::Arc;

@@ -185,6 +185,76 @@ fn a_drop_mid_data_on_a_reused_connection_is_deferred_then_delivered_once() {
 }
 
 #[test]
+fn the_envelope_goes_as_one_group_only_to_a_server_that_offers_pipelining() {
+    // RFC 2920: a client pipelines only when the EHLO reply offers it; then
+    // MAIL and RCPT each reach the server with the next command right
+    // behind them (DATA ends the group). Also after STARTTLS with AUTH,
+    // where the offer is read from the EHLO inside TLS.
+    let pki = TestPki::generate();
+    let n = 6;
+    for (offers, starttls) in [(true, false), (false, false), (true, true)] {
+        let opts = if starttls {
+            ServerOptions::starttls(pki.server_cert()).with_auth("letters", PASSWORD)
+        } else {
+            ServerOptions::plain()
+        };
+        let opts = if offers {
+            opts
+        } else {
+            opts.without_pipelining()
+        };
+        let server = TestServer::start(opts);
+        let smtp = if starttls {
+            format!(
+                "security = \"starttls\"\nusername = \"letters\"\nca_file = {:?}",
+                pki.ca_file().display().to_string()
+            )
+        } else {
+            "security = \"none\"".to_owned()
+        };
+        let c = campaign(&server, &smtp, 2, n);
+        let out = send(&c);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_all_once(&server, &c, n);
+        let grouped = if offers { 2 * n } else { 0 };
+        assert_eq!(
+            server.grouped_commands(),
+            grouped,
+            "offers pipelining: {offers}, STARTTLS: {starttls}"
+        );
+    }
+}
+
+#[test]
+fn a_refused_recipient_is_failed_and_its_text_never_sent_pipelined_or_not() {
+    // Pipelined, DATA has gone out with the refused RCPT: the server answers
+    // it with an error and the letter's text must not follow.
+    for offers in [true, false] {
+        let n = 3;
+        let opts = ServerOptions::plain()
+            .with_fault(&email(1), FaultPlan::always(Stage::Rcpt, Fault::Reply(550)));
+        let opts = if offers {
+            opts
+        } else {
+            opts.without_pipelining()
+        };
+        let server = TestServer::start(opts);
+        let c = campaign(&server, "security = \"none\"", 1, n);
+        let out = send(&c);
+        assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+        assert!(
+            server.messages_to(&email(1)).is_empty(),
+            "pipelining: {offers}"
+        );
+        assert_eq!(server.messages().len(), n - 1, "pipelining: {offers}");
+        let l = ledger(&c);
+        let (state, event) = l.state(&email(1)).unwrap();
+        assert_eq!(state, State::Failed, "pipelining: {offers}");
+        assert!(event.detail.contains("550"), "{}", event.detail);
+    }
+}
+
+#[test]
 fn after_a_refused_recipient_the_next_letter_takes_a_new_connection() {
     let n = 3;
     let server = TestServer::start(

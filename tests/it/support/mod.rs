@@ -43,7 +43,7 @@ pub mod http;
 pub mod library;
 mod xoauth2;
 pub use campaign_file::CampaignFile;
-use xoauth2::{advertise_xoauth2, is_command};
+use xoauth2::is_command;
 pub use xoauth2::{OAuth, Refusal, TokenPolicy};
 
 /// Longest a `Fault::Stall` waits for the client to hang up.
@@ -353,6 +353,12 @@ pub struct ServerOptions {
     /// AUTH XOAUTH2, which mailin lacks: handled by the harness below
     /// mailin's session (see [`OAuth`]). MAIL before it gets 530.
     pub oauth: Option<OAuth>,
+    /// Offer PIPELINING (RFC 2920), as Postfix, Exim and the big providers
+    /// do; mailin lacks it, so the harness adds the keyword and holds the
+    /// replies to MAIL, RCPT and RSET while more commands wait in its
+    /// input, sending them all once it is empty (RFC 2920 §3.2, rule 7).
+    /// On by default; false is a server that takes one command at a time.
+    pub pipelining: bool,
 }
 
 /// A layer below mailin that delivers the replies it produced oddly but
@@ -385,6 +391,7 @@ impl Default for ServerOptions {
             close_after_message: false,
             messages_per_connection: None,
             oauth: None,
+            pipelining: true,
         }
     }
 }
@@ -432,6 +439,12 @@ impl ServerOptions {
 
     pub fn without_starttls_offer(mut self) -> Self {
         self.offer_starttls = false;
+        self
+    }
+
+    /// A server that does not offer PIPELINING (one command at a time).
+    pub fn without_pipelining(mut self) -> Self {
+        self.pipelining = false;
         self
     }
 
@@ -534,6 +547,9 @@ struct Shared {
     connections: AtomicUsize,
     auth_failures: AtomicUsize,
     auth_attempts: AtomicUsize,
+    /// Commands read while the next one was already waiting in the input
+    /// (a client that pipelines).
+    grouped: AtomicUsize,
     /// XOAUTH2 tokens accepted, in order, and on which connection.
     tokens_used: Mutex<Vec<(String, usize)>>,
     messages: Mutex<Vec<Stored>>,
@@ -581,6 +597,7 @@ impl TestServer {
             connections: AtomicUsize::new(0),
             auth_failures: AtomicUsize::new(0),
             auth_attempts: AtomicUsize::new(0),
+            grouped: AtomicUsize::new(0),
             tokens_used: Mutex::new(Vec::new()),
             messages: Mutex::new(Vec::new()),
             attempts: Mutex::new(HashMap::new()),
@@ -623,6 +640,12 @@ impl TestServer {
     /// TCP connections accepted so far.
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// Commands that reached the server with the next one right behind
+    /// them, in the same read: what a client that pipelines sends.
+    pub fn grouped_commands(&self) -> usize {
+        self.shared.grouped.load(Ordering::SeqCst)
     }
 
     /// `RCPT TO` commands seen for this address (the fault counter).
@@ -968,6 +991,11 @@ fn send_reply<S: Write>(io: &mut S, res: &Response, wire: &Wire) -> io::Result<(
     }
     let mut bytes = Vec::new();
     res.write_to(&mut bytes)?;
+    send_bytes(io, bytes, wire)
+}
+
+/// Writes a reply's bytes the way `wire` says (see [`send_reply`]).
+fn send_bytes<S: Write>(io: &mut S, mut bytes: Vec<u8>, wire: &Wire) -> io::Result<()> {
     if wire.multiline {
         bytes = multiline(bytes);
     }
@@ -1003,6 +1031,38 @@ fn multiline(reply: Vec<u8>) -> Vec<u8> {
     out
 }
 
+/// A positive EHLO reply with `keywords` added as lines of their own
+/// (anything else as it is).
+fn advertise(reply: Vec<u8>, keywords: &[&str]) -> Vec<u8> {
+    if keywords.is_empty() || !reply.starts_with(b"250") {
+        return reply;
+    }
+    let text = String::from_utf8_lossy(&reply);
+    let mut lines: Vec<String> = text
+        .split("\r\n")
+        .filter(|l| !l.is_empty())
+        .map(|l| l[4.min(l.len())..].to_owned())
+        .collect();
+    lines.extend(keywords.iter().map(|k| (*k).to_owned()));
+    let last = lines.len() - 1;
+    let mut out = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        let sep = if i == last { ' ' } else { '-' };
+        out.push_str(&format!("250{sep}{l}\r\n"));
+    }
+    out.into_bytes()
+}
+
+/// Sends the replies held for pipelined commands.
+fn release<S: Write>(io: &mut S, held: &mut Vec<u8>) -> io::Result<()> {
+    if held.is_empty() {
+        return Ok(());
+    }
+    io.write_all(held)?;
+    held.clear();
+    io.flush()
+}
+
 /// mailin-embedded's `handle_session`, plus the fault directives.
 fn run_session<S: Read + Write>(
     session: &mut Session<ConnHandler>,
@@ -1013,10 +1073,23 @@ fn run_session<S: Read + Write>(
 ) -> io::Result<Flow> {
     let wire = &shared.opts.wire;
     let mut line = Vec::with_capacity(128);
+    // Replies to pipelined commands, held while the client's next commands
+    // wait in the input (`ServerOptions::pipelining`).
+    let mut held: Vec<u8> = Vec::new();
     loop {
         line.clear();
         if io.read_until(b'\n', &mut line)? == 0 {
             return Ok(Flow::Finished);
+        }
+        // RFC 2920 §3.1: MAIL, RCPT and RSET may be followed in a group;
+        // their replies may wait while more commands do.
+        let groupable = [&b"MAIL "[..], b"RCPT ", b"RSET"]
+            .iter()
+            .any(|c| is_command(&line, c));
+        let followed = groupable && io.buffer().contains(&b'\n');
+        let hold = followed && shared.opts.pipelining && wire.split.is_none() && !wire.multiline;
+        if !hold {
+            release(io.get_mut(), &mut held)?;
         }
         if let (Some(fault), true) = (&shared.opts.auth_fault, is_command(&line, b"AUTH ")) {
             shared.auth_attempts.fetch_add(1, Ordering::SeqCst);
@@ -1043,17 +1116,35 @@ fn run_session<S: Read + Write>(
                     false => return Ok(Flow::Finished),
                 }
             }
-            if offered && is_command(&line, b"EHLO") {
-                let res = session.process(&line);
-                let mut bytes = Vec::new();
-                res.write_to(&mut bytes)?;
-                io.get_mut().write_all(&advertise_xoauth2(bytes))?;
-                io.get_mut().flush()?;
-                continue;
+        }
+        if is_command(&line, b"EHLO") {
+            // The keywords mailin does not offer itself.
+            let oauth =
+                shared.opts.oauth.is_some() && (state.borrow().tls || shared.opts.plaintext_auth);
+            let extra: Vec<&str> = [
+                (oauth, "AUTH XOAUTH2"),
+                (shared.opts.pipelining, "PIPELINING"),
+            ]
+            .into_iter()
+            .filter_map(|(on, keyword)| on.then_some(keyword))
+            .collect();
+            let res = session.process(&line);
+            let mut bytes = Vec::new();
+            res.write_to(&mut bytes)?;
+            send_bytes(io.get_mut(), advertise(bytes, &extra), wire)?;
+            if matches!(res.action, mailin::Action::Close) {
+                return Ok(Flow::Finished);
             }
+            continue;
         }
         let res = session.process(&line);
         let directive = state.borrow_mut().directive.take();
+        if followed && matches!(res.action, mailin::Action::Reply) {
+            shared.grouped.fetch_add(1, Ordering::SeqCst);
+        }
+        if directive.is_some() || !matches!(res.action, mailin::Action::Reply) {
+            release(io.get_mut(), &mut held)?;
+        }
         match directive {
             Some(Directive::Drop) => return Ok(Flow::Finished),
             Some(Directive::Stall) => {
@@ -1073,6 +1164,7 @@ fn run_session<S: Read + Write>(
             None => {}
         }
         match res.action {
+            mailin::Action::Reply if hold && directive.is_none() => res.write_to(&mut held)?,
             mailin::Action::Reply => send_reply(io.get_mut(), &res, wire)?,
             mailin::Action::Close => {
                 send_reply(io.get_mut(), &res, wire)?;

@@ -49,24 +49,6 @@ pub(super) fn is_command(line: &[u8], command: &[u8]) -> bool {
     line.len() >= command.len() && line[..command.len()].eq_ignore_ascii_case(command)
 }
 
-/// Adds `AUTH XOAUTH2` to an EHLO reply.
-pub(super) fn advertise_xoauth2(reply: Vec<u8>) -> Vec<u8> {
-    let text = String::from_utf8_lossy(&reply);
-    let mut lines: Vec<String> = text
-        .split("\r\n")
-        .filter(|l| !l.is_empty())
-        .map(|l| l[4.min(l.len())..].to_owned())
-        .collect();
-    lines.push("AUTH XOAUTH2".to_owned());
-    let last = lines.len() - 1;
-    let mut out = String::new();
-    for (i, l) in lines.iter().enumerate() {
-        let sep = if i == last { ' ' } else { '-' };
-        out.push_str(&format!("250{sep}{l}\r\n"));
-    }
-    out.into_bytes()
-}
-
 /// Answers `AUTH XOAUTH2 <base64>`; returns false when the client hung up.
 pub(super) fn answer<S: Read + Write>(
     line: &[u8],
