@@ -46,8 +46,13 @@ const SMOKE_N: usize = 20;
 /// passed, so its figure is not a few milliseconds of noise.
 const RENDER_MIN_TIME: Duration = Duration::from_millis(500);
 const CONCURRENCIES: [u32; 2] = [1, 4];
+/// The side-by-side runs: concurrency, and whether the server offers
+/// PIPELINING (as Postfix, Exim and the big providers do; repmail then
+/// sends each envelope as one group, lettre's own client does not). The
+/// last row is a server that does not.
+const SIDE_BY_SIDE: [(u32, bool); 3] = [(1, true), (4, true), (4, false)];
 /// Runs of each side per concurrency when measuring.
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` does not.
@@ -119,18 +124,18 @@ fn main() {
     // the ratio of every round.
     let rounds = if measuring { ROUNDS } else { 1 };
     let mut side_by_side = Vec::new();
-    for &c in &CONCURRENCIES {
+    for &(c, pipelining) in &SIDE_BY_SIDE {
         let (mut ours, mut base) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
-            ours.push(send_run(dir.path(), dir.path(), n, c));
-            base.push(baseline_run(&recipients, &renderer, c));
+            ours.push(send_run(dir.path(), dir.path(), n, c, pipelining));
+            base.push(baseline_run(&recipients, &renderer, c, pipelining));
         }
         let ratios: Vec<f64> = ours
             .iter()
             .zip(&base)
             .map(|(o, b)| o.rate() / b.rate())
             .collect();
-        side_by_side.push((c, median(ours), median(base), ratios));
+        side_by_side.push((c, pipelining, median(ours), median(base), ratios));
     }
     let shm = measuring
         .then(|| tempfile::tempdir_in("/dev/shm").ok())
@@ -140,10 +145,10 @@ fn main() {
     let shm_runs: Vec<(u32, SendFigures)> = shm.as_ref().map_or_else(Vec::new, |d| {
         CONCURRENCIES
             .iter()
-            .map(|&c| (c, send_run(dir.path(), d.path(), n, c)))
+            .map(|&c| (c, send_run(dir.path(), d.path(), n, c, true)))
             .collect()
     });
-    for (c, ours, ..) in &side_by_side {
+    for (c, _, ours, ..) in side_by_side.iter().filter(|s| s.1) {
         rows.push(send_row(
             &format!("send, concurrency {c}, ledger temp dir"),
             ours,
@@ -176,19 +181,25 @@ fn main() {
     );
     let _ = writeln!(
         out,
-        "{:<12} {:>14} {:>14} {:>16} {:>12} {:>14}  ratio per round",
-        "concurrency",
+        "{:<24} {:>14} {:>14} {:>16} {:>12} {:>14}  ratio per round",
+        "concurrency, server",
         "repmail msg/s",
         "baseline msg/s",
         "repmail/baseline",
         "connections",
         "fsyncs/letter"
     );
-    for (c, ours, base, ratios) in &side_by_side {
+    for (c, pipelining, ours, base, ratios) in &side_by_side {
         let per_round: Vec<String> = ratios.iter().map(|r| format!("{r:.2}x")).collect();
+        let server = if *pipelining {
+            "PIPELINING"
+        } else {
+            "no PIPELINING"
+        };
         let _ = writeln!(
             out,
-            "{c:<12} {:>14.0} {:>14.0} {:>15.2}x {:>5} / {:<5} {:>14.2}  {}",
+            "{:<24} {:>14.0} {:>14.0} {:>15.2}x {:>5} / {:<5} {:>14.2}  {}",
+            format!("{c}, {server}"),
             ours.rate(),
             base.rate(),
             ours.rate() / base.rate(),
@@ -201,8 +212,9 @@ fn main() {
     let _ = writeln!(
         out,
         "baseline: lettre's AsyncSmtpConnection::send in a loop per connection, TCP_NODELAY, \
-         letters rendered before the clock starts, no ledger; connections: repmail / baseline, \
-         counted at the server"
+         letters rendered before the clock starts, no ledger, one command at a time (lettre does \
+         not pipeline); connections: repmail / baseline, counted at the server; the server offers \
+         PIPELINING (RFC 2920) as Postfix, Exim and the big providers do, except on the last row"
     );
     let _ = writeln!(
         out,
@@ -243,8 +255,13 @@ fn send_row(label: &str, run: &SendFigures) -> String {
 /// starts) over `concurrency` lettre connections that it opens itself on
 /// no-delay sockets, each sending its share in a plain loop. No pacing, no
 /// ledger, no classification: what the wire and lettre allow.
-fn baseline_run(recipients: &[Recipient], renderer: &Renderer, concurrency: u32) -> SendFigures {
-    let server = TestServer::start(ServerOptions::plain());
+fn baseline_run(
+    recipients: &[Recipient],
+    renderer: &Renderer,
+    concurrency: u32,
+    pipelining: bool,
+) -> SendFigures {
+    let server = TestServer::start(server_options(pipelining));
     let letters: Vec<(lettre::address::Envelope, Vec<u8>)> = recipients
         .iter()
         .map(|r| {
@@ -357,6 +374,15 @@ fn render_only(renderer: &Renderer, recipients: &[Recipient], measuring: bool) -
     }
 }
 
+/// The test server, offering PIPELINING or not.
+fn server_options(pipelining: bool) -> ServerOptions {
+    if pipelining {
+        ServerOptions::plain()
+    } else {
+        ServerOptions::plain().without_pipelining()
+    }
+}
+
 /// The run with the median rate (the upper one of an even count).
 fn median(mut runs: Vec<SendFigures>) -> SendFigures {
     runs.sort_by(|a, b| a.rate().total_cmp(&b.rate()));
@@ -383,8 +409,14 @@ struct SendFigures {
 /// One `send` of all `n` recipients to a fresh server, with a fresh ledger
 /// in `ledger_dir`. Times the dispatch (connections, SMTP, ledger), not the
 /// setup.
-fn send_run(dir: &Path, ledger_dir: &Path, n: usize, concurrency: u32) -> SendFigures {
-    let server = TestServer::start(ServerOptions::plain());
+fn send_run(
+    dir: &Path,
+    ledger_dir: &Path,
+    n: usize,
+    concurrency: u32,
+    pipelining: bool,
+) -> SendFigures {
+    let server = TestServer::start(server_options(pipelining));
     let ledger_path = ledger_dir.join(format!("bench-c{concurrency}.csv"));
     let _ = std::fs::remove_file(&ledger_path);
     let campaign = campaign(dir, server.port(), concurrency, &ledger_path);
