@@ -10,7 +10,7 @@
 
 use std::fmt;
 use std::io;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 
 use lettre::address::Envelope;
@@ -190,6 +190,10 @@ pub struct Opener {
     pub auth: Arc<dyn Auth>,
     /// Whether `host` is this machine (AUTH in plaintext allowed).
     pub loopback: bool,
+    /// Whether a new session asks the server for PIPELINING (a second
+    /// EHLO); off for the rest of the run once the server does not offer
+    /// it, refuses the question or hangs up on it.
+    pub ask_pipelining: AtomicBool,
 }
 
 /// One open SMTP session.
@@ -207,15 +211,25 @@ impl Opener {
     /// more on a new connection when [`Auth::refused`] says fresh
     /// credentials may help.
     pub async fn open(&self) -> Result<Connection, Failure> {
-        match self.open_once().await {
-            Err(Failure::Smtp(e)) if is_auth_refusal(&e) && self.auth.refused() => {
-                self.open_once().await
+        let mut refreshed = false;
+        loop {
+            match self.open_once().await {
+                Ok(Some(conn)) => return Ok(conn),
+                // The server hung up on the second EHLO; asking is off now,
+                // so this happens once.
+                Ok(None) => continue,
+                Err(Failure::Smtp(e))
+                    if !refreshed && is_auth_refusal(&e) && self.auth.refused() =>
+                {
+                    refreshed = true;
+                }
+                Err(e) => return Err(e),
             }
-            other => other,
         }
     }
 
-    async fn open_once(&self) -> Result<Connection, Failure> {
+    /// One session, or `None` if the server hung up on the second EHLO.
+    async fn open_once(&self) -> Result<Option<Connection>, Failure> {
         let bare = self.host.trim_start_matches('[').trim_end_matches(']');
         let tcp = TcpStream::connect((bare, self.port))
             .await
@@ -243,7 +257,18 @@ impl Opener {
             inner.starttls(params.clone(), &self.hello).await?;
             encrypted = true;
         }
-        let pipelining = offers_pipelining(&mut inner, &self.hello).await?;
+        let pipelining = if self.ask_pipelining.load(Ordering::Relaxed) {
+            let offered = offers_pipelining(&mut inner, &self.hello).await;
+            if offered != Some(true) {
+                self.ask_pipelining.store(false, Ordering::Relaxed);
+            }
+            match offered {
+                Some(offered) => offered,
+                None => return Ok(None),
+            }
+        } else {
+            false
+        };
         if let Some((credentials, mechanisms)) =
             self.auth.credentials().map_err(Failure::Credentials)?
         {
@@ -252,11 +277,11 @@ impl Opener {
             }
             inner.auth(&mechanisms, &credentials).await?;
         }
-        Ok(Connection {
+        Ok(Some(Connection {
             inner,
             sent: 0,
             pipelining,
-        })
+        }))
     }
 }
 
@@ -265,21 +290,25 @@ impl Opener {
 /// lettre 0.11), so the session says EHLO once more and reads them: RFC 5321
 /// §4.1.4 allows a later EHLO, which resets only a transaction, and none
 /// has begun. Before AUTH, after STARTTLS (RFC 3207 §4.2: what was offered
-/// before TLS does not count). A server that refuses it is spoken to one
-/// command at a time, as before.
-async fn offers_pipelining(
-    inner: &mut AsyncSmtpConnection,
-    hello: &ClientId,
-) -> Result<bool, Failure> {
+/// before TLS does not count). Some servers refuse a second EHLO ("503
+/// Duplicate HELO/EHLO": Python's smtpd and aiosmtpd, 2026-12): then the
+/// session goes on one command at a time, as before. `None`: the server
+/// hung up on it (no reply, or 421).
+async fn offers_pipelining(inner: &mut AsyncSmtpConnection, hello: &ClientId) -> Option<bool> {
     match inner.command(Ehlo::new(hello.clone())).await {
-        Ok(reply) => Ok(reply.message().skip(1).any(|line| {
+        Ok(reply) => Some(reply.message().skip(1).any(|line| {
             line.split_whitespace()
                 .next()
                 .is_some_and(|keyword| keyword.eq_ignore_ascii_case("PIPELINING"))
         })),
-        Err(e) if e.is_permanent() || e.is_transient() => Ok(false),
-        Err(e) => Err(Failure::Smtp(e)),
+        Err(e) if e.is_permanent() || (e.is_transient() && !closing(&e)) => Some(false),
+        Err(_) => None,
     }
+}
+
+/// A 421: the server is closing the session.
+pub(super) fn closing(e: &lettre::transport::smtp::Error) -> bool {
+    e.status().is_some_and(|code| code.to_string() == "421")
 }
 
 fn is_auth_refusal(e: &lettre::transport::smtp::Error) -> bool {

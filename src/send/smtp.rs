@@ -11,7 +11,9 @@ use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::response::Response;
 use lettre::Message;
 
-use super::connection::{Connection, Failure, Opener, Reached, Step, MAX_MESSAGES_PER_CONNECTION};
+use super::connection::{
+    closing, Connection, Failure, Opener, Reached, Step, MAX_MESSAGES_PER_CONNECTION,
+};
 use crate::config::Smtp;
 use crate::credentials::{Auth, AuthMethod, NoAuth, Password};
 use crate::tls::{Security, TlsError, Trust};
@@ -138,6 +140,7 @@ impl Transport {
                 hello: ClientId::Domain(sender_domain.to_owned()),
                 auth,
                 loopback,
+                ask_pipelining: std::sync::atomic::AtomicBool::new(true),
             },
             idle: Mutex::new(Vec::new()),
             timeout_secs: cfg.timeout_secs,
@@ -254,7 +257,7 @@ impl Transport {
 /// A 421 (the server is closing the session) or no reply at all.
 fn connection_gone(e: &lettre::transport::smtp::Error) -> bool {
     match e.status() {
-        Some(code) => code.to_string() == "421",
+        Some(_) => closing(e),
         None => !e.is_client(),
     }
 }

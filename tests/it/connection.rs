@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use fixture::{rep_contacts, rep_emails, stderr, Campaign, CampaignFile, FAST, TEXT};
 use repmail::ledger::{Ledger, State, Status};
 use repmail::send::connection::MAX_MESSAGES_PER_CONNECTION;
-use support::{Fault, FaultPlan, ServerOptions, Stage, TestPki, TestServer};
+use support::{Fault, FaultPlan, SecondEhlo, ServerOptions, Stage, TestPki, TestServer};
 
 const PASSWORD: &str = "c0nnection-Pa55word";
 
@@ -222,6 +222,29 @@ fn the_envelope_goes_as_one_group_only_to_a_server_that_offers_pipelining() {
             grouped,
             "offers pipelining: {offers}, STARTTLS: {starttls}"
         );
+    }
+}
+
+#[test]
+fn a_server_that_refuses_or_hangs_up_on_a_second_ehlo_still_gets_every_letter() {
+    // repmail asks for PIPELINING with a second EHLO. Python's smtpd and
+    // aiosmtpd answer it "503 Duplicate HELO/EHLO"; a server may also hang
+    // up on it. Either way every letter goes once, signed in, one command
+    // at a time, and no later session asks again.
+    let n = 5;
+    for (answer, connections) in [(SecondEhlo::Refuse, 1), (SecondEhlo::HangUp, 2)] {
+        let server = TestServer::start(
+            ServerOptions::plain()
+                .with_plaintext_auth()
+                .with_auth("letters", PASSWORD)
+                .with_second_ehlo(answer),
+        );
+        let c = campaign(&server, "security = \"none\"\nusername = \"letters\"", 1, n);
+        let out = send(&c);
+        assert_eq!(out.status.code(), Some(0), "{answer:?}: {}", stderr(&out));
+        assert_all_once(&server, &c, n);
+        assert_eq!(server.grouped_commands(), 0, "{answer:?}");
+        assert_eq!(server.connections(), connections, "{answer:?}");
     }
 }
 

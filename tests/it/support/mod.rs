@@ -359,6 +359,22 @@ pub struct ServerOptions {
     /// input, sending them all once it is empty (RFC 2920 §3.2, rule 7).
     /// On by default; false is a server that takes one command at a time.
     pub pipelining: bool,
+    /// What the server does with an EHLO after the first of a session (or
+    /// of its TLS part).
+    pub second_ehlo: SecondEhlo,
+}
+
+/// A server's answer to a second EHLO.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SecondEhlo {
+    /// As to the first (RFC 5321 §4.1.4; Postfix, Exim).
+    #[default]
+    Answer,
+    /// "503 Duplicate HELO/EHLO", the session going on (Python's smtpd and
+    /// aiosmtpd).
+    Refuse,
+    /// Hangs up without a word.
+    HangUp,
 }
 
 /// A layer below mailin that delivers the replies it produced oddly but
@@ -392,6 +408,7 @@ impl Default for ServerOptions {
             messages_per_connection: None,
             oauth: None,
             pipelining: true,
+            second_ehlo: SecondEhlo::Answer,
         }
     }
 }
@@ -445,6 +462,12 @@ impl ServerOptions {
     /// A server that does not offer PIPELINING (one command at a time).
     pub fn without_pipelining(mut self) -> Self {
         self.pipelining = false;
+        self
+    }
+
+    /// What the server does with a second EHLO.
+    pub fn with_second_ehlo(mut self, answer: SecondEhlo) -> Self {
+        self.second_ehlo = answer;
         self
     }
 
@@ -743,6 +766,9 @@ struct ConnState {
     oauth_user: Option<String>,
     /// This connection's number (1-based).
     number: usize,
+    /// EHLOs so far, and whether TLS was on for them (STARTTLS starts the
+    /// count again).
+    ehlos: (bool, u32),
 }
 
 struct ConnHandler {
@@ -1122,6 +1148,23 @@ fn run_session<S: Read + Write>(
             }
         }
         if is_command(&line, b"EHLO") {
+            let again = {
+                let mut st = state.borrow_mut();
+                let tls = st.tls;
+                if st.ehlos.0 != tls {
+                    st.ehlos = (tls, 0);
+                }
+                st.ehlos.1 += 1;
+                st.ehlos.1 > 1
+            };
+            match shared.opts.second_ehlo {
+                SecondEhlo::Refuse if again => {
+                    send_bytes(io.get_mut(), b"503 Duplicate HELO/EHLO\r\n".to_vec(), wire)?;
+                    continue;
+                }
+                SecondEhlo::HangUp if again => return Ok(Flow::Finished),
+                _ => {}
+            }
             // The keywords mailin does not offer itself.
             let oauth =
                 shared.opts.oauth.is_some() && (state.borrow().tls || shared.opts.plaintext_auth);
