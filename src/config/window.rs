@@ -267,6 +267,62 @@ mod tests {
     }
 
     #[test]
+    fn hours_and_minutes_are_read_strictly() {
+        // Each refused (cargo-mutants, 2026-12-05: the closing's hour and
+        // the digits' count were not checked by a test).
+        for bad in [
+            "09:00-24:30",
+            "09:00-25:00",
+            "9:5-17:00",
+            "09:005-17:00",
+            "0009:00-17:00",
+            ":30-17:00",
+        ] {
+            assert!(Window::parse(bad, None).is_err(), "{bad}");
+        }
+        assert_eq!(minutes("9:05"), Some(545));
+        assert_eq!(minutes("24:00"), Some(1440));
+    }
+
+    #[test]
+    fn the_minutes_of_the_hour_count() {
+        // 09:30 opens at half past, not on the hour.
+        let w = Window::parse("09:30-17:00", None).unwrap();
+        let z = Tz::UTC;
+        assert!(!w.is_open(z, utc("2026-12-01T09:15:00Z")));
+        assert!(w.is_open(z, utc("2026-12-01T09:45:00Z")));
+        assert!(w.is_open(z, utc("2026-12-01T16:59:00Z")));
+    }
+
+    #[test]
+    fn a_window_inside_the_spring_gap_opens_the_next_day() {
+        // Berlin skips 02:00-03:00 on 2026-03-29: a window of 02:30-03:00
+        // has no minute that day. Its opening, moved to the first minute
+        // after the gap (03:00 CEST, 01:00Z), is already closed; the next
+        // opening is Monday's 02:30 CEST, never that instant itself (which
+        // would make the schedule wait for the present).
+        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        let w = Window::parse("02:30-03:00", None).unwrap();
+        let at = utc("2026-03-29T01:00:00Z");
+        assert!(!w.is_open(berlin, at));
+        assert_eq!(w.opens_at(berlin, at), utc("2026-03-30T00:30:00Z"));
+    }
+
+    #[test]
+    fn a_day_that_never_happened_opens_after_its_gap() {
+        // Samoa skipped Friday 2011-12-30 entirely (from UTC-10 to UTC+14):
+        // that day's opening moves to the first minute after the gap,
+        // Saturday 00:00 local (2011-12-30T10:00Z), found by looking up to
+        // a day ahead, not only an hour.
+        let apia: Tz = "Pacific/Apia".parse().unwrap();
+        let w = Window::parse("09:00-17:00", None).unwrap();
+        // Thursday 18:00 local (UTC-10), closed.
+        let now = utc("2011-12-30T04:00:00Z");
+        assert!(!w.is_open(apia, now));
+        assert_eq!(w.opens_at(apia, now), utc("2011-12-30T10:00:00Z"));
+    }
+
+    #[test]
     fn follows_daylight_saving_time() {
         let w = Window::parse("09:00-17:00", None).unwrap();
         let ny: Tz = "America/New_York".parse().unwrap();
