@@ -272,17 +272,26 @@ fn a_closed_window_holds_only_its_zone() {
     assert!(matches!(s.next(tokyo_opens, 0), Next::Go(l) if l == "t0"));
 }
 
+/// Los Angeles and Tokyo 10 s before Tokyo's 09:00 opening (Wed 00:00
+/// UTC): zones, the opening, now.
+fn la_and_tokyo_before_the_opening() -> (Tz, Tz, DateTime<Utc>, DateTime<Utc>) {
+    let opening = DateTime::parse_from_rfc3339("2026-12-02T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    (
+        "America/Los_Angeles".parse().unwrap(),
+        "Asia/Tokyo".parse().unwrap(),
+        opening,
+        opening - secs(10),
+    )
+}
+
 #[test]
 fn without_waiting_a_closed_window_is_the_last_reason_given() {
     // Tue 23:59:50 UTC: 15:59:50 in Los Angeles (open), 08:59:50 on
     // Wednesday in Tokyo (opens in 10 s). The second LA letter waits 30 s
     // for its domain's pace.
-    let la: Tz = "America/Los_Angeles".parse().unwrap();
-    let tokyo: Tz = "Asia/Tokyo".parse().unwrap();
-    let opening = DateTime::parse_from_rfc3339("2026-12-02T00:00:00Z")
-        .unwrap()
-        .to_utc();
-    let now = opening - secs(10);
+    let (la, tokyo, opening, now) = la_and_tokyo_before_the_opening();
     let letters = [("u", la), ("u", la), ("t", tokyo)];
     for (wait, until, hold) in [
         // A run that does not wait goes on with what it can send.
@@ -315,12 +324,7 @@ fn the_estimate_waits_for_windows_whatever_the_run_does() {
     // and so ends at 30 s; a schedule that did not wait would send it
     // after that one, at 31 s (cargo-mutants, 2026-12-05: the estimate's
     // `wait_for_window` was not checked by any test).
-    let la: Tz = "America/Los_Angeles".parse().unwrap();
-    let tokyo: Tz = "Asia/Tokyo".parse().unwrap();
-    let opening = DateTime::parse_from_rfc3339("2026-12-02T00:00:00Z")
-        .unwrap()
-        .to_utc();
-    let now = opening - secs(10);
+    let (la, tokyo, _, now) = la_and_tokyo_before_the_opening();
     let rules = Rules {
         global: pace(60, 1),
         per_domain: pace(2, 1),
