@@ -15,13 +15,14 @@ use std::sync::Arc;
 
 use lettre::address::Envelope;
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
-use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Quit, Rcpt};
+use lettre::transport::smtp::commands::{Data, Mail, Quit, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Response;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
-use super::wire::{Corked, Tls};
+use super::pipelining::{self, EnvelopeGroup, Offer};
+use super::wire::Tls;
 use crate::credentials::Auth;
 use crate::tls::Security;
 
@@ -194,6 +195,8 @@ pub struct Opener {
     /// EHLO); off for the rest of the run once the server does not offer
     /// it, refuses the question or hangs up on it.
     pub ask_pipelining: AtomicBool,
+    /// How long the question may take ([`pipelining::ask_limit`]).
+    pub ask_limit: std::time::Duration,
 }
 
 /// One open SMTP session.
@@ -215,8 +218,8 @@ impl Opener {
         loop {
             match self.open_once().await {
                 Ok(Some(conn)) => return Ok(conn),
-                // The server hung up on the second EHLO; asking is off now,
-                // so this happens once.
+                // The server did not answer the second EHLO as a command;
+                // asking is off now, so this happens once.
                 Ok(None) => continue,
                 Err(Failure::Smtp(e))
                     if !refreshed && is_auth_refusal(&e) && self.auth.refused() =>
@@ -228,7 +231,7 @@ impl Opener {
         }
     }
 
-    /// One session, or `None` if the server hung up on the second EHLO.
+    /// One session, or `None` if the question for PIPELINING lost it.
     async fn open_once(&self) -> Result<Option<Connection>, Failure> {
         let bare = self.host.trim_start_matches('[').trim_end_matches(']');
         let tcp = TcpStream::connect((bare, self.port))
@@ -248,7 +251,6 @@ impl Opener {
             }
             _ => Box::new(tcp),
         };
-        let stream = Box::new(Corked::new(stream));
         let mut inner = AsyncSmtpConnection::connect_with_transport(stream, &self.hello).await?;
         let mut encrypted = self.security == Security::Tls;
         if let (Security::Starttls, Some(params)) = (self.security, &self.starttls) {
@@ -258,13 +260,14 @@ impl Opener {
             encrypted = true;
         }
         let pipelining = if self.ask_pipelining.load(Ordering::Relaxed) {
-            let offered = offers_pipelining(&mut inner, &self.hello).await;
-            if offered != Some(true) {
+            let offer = pipelining::ask(&mut inner, &self.hello, self.ask_limit).await;
+            if offer != Offer::Offered {
                 self.ask_pipelining.store(false, Ordering::Relaxed);
             }
-            match offered {
-                Some(offered) => offered,
-                None => return Ok(None),
+            match offer {
+                Offer::Offered => true,
+                Offer::NotOffered => false,
+                Offer::Lost => return Ok(None),
             }
         } else {
             false
@@ -283,32 +286,6 @@ impl Opener {
             pipelining,
         }))
     }
-}
-
-/// Whether the server offers PIPELINING (RFC 2920). lettre keeps only the
-/// EHLO keywords it acts on itself (its `ServerInfo`; PIPELINING is not one,
-/// lettre 0.11), so the session says EHLO once more and reads them: RFC 5321
-/// §4.1.4 allows a later EHLO, which resets only a transaction, and none
-/// has begun. Before AUTH, after STARTTLS (RFC 3207 §4.2: what was offered
-/// before TLS does not count). Some servers refuse a second EHLO ("503
-/// Duplicate HELO/EHLO": Python's smtpd and aiosmtpd, 2026-12): then the
-/// session goes on one command at a time, as before. `None`: the server
-/// hung up on it (no reply, or 421).
-async fn offers_pipelining(inner: &mut AsyncSmtpConnection, hello: &ClientId) -> Option<bool> {
-    match inner.command(Ehlo::new(hello.clone())).await {
-        Ok(reply) => Some(reply.message().skip(1).any(|line| {
-            line.split_whitespace()
-                .next()
-                .is_some_and(|keyword| keyword.eq_ignore_ascii_case("PIPELINING"))
-        })),
-        Err(e) if e.is_permanent() || (e.is_transient() && !closing(&e)) => Some(false),
-        Err(_) => None,
-    }
-}
-
-/// A 421: the server is closing the session.
-pub(super) fn closing(e: &lettre::transport::smtp::Error) -> bool {
-    e.status().is_some_and(|code| code.to_string() == "421")
 }
 
 fn is_auth_refusal(e: &lettre::transport::smtp::Error) -> bool {
@@ -417,24 +394,6 @@ impl Connection {
     /// Says goodbye (QUIT), ignoring any error: the session is over anyway.
     pub async fn quit(mut self) {
         let _ = self.inner.command(Quit).await;
-    }
-}
-
-/// A transaction's envelope as one pipelined group: MAIL, each RCPT,
-/// DATA, written at once through lettre's commands.
-struct EnvelopeGroup {
-    mail: Mail,
-    rcpts: Vec<Rcpt>,
-}
-
-impl fmt::Display for EnvelopeGroup {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Each command writes its own CRLF.
-        write!(f, "{}", self.mail)?;
-        for rcpt in &self.rcpts {
-            write!(f, "{rcpt}")?;
-        }
-        write!(f, "{Data}")
     }
 }
 

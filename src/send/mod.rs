@@ -11,6 +11,7 @@
 
 pub mod connection;
 mod outcome;
+mod pipelining;
 mod progress;
 mod report;
 mod run;

@@ -11,9 +11,7 @@ use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::response::Response;
 use lettre::Message;
 
-use super::connection::{
-    closing, Connection, Failure, Opener, Reached, Step, MAX_MESSAGES_PER_CONNECTION,
-};
+use super::connection::{Connection, Failure, Opener, Reached, Step, MAX_MESSAGES_PER_CONNECTION};
 use crate::config::Smtp;
 use crate::credentials::{Auth, AuthMethod, NoAuth, Password};
 use crate::tls::{Security, TlsError, Trust};
@@ -141,6 +139,7 @@ impl Transport {
                 auth,
                 loopback,
                 ask_pipelining: std::sync::atomic::AtomicBool::new(true),
+                ask_limit: super::pipelining::ask_limit(Duration::from_secs(cfg.timeout_secs)),
             },
             idle: Mutex::new(Vec::new()),
             timeout_secs: cfg.timeout_secs,
@@ -257,7 +256,7 @@ impl Transport {
 /// A 421 (the server is closing the session) or no reply at all.
 fn connection_gone(e: &lettre::transport::smtp::Error) -> bool {
     match e.status() {
-        Some(_) => closing(e),
+        Some(code) => code.to_string() == "421",
         None => !e.is_client(),
     }
 }

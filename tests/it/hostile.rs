@@ -78,43 +78,51 @@ fn assert_nothing_sent(server: &TestServer, c: &Campaign, n: usize) {
 // ---------------------------------------------------------------------------
 // Odd but legal replies.
 
+/// `opts` as it is (PIPELINING offered: the envelope's replies read from
+/// one group) and without PIPELINING (one command at a time).
+fn both_ways(opts: ServerOptions) -> [ServerOptions; 2] {
+    [opts.clone(), opts.without_pipelining()]
+}
+
 #[test]
 fn replies_split_into_one_byte_packets_are_understood() {
     let pki = TestPki::generate();
-    let server = TestServer::start(
-        ServerOptions::starttls(pki.server_cert())
-            .with_auth("letters", PASSWORD)
-            .with_split_replies(1, Duration::from_millis(1)),
-    );
-    let smtp = format!(
-        "security = \"starttls\"\nusername = \"letters\"\nca_file = \"{}\"",
-        pki.ca_file().display()
-    );
-    let c = campaign(&server, &smtp, FAST, 4);
-    let out = send(&c, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
-    assert_each_once(&server, &c, &all(4));
-    assert!(server.messages().iter().all(|m| m.tls));
+    let opts = ServerOptions::starttls(pki.server_cert())
+        .with_auth("letters", PASSWORD)
+        .with_split_replies(1, Duration::from_millis(1));
+    for opts in both_ways(opts) {
+        let server = TestServer::start(opts);
+        let smtp = format!(
+            "security = \"starttls\"\nusername = \"letters\"\nca_file = \"{}\"",
+            pki.ca_file().display()
+        );
+        let c = campaign(&server, &smtp, FAST, 4);
+        let out = send(&c, &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+        assert_each_once(&server, &c, &all(4));
+        assert!(server.messages().iter().all(|m| m.tls));
+    }
 }
 
 #[test]
 fn multi_line_replies_are_understood_and_logged_on_one_line() {
-    let server = TestServer::start(
-        ServerOptions::plain()
-            .with_multiline_replies()
-            .with_split_replies(7, Duration::ZERO),
-    );
-    let c = campaign(&server, "security = \"none\"", FAST, 3);
-    let out = send(&c, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
-    assert_each_once(&server, &c, &all(3));
-    let text = std::fs::read_to_string(c.path("logs/hostile.csv")).unwrap();
-    let sent: Vec<&str> = text.lines().filter(|l| l.contains(",sent,")).collect();
-    assert_eq!(sent.len(), 3, "{text}");
-    assert!(
-        sent.iter().all(|l| l.contains("multi-line reply")),
-        "both lines of the reply are kept: {text}"
-    );
+    let opts = ServerOptions::plain()
+        .with_multiline_replies()
+        .with_split_replies(7, Duration::ZERO);
+    for opts in both_ways(opts) {
+        let server = TestServer::start(opts);
+        let c = campaign(&server, "security = \"none\"", FAST, 3);
+        let out = send(&c, &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+        assert_each_once(&server, &c, &all(3));
+        let text = std::fs::read_to_string(c.path("logs/hostile.csv")).unwrap();
+        let sent: Vec<&str> = text.lines().filter(|l| l.contains(",sent,")).collect();
+        assert_eq!(sent.len(), 3, "{text}");
+        assert!(
+            sent.iter().all(|l| l.contains("multi-line reply")),
+            "both lines of the reply are kept: {text}"
+        );
+    }
 }
 
 #[test]

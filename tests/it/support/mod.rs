@@ -375,6 +375,8 @@ pub enum SecondEhlo {
     Refuse,
     /// Hangs up without a word.
     HangUp,
+    /// Never answers (until the client hangs up).
+    Stall,
 }
 
 /// A layer below mailin that delivers the replies it produced oddly but
@@ -573,6 +575,8 @@ struct Shared {
     /// Commands read while the next one was already waiting in the input
     /// (a client that pipelines).
     grouped: AtomicUsize,
+    /// EHLOs after the first of a session (or of its TLS part).
+    ehlo_again: AtomicUsize,
     /// XOAUTH2 tokens accepted, in order, and on which connection.
     tokens_used: Mutex<Vec<(String, usize)>>,
     messages: Mutex<Vec<Stored>>,
@@ -621,6 +625,7 @@ impl TestServer {
             auth_failures: AtomicUsize::new(0),
             auth_attempts: AtomicUsize::new(0),
             grouped: AtomicUsize::new(0),
+            ehlo_again: AtomicUsize::new(0),
             tokens_used: Mutex::new(Vec::new()),
             messages: Mutex::new(Vec::new()),
             attempts: Mutex::new(HashMap::new()),
@@ -669,6 +674,11 @@ impl TestServer {
     /// them, in the same read: what a client that pipelines sends.
     pub fn grouped_commands(&self) -> usize {
         self.shared.grouped.load(Ordering::SeqCst)
+    }
+
+    /// EHLOs after the first of a session (or of its TLS part).
+    pub fn second_ehlos(&self) -> usize {
+        self.shared.ehlo_again.load(Ordering::SeqCst)
     }
 
     /// `RCPT TO` commands seen for this address (the fault counter).
@@ -1157,7 +1167,14 @@ fn run_session<S: Read + Write>(
                 st.ehlos.1 += 1;
                 st.ehlos.1 > 1
             };
+            if again {
+                shared.ehlo_again.fetch_add(1, Ordering::SeqCst);
+            }
             match shared.opts.second_ehlo {
+                SecondEhlo::Stall if again => {
+                    stall(shared, raw);
+                    return Ok(Flow::Finished);
+                }
                 SecondEhlo::Refuse if again => {
                     send_bytes(io.get_mut(), b"503 Duplicate HELO/EHLO\r\n".to_vec(), wire)?;
                     continue;
