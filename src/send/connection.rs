@@ -193,7 +193,7 @@ pub struct Opener {
     pub loopback: bool,
     /// Whether a new session asks the server for PIPELINING (a second
     /// EHLO); off for the rest of the run once the server does not offer
-    /// it, refuses the question or hangs up on it.
+    /// it or does not answer the question as a command ([`Offer`]).
     pub ask_pipelining: AtomicBool,
     /// How long the question may take ([`pipelining::ask_limit`]).
     pub ask_limit: std::time::Duration,
