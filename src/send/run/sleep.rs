@@ -64,6 +64,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_wait_lasts_at_least_its_time_and_none_for_ever() {
+        // Which way a wait is waited is a matter of speed (the benchmark's);
+        // that it waits is the pace's.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            for micros in [50, 500, 1_500] {
+                let d = Duration::from_micros(micros);
+                let start = Instant::now();
+                sleep_for(Some(d)).await;
+                assert!(start.elapsed() >= d, "{:?} for {d:?}", start.elapsed());
+            }
+        });
+        assert!(futures::FutureExt::now_or_never(sleep_for(None)).is_none());
+    }
+
+    #[test]
     fn a_yielded_wait_lasts_at_least_its_time() {
         let start = Instant::now();
         yield_for(Duration::from_micros(80));
