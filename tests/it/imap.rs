@@ -8,10 +8,8 @@ use crate::fixture;
 
 use std::path::{Path, PathBuf};
 
-use repmail::ledger::{Ledger, Status};
-
 use dovecot::Dovecot;
-use fixture::{config, ledger_text, sent_rows, stderr, stdout, Campaign};
+use fixture::{config, inbox_rows, ledger_text, sent_rows, stderr, stdout, Campaign};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inbox")
@@ -47,30 +45,6 @@ fn inbox_section(server: &Dovecot) -> String {
         server.user,
         server.ca_file().display()
     )
-}
-
-fn inbox_rows(c: &Campaign) -> Vec<(String, String, String, String)> {
-    let ledger = Ledger::read(&c.path("logs/test-campaign.csv")).unwrap();
-    let mut rows: Vec<_> = ledger
-        .events()
-        .iter()
-        .filter(|e| {
-            matches!(
-                e.status,
-                Status::Bounced | Status::Replied | Status::AutoReplied
-            )
-        })
-        .map(|e| {
-            (
-                e.email.clone(),
-                e.status.to_string(),
-                e.message_id.clone(),
-                e.detail.clone(),
-            )
-        })
-        .collect();
-    rows.sort();
-    rows
 }
 
 #[test]

@@ -10,7 +10,7 @@ use chrono::Utc;
 use repmail::inbox::{Found, Matcher};
 use repmail::ledger::{Event, Ledger, Status};
 
-use fixture::{ledger_text, letter_id, sent_rows, stdout, Campaign, INBOX_RECIPIENTS};
+use fixture::{inbox_rows, ledger_text, letter_id, sent_rows, stdout, Campaign, INBOX_RECIPIENTS};
 
 const ANN: &str = INBOX_RECIPIENTS[0];
 const JOSE: &str = INBOX_RECIPIENTS[1];
@@ -157,30 +157,6 @@ fn sent_campaign() -> Campaign {
 
 fn ledger_of(c: &Campaign) -> Ledger {
     Ledger::read(&c.path("logs/test-campaign.csv")).unwrap()
-}
-
-/// The inbox rows, without their time.
-fn inbox_rows(c: &Campaign) -> Vec<(String, &'static str, String, String)> {
-    let mut rows: Vec<_> = ledger_of(c)
-        .events()
-        .iter()
-        .filter(|e| {
-            matches!(
-                e.status,
-                Status::Bounced | Status::Replied | Status::AutoReplied
-            )
-        })
-        .map(|e| {
-            (
-                e.email.clone(),
-                e.status.as_str(),
-                e.message_id.clone(),
-                e.detail.clone(),
-            )
-        })
-        .collect();
-    rows.sort();
-    rows
 }
 
 #[test]
