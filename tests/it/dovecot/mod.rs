@@ -160,21 +160,7 @@ impl Dovecot {
     /// Every message file in `folder` (`"Sent"`: Maildir++ `.Sent`) with
     /// its Maildir flags.
     pub fn files_in(&self, folder: &str) -> Vec<(Vec<u8>, Option<String>)> {
-        let dir = self.maildir().join(format!(".{folder}"));
-        let mut out = Vec::new();
-        for sub in ["new", "cur"] {
-            let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
-                continue;
-            };
-            for entry in entries {
-                let path = entry.unwrap().path();
-                let name = path.file_name().unwrap().to_string_lossy().into_owned();
-                let flags = name.split_once(":2,").map(|(_, f)| f.to_string());
-                out.push((std::fs::read(&path).unwrap(), flags));
-            }
-        }
-        out.sort();
-        out
+        message_files(&self.maildir().join(format!(".{folder}")))
     }
 
     /// The Maildir behind the INBOX.
@@ -185,17 +171,7 @@ impl Dovecot {
     /// Every message file in the INBOX with its Maildir flags (`None` for
     /// one still in `new/`, never looked at).
     pub fn files(&self) -> Vec<(Vec<u8>, Option<String>)> {
-        let mut out = Vec::new();
-        for sub in ["new", "cur"] {
-            for entry in std::fs::read_dir(self.maildir().join(sub)).unwrap() {
-                let path = entry.unwrap().path();
-                let name = path.file_name().unwrap().to_string_lossy().into_owned();
-                let flags = name.split_once(":2,").map(|(_, f)| f.to_string());
-                out.push((std::fs::read(&path).unwrap(), flags));
-            }
-        }
-        out.sort();
-        out
+        message_files(&self.maildir())
     }
 
     pub fn log(&self) -> String {
@@ -362,4 +338,24 @@ fn oauth2_config(url: &str) -> String {
          active_attribute = active\n\
          active_value = true\n"
     )
+}
+
+/// The message files of the Maildir folder `dir` (`new/` and `cur/`) with
+/// their flags (`None` for one in `new/`), sorted; none if it does not
+/// exist yet.
+fn message_files(dir: &Path) -> Vec<(Vec<u8>, Option<String>)> {
+    let mut out = Vec::new();
+    for sub in ["new", "cur"] {
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let flags = name.split_once(":2,").map(|(_, f)| f.to_string());
+            out.push((std::fs::read(&path).unwrap(), flags));
+        }
+    }
+    out.sort();
+    out
 }
