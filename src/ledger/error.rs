@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
     /// The file system refused an operation.
-    #[error("cannot {op} the delivery log {}: {source}", path.display())]
+    #[error("cannot {op} the delivery log {}: {source}; {}", path.display(), what_to_do(op))]
     Io {
         /// What was being done, e.g. "open", "write to".
         op: &'static str,
@@ -70,5 +70,41 @@ impl LedgerError {
             path: path.to_path_buf(),
             source,
         }
+    }
+}
+
+/// What to do when the file system refuses `op` on the log: reading it, or
+/// changing it (nothing half-written stays: a row that failed is cut back).
+fn what_to_do(op: &str) -> &'static str {
+    if op == "read" {
+        "check that the file is there and can be read (`[campaign] log` names it), then run again"
+    } else {
+        "check that its folder exists and can be written and that the disk has room, then run again: the rows already saved are kept"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Ledger, LedgerWriter};
+
+    #[test]
+    fn a_refused_file_operation_says_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file where the log's folder should be: nothing can be made there.
+        let file = dir.path().join("contacts.csv");
+        std::fs::write(&file, "email\n").unwrap();
+        let e = LedgerWriter::open(&file.join("log.csv"), "hrf").unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("contacts.csv"), "{text}");
+        assert!(
+            text.contains("check that its folder exists and can be written"),
+            "{text}"
+        );
+        // A folder where the log should be: it cannot be read.
+        let e = Ledger::read(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("check that the file is there and can be read"),
+            "{e}"
+        );
     }
 }
