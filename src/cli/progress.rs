@@ -170,12 +170,14 @@ impl Display {
         }
     }
 
-    fn line(&self, text: String) {
+    /// Shows the line `text` makes, if lines are shown: made only then,
+    /// since this runs on the send loop's thread for every letter.
+    fn line(&self, text: impl FnOnce() -> String) {
         match &self.bar {
             // The bar prints past the line macros: clean the line here.
-            Some(bar) if self.out.verbose > 0 => bar.println(terminal::line(&text)),
+            Some(bar) if self.out.verbose > 0 => bar.println(terminal::line(&text())),
             Some(_) => {}
-            None if !self.out.quiet => tell!("{text}"),
+            None if !self.out.quiet => tell!("{}", text()),
             None => {}
         }
     }
@@ -257,7 +259,7 @@ impl Observer for Display {
             Progress::Sending { email, try_in_run } => {
                 self.shown().waiting = None;
                 if self.out.verbose > 1 {
-                    self.line(format!("sending  {email} (try {try_in_run})"));
+                    self.line(|| format!("sending  {email} (try {try_in_run})"));
                 }
             }
             Progress::Waiting {
@@ -288,20 +290,22 @@ impl Observer for Display {
                         _ => {}
                     }
                 }
-                let code = event.smtp_code.map(|c| format!(" {c}")).unwrap_or_default();
-                let retry = retry_in
-                    .map(|d| format!(" (retry in {})", humanize(d)))
-                    .unwrap_or_default();
-                let detail = if event.status == Status::Sent {
-                    String::new()
-                } else {
-                    format!(": {}", event.detail)
-                };
-                self.line(format!(
-                    "{:<8} {}{code}{retry}{detail}",
-                    event.status.as_str(),
-                    event.email
-                ));
+                self.line(|| {
+                    let code = event.smtp_code.map(|c| format!(" {c}")).unwrap_or_default();
+                    let retry = retry_in
+                        .map(|d| format!(" (retry in {})", humanize(d)))
+                        .unwrap_or_default();
+                    let detail = if event.status == Status::Sent {
+                        String::new()
+                    } else {
+                        format!(": {}", event.detail)
+                    };
+                    format!(
+                        "{:<8} {}{code}{retry}{detail}",
+                        event.status.as_str(),
+                        event.email
+                    )
+                });
                 self.update();
             }
         }
