@@ -309,9 +309,18 @@ impl<T> Schedule<T> {
     }
 
     /// Starts a letter of `domain` picked by [`Schedule::pick`]: takes its
-    /// cells at `now`, or says when they are free (a pace taken since the
-    /// pick, or a start sooner than foreseen; the letter goes first then).
-    pub fn start(&mut self, domain: &str, now: DateTime<Utc>) -> Result<(), DateTime<Utc>> {
+    /// cells at the first instant its pace allows, if that is at most
+    /// `within` after `now`, and returns that instant (the letter's
+    /// transaction must not begin before it); otherwise says when they are
+    /// free (a pace taken since the pick, or a start sooner than foreseen;
+    /// the letter goes first then). Cells taken at an instant still to
+    /// come hold the pace from that instant, as if the caller had waited.
+    pub fn start(
+        &mut self,
+        domain: &str,
+        now: DateTime<Utc>,
+        within: TimeDelta,
+    ) -> Result<DateTime<Utc>, DateTime<Utc>> {
         let domain = domain.to_ascii_lowercase();
         self.clock.set(now);
         let global = self.global.as_ref().map_or(now, |g| g.ready_at(now));
@@ -319,11 +328,13 @@ impl<T> Schedule<T> {
             .domains
             .as_ref()
             .map_or(global, |d| d.ready_at(&domain, now).max(global));
-        if until > now {
+        // `until` is `now` or later (`ready_at`).
+        if until > now + within {
             return Err(until);
         }
+        self.clock.set(until);
         self.take_cells(&domain);
-        Ok(())
+        Ok(until)
     }
 
     fn picking(&self, on: bool) {

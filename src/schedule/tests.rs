@@ -470,6 +470,65 @@ fn an_idle_minute_refills_the_burst_and_no_more() {
 }
 
 #[test]
+fn a_letter_started_moments_before_its_pace_takes_its_cells_at_the_instant_it_allows() {
+    // One every 100 ms, a domain one every 10 s; a start may be granted up
+    // to 50 ms before the pace allows it, at the instant it does.
+    let rules = Rules {
+        global: pace(600, 1),
+        per_domain: pace(6, 1),
+        ..Rules::default()
+    };
+    let mut s = schedule(rules, None, &utc_letters(&["a", "a", "b", "c"]));
+    let ms = TimeDelta::milliseconds;
+    assert!(matches!(s.next(t0(), 0), Next::Go(l) if l == "a0"));
+    assert_eq!(s.pick(t0(), 1, ms(250)).as_deref(), Some("b0"));
+    assert_eq!(s.pick(t0(), 2, ms(250)).as_deref(), Some("c0"));
+    // b0, asked 30 ms early: granted at 100 ms, when the global pace frees.
+    assert_eq!(
+        s.start("b.example.org", t0() + ms(70), ms(50)),
+        Ok(t0() + ms(100))
+    );
+    assert_eq!(cells(&s), (2, 2));
+    // c0 waits from b0's granted instant, not from when b0 was asked.
+    assert_eq!(
+        s.start("c.example.org", t0() + ms(70), ms(50)),
+        Err(t0() + ms(200))
+    );
+    assert_eq!(cells(&s), (2, 2), "a refused start takes nothing");
+    assert_eq!(
+        s.start("c.example.org", t0() + ms(160), ms(50)),
+        Ok(t0() + ms(200))
+    );
+    // A start asked after its pace freed is granted when asked.
+    assert_eq!(s.pick(t0() + ms(200), 0, secs(11)).as_deref(), Some("a1"));
+    assert_eq!(
+        s.start("a.example.org", t0() + secs(12), ms(50)),
+        Ok(t0() + secs(12))
+    );
+    assert_eq!(cells(&s), (4, 4));
+    // A domain's own pace counts too: a's next cell is 10 s after a1's.
+    let mut s = schedule(
+        Rules {
+            global: pace(600, 1),
+            per_domain: pace(6, 1),
+            ..Rules::default()
+        },
+        None,
+        &utc_letters(&["a", "a"]),
+    );
+    assert!(matches!(s.next(t0(), 0), Next::Go(l) if l == "a0"));
+    assert_eq!(s.pick(t0(), 1, secs(11)).as_deref(), Some("a1"));
+    assert_eq!(
+        s.start("a.example.org", t0() + ms(9_949), ms(50)),
+        Err(t0() + secs(10))
+    );
+    assert_eq!(
+        s.start("a.example.org", t0() + ms(9_950), ms(50)),
+        Ok(t0() + secs(10))
+    );
+}
+
+#[test]
 fn a_letter_picked_ahead_takes_its_cells_when_it_starts() {
     // One every 100 ms, a domain one every 10 s: the letter picked ahead
     // takes nothing until it starts, and then exactly its cells.
@@ -488,15 +547,24 @@ fn a_letter_picked_ahead_takes_its_cells_when_it_starts() {
     assert_eq!(s.pick(t0(), 3, ms(250)), None);
     assert_eq!(cells(&s), (1, 1), "picking takes no cell");
     // Starting sooner than its pace allows: refused, with the time.
-    assert_eq!(s.start("B.example.org", t0() + ms(50)), Err(t0() + ms(100)));
+    assert_eq!(
+        s.start("B.example.org", t0() + ms(50), ms(0)),
+        Err(t0() + ms(100))
+    );
     assert_eq!(cells(&s), (1, 1));
-    assert_eq!(s.start("b.example.org", t0() + ms(150)), Ok(()));
+    assert_eq!(
+        s.start("b.example.org", t0() + ms(150), ms(0)),
+        Ok(t0() + ms(150))
+    );
     // c0 waits for the global pace from b0's real start, not the foreseen.
     assert_eq!(
-        s.start("c.example.org", t0() + ms(200)),
+        s.start("c.example.org", t0() + ms(200), ms(0)),
         Err(t0() + ms(250))
     );
-    assert_eq!(s.start("c.example.org", t0() + ms(250)), Ok(()));
+    assert_eq!(
+        s.start("c.example.org", t0() + ms(250), ms(0)),
+        Ok(t0() + ms(250))
+    );
     assert_eq!(cells(&s), (3, 3));
     // A fresh pick sees the real starts: the global pace is next free at
     // 350 ms, and a1 waits for its domain (10 s after a0).

@@ -21,6 +21,7 @@ mod wire;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -40,7 +41,7 @@ use crate::contacts::Recipient;
 use crate::ledger::{LedgerWriter, SyncDone};
 use crate::render::Renderer;
 use crate::schedule::{Hold, Next};
-use run::{drain_finished, sleep_for, Run, Start};
+use run::{drain_finished, sleep_for, Run, Start, LAUNCH_WITHIN};
 
 /// Runs the transactions of one `send`.
 pub struct Dispatcher<'a> {
@@ -116,12 +117,21 @@ impl Dispatcher<'_> {
                 while let Some(first) = ahead.front().filter(|s| {
                     in_flight.len() < run.pacer.concurrency() && run.ledger.is_synced(s.row)
                 }) {
-                    if let Err(until) = run.schedule.start(first.domain(), Utc::now()) {
-                        paced = Some(until);
-                        break;
-                    }
+                    // A pace that frees the letter within moments is
+                    // waited for in its own task, not here: the loop goes
+                    // on writing outcomes and preparing letters meanwhile.
+                    let now = Utc::now();
+                    let at = match run.schedule.start(first.domain(), now, LAUNCH_WITHIN) {
+                        Ok(at) => at,
+                        Err(until) => {
+                            paced = Some(until);
+                            break;
+                        }
+                    };
                     let start = ahead.pop_front().expect("checked above");
-                    in_flight.push(run.launch(start, &transport, observer));
+                    let not_before = (at > now)
+                        .then(|| Instant::now() + (at - now).to_std().unwrap_or_default());
+                    in_flight.push(run.launch(start, not_before, &transport, observer));
                     launched = true;
                 }
                 if launched {
@@ -190,7 +200,7 @@ impl Dispatcher<'_> {
                     }
                     run.ledger.commit()?;
                     for start in batch {
-                        in_flight.push(run.launch(start, &transport, observer));
+                        in_flight.push(run.launch(start, None, &transport, observer));
                     }
                     continue;
                 }

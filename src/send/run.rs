@@ -7,7 +7,7 @@ mod finish;
 mod sleep;
 mod tell;
 
-pub(super) use sleep::sleep_for;
+pub(super) use sleep::{sleep_for, LAUNCH_WITHIN};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -262,10 +262,13 @@ impl<'l> Run<'l> {
     }
 
     /// Starts a prepared transaction as a task of its own, so it goes on
-    /// while the loop waits for the disk.
+    /// while the loop waits for the disk. Its pace is taken: the task
+    /// begins the transaction at `not_before` ([`LAUNCH_WITHIN`] at most
+    /// from now) or at once.
     pub(super) fn launch(
         &mut self,
         start: Start,
+        not_before: Option<Instant>,
         transport: &Arc<Transport>,
         observer: &mut dyn Observer,
     ) -> impl std::future::Future<Output = Finished> {
@@ -291,6 +294,9 @@ impl<'l> Run<'l> {
             Arc::clone(&reached),
         ));
         let task = tokio::spawn(async move {
+            if let Some(t) = not_before {
+                sleep::yield_until(t).await;
+            }
             // Boxed: the transaction's future (lettre's inside) is several
             // KB, which tokio would copy a few times over when spawning a
             // task that holds it inline (callgrind, 2026-12-05: a tenth of
