@@ -469,20 +469,36 @@ fn an_idle_minute_refills_the_burst_and_no_more() {
     assert_eq!(cells(&s), (6, 0));
 }
 
-#[test]
-fn a_letter_started_moments_before_its_pace_takes_its_cells_at_the_instant_it_allows() {
-    // One every 100 ms, a domain one every 10 s; a start may be granted up
-    // to 50 ms before the pace allows it, at the instant it does.
-    let rules = Rules {
+/// One letter every 100 ms, a domain one every 10 s.
+fn a_tenth_of_a_second_and_a_domain_ten_seconds() -> Rules {
+    Rules {
         global: pace(600, 1),
         per_domain: pace(6, 1),
         ..Rules::default()
-    };
+    }
+}
+
+/// Letters a0, a1, b0, c0 under those paces: a0 started at `t0`, then, all
+/// slots busy, the letters due within 250 ms picked ahead: b0 (due in
+/// 100 ms) and c0 (200 ms); a1 (10 s) is not.
+fn a0_started_b0_and_c0_picked_ahead() -> Schedule<String> {
+    let rules = a_tenth_of_a_second_and_a_domain_ten_seconds();
     let mut s = schedule(rules, None, &utc_letters(&["a", "a", "b", "c"]));
     let ms = TimeDelta::milliseconds;
     assert!(matches!(s.next(t0(), 0), Next::Go(l) if l == "a0"));
     assert_eq!(s.pick(t0(), 1, ms(250)).as_deref(), Some("b0"));
     assert_eq!(s.pick(t0(), 2, ms(250)).as_deref(), Some("c0"));
+    assert_eq!(s.pick(t0(), 3, ms(250)), None);
+    assert_eq!(cells(&s), (1, 1), "picking takes no cell");
+    s
+}
+
+#[test]
+fn a_letter_started_moments_before_its_pace_takes_its_cells_at_the_instant_it_allows() {
+    // A start may be granted up to 50 ms before the pace allows it, at the
+    // instant it does.
+    let mut s = a0_started_b0_and_c0_picked_ahead();
+    let ms = TimeDelta::milliseconds;
     // b0, asked 30 ms early: granted at 100 ms, when the global pace frees.
     assert_eq!(
         s.start("b.example.org", t0() + ms(70), ms(50)),
@@ -507,15 +523,8 @@ fn a_letter_started_moments_before_its_pace_takes_its_cells_at_the_instant_it_al
     );
     assert_eq!(cells(&s), (4, 4));
     // A domain's own pace counts too: a's next cell is 10 s after a1's.
-    let mut s = schedule(
-        Rules {
-            global: pace(600, 1),
-            per_domain: pace(6, 1),
-            ..Rules::default()
-        },
-        None,
-        &utc_letters(&["a", "a"]),
-    );
+    let rules = a_tenth_of_a_second_and_a_domain_ten_seconds();
+    let mut s = schedule(rules, None, &utc_letters(&["a", "a"]));
     assert!(matches!(s.next(t0(), 0), Next::Go(l) if l == "a0"));
     assert_eq!(s.pick(t0(), 1, secs(11)).as_deref(), Some("a1"));
     assert_eq!(
@@ -530,22 +539,10 @@ fn a_letter_started_moments_before_its_pace_takes_its_cells_at_the_instant_it_al
 
 #[test]
 fn a_letter_picked_ahead_takes_its_cells_when_it_starts() {
-    // One every 100 ms, a domain one every 10 s: the letter picked ahead
-    // takes nothing until it starts, and then exactly its cells.
-    let rules = Rules {
-        global: pace(600, 1),
-        per_domain: pace(6, 1),
-        ..Rules::default()
-    };
-    let mut s = schedule(rules, None, &utc_letters(&["a", "a", "b", "c"]));
+    // The letter picked ahead takes nothing until it starts, and then
+    // exactly its cells.
+    let mut s = a0_started_b0_and_c0_picked_ahead();
     let ms = TimeDelta::milliseconds;
-    assert!(matches!(s.next(t0(), 0), Next::Go(l) if l == "a0"));
-    // All slots busy: the next letter due within the horizon is b0 (due
-    // in 100 ms), then c0 (200 ms); a1 (10 s) is not.
-    assert_eq!(s.pick(t0(), 1, ms(250)).as_deref(), Some("b0"));
-    assert_eq!(s.pick(t0(), 2, ms(250)).as_deref(), Some("c0"));
-    assert_eq!(s.pick(t0(), 3, ms(250)), None);
-    assert_eq!(cells(&s), (1, 1), "picking takes no cell");
     // Starting sooner than its pace allows: refused, with the time.
     assert_eq!(
         s.start("B.example.org", t0() + ms(50), ms(0)),
