@@ -274,9 +274,10 @@ impl<T> Schedule<T> {
     }
 
     /// Takes the global cell and `domain`'s at the clock's time. Both were
-    /// looked at first and found free at this same instant, so neither
-    /// take can fail: a cell is never taken from one pace while the other
-    /// refuses (lost) nor twice.
+    /// looked at first and found free at this instant or before it (a cell
+    /// free at an instant is free at any later one), so neither take can
+    /// fail: a cell is never taken from one pace while the other refuses
+    /// (lost) nor twice.
     fn take_cells(&self, domain: &String) {
         let global = self.global.as_ref().is_none_or(|g| g.take());
         let domain = self.domains.as_ref().is_none_or(|d| d.take(domain));
@@ -286,9 +287,9 @@ impl<T> Schedule<T> {
     /// Picks the next letter ahead of its start, for a run whose
     /// transaction slots are all busy: the letter [`Schedule::next`] would
     /// give, at `now` or, if only the pace holds it, within `horizon`. Its
-    /// cells are not taken: [`Schedule::start`] takes them when its
-    /// transaction starts, so the pace is kept at the moment letters go
-    /// out, however long they waited for a slot. Letters picked ahead
+    /// cells are not taken: [`Schedule::start`] takes them when it is
+    /// launched, at the instant its pace allows, so the pace is kept at the
+    /// moment letters go out, however long they waited for a slot. Letters picked ahead
     /// count as taken for the next pick, and as in flight for the daily
     /// cap (`busy`).
     pub fn pick(&mut self, now: DateTime<Utc>, busy: usize, horizon: TimeDelta) -> Option<T> {

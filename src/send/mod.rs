@@ -21,7 +21,6 @@ mod wire;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -94,8 +93,9 @@ impl Dispatcher<'_> {
             run.report.stop = Some(Stop::Interrupted);
         }
         // Letters picked while every slot was busy, their `sending` rows
-        // written: each starts the moment a slot frees, its row is on disk
-        // and its pace allows (taken then, [`Schedule::start`]).
+        // written: each is launched the moment a slot frees, its row is on
+        // disk and its pace allows it within `LAUNCH_WITHIN` (taken then,
+        // at the instant it allows: [`Schedule::start`]).
         let mut ahead: VecDeque<Start> = VecDeque::new();
         // When the first of them may start, if its pace holds it.
         let mut paced: Option<DateTime<Utc>> = None;
@@ -120,18 +120,19 @@ impl Dispatcher<'_> {
                     // A pace that frees the letter within moments is
                     // waited for in its own task, not here: the loop goes
                     // on writing outcomes and preparing letters meanwhile.
-                    let now = Utc::now();
-                    let at = match run.schedule.start(first.domain(), now, LAUNCH_WITHIN) {
+                    let at = match run
+                        .schedule
+                        .start(first.domain(), Utc::now(), LAUNCH_WITHIN)
+                    {
                         Ok(at) => at,
                         Err(until) => {
-                            paced = Some(until);
+                            // Woken when it may be launched so.
+                            paced = Some(until - LAUNCH_WITHIN);
                             break;
                         }
                     };
                     let start = ahead.pop_front().expect("checked above");
-                    let not_before = (at > now)
-                        .then(|| Instant::now() + (at - now).to_std().unwrap_or_default());
-                    in_flight.push(run.launch(start, not_before, &transport, observer));
+                    in_flight.push(run.launch(start, at, &transport, observer));
                     launched = true;
                 }
                 if launched {
@@ -200,7 +201,8 @@ impl Dispatcher<'_> {
                     }
                     run.ledger.commit()?;
                     for start in batch {
-                        in_flight.push(run.launch(start, None, &transport, observer));
+                        // Their pace was taken by `next`, before now.
+                        in_flight.push(run.launch(start, Utc::now(), &transport, observer));
                     }
                     continue;
                 }

@@ -30,9 +30,9 @@ const YIELD_BELOW: Duration = Duration::from_micros(100);
 /// letter every 60 µs) is where its time went. Measured 2026-12-05
 /// (2-core VM, concurrency 4, a relay's pace, the log on disk, 4,000
 /// letters, 6 runs each): 9,600 msg/s with the loop waiting, 10,900 with
-/// the letter's task waiting; the same with 1 ms.
-pub(in crate::send) const LAUNCH_WITHIN: chrono::TimeDelta =
-    chrono::TimeDelta::microseconds(YIELD_BELOW.as_micros() as i64);
+/// the letter's task waiting; the same with 1 ms, so the shorter, which
+/// spins a worker less.
+pub(in crate::send) const LAUNCH_WITHIN: chrono::TimeDelta = chrono::TimeDelta::microseconds(100);
 
 /// Waits in a letter's own task until `t`, at most [`LAUNCH_WITHIN`]
 /// away: the runtime's other tasks run meanwhile (its timer counts whole
@@ -113,12 +113,14 @@ mod tests {
 
     #[test]
     fn a_letter_waiting_for_its_pace_lets_the_other_tasks_run_until_then() {
-        // One thread: the other task can only run if the wait yields.
+        // One thread: the other task can only run if the wait yields. A
+        // wait far longer than the loop's (any wait works the same), so
+        // that a busy machine pausing the thread cannot end it unyielded.
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
         rt.block_on(async {
-            let d = Duration::from_micros(80);
+            let d = Duration::from_millis(20);
             let start = Instant::now();
             let other = tokio::spawn(async move { start.elapsed() });
             yield_until(start + d).await;
