@@ -33,7 +33,9 @@ pub use connection::{Failure, Reached, Step};
 pub use outcome::{classify, counts_toward_streak, decide, Outcome};
 pub use progress::{Observer, Progress, OUTLOOK_EVERY};
 pub use report::{Report, SendError, Stop};
-pub use settings::{backoff, Settings, AHEAD_HORIZON, AHEAD_PER_SLOT, FAILURE_STREAK_LIMIT};
+pub use settings::{
+    backoff, Settings, AHEAD_HORIZON, AHEAD_PER_SLOT, FAILURE_STREAK_LIMIT, READY_PER_SLOT,
+};
 pub use smtp::{is_loopback, Secret, SetupError, Transport};
 
 use crate::contacts::Recipient;
@@ -242,13 +244,14 @@ impl Dispatcher<'_> {
             // sync, the hold to end, or Ctrl-C. Rows waiting for the disk go
             // there now (a hold may last hours). Only a slot awaited (at
             // most `timeout_secs`): the outcome rows share the next sync,
-            // which starts once fewer letters than slots are ready on disk
-            // (so that each sync covers several letters, not one).
+            // which starts once fewer than `READY_PER_SLOT` letters per slot
+            // are ready on disk (so that each sync covers several letters,
+            // not one, while the slots still find letters ready).
             if !for_a_slot {
                 run.ledger.commit()?;
             } else if syncing.is_none() {
                 let ready = ahead.iter().filter(|s| run.ledger.is_synced(s.row)).count();
-                if ready < ahead.len() && ready < run.pacer.concurrency() {
+                if ready < ahead.len() && ready < READY_PER_SLOT * run.pacer.concurrency() {
                     if let Some(pending) = run.ledger.start_sync()? {
                         syncing = Some(tokio::task::spawn_blocking(move || pending.run()));
                     }

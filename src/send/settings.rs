@@ -25,6 +25,15 @@ pub struct Settings {
 /// 3, 0.48–0.50x and 0.12; with 4, 0.50–0.57x and 0.08 (four runs each).
 pub const AHEAD_PER_SLOT: usize = 4;
 
+/// The letters prepared ahead are synced once fewer than this many per
+/// slot are ready on disk: a sync covers the others, while the slots that
+/// free meanwhile still find letters ready. Measured 2026-12-05 (as
+/// above, two bench runs each): with 1, 0.49x and 0.54x at concurrency 4,
+/// 1.40x and 1.41x at 1 (0.08 and 0.25 fsyncs a letter); with 2, 0.51x
+/// and 0.55x, 1.52x and 1.67x (0.12 and 0.34); syncing whenever a letter
+/// waits for the disk, 0.50x and 0.51x (0.22 and 0.64).
+pub const READY_PER_SLOT: usize = 2;
+
 /// How far ahead of the wall clock a letter may be picked while every
 /// slot is busy ([`Schedule::pick`](crate::schedule::Schedule::pick)): at
 /// a relay's pace several letters fall due within a transaction's time.
