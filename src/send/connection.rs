@@ -26,16 +26,12 @@ use super::wire::Tls;
 use crate::credentials::Auth;
 use crate::tls::Security;
 
-/// Messages sent over one connection before repmail closes it and opens a
-/// new one, even if the server would take more: one long-lived session
-/// does not carry a whole campaign. Servers cap this themselves (Exim's
-/// `smtp_accept_max_per_connection` defaults to 1000, Exim specification
-/// ch. 14, read 2026-12; Postfix has no such cap; KumoMTA's
-/// `max_messages_per_connection` defaults to 10,000, docs.kumomta.com, read
-/// 2026-12-05), and a server that closes a session at its own cap costs
-/// nothing (a reused session that fails at MAIL sends the letter again on
-/// a new one), so ours is Exim's. At 100 (until 2026-12-05) the reconnects
-/// cost a relay's pace 7% at concurrency 4 (4,000 letters, 9 runs each).
+/// Letters over one connection before repmail opens a new one, even if
+/// the server would take more: Exim's own default cap
+/// (`smtp_accept_max_per_connection`, Exim specification ch. 14, read
+/// 2026-12; Postfix has none). A server closing a session at its cap costs
+/// nothing (the letter goes again on a new one); 100, until 2026-12-05,
+/// cost a relay's pace 7% in reconnects (docs/design.md).
 pub const MAX_MESSAGES_PER_CONNECTION: u32 = 1000;
 
 /// Why a transaction did not end in a 2xx.
