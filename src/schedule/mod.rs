@@ -288,10 +288,10 @@ impl<T> Schedule<T> {
     /// transaction slots are all busy: the letter [`Schedule::next`] would
     /// give, at `now` or, if only the pace holds it, within `horizon`. Its
     /// cells are not taken: [`Schedule::start`] takes them when it is
-    /// launched, at the instant its pace allows, so the pace is kept at the
-    /// moment letters go out, however long they waited for a slot. Letters picked ahead
-    /// count as taken for the next pick, and as in flight for the daily
-    /// cap (`busy`).
+    /// launched, at the instant its pace allows, so the pace is kept at
+    /// the moment letters go out, however long they waited for a slot.
+    /// Letters picked ahead count as taken for the next pick, and as in
+    /// flight for the daily cap (`busy`).
     pub fn pick(&mut self, now: DateTime<Utc>, busy: usize, horizon: TimeDelta) -> Option<T> {
         self.picking(true);
         let mut at = now;

@@ -1,6 +1,7 @@
-//! The loop's waits for the pace: a wait of a few tens of microseconds
-//! yielded away, one under a millisecond slept on the loop's own thread,
-//! precisely; a longer one on tokio's timer.
+//! The waits for the pace: the loop's — a wait of a few tens of
+//! microseconds yielded away, one under a millisecond slept on the loop's
+//! own thread, precisely, a longer one on tokio's timer — and a letter's
+//! own, in its task, for a pace granted moments ahead ([`yield_until`]).
 
 use std::time::{Duration, Instant};
 
