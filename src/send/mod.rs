@@ -33,9 +33,7 @@ pub use connection::{Failure, Reached, Step};
 pub use outcome::{classify, counts_toward_streak, decide, Outcome};
 pub use progress::{Observer, Progress, OUTLOOK_EVERY};
 pub use report::{Report, SendError, Stop};
-pub use settings::{
-    backoff, Settings, AHEAD_HORIZON, AHEAD_PER_SLOT, FAILURE_STREAK_LIMIT, READY_PER_SLOT,
-};
+pub use settings::{backoff, Settings, AHEAD_HORIZON, AHEAD_PER_SLOT, FAILURE_STREAK_LIMIT};
 pub use smtp::{is_loopback, Secret, SetupError, Transport};
 
 use crate::contacts::Recipient;
@@ -43,6 +41,7 @@ use crate::ledger::{LedgerWriter, SyncDone};
 use crate::render::Renderer;
 use crate::schedule::{Hold, Next};
 use run::{drain_finished, sleep_for, Run, Start, LAUNCH_WITHIN};
+use settings::READY_PER_SLOT;
 
 /// Runs the transactions of one `send`.
 pub struct Dispatcher<'a> {

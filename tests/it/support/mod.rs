@@ -1193,9 +1193,7 @@ fn run_session<S: Read + Write>(
             .filter_map(|(on, keyword)| on.then_some(keyword))
             .collect();
             let res = session.process(&line);
-            let mut bytes = Vec::new();
-            res.write_to(&mut bytes)?;
-            send_bytes(io.get_mut(), advertise(bytes, &extra), wire)?;
+            send_bytes(io.get_mut(), advertise(res.buffer()?, &extra), wire)?;
             if matches!(res.action, mailin::Action::Close) {
                 return Ok(Flow::Finished);
             }
